@@ -1,0 +1,3 @@
+using Multiscale.Cli;
+
+return MultiscaleCli.Run(args, Console.Out, Console.Error);

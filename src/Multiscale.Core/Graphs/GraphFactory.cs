@@ -1,0 +1,108 @@
+namespace Multiscale.Graphs;
+
+/// <summary>The graph families of the papers (paper 004 §3.1): paths, cycles, grids, and the two graph products.</summary>
+public static class GraphFactory
+{
+    /// <summary>The path P_n: vertices 0..n−1, edges {i, i+1}. P_1 is a single vertex.</summary>
+    public static Graph Path(int n)
+    {
+        RequirePositive(n, "path");
+        var edges = new WeightedEdge[n - 1];
+        for (int i = 0; i < n - 1; i++) edges[i] = new WeightedEdge(i, i + 1, 1);
+        return Graph.FromCanonicalEdges($"path:{n}", n, edges, null);
+    }
+
+    /// <summary>
+    /// The cycle C_n: the path plus the edge {n−1, 0}. For n = 1 and n = 2 the simple graph is returned (a single
+    /// vertex, a single edge): the multigraph's self-loop or doubled edge is not represented.
+    /// </summary>
+    public static Graph Cycle(int n)
+    {
+        RequirePositive(n, "cycle");
+        if (n <= 2) return Rename(Path(n), $"cycle:{n}");
+        var edges = new List<WeightedEdge>(n);
+        edges.Add(new WeightedEdge(0, 1, 1));
+        edges.Add(new WeightedEdge(0, n - 1, 1));
+        for (int i = 1; i < n - 1; i++) edges.Add(new WeightedEdge(i, i + 1, 1));
+        return Graph.FromCanonicalEdges($"cycle:{n}", n, edges.ToArray(), null);
+    }
+
+    /// <summary>
+    /// The grid with the given side lengths: the box product P_{a1} □ P_{a2} □ … (aperiodic), or of cycles when
+    /// <paramref name="periodic"/> (a torus). Vertex (i1, i2, …) has index i1·(a2·a3…) + i2·(a3…) + … (row-major).
+    /// </summary>
+    public static Graph Grid(IReadOnlyList<int> sides, bool periodic = false)
+    {
+        ArgumentNullException.ThrowIfNull(sides);
+        if (sides.Count == 0) throw new MultiscaleException("a grid needs at least one side length");
+        Graph g = periodic ? Cycle(sides[0]) : Path(sides[0]);
+        for (int i = 1; i < sides.Count; i++) g = BoxProduct(g, periodic ? Cycle(sides[i]) : Path(sides[i]));
+        return Rename(g, $"{(periodic ? "torus" : "grid")}:{string.Join('x', sides)}");
+    }
+
+    /// <summary>
+    /// The box (Cartesian) product G1 □ G2, with A(G1 □ G2) = A1 ⊗ I + I ⊗ A2 (eq. 3.1): vertex (u, v) has index
+    /// u·n2 + v, which is the Kronecker ordering, so L(G1 □ G2) = L1 ⊕ L2.
+    /// </summary>
+    public static Graph BoxProduct(Graph g1, Graph g2)
+    {
+        ArgumentNullException.ThrowIfNull(g1);
+        ArgumentNullException.ThrowIfNull(g2);
+        int n1 = g1.VertexCount, n2 = g2.VertexCount;
+        long n = (long)n1 * n2;
+        if (n > int.MaxValue) throw new MultiscaleException($"box product of {g1.Name} and {g2.Name} has too many vertices ({n})");
+        var edges = new List<WeightedEdge>(n1 * g2.EdgeCount + n2 * g1.EdgeCount);
+        foreach (var e in g1.Edges)
+            for (int v = 0; v < n2; v++) edges.Add(new WeightedEdge(e.Source * n2 + v, e.Target * n2 + v, e.Weight));
+        for (int u = 0; u < n1; u++)
+            foreach (var e in g2.Edges) edges.Add(new WeightedEdge(u * n2 + e.Source, u * n2 + e.Target, e.Weight));
+        return FromProductEdges($"box({g1.Name},{g2.Name})", (int)n, edges, g1, g2);
+    }
+
+    /// <summary>
+    /// The cross (tensor, categorical) product G1 × G2: (u1, v1) ~ (u2, v2) when u1 ~ u2 in G1 and v1 ~ v2 in G2;
+    /// A(G1 × G2) = A1 ⊗ A2, so an edge's weight is the product of the two weights.
+    /// </summary>
+    public static Graph CrossProduct(Graph g1, Graph g2)
+    {
+        ArgumentNullException.ThrowIfNull(g1);
+        ArgumentNullException.ThrowIfNull(g2);
+        int n1 = g1.VertexCount, n2 = g2.VertexCount;
+        long n = (long)n1 * n2;
+        if (n > int.MaxValue) throw new MultiscaleException($"cross product of {g1.Name} and {g2.Name} has too many vertices ({n})");
+        var edges = new List<WeightedEdge>(2 * g1.EdgeCount * g2.EdgeCount);
+        foreach (var a in g1.Edges)
+            foreach (var b in g2.Edges)
+            {
+                double w = a.Weight * b.Weight;
+                edges.Add(new WeightedEdge(a.Source * n2 + b.Source, a.Target * n2 + b.Target, w));
+                edges.Add(new WeightedEdge(a.Source * n2 + b.Target, a.Target * n2 + b.Source, w));
+            }
+        return FromProductEdges($"cross({g1.Name},{g2.Name})", (int)n, edges, g1, g2);
+    }
+
+    private static Graph FromProductEdges(string name, int n, List<WeightedEdge> edges, Graph g1, Graph g2)
+    {
+        var canonical = edges
+            .Select(e => e.Source < e.Target ? e : new WeightedEdge(e.Target, e.Source, e.Weight))
+            .OrderBy(e => e.Source).ThenBy(e => e.Target).ToArray();
+        IReadOnlyList<string>? labels = null;
+        if (g1.Labels is not null || g2.Labels is not null)
+        {
+            var l = new string[n];
+            for (int u = 0; u < g1.VertexCount; u++)
+                for (int v = 0; v < g2.VertexCount; v++)
+                    l[u * g2.VertexCount + v] = $"({g1.Labels?[u] ?? u.ToString()},{g2.Labels?[v] ?? v.ToString()})";
+            labels = l;
+        }
+        return Graph.FromCanonicalEdges(name, n, canonical, labels);
+    }
+
+    private static Graph Rename(Graph g, string name) =>
+        Graph.FromCanonicalEdges(name, g.VertexCount, g.Edges.ToArray(), g.Labels);
+
+    private static void RequirePositive(int n, string family)
+    {
+        if (n < 1) throw new MultiscaleException($"{family}:{n} is empty: a {family} needs at least one vertex");
+    }
+}
