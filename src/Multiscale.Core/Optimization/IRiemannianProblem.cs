@@ -1,0 +1,27 @@
+using Multiscale.Manifolds;
+using static TorchSharp.torch;
+
+namespace Multiscale.Optimization;
+
+/// <summary>
+/// A cost on a manifold. Evaluating a point returns an object that keeps whatever intermediate products the
+/// gradient can reuse, so a line search that accepts a point does not pay for its products twice.
+/// </summary>
+public interface IRiemannianProblem
+{
+    /// <summary>The manifold the cost is minimized over.</summary>
+    IManifold Manifold { get; }
+
+    /// <summary>Evaluates the cost at x (a point on the manifold); the gradient is computed on demand.</summary>
+    IPointEvaluation Evaluate(Tensor x);
+}
+
+/// <summary>The cost at one point, and its Riemannian gradient computed on first request and cached.</summary>
+public interface IPointEvaluation : IDisposable
+{
+    /// <summary>The cost.</summary>
+    double Cost { get; }
+
+    /// <summary>The Riemannian gradient (owned by this evaluation: do not dispose it; valid until Dispose).</summary>
+    Tensor RiemannianGradient();
+}

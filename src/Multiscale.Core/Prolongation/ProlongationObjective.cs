@@ -1,0 +1,204 @@
+using Multiscale.Manifolds;
+using Multiscale.Optimization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Multiscale.Prolongation;
+
+/// <summary>The value of eq. (3.3) at one P, with its two terms unweighted.</summary>
+/// <param name="Objective">E = (1−s)·Diffusion + s·Locality.</param>
+/// <param name="Diffusion">‖α^{-1/2} P L₁ − α^{1/2} L₂ P‖²_F.</param>
+/// <param name="Locality">‖β^{-1/2} P T₁ − β^{1/2} T₂ P‖²_F (0 when s = 0).</param>
+/// <param name="Alpha">α used (the optimum for P when α is auto).</param>
+/// <param name="Beta">β used (the optimum for P when β is auto).</param>
+public readonly record struct ObjectiveTerms(double Objective, double Diffusion, double Locality, double Alpha, double Beta);
+
+/// <summary>
+/// The prolongation objective of paper 004, eq. (3.3):
+/// E(P, α, β) = (1−s)‖α^{-1/2} P L₁ − α^{1/2} L₂ P‖²_F + s‖β^{-1/2} P T₁ − β^{1/2} T₂ P‖²_F over P ∈ St(n₂, n₁),
+/// with an analytic gradient. Laplacians are applied sparsely; T products are dense.
+/// </summary>
+/// <remarks>
+/// <see cref="Terms"/> and <see cref="EuclideanGradient"/> use the formula as written (valid for any P).
+/// <see cref="Evaluate"/> — what the optimizer calls — uses that PᵀP = I on the manifold: ‖P T₁‖² = ‖T₁‖², so
+/// E_T = ‖T₁‖²/β − 2⟨T₂ P T₁, P⟩ + β‖T₂ P‖², and the dropped gradient part 2 P T₁²/β is normal to the manifold.
+/// That saves one n₂·n₁² product per evaluation and shares T₂ P between cost and gradient.
+/// </remarks>
+public sealed class ProlongationObjective : IRiemannianProblem
+{
+    private readonly ProlongationOperators _ops;
+    private readonly Stiefel _manifold;
+
+    /// <summary>Creates the objective; s ∈ [0, 1]; s &gt; 0 needs operators built with distances.</summary>
+    public ProlongationObjective(ProlongationOperators operators, double s, ScaleParameter alpha, ScaleParameter beta,
+        StiefelRetraction retraction = StiefelRetraction.Qr)
+    {
+        ArgumentNullException.ThrowIfNull(operators);
+        if (!(s >= 0 && s <= 1)) throw new MultiscaleException($"s must be in [0, 1] (got {s})");
+        if (s > 0 && !operators.HasDistances) throw new ArgumentException("s > 0 needs operators built with distances", nameof(operators));
+        _ops = operators;
+        S = s;
+        Alpha = alpha;
+        Beta = beta;
+        _manifold = new Stiefel(operators.FineSize, operators.CoarseSize, retraction, operators.Device);
+    }
+
+    /// <summary>Weight of the locality term.</summary>
+    public double S { get; }
+
+    /// <summary>The α policy.</summary>
+    public ScaleParameter Alpha { get; }
+
+    /// <summary>The β policy.</summary>
+    public ScaleParameter Beta { get; }
+
+    /// <summary>The operators.</summary>
+    public ProlongationOperators Operators => _ops;
+
+    /// <inheritdoc />
+    public IManifold Manifold => _manifold;
+
+    /// <summary>The Stiefel manifold St(n₂, n₁).</summary>
+    public Stiefel Stiefel => _manifold;
+
+    private bool UsesDiffusion => S < 1;
+    private bool UsesLocality => S > 0;
+
+    /// <summary>E and its two unweighted terms at P, by the formula as written.</summary>
+    public ObjectiveTerms Terms(Tensor p)
+    {
+        using var scope = NewDisposeScope();
+        double diffusion = 0, locality = 0, alpha = Alpha.Value ?? 1, beta = Beta.Value ?? 1;
+        {
+            var x = RightMultiply(p, _ops.L1);
+            var y = _ops.L2.mm(p);
+            alpha = ResolveScale(Alpha, x, y);
+            diffusion = Norm2(x / Math.Sqrt(alpha) - y * Math.Sqrt(alpha));
+        }
+        if (_ops.HasDistances)
+        {
+            var n = p.matmul(_ops.T1!);
+            var m = _ops.T2!.matmul(p);
+            beta = ResolveScale(Beta, n, m);
+            locality = Norm2(n / Math.Sqrt(beta) - m * Math.Sqrt(beta));
+        }
+        return new ObjectiveTerms((1 - S) * diffusion + S * locality, diffusion, locality, alpha, beta);
+    }
+
+    /// <summary>E(P) by the formula as written.</summary>
+    public double Cost(Tensor p) => Terms(p).Objective;
+
+    /// <summary>
+    /// ∂E/∂P by the formula as written: 2(1−s)(R_L L₁/√α − √α L₂ R_L) + 2s(R_T T₁/√β − √β T₂ R_T) with the residuals
+    /// R; for auto scales, at α*(P), β*(P).
+    /// </summary>
+    public Tensor EuclideanGradient(Tensor p)
+    {
+        using var scope = NewDisposeScope();
+        var gradient = zeros_like(p);
+        if (UsesDiffusion)
+        {
+            var x = RightMultiply(p, _ops.L1);
+            var y = _ops.L2.mm(p);
+            double a = ResolveScale(Alpha, x, y), sa = Math.Sqrt(a);
+            var r = x / sa - y * sa;
+            gradient += (RightMultiply(r, _ops.L1) / sa - _ops.L2.mm(r) * sa) * (2 * (1 - S));
+        }
+        if (UsesLocality)
+        {
+            var n = p.matmul(_ops.T1!);
+            var m = _ops.T2!.matmul(p);
+            double b = ResolveScale(Beta, n, m), sb = Math.Sqrt(b);
+            var r = n / sb - m * sb;
+            gradient += (r.matmul(_ops.T1!) / sb - _ops.T2!.matmul(r) * sb) * (2 * S);
+        }
+        return gradient.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public IPointEvaluation Evaluate(Tensor x) => new Evaluation(this, x);
+
+    /// <summary>X·L for a sparse symmetric L, as (L·Xᵀ)ᵀ (sparse × dense is what the backend provides).</summary>
+    private static Tensor RightMultiply(Tensor x, Tensor symmetricSparse) => symmetricSparse.mm(x.T).T;
+
+    private static double Norm2(Tensor t)
+    {
+        using var s = t.square().sum();
+        return s.item<double>();
+    }
+
+    /// <summary>Scale for residual a/√s − √s·b: fixed, or s* = ‖a‖/‖b‖ (1 when either vanishes).</summary>
+    private static double ResolveScale(ScaleParameter scale, Tensor a, Tensor b)
+    {
+        if (scale.Value is { } fixedValue) return fixedValue;
+        double na = Math.Sqrt(Norm2(a)), nb = Math.Sqrt(Norm2(b));
+        return na > 0 && nb > 0 ? na / nb : 1.0;
+    }
+
+    private sealed class Evaluation : IPointEvaluation
+    {
+        private readonly ProlongationObjective _owner;
+        private readonly Tensor _p;
+        private readonly Tensor? _residual;   // R_L = X/√α − √α Y
+        private readonly Tensor? _m;          // T₂ P
+        private readonly Tensor? _k;          // T₂ P T₁
+        private readonly double _alpha, _beta;
+        private Tensor? _gradient;
+
+        public Evaluation(ProlongationObjective owner, Tensor p)
+        {
+            _owner = owner;
+            _p = p;
+            var ops = owner._ops;
+            double cost = 0;
+            using var scope = NewDisposeScope();
+            if (owner.UsesDiffusion)
+            {
+                var x = RightMultiply(p, ops.L1);
+                var y = ops.L2.mm(p);
+                _alpha = ResolveScale(owner.Alpha, x, y);
+                double sa = Math.Sqrt(_alpha);
+                _residual = (x / sa - y * sa).DetachFromDisposeScope();
+                cost += (1 - owner.S) * Norm2(_residual);
+            }
+            if (owner.UsesLocality)
+            {
+                _m = ops.T2!.matmul(p).DetachFromDisposeScope();
+                _k = _m.matmul(ops.T1!).DetachFromDisposeScope();
+                double cross, m2 = Norm2(_m);
+                using (var c = (_k * p).sum()) cross = c.item<double>();
+                _beta = owner.Beta.Value ?? (m2 > 0 ? Math.Sqrt(ops.T1NormSquared / m2) : 1.0);
+                cost += owner.S * (ops.T1NormSquared / _beta - 2 * cross + _beta * m2);
+            }
+            Cost = cost;
+        }
+
+        public double Cost { get; }
+
+        public Tensor RiemannianGradient()
+        {
+            if (_gradient is not null) return _gradient;
+            var ops = _owner._ops;
+            double s = _owner.S;
+            using var scope = NewDisposeScope();
+            var egrad = zeros_like(_p);
+            if (_residual is not null)
+            {
+                double sa = Math.Sqrt(_alpha);
+                egrad += (RightMultiply(_residual, ops.L1) / sa - ops.L2.mm(_residual) * sa) * (2 * (1 - s));
+            }
+            if (_m is not null)
+                egrad += (ops.T2!.matmul(_m) * (2 * _beta) - _k! * 4) * s;
+            _gradient = _owner._manifold.Project(_p, egrad).DetachFromDisposeScope();
+            return _gradient;
+        }
+
+        public void Dispose()
+        {
+            _residual?.Dispose();
+            _m?.Dispose();
+            _k?.Dispose();
+            _gradient?.Dispose();
+        }
+    }
+}
