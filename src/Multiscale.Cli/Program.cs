@@ -1,3 +1,5 @@
 using Multiscale.Cli;
+using Multiscale.Training;
 
+Reproducibility.ConfigureNativeMath();
 return MultiscaleCli.Run(args, Console.Out, Console.Error);

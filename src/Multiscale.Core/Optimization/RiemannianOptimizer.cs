@@ -18,10 +18,7 @@ public abstract class RiemannianOptimizer
     /// <summary>Backtracking trials per line search.</summary>
     public int MaxLineSearchSteps { get; init; } = 30;
 
-    /// <summary>
-    /// The first trial step is 2(f − f_prev)/⟨g, d⟩ (the step that would have reached the last decrease under a
-    /// quadratic model) times this factor; at the first iteration it is 1/‖d‖.
-    /// </summary>
+    /// <summary>Factor on the quadratic-model guess of the first trial step (see <see cref="InitialStep"/>).</summary>
     public double Optimism { get; init; } = 2.0;
 
     /// <summary>Short name for reports ("cg", "sd").</summary>
@@ -40,10 +37,11 @@ public abstract class RiemannianOptimizer
         var history = new List<IterationRecord>();
         int evaluations = 1;
 
+        Reset();
         var x = start.detach().clone().DetachFromDisposeScope();
         var current = problem.Evaluate(x);
         double gradNorm = manifold.Norm(x, current.RiemannianGradient());
-        double gradNorm0 = gradNorm;
+        double gradNorm0 = criteria.ReferenceGradientNorm ?? gradNorm;
         double? previousCost = null;
         Tensor? direction = null;
         ResetDirection();
@@ -68,9 +66,7 @@ public abstract class RiemannianOptimizer
                 slope = -gradNorm * gradNorm;
             }
             double directionNorm = manifold.Norm(x, direction!);
-            double alpha = previousCost is { } fPrev && fPrev > current.Cost
-                ? Optimism * 2 * (current.Cost - fPrev) / slope
-                : 1.0 / directionNorm;
+            double alpha = InitialStep(iteration, previousCost, current.Cost, slope, directionNorm);
 
             Tensor? trialX = null;
             IPointEvaluation? trial = null;
@@ -115,6 +111,7 @@ public abstract class RiemannianOptimizer
         }
 
         direction?.Dispose();
+        Reset();
         double finalCost = current.Cost;
         current.Dispose();
         return new OptimizationResult(x, finalCost, gradNorm, iteration, clock.Elapsed.TotalSeconds, reason, history, evaluations);
@@ -132,6 +129,16 @@ public abstract class RiemannianOptimizer
             progress?.Invoke(record);
         }
     }
+
+    /// <summary>
+    /// First trial step of the line search: 2(f − f_prev)/⟨g, d⟩ (the step that would have reached the last decrease
+    /// under a quadratic model) times <see cref="Optimism"/>; 1/‖d‖ at the first iteration.
+    /// </summary>
+    protected virtual double InitialStep(int iteration, double? previousCost, double cost, double slope, double directionNorm) =>
+        previousCost is { } fPrev && fPrev > cost ? Optimism * 2 * (cost - fPrev) / slope : 1.0 / directionNorm;
+
+    /// <summary>Clears per-run state (called at the start and end of every <see cref="Optimize"/>).</summary>
+    protected virtual void Reset() { }
 
     /// <summary>
     /// The next search direction at <paramref name="newX"/>, given the previous point, gradient and direction there.
@@ -199,5 +206,74 @@ public sealed class ConjugateGradient : RiemannianOptimizer
                 break;
         }
         return beta == 0 ? newGradient.neg() : transported * beta - newGradient;
+    }
+}
+
+/// <summary>
+/// Riemannian limited-memory BFGS. The curvature pairs (s, y) = (x₊ − x, g₊ − g) are kept in the ambient space and the
+/// two-loop product is projected onto the current tangent space, instead of transporting every pair each iteration:
+/// consecutive tangent spaces are close, and transporting m pairs would cost m projections (each as dear as a
+/// gradient) per iteration. Pairs violating the curvature condition ⟨s, y⟩ &gt; 0 are skipped.
+/// </summary>
+public sealed class Lbfgs : RiemannianOptimizer
+{
+    private readonly List<(Tensor S, Tensor Y, double Rho)> _pairs = new();
+
+    /// <summary>Number of (s, y) pairs kept.</summary>
+    public int Memory { get; init; } = 10;
+
+    /// <inheritdoc />
+    public override string Name => "lbfgs";
+
+    /// <inheritdoc />
+    protected override double InitialStep(int iteration, double? previousCost, double cost, double slope, double directionNorm) =>
+        _pairs.Count > 0 ? 1.0 : base.InitialStep(iteration, previousCost, cost, slope, directionNorm);
+
+    /// <inheritdoc />
+    protected override void Reset()
+    {
+        foreach (var (s, y, _) in _pairs) { s.Dispose(); y.Dispose(); }
+        _pairs.Clear();
+    }
+
+    /// <inheritdoc />
+    protected override Tensor NextDirection(Manifolds.IManifold manifold, Tensor oldX, Tensor newX, Tensor oldGradient,
+        Tensor oldDirection, Tensor newGradient, double oldGradientNorm, double newGradientNorm)
+    {
+        var s = newX - oldX;
+        var y = newGradient - oldGradient;
+        double sy = Dot(s, y);
+        if (sy > 1e-12 * Math.Sqrt(Dot(s, s) * Dot(y, y)))
+        {
+            _pairs.Add((s.detach().clone().DetachFromDisposeScope(), y.detach().clone().DetachFromDisposeScope(), 1 / sy));
+            if (_pairs.Count > Memory)
+            {
+                _pairs[0].S.Dispose();
+                _pairs[0].Y.Dispose();
+                _pairs.RemoveAt(0);
+            }
+        }
+        if (_pairs.Count == 0) return newGradient.neg();
+        var q = newGradient.clone();
+        var a = new double[_pairs.Count];
+        for (int i = _pairs.Count - 1; i >= 0; i--)
+        {
+            a[i] = _pairs[i].Rho * Dot(_pairs[i].S, q);
+            q = q - _pairs[i].Y * a[i];
+        }
+        var last = _pairs[^1];
+        var r = q * (1 / (last.Rho * Dot(last.Y, last.Y)));
+        for (int i = 0; i < _pairs.Count; i++)
+        {
+            double b = _pairs[i].Rho * Dot(_pairs[i].Y, r);
+            r = r + _pairs[i].S * (a[i] - b);
+        }
+        return manifold.Project(newX, r).neg();
+    }
+
+    private static double Dot(Tensor u, Tensor v)
+    {
+        using var d = (u * v).sum();
+        return d.item<double>();
     }
 }

@@ -15,6 +15,12 @@ public sealed record StoppingCriteria
     /// <summary>Stop when ‖grad‖ / ‖grad₀‖ ≤ this.</summary>
     public double RelativeGradientTolerance { get; init; } = 1e-6;
 
+    /// <summary>
+    /// The ‖grad₀‖ the relative criterion divides by; null for the gradient norm at the start of this run (set it when
+    /// a run continues from a point reached by another, e.g. after escaping a saddle).
+    /// </summary>
+    public double? ReferenceGradientNorm { get; init; }
+
     /// <summary>Stop when the accepted step ‖α d‖ is below this.</summary>
     public double MinStepSize { get; init; } = 1e-12;
 

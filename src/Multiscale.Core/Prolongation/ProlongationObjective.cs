@@ -127,13 +127,18 @@ public sealed class ProlongationObjective : IRiemannianProblem
         return s.item<double>();
     }
 
-    /// <summary>Scale for residual a/√s − √s·b: fixed, or s* = ‖a‖/‖b‖ (1 when either vanishes).</summary>
+    /// <summary>Auto scales are kept in [1/this, this]: the closed-form optimum clamped (the 1-D cost is convex).</summary>
+    public const double MaxAutoScale = 1e6;
+
+    /// <summary>Scale for residual a/√s − √s·b: fixed, or s* = ‖a‖/‖b‖ clamped (1 when either vanishes).</summary>
     private static double ResolveScale(ScaleParameter scale, Tensor a, Tensor b)
     {
         if (scale.Value is { } fixedValue) return fixedValue;
-        double na = Math.Sqrt(Norm2(a)), nb = Math.Sqrt(Norm2(b));
-        return na > 0 && nb > 0 ? na / nb : 1.0;
+        return AutoScale(Norm2(a), Norm2(b));
     }
+
+    internal static double AutoScale(double aNorm2, double bNorm2) =>
+        aNorm2 > 0 && bNorm2 > 0 ? Math.Clamp(Math.Sqrt(aNorm2 / bNorm2), 1 / MaxAutoScale, MaxAutoScale) : 1.0;
 
     private sealed class Evaluation : IPointEvaluation
     {
@@ -167,7 +172,7 @@ public sealed class ProlongationObjective : IRiemannianProblem
                 _k = _m.matmul(ops.T1!).DetachFromDisposeScope();
                 double cross, m2 = Norm2(_m);
                 using (var c = (_k * p).sum()) cross = c.item<double>();
-                _beta = owner.Beta.Value ?? (m2 > 0 ? Math.Sqrt(ops.T1NormSquared / m2) : 1.0);
+                _beta = owner.Beta.Value ?? AutoScale(ops.T1NormSquared, m2);
                 cost += owner.S * (ops.T1NormSquared / _beta - 2 * cross + _beta * m2);
             }
             Cost = cost;

@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using Multiscale.Graphs;
+using Multiscale.Manifolds;
+using Multiscale.Matching;
+using Multiscale.Optimization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Multiscale.Prolongation;
+
+/// <summary>Where an optimization of P starts.</summary>
+public enum InitKind
+{
+    /// <summary>P₀ = U₂ M U₁ᵀ with M the minimal eigenvalue matching m*(L₁, L₂) (§3.3.2).</summary>
+    Munkres,
+    /// <summary>A random Stiefel point (seeded).</summary>
+    Random,
+    /// <summary>[I; 0].</summary>
+    Identity,
+}
+
+/// <summary>Which Riemannian optimizer runs.</summary>
+public enum OptimizerKind
+{
+    /// <summary>Conjugate gradient (Hestenes–Stiefel).</summary>
+    ConjugateGradient,
+    /// <summary>Steepest descent.</summary>
+    SteepestDescent,
+    /// <summary>Limited-memory BFGS.</summary>
+    Lbfgs,
+}
+
+/// <summary>Everything that defines one solve of eq. (3.3).</summary>
+public sealed record ProlongationOptions
+{
+    /// <summary>Locality weight s ∈ [0, 1].</summary>
+    public double S { get; init; }
+
+    /// <summary>α policy.</summary>
+    public ScaleParameter Alpha { get; init; } = ScaleParameter.Auto;
+
+    /// <summary>
+    /// β policy; null (the default) fixes β = n₁/n₂, the value the paper's grid search found for paths and grids.
+    /// Auto β is ill-posed whenever T₂ is singular — grid distance matrices are (T_a ⊗ J + J ⊗ T_b has rank ≤ n_a + n_b):
+    /// P can then sink into the null space of T₂ while β → ∞ (see docs/prolongation.md).
+    /// </summary>
+    public ScaleParameter? Beta { get; init; }
+
+    /// <summary>The first start.</summary>
+    public InitKind Init { get; init; } = InitKind.Munkres;
+
+    /// <summary>Extra random starts after the first; null = 4 when s &gt; 0 and 0 when s = 0 (see docs/prolongation.md).</summary>
+    public int? RandomStarts { get; init; }
+
+    /// <summary>Probe the end point of every run for negative curvature and continue from a descent direction.</summary>
+    public bool EscapeSaddles { get; init; } = true;
+
+    /// <summary>Optimizer (L-BFGS by default: fewest iterations to a given objective in docs/prolongation.md).</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Lbfgs;
+
+    /// <summary>Iteration cap per run.</summary>
+    public int MaxIterations { get; init; } = 2000;
+
+    /// <summary>Relative gradient tolerance ‖grad‖/‖grad₀‖.</summary>
+    public double Tolerance { get; init; } = 1e-6;
+
+    /// <summary>Absolute gradient tolerance.</summary>
+    public double MinGradientNorm { get; init; } = 1e-10;
+
+    /// <summary>Wall-clock budget for the whole solve (all starts); null for none.</summary>
+    public TimeSpan? MaxTime { get; init; }
+
+    /// <summary>Seed of every random choice (random starts use Seed+1, Seed+2, …; probes use Seed).</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Retraction.</summary>
+    public StiefelRetraction Retraction { get; init; } = StiefelRetraction.Qr;
+
+    /// <summary>Device for every tensor.</summary>
+    public Device? Device { get; init; }
+
+    /// <summary>The effective number of extra random starts.</summary>
+    public int EffectiveRandomStarts => RandomStarts ?? (S > 0 ? 4 : 0);
+
+    /// <summary>Throws <see cref="MultiscaleException"/> for out-of-range values.</summary>
+    public void Validate()
+    {
+        if (!(S >= 0 && S <= 1)) throw new MultiscaleException($"s must be in [0, 1] (got {S})");
+        if (RandomStarts is < 0) throw new MultiscaleException($"the number of random starts must be ≥ 0 (got {RandomStarts})");
+        if (MaxIterations < 0) throw new MultiscaleException($"max iterations must be ≥ 0 (got {MaxIterations})");
+        if (!(Tolerance >= 0)) throw new MultiscaleException($"tolerance must be ≥ 0 (got {Tolerance})");
+    }
+}
+
+/// <summary>One start of a multi-start solve.</summary>
+/// <param name="Start">munkres, identity or random:SEED.</param>
+/// <param name="InitialObjective">E at the start.</param>
+/// <param name="FinalObjective">E at the end.</param>
+/// <param name="Iterations">Optimizer iterations over all its runs.</param>
+/// <param name="SaddleEscapes">How often a critical point with negative curvature was left.</param>
+/// <param name="Reason">Why the last run stopped.</param>
+/// <param name="Seconds">Wall-clock seconds.</param>
+public sealed record StartReport(string Start, double InitialObjective, double FinalObjective, int Iterations, int SaddleEscapes, StopReason Reason, double Seconds);
+
+/// <summary>Progress of a solve, for display.</summary>
+/// <param name="Start">Which start is running.</param>
+/// <param name="Record">The optimizer's latest iteration.</param>
+public readonly record struct SolverProgress(string Start, IterationRecord Record);
+
+/// <summary>The result of <see cref="ProlongationSolver.Solve"/>; owns its map.</summary>
+public sealed class ProlongationSolution : IDisposable
+{
+    internal ProlongationSolution(ProlongationMap map, ObjectiveTerms terms, double initialObjective, int iterations,
+        double seconds, double gradientNorm, StopReason reason, IReadOnlyList<StartReport> starts, string winner,
+        IReadOnlyList<IterationRecord> history)
+    {
+        Map = map;
+        Terms = terms;
+        InitialObjective = initialObjective;
+        Iterations = iterations;
+        Seconds = seconds;
+        GradientNorm = gradientNorm;
+        Reason = reason;
+        Starts = starts;
+        WinningStart = winner;
+        History = history;
+    }
+
+    /// <summary>The best map found.</summary>
+    public ProlongationMap Map { get; }
+
+    /// <summary>E and its terms at the map (α, β the ones used).</summary>
+    public ObjectiveTerms Terms { get; }
+
+    /// <summary>E at the first start.</summary>
+    public double InitialObjective { get; }
+
+    /// <summary>Iterations of the winning start.</summary>
+    public int Iterations { get; }
+
+    /// <summary>Wall-clock seconds of the whole solve (operators, spectra and all starts).</summary>
+    public double Seconds { get; }
+
+    /// <summary>Riemannian gradient norm at the map.</summary>
+    public double GradientNorm { get; }
+
+    /// <summary>Why the winning start's last run stopped.</summary>
+    public StopReason Reason { get; }
+
+    /// <summary>True when the winning start stopped on a gradient criterion.</summary>
+    public bool Converged => Reason is StopReason.GradientNorm or StopReason.RelativeGradient;
+
+    /// <summary>‖PᵀP − I‖_F of the map.</summary>
+    public double OrthogonalityError => Map.OrthogonalityError;
+
+    /// <summary>Every start, in the order run.</summary>
+    public IReadOnlyList<StartReport> Starts { get; }
+
+    /// <summary>Name of the start whose result was kept.</summary>
+    public string WinningStart { get; }
+
+    /// <summary>Convergence history of the winning start (all its runs, iterations renumbered consecutively).</summary>
+    public IReadOnlyList<IterationRecord> History { get; }
+
+    /// <summary>Releases the map.</summary>
+    public void Dispose() => Map.Dispose();
+}
+
+/// <summary>
+/// Computes optimal prolongation maps: operators, start(s), Riemannian optimization on St(n₂, n₁), a negative-curvature
+/// probe at every end point, and multi-start selection.
+/// </summary>
+public static class ProlongationSolver
+{
+    /// <summary>Lanczos steps of the curvature probe.</summary>
+    internal const int ProbeSteps = 16;
+
+    /// <summary>Most escapes from saddles per start.</summary>
+    internal const int MaxEscapes = 8;
+
+    /// <summary>Solves eq. (3.3) between <paramref name="coarse"/> and <paramref name="fine"/>.</summary>
+    public static ProlongationSolution Solve(Graph coarse, Graph fine, ProlongationOptions options,
+        Action<SolverProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var clock = Stopwatch.StartNew();
+        var device = options.Device ?? CPU;
+        bool distances = options.S > 0 || fine.VertexCount <= 4096 && fine.IsConnected && coarse.IsConnected;
+        using var ops = ProlongationOperators.Create(coarse, fine, distances, device);
+        var beta = options.Beta ?? ScaleParameter.Fixed((double)coarse.VertexCount / fine.VertexCount);
+        var objective = new ProlongationObjective(ops, options.S, options.Alpha, beta, options.Retraction);
+        var stiefel = objective.Stiefel;
+        var optimizer = Optimizer(options.Optimizer);
+
+        var starts = new List<(string Name, Func<Tensor> Make)>
+        {
+            options.Init switch
+            {
+                InitKind.Munkres => ("munkres", () => MunkresStart(coarse, fine, device)),
+                InitKind.Identity => ("identity", () => IdentityStart(fine.VertexCount, coarse.VertexCount, device)),
+                _ => ($"random:{options.Seed}", () => stiefel.RandomPoint(new Generator((ulong)options.Seed))),
+            },
+        };
+        for (int k = 1; k <= options.EffectiveRandomStarts; k++)
+        {
+            long seed = options.Seed + k;
+            starts.Add(($"random:{seed}", () => stiefel.RandomPoint(new Generator((ulong)seed))));
+        }
+
+        var reports = new List<StartReport>();
+        Tensor? best = null;
+        double bestCost = double.PositiveInfinity, bestGradient = double.NaN, firstInitial = double.NaN;
+        string winner = "";
+        StopReason bestReason = StopReason.MaxIterations;
+        int bestIterations = 0;
+        IReadOnlyList<IterationRecord> bestHistory = Array.Empty<IterationRecord>();
+        var probeGenerator = new Generator((ulong)options.Seed);
+
+        foreach (var (name, make) in starts)
+        {
+            if (cancellation.IsCancellationRequested) break;
+            var remaining = options.MaxTime is { } total ? total - clock.Elapsed : (TimeSpan?)null;
+            if (remaining is { } r && r <= TimeSpan.Zero && reports.Count > 0) break;
+            var startClock = Stopwatch.StartNew();
+            using var x0 = make();
+            double initial;
+            using (var e = objective.Evaluate(x0)) initial = e.Cost;
+            if (double.IsNaN(firstInitial)) firstInitial = initial;
+
+            var run = RunWithEscapes(objective, optimizer, x0, options, remaining, cancellation, probeGenerator,
+                rec => progress?.Invoke(new SolverProgress(name, rec)));
+            reports.Add(new StartReport(name, initial, run.Cost, run.Iterations, run.Escapes, run.Reason, startClock.Elapsed.TotalSeconds));
+            if (run.Cost < bestCost)
+            {
+                best?.Dispose();
+                best = run.Point;
+                bestCost = run.Cost;
+                bestGradient = run.GradientNorm;
+                winner = name;
+                bestReason = run.Reason;
+                bestIterations = run.Iterations;
+                bestHistory = run.History;
+            }
+            else run.Point.Dispose();
+        }
+        if (best is null) throw new OperationCanceledException("the solve was cancelled before any start finished");
+
+        var terms = objective.Terms(best);
+        var map = new ProlongationMap(best, new MapProvenance
+        {
+            Method = "optimized",
+            CoarseGraph = coarse.Name,
+            FineGraph = fine.Name,
+            S = options.S,
+            Alpha = terms.Alpha,
+            Beta = terms.Beta,
+            Objective = terms.Objective,
+            Diffusion = terms.Diffusion,
+            Locality = ops.HasDistances ? terms.Locality : null,
+            Start = winner,
+            Optimizer = optimizer.Name,
+            Iterations = bestIterations,
+        });
+        best.Dispose();
+        return new ProlongationSolution(map, terms, firstInitial, bestIterations, clock.Elapsed.TotalSeconds,
+            bestGradient, bestReason, reports, winner, bestHistory);
+    }
+
+    /// <summary>P₀ = U₂ M U₁ᵀ: each coarse eigenvector is sent to the fine eigenvector it is matched with (eq. 3.2).</summary>
+    public static Tensor MunkresStart(Graph coarse, Graph fine, Device? device = null)
+    {
+        using var scope = NewDisposeScope();
+        using var s1 = GraphOperators.Spectrum(coarse, device);
+        using var s2 = GraphOperators.Spectrum(fine, device);
+        var lambda1 = s1.Eigenvalues.cpu().data<double>().ToArray();
+        var lambda2 = s2.Eigenvalues.cpu().data<double>().ToArray();
+        var rows = SpectralMatching.Solve(lambda1, lambda2);
+        var matched = s2.Eigenvectors.index_select(1, tensor(rows.Select(r => (long)r).ToArray(), device: s2.Eigenvectors.device));
+        return matched.matmul(s1.Eigenvectors.T).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>[I; 0] (n₂ × n₁).</summary>
+    public static Tensor IdentityStart(int fine, int coarse, Device? device = null) =>
+        eye(fine, coarse, dtype: ScalarType.Float64, device: device);
+
+    private static RiemannianOptimizer Optimizer(OptimizerKind kind) => kind switch
+    {
+        OptimizerKind.SteepestDescent => new SteepestDescent(),
+        OptimizerKind.Lbfgs => new Lbfgs(),
+        _ => new ConjugateGradient(),
+    };
+
+    private sealed record RunResult(Tensor Point, double Cost, double GradientNorm, int Iterations, int Escapes, StopReason Reason, IReadOnlyList<IterationRecord> History);
+
+    private static RunResult RunWithEscapes(ProlongationObjective objective, RiemannianOptimizer optimizer, Tensor start,
+        ProlongationOptions options, TimeSpan? budget, CancellationToken cancellation, Generator probeGenerator,
+        Action<IterationRecord> progress)
+    {
+        var clock = Stopwatch.StartNew();
+        var history = new List<IterationRecord>();
+        int iterations = 0, escapes = 0;
+        double reference = 0;
+        var x = start.clone().DetachFromDisposeScope();
+        while (true)
+        {
+            var criteria = new StoppingCriteria
+            {
+                MaxIterations = Math.Max(0, options.MaxIterations - iterations),
+                RelativeGradientTolerance = options.Tolerance,
+                MinGradientNorm = options.MinGradientNorm,
+                MaxTime = budget is { } b ? b - clock.Elapsed : null,
+                Cancellation = cancellation,
+                ReferenceGradientNorm = reference > 0 ? reference : null,
+            };
+            if (criteria.MaxTime is { } t && t <= TimeSpan.Zero) criteria = criteria with { MaxTime = TimeSpan.FromTicks(1) };
+            int offset = iterations;
+            double offsetSeconds = history.Count > 0 ? history[^1].Seconds : 0;
+            using var result = optimizer.Optimize(objective, x, criteria, rec =>
+            {
+                var shifted = rec with { Iteration = rec.Iteration + offset, Seconds = rec.Seconds + offsetSeconds };
+                if (rec.Iteration > 0 || history.Count == 0) { history.Add(shifted); progress(shifted); }
+            });
+            x.Dispose();
+            x = result.Point.clone().DetachFromDisposeScope();
+            iterations += result.Iterations;
+            reference = Math.Max(reference, result.History[0].GradientNorm);
+            bool stationary = result.Reason is StopReason.GradientNorm or StopReason.RelativeGradient or StopReason.StepSize;
+            if (!options.EscapeSaddles || !stationary || escapes >= MaxEscapes || cancellation.IsCancellationRequested
+                || iterations >= options.MaxIterations)
+                return new RunResult(x, result.Cost, result.GradientNorm, iterations, escapes, result.Reason, history);
+
+            var escaped = CurvatureProbe.TryEscape(objective, x, result.Cost, probeGenerator);
+            if (escaped is null)
+                return new RunResult(x, result.Cost, result.GradientNorm, iterations, escapes, result.Reason, history);
+            x.Dispose();
+            x = escaped;
+            escapes++;
+        }
+    }
+}
