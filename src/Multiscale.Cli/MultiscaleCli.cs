@@ -24,6 +24,8 @@ public static class MultiscaleCli
             "Multiscale: optimal prolongation maps between graphs, and the multiscale training methods built on them " +
             "(MsANN, MRTL).");
         root.Subcommands.Add(GraphCommand.Create(output, error));
+        root.Subcommands.Add(ProlongCommand.Create(output, error));
+        root.Subcommands.Add(LineageCommand.Create(output, error));
         return root;
     }
 

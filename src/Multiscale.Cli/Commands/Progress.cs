@@ -1,0 +1,29 @@
+using System.Diagnostics;
+using System.Globalization;
+using Multiscale.Prolongation;
+
+namespace Multiscale.Cli.Commands;
+
+/// <summary>
+/// Plain progress lines, at most one per interval (Spectre's live display prints nothing when output is redirected,
+/// as in CI, and a solve can take minutes: a line a second tells a user it is alive without flooding a log).
+/// </summary>
+internal sealed class Progress(TextWriter output, double intervalSeconds = 1.0)
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private double _last = double.NegativeInfinity;
+    private string? _lastStart;
+
+    public void Report(SolverProgress p)
+    {
+        double now = _clock.Elapsed.TotalSeconds;
+        bool newStart = p.Start != _lastStart;
+        if (!newStart && now - _last < intervalSeconds) return;
+        _last = now;
+        _lastStart = p.Start;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {p.Start,-10} it {p.Record.Iteration,6}  E = {p.Record.Cost,-14:G8} |grad| = {p.Record.GradientNorm,-10:G3} {p.Record.Seconds,7:F1}s"));
+    }
+
+    public void Line(string text) => output.WriteLine(text);
+}

@@ -1,0 +1,196 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Multiscale.Cli.Plots;
+using Multiscale.Graphs;
+using Multiscale.IO;
+using Multiscale.Prolongation;
+using Multiscale.Training;
+
+namespace Multiscale.Cli.Commands;
+
+/// <summary><c>multiscale prolong</c>: the optimal map between two graphs, or a sweep over s.</summary>
+internal static class ProlongCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var coarse = new Option<string>("--coarse") { Description = $"Coarse graph G1: {GraphSpec.Grammar}.", Required = true };
+        var fine = new Option<string>("--fine") { Description = "Fine graph G2 (at least as many vertices).", Required = true };
+        var s = new Option<string>("--s") { Description = "Locality weight s in [0, 1], or a comma list for a sweep (adds tradeoff.csv/png).", DefaultValueFactory = _ => "0.5" };
+        var outDir = CommonOptions.Out("Output folder (report.json, P.npy, P.json, P.png, convergence.png).");
+        outDir.Required = true;
+        var solver = new ProlongationCliOptions();
+        var command = new Command("prolong", "Compute the optimal prolongation map between a coarse and a fine graph (paper 004, eq. 3.3).")
+        {
+            coarse, fine, s, outDir,
+        };
+        foreach (var o in solver.All) command.Options.Add(o);
+        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
+        {
+            using var cancel = CancelOnCtrlC.Create();
+            return Run(parse, parse.GetValue(coarse)!, parse.GetValue(fine)!, ProlongationCliOptions.ParseSList(parse.GetValue(s)!),
+                parse.GetValue(outDir)!, solver, output, error, cancel.Token);
+        }));
+        return command;
+    }
+
+    private static int Run(ParseResult parse, string coarseSpec, string fineSpec, double[] sValues, DirectoryInfo outDir,
+        ProlongationCliOptions solver, TextWriter output, TextWriter error, CancellationToken cancellation)
+    {
+        var device = DeviceChoice.Resolve(parse.GetValue(solver.Device));
+        var optionsPerS = sValues.Select(v => solver.Read(parse, v, device)).ToArray();
+        var coarse = GraphSpec.Parse(coarseSpec);
+        var fine = GraphSpec.Parse(fineSpec);
+        if (coarse.VertexCount > fine.VertexCount)
+            throw new MultiscaleException($"--coarse '{coarseSpec}' has {coarse.VertexCount} vertices, more than --fine '{fineSpec}' ({fine.VertexCount})");
+        var progress = new Progress(output);
+        progress.Line($"prolong {coarse.Name} ({coarse.VertexCount}) → {fine.Name} ({fine.VertexCount}) on {device}");
+
+        var results = new List<(double S, Dictionary<string, object?> Report, ProlongationSolution Solution)>();
+        try
+        {
+            foreach (var options in optionsPerS)
+            {
+                progress.Line($"s = {options.S.ToString(CultureInfo.InvariantCulture)}: {1 + options.EffectiveRandomStarts} start(s)");
+                var solution = ProlongationSolver.Solve(coarse, fine, options, progress.Report, cancellation);
+                results.Add((options.S, BuildReport(coarseSpec, fineSpec, coarse, fine, options, solution), solution));
+                if (cancellation.IsCancellationRequested) break;
+                progress.Line(string.Create(CultureInfo.InvariantCulture,
+                    $"  → E = {solution.Terms.Objective:G10} (diffusion {solution.Terms.Diffusion:G6}, locality {solution.Terms.Locality:G6}), α = {solution.Terms.Alpha:G6}, β = {solution.Terms.Beta:G6}, {solution.Iterations} iterations, {solution.Seconds:F2} s, best start {solution.WinningStart}, ‖PᵀP − I‖ = {solution.OrthogonalityError:G2}"));
+            }
+            if (cancellation.IsCancellationRequested)
+            {
+                error.WriteLine("cancelled: nothing was written");
+                return 130;
+            }
+
+            Directory.CreateDirectory(outDir.FullName);
+            if (results.Count == 1)
+            {
+                WriteRun(outDir.FullName, results[0].Report, results[0].Solution);
+            }
+            else
+            {
+                foreach (var (sv, report, solution) in results)
+                    WriteRun(Path.Combine(outDir.FullName, $"s_{sv.ToString("0.###", CultureInfo.InvariantCulture)}"), report, solution);
+                WriteTradeoff(outDir.FullName, results.Select(r => (r.S, r.Solution)).ToList());
+                WriteJson(Path.Combine(outDir.FullName, "report.json"), new Dictionary<string, object?>
+                {
+                    ["coarse"] = coarseSpec,
+                    ["fine"] = fineSpec,
+                    ["n_coarse"] = coarse.VertexCount,
+                    ["n_fine"] = fine.VertexCount,
+                    ["sweep"] = results.Select(r => r.Report).ToList(),
+                });
+            }
+            progress.Line($"wrote {outDir.FullName}");
+            return 0;
+        }
+        finally
+        {
+            foreach (var r in results) r.Solution.Dispose();
+        }
+    }
+
+    internal static Dictionary<string, object?> BuildReport(string coarseSpec, string fineSpec, Graph coarse, Graph fine,
+        ProlongationOptions options, ProlongationSolution solution) => new()
+    {
+        ["coarse"] = coarseSpec,
+        ["fine"] = fineSpec,
+        ["n_coarse"] = coarse.VertexCount,
+        ["n_fine"] = fine.VertexCount,
+        ["s"] = options.S,
+        ["alpha"] = solution.Terms.Alpha,
+        ["beta"] = solution.Terms.Beta,
+        ["alpha_policy"] = options.Alpha.ToString(),
+        ["beta_policy"] = options.Beta?.ToString() ?? "paper (n1/n2)",
+        ["objective"] = solution.Terms.Objective,
+        ["diffusion"] = solution.Terms.Diffusion,
+        ["locality"] = double.IsNaN(solution.Terms.Locality) ? null : solution.Terms.Locality,
+        ["initial_objective"] = solution.InitialObjective,
+        ["iterations"] = solution.Iterations,
+        ["seconds"] = solution.Seconds,
+        ["gradient_norm"] = solution.GradientNorm,
+        ["orthogonality_error"] = solution.OrthogonalityError,
+        ["converged"] = solution.Converged,
+        ["stop_reason"] = solution.Reason.ToString(),
+        ["init"] = options.Init.ToString().ToLowerInvariant(),
+        ["optimizer"] = options.Optimizer.ToString().ToLowerInvariant(),
+        ["seed"] = options.Seed,
+        ["winning_start"] = solution.WinningStart,
+        ["starts"] = solution.Starts.Select(st => new Dictionary<string, object?>
+        {
+            ["start"] = st.Start,
+            ["initial_objective"] = st.InitialObjective,
+            ["final_objective"] = st.FinalObjective,
+            ["iterations"] = st.Iterations,
+            ["saddle_escapes"] = st.SaddleEscapes,
+            ["stop_reason"] = st.Reason.ToString(),
+            ["seconds"] = st.Seconds,
+        }).ToList(),
+    };
+
+    private static void WriteRun(string directory, Dictionary<string, object?> report, ProlongationSolution solution)
+    {
+        Directory.CreateDirectory(directory);
+        solution.Map.Save(Path.Combine(directory, "P.npy"));
+        var p = solution.Map.Matrix.cpu();
+        var values = new double[p.shape[0], p.shape[1]];
+        var flat = p.data<double>().ToArray();
+        for (int i = 0; i < values.GetLength(0); i++)
+            for (int j = 0; j < values.GetLength(1); j++) values[i, j] = flat[i * values.GetLength(1) + j];
+        Figures.Heatmap(Path.Combine(directory, "P.png"), values,
+            $"|P|  {solution.Map.Provenance.CoarseGraph} → {solution.Map.Provenance.FineGraph}", "coarse vertex", "fine vertex");
+        var history = solution.History;
+        Figures.Lines(Path.Combine(directory, "convergence.png"), "convergence (winning start)", "iteration", "value",
+            new[]
+            {
+                new Series("objective E", history.Select(h => (double)h.Iteration + 1).ToArray(), history.Select(h => h.Cost).ToArray()),
+                new Series("‖grad E‖", history.Select(h => (double)h.Iteration + 1).ToArray(), history.Select(h => h.GradientNorm).ToArray()),
+            }, logX: true, logY: true);
+        WriteJson(Path.Combine(directory, "report.json"), report);
+    }
+
+    private static void WriteTradeoff(string directory, IReadOnlyList<(double S, ProlongationSolution Solution)> sweep)
+    {
+        var csv = new StringBuilder("s,diffusion,locality,objective,alpha,beta,iterations,seconds,converged,winning_start\n");
+        foreach (var (s, sol) in sweep)
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{s},{sol.Terms.Diffusion:R},{sol.Terms.Locality:R},{sol.Terms.Objective:R},{sol.Terms.Alpha:R},{sol.Terms.Beta:R},{sol.Iterations},{sol.Seconds:F3},{sol.Converged},{sol.WinningStart}"));
+        AtomicFile.WriteAllText(Path.Combine(directory, "tradeoff.csv"), csv.ToString());
+        Figures.Scatter(Path.Combine(directory, "tradeoff.png"), "trade-off between the terms (Fig. SM1)", "diffusion term", "locality term",
+            new[] { new Series("optimized P", sweep.Select(r => r.Solution.Terms.Diffusion).ToArray(), sweep.Select(r => r.Solution.Terms.Locality).ToArray()) },
+            sweep.Select(r => $"s={r.S.ToString("0.###", CultureInfo.InvariantCulture)}").ToList());
+    }
+
+    internal static void WriteJson(string path, object value) =>
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+}
+
+/// <summary>Ctrl-C requests a stop instead of killing the process, so no output is left half-written.</summary>
+internal sealed class CancelOnCtrlC : IDisposable
+{
+    private readonly CancellationTokenSource _source = new();
+    private readonly ConsoleCancelEventHandler _handler;
+
+    private CancelOnCtrlC()
+    {
+        _handler = (_, e) =>
+        {
+            e.Cancel = true;
+            _source.Cancel();
+        };
+        Console.CancelKeyPress += _handler;
+    }
+
+    public CancellationToken Token => _source.Token;
+
+    public static CancelOnCtrlC Create() => new();
+
+    public void Dispose()
+    {
+        Console.CancelKeyPress -= _handler;
+        _source.Dispose();
+    }
+}

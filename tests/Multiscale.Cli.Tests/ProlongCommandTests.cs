@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Multiscale.Prolongation;
+
+namespace Multiscale.Cli.Tests;
+
+public class ProlongCommandTests
+{
+    private static readonly string[] RequiredFields =
+    {
+        "n_coarse", "n_fine", "s", "alpha", "beta", "objective", "diffusion", "locality", "initial_objective",
+        "iterations", "seconds", "gradient_norm", "orthogonality_error", "converged",
+    };
+
+    [Fact]
+    public void WritesTheReportTheMapAndTheFigures()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, output, error) = CliRunner.Run("prolong", "--coarse", "path:6", "--fine", "path:12", "--s", "0",
+                "--out", dir.FullName);
+            Assert.True(code == 0, error);
+            Assert.Contains("→ E =", output);
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "report.json")));
+            foreach (var field in RequiredFields) Assert.True(report.RootElement.TryGetProperty(field, out _), $"report.json lacks {field}");
+            Assert.True(report.RootElement.GetProperty("diffusion").GetDouble() <= 1e-9);
+            Assert.True(report.RootElement.GetProperty("orthogonality_error").GetDouble() <= 1e-12);
+            using var map = ProlongationMap.Load(Path.Combine(dir.FullName, "P.npy"));
+            Assert.Equal(12, map.FineSize);
+            Assert.Equal("optimized", map.Provenance.Method);
+            foreach (var png in new[] { "P.png", "convergence.png" })
+                Assert.True(new FileInfo(Path.Combine(dir.FullName, png)).Length > 1000, png);
+            Assert.Empty(Directory.GetFiles(dir.FullName, "*.tmp*"));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void ASweepOverSWritesTheTradeoff()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, _, error) = CliRunner.Run("prolong", "--coarse", "cycle:4", "--fine", "cycle:8", "--s", "0,0.5,1",
+                "--starts", "1", "--max-iter", "300", "--out", dir.FullName);
+            Assert.True(code == 0, error);
+            var csv = File.ReadAllLines(Path.Combine(dir.FullName, "tradeoff.csv"));
+            Assert.Equal(4, csv.Length);
+            Assert.StartsWith("s,diffusion,locality", csv[0]);
+            Assert.True(File.Exists(Path.Combine(dir.FullName, "tradeoff.png")));
+            Assert.True(File.Exists(Path.Combine(dir.FullName, "s_0.5", "report.json")));
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "report.json")));
+            Assert.Equal(3, report.RootElement.GetProperty("sweep").GetArrayLength());
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--coarse", "path:8", "--fine", "path:4" }, "more than --fine")]
+    [InlineData(new[] { "--coarse", "path:4", "--fine", "path:8", "--s", "1.5" }, "--s values must be numbers in [0, 1]")]
+    [InlineData(new[] { "--coarse", "path:4", "--fine", "path:8", "--alpha", "-2" }, "--alpha must be 'auto' or a positive number")]
+    [InlineData(new[] { "--coarse", "path:4", "--fine", "path:8", "--max-seconds", "0" }, "--max-seconds must be positive")]
+    [InlineData(new[] { "--coarse", "path:4", "--fine", "file:/nope.txt" }, "does not exist")]
+    public void BadInputIsOneClearErrorAndWritesNothing(string[] args, string fragment)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var outDir = Path.Combine(dir.FullName, "out");
+            var (code, _, error) = CliRunner.Run(new[] { "prolong" }.Concat(args).Concat(new[] { "--out", outDir }).ToArray());
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains(fragment, error);
+            Assert.False(Directory.Exists(outDir));
+        }
+        finally { dir.Delete(true); }
+    }
+}
+
+public class LineageCommandTests
+{
+    [Fact]
+    public void WritesLevelMapsComposedMapsAndReusesTheCache()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var cache = Path.Combine(dir.FullName, "cache");
+            string[] args = { "lineage", "--graph", "path:32", "--levels", "3", "--s", "1", "--starts", "0", "--max-iter", "200", "--cache", cache, "--out", Path.Combine(dir.FullName, "a") };
+            var (code, _, error) = CliRunner.Run(args);
+            Assert.True(code == 0, error);
+            foreach (var f in new[] { "P_0.npy", "P_1.npy", "P_2.npy", "Pro_2_to_0.npy", "Pro_3_to_0.npy", "lineage.json" })
+                Assert.True(File.Exists(Path.Combine(dir.FullName, "a", f)), f);
+            using var pro = ProlongationMap.Load(Path.Combine(dir.FullName, "a", "Pro_3_to_0.npy"));
+            Assert.Equal(32, pro.FineSize);
+            Assert.Equal(4, pro.CoarseSize);
+            args[^1] = Path.Combine(dir.FullName, "b");
+            string secondOutput;
+            (code, secondOutput, error) = CliRunner.Run(args);
+            Assert.True(code == 0, error);
+            Assert.Equal(3, secondOutput.Split('\n').Count(l => l.Contains("(cached)")));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData(new[] { "lineage", "--graph", "path:12", "--levels", "3" }, "odd")]
+    [InlineData(new[] { "lineage", "--graphs", "path:8;path:16", "--no-cache" }, "not fine → coarse")]
+    [InlineData(new[] { "lineage", "--graph", "path:8", "--graphs", "path:8;path:4" }, "exactly one of --graph")]
+    public void BadLineagesAreClearErrors(string[] args, string fragment)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, _, error) = CliRunner.Run(args.Concat(new[] { "--out", Path.Combine(dir.FullName, "x") }).ToArray());
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains(fragment, error);
+        }
+        finally { dir.Delete(true); }
+    }
+}
