@@ -11,15 +11,16 @@ internal sealed class ProlongationCliOptions
     public Option<string> Beta { get; } = new("--beta") { Description = "Locality scale β: paper (n1/n2), auto, or a positive number.", DefaultValueFactory = _ => "paper" };
     public Option<string> Init { get; } = new("--init") { Description = "First start: munkres (eigenvalue matching), random, identity.", DefaultValueFactory = _ => "munkres" };
     public Option<int?> Starts { get; } = new("--starts") { Description = "Extra seeded random starts, best kept (default: 4 when s > 0, else 0)." };
-    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Riemannian optimizer: lbfgs, cg, sd.", DefaultValueFactory = _ => "lbfgs" };
+    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Riemannian optimizer: cg (preconditioned), sd (preconditioned), lbfgs.", DefaultValueFactory = _ => "cg" };
     public Option<int> MaxIter { get; } = new("--max-iter") { Description = "Iteration cap per start.", DefaultValueFactory = _ => 2000 };
     public Option<double> Tol { get; } = new("--tol") { Description = "Relative gradient tolerance ‖grad‖/‖grad₀‖.", DefaultValueFactory = _ => 1e-6 };
     public Option<double?> MaxSeconds { get; } = new("--max-seconds") { Description = "Wall-clock budget per solve (all starts)." };
     public Option<long> Seed { get; } = new("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 0 };
     public Option<bool> NoEscape { get; } = new("--no-saddle-escape") { Description = "Do not probe end points for negative curvature." };
+    public Option<bool> NoPrecondition { get; } = new("--no-precondition") { Description = "Do not use the spectral preconditioner (cg, sd)." };
     public Option<string> Device { get; } = CommonOptions.Device();
 
-    public IEnumerable<Option> All => new Option[] { Alpha, Beta, Init, Starts, Optimizer, MaxIter, Tol, MaxSeconds, Seed, NoEscape, Device };
+    public IEnumerable<Option> All => new Option[] { Alpha, Beta, Init, Starts, Optimizer, MaxIter, Tol, MaxSeconds, Seed, NoEscape, NoPrecondition, Device };
 
     public ProlongationCliOptions()
     {
@@ -41,12 +42,13 @@ internal sealed class ProlongationCliOptions
             Beta = beta.Equals("paper", StringComparison.OrdinalIgnoreCase) ? null : ScaleParameter.Parse(beta, "--beta"),
             Init = parse.GetValue(Init) switch { "random" => InitKind.Random, "identity" => InitKind.Identity, _ => InitKind.Munkres },
             RandomStarts = parse.GetValue(Starts),
-            Optimizer = parse.GetValue(Optimizer) switch { "cg" => OptimizerKind.ConjugateGradient, "sd" => OptimizerKind.SteepestDescent, _ => OptimizerKind.Lbfgs },
+            Optimizer = parse.GetValue(Optimizer) switch { "lbfgs" => OptimizerKind.Lbfgs, "sd" => OptimizerKind.SteepestDescent, _ => OptimizerKind.ConjugateGradient },
             MaxIterations = parse.GetValue(MaxIter),
             Tolerance = parse.GetValue(Tol),
             MaxTime = maxSeconds is { } sec ? TimeSpan.FromSeconds(sec) : null,
             Seed = parse.GetValue(Seed),
             EscapeSaddles = !parse.GetValue(NoEscape),
+            Precondition = !parse.GetValue(NoPrecondition),
             Device = device,
         };
         options.Validate();

@@ -14,6 +14,15 @@ public interface IRiemannianProblem
 
     /// <summary>Evaluates the cost at x (a point on the manifold); the gradient is computed on demand.</summary>
     IPointEvaluation Evaluate(Tensor x);
+
+    /// <summary>True when <see cref="Precondition"/> approximates the inverse Hessian.</summary>
+    bool HasPreconditioner => false;
+
+    /// <summary>
+    /// A symmetric positive definite approximation of the inverse Riemannian Hessian applied to a tangent vector at x,
+    /// returning a tangent vector (Pymanopt's preconditioner). The default is the identity.
+    /// </summary>
+    Tensor Precondition(Tensor x, Tensor tangent) => tangent.clone();
 }
 
 /// <summary>The cost at one point, and its Riemannian gradient computed on first request and cached.</summary>

@@ -21,6 +21,15 @@ public abstract class RiemannianOptimizer
     /// <summary>Factor on the quadratic-model guess of the first trial step (see <see cref="InitialStep"/>).</summary>
     public double Optimism { get; init; } = 2.0;
 
+    private IRiemannianProblem? _problem;
+
+    /// <summary>The problem's preconditioner applied to a tangent vector at x (identity when it has none).</summary>
+    protected Tensor Precondition(Tensor x, Tensor tangent) =>
+        UsesPreconditioner && _problem is { HasPreconditioner: true } p ? p.Precondition(x, tangent) : tangent.clone();
+
+    /// <summary>Whether this optimizer applies the problem's preconditioner.</summary>
+    protected virtual bool UsesPreconditioner => true;
+
     /// <summary>Short name for reports ("cg", "sd").</summary>
     public abstract string Name { get; }
 
@@ -38,6 +47,7 @@ public abstract class RiemannianOptimizer
         int evaluations = 1;
 
         Reset();
+        _problem = problem;
         var x = start.detach().clone().DetachFromDisposeScope();
         var current = problem.Evaluate(x);
         double gradNorm = manifold.Norm(x, current.RiemannianGradient());
@@ -49,6 +59,7 @@ public abstract class RiemannianOptimizer
 
         StopReason reason;
         int iteration = 0;
+        bool restarted = true;
         while (true)
         {
             if (gradNorm <= criteria.MinGradientNorm) { reason = StopReason.GradientNorm; break; }
@@ -83,12 +94,22 @@ public abstract class RiemannianOptimizer
             }
             if (!(trial!.Cost < current.Cost))
             {
-                // No decrease anywhere along the direction: the point is as good as this direction gets.
                 trialX!.Dispose();
                 trial.Dispose();
+                if (!restarted)
+                {
+                    // A conjugate or quasi-Newton direction can be poor even when it descends: forget the memory and
+                    // retry along the (preconditioned) steepest descent direction before giving up.
+                    Reset();
+                    ResetDirection();
+                    restarted = true;
+                    continue;
+                }
+                // No decrease even along steepest descent: the point is as good as the line search can resolve.
                 reason = StopReason.StepSize;
                 break;
             }
+            restarted = false;
 
             iteration++;
             double stepSize = alpha * directionNorm;
@@ -112,6 +133,7 @@ public abstract class RiemannianOptimizer
 
         direction?.Dispose();
         Reset();
+        _problem = null;
         double finalCost = current.Cost;
         current.Dispose();
         return new OptimizationResult(x, finalCost, gradNorm, iteration, clock.Elapsed.TotalSeconds, reason, history, evaluations);
@@ -119,7 +141,8 @@ public abstract class RiemannianOptimizer
         void ResetDirection()
         {
             direction?.Dispose();
-            direction = current.RiemannianGradient().neg().DetachFromDisposeScope();
+            using var scope = NewDisposeScope();
+            direction = Precondition(x, current.RiemannianGradient()).neg().DetachFromDisposeScope();
         }
 
         void Record(int i, double cost, double norm, double step)
@@ -156,7 +179,7 @@ public sealed class SteepestDescent : RiemannianOptimizer
 
     /// <inheritdoc />
     protected override Tensor NextDirection(Manifolds.IManifold manifold, Tensor oldX, Tensor newX, Tensor oldGradient,
-        Tensor oldDirection, Tensor newGradient, double oldGradientNorm, double newGradientNorm) => newGradient.neg();
+        Tensor oldDirection, Tensor newGradient, double oldGradientNorm, double newGradientNorm) => Precondition(newX, newGradient).neg();
 }
 
 /// <summary>How <see cref="ConjugateGradient"/> mixes the previous direction into the new one.</summary>
@@ -176,8 +199,13 @@ public enum ConjugateGradientRule
 /// </summary>
 public sealed class ConjugateGradient : RiemannianOptimizer
 {
+    private double? _oldPreconditionedNorm2;
+
     /// <summary>The β rule.</summary>
     public ConjugateGradientRule Rule { get; init; } = ConjugateGradientRule.HestenesStiefel;
+
+    /// <inheritdoc />
+    protected override void Reset() => _oldPreconditionedNorm2 = null;
 
     /// <inheritdoc />
     public override string Name => "cg";
@@ -187,25 +215,29 @@ public sealed class ConjugateGradient : RiemannianOptimizer
         Tensor oldDirection, Tensor newGradient, double oldGradientNorm, double newGradientNorm)
     {
         var transported = manifold.Transport(oldX, newX, oldDirection);
-        double newNorm2 = newGradientNorm * newGradientNorm;
-        double cross = manifold.Inner(newX, newGradient, oldGradient);
+        // With a preconditioner P the rules use P g₊ in place of g₊ where it multiplies (preconditioned nonlinear CG).
+        var preconditioned = Precondition(newX, newGradient);
+        double newNorm2 = manifold.Inner(newX, newGradient, preconditioned);
+        double cross = manifold.Inner(newX, preconditioned, oldGradient);
+        double oldNorm2 = _oldPreconditionedNorm2 ?? oldGradientNorm * oldGradientNorm;
+        _oldPreconditionedNorm2 = newNorm2;
         double beta;
         switch (Rule)
         {
             case ConjugateGradientRule.FletcherReeves:
-                beta = newNorm2 / (oldGradientNorm * oldGradientNorm);
+                beta = newNorm2 / oldNorm2;
                 break;
             case ConjugateGradientRule.PolakRibiere:
-                beta = Math.Max(0, (newNorm2 - cross) / (oldGradientNorm * oldGradientNorm));
+                beta = Math.Max(0, (newNorm2 - cross) / oldNorm2);
                 break;
             default:
                 var transportedGradient = manifold.Transport(oldX, newX, oldGradient);
                 var difference = newGradient - transportedGradient;
                 double denominator = manifold.Inner(newX, transported, difference);
-                beta = denominator != 0 ? Math.Max(0, manifold.Inner(newX, newGradient, difference) / denominator) : 0;
+                beta = denominator != 0 ? Math.Max(0, manifold.Inner(newX, preconditioned, difference) / denominator) : 0;
                 break;
         }
-        return beta == 0 ? newGradient.neg() : transported * beta - newGradient;
+        return beta == 0 ? preconditioned.neg() : transported * beta - preconditioned;
     }
 }
 
@@ -224,6 +256,12 @@ public sealed class Lbfgs : RiemannianOptimizer
 
     /// <inheritdoc />
     public override string Name => "lbfgs";
+
+    /// <summary>
+    /// H₀ = γI: with the spectral preconditioner as H₀ the ambient (untransported) pairs and the preconditioner's
+    /// geometry disagreed and the line search failed (docs/prolongation.md), so L-BFGS runs unpreconditioned.
+    /// </summary>
+    protected override bool UsesPreconditioner => false;
 
     /// <inheritdoc />
     protected override double InitialStep(int iteration, double? previousCost, double cost, double slope, double directionNorm) =>
