@@ -55,8 +55,14 @@ public sealed record ProlongationOptions
     /// <summary>Probe the end point of every run for negative curvature and continue from a descent direction.</summary>
     public bool EscapeSaddles { get; init; } = true;
 
-    /// <summary>Use the spectral preconditioner of <see cref="ProlongationObjective.EnablePreconditioner"/>.</summary>
+    /// <summary>Use the spectral preconditioner (<see cref="SpectralFrameObjective.EnablePreconditioner"/>).</summary>
     public bool Precondition { get; init; } = true;
+
+    /// <summary>
+    /// Optimize in the eigenframe of T (of L when s = 0), see <see cref="SpectralFrameObjective"/>; null = when the
+    /// fine graph has at most 4096 vertices (the frame costs an n³ eigendecomposition of each operator).
+    /// </summary>
+    public bool? SpectralFrame { get; init; }
 
     /// <summary>Optimizer (preconditioned CG by default: the fastest to a given objective in docs/prolongation.md).</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.ConjugateGradient;
@@ -194,6 +200,10 @@ public static class ProlongationSolver
         var beta = options.Beta ?? ScaleParameter.Fixed((double)coarse.VertexCount / fine.VertexCount);
         var objective = new ProlongationObjective(ops, options.S, options.Alpha, beta, options.Retraction);
         var stiefel = objective.Stiefel;
+        using var frame = options.SpectralFrame ?? fine.VertexCount <= 4096
+            ? new SpectralFrameObjective(ops, options.S, options.Alpha, beta, options.Retraction)
+            : null;
+        IRiemannianProblem problem = (IRiemannianProblem?)frame ?? objective;
         var optimizer = Optimizer(options.Optimizer);
 
         var starts = new List<(string Name, Func<Tensor> Make)>
@@ -226,23 +236,26 @@ public static class ProlongationSolver
             var remaining = options.MaxTime is { } total ? total - clock.Elapsed : (TimeSpan?)null;
             if (remaining is { } r && r <= TimeSpan.Zero && reports.Count > 0) break;
             var startClock = Stopwatch.StartNew();
-            using var x0 = make();
+            using var p0 = make();
+            using var x0 = frame?.ToFrame(p0) ?? p0.clone();
             double initial;
-            using (var e = objective.Evaluate(x0)) initial = e.Cost;
+            using (var e = problem.Evaluate(x0)) initial = e.Cost;
             if (options.Precondition)
             {
-                var t0 = objective.Terms(x0);
-                objective.EnablePreconditioner(t0.Alpha, t0.Beta);
+                var t0 = objective.Terms(p0);
+                if (frame is not null) frame.EnablePreconditioner(t0.Alpha, t0.Beta);
+                else objective.EnablePreconditioner(t0.Alpha, t0.Beta);
             }
             if (double.IsNaN(firstInitial)) firstInitial = initial;
 
-            var run = RunWithEscapes(objective, optimizer, x0, options, remaining, cancellation, probeGenerator,
+            var run = RunWithEscapes(problem, optimizer, x0, options, remaining, cancellation, probeGenerator,
                 rec => progress?.Invoke(new SolverProgress(name, rec)));
             reports.Add(new StartReport(name, initial, run.Cost, run.Iterations, run.Escapes, run.Reason, startClock.Elapsed.TotalSeconds));
             if (run.Cost < bestCost)
             {
                 best?.Dispose();
-                best = run.Point;
+                best = frame?.FromFrame(run.Point) ?? run.Point.clone();
+                run.Point.Dispose();
                 bestCost = run.Cost;
                 bestGradient = run.GradientNorm;
                 winner = name;
@@ -302,7 +315,7 @@ public static class ProlongationSolver
 
     private sealed record RunResult(Tensor Point, double Cost, double GradientNorm, int Iterations, int Escapes, StopReason Reason, IReadOnlyList<IterationRecord> History);
 
-    private static RunResult RunWithEscapes(ProlongationObjective objective, RiemannianOptimizer optimizer, Tensor start,
+    private static RunResult RunWithEscapes(IRiemannianProblem objective, RiemannianOptimizer optimizer, Tensor start,
         ProlongationOptions options, TimeSpan? budget, CancellationToken cancellation, Generator probeGenerator,
         Action<IterationRecord> progress)
     {

@@ -1,0 +1,255 @@
+using Multiscale.Manifolds;
+using Multiscale.Optimization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Multiscale.Prolongation;
+
+/// <summary>
+/// Eq. (3.3) in a rotated frame: P = V₂ P̃ V₁ᵀ with V₁, V₂ the eigenvectors of T₁, T₂ (of L₁, L₂ when s = 0).
+/// The Frobenius norm and the Stiefel manifold are invariant under these rotations (§5.1), so minimizing over P̃ is
+/// minimizing over P; but in this frame T₂P becomes Λ₂P̃ and P T₁ becomes P̃ M₁ — elementwise scalings instead of
+/// n₂²·n₁ products — and the locality Hessian is diagonal, so the preconditioner is an elementwise division. The
+/// Laplacians become dense V₂ᵀL₂V₂, V₁ᵀL₁V₁, or stay diagonal when the graphs' operators commute (cycles, tori).
+/// The frame costs one eigendecomposition of each operator (n³), paid once per solve.
+/// </summary>
+public sealed class SpectralFrameObjective : IRiemannianProblem, IDisposable
+{
+    private readonly Stiefel _manifold;
+    private readonly Tensor _v1, _v2;
+    private readonly Tensor? _lambda, _mu;             // eigenvalues of T₂ (rows), T₁ (columns)
+    private readonly Tensor? _l1, _l2;                 // dense L̃₁, L̃₂, or null when diagonal
+    private readonly Tensor? _d1, _d2;                 // diagonal L̃₁, L̃₂
+    private readonly double _t1Norm2;
+    private Tensor? _inverseCurvature;
+
+    /// <summary>Builds the frame for an objective's operators, s, and scale policies.</summary>
+    public SpectralFrameObjective(ProlongationOperators operators, double s, ScaleParameter alpha, ScaleParameter beta,
+        StiefelRetraction retraction = StiefelRetraction.Qr)
+    {
+        ArgumentNullException.ThrowIfNull(operators);
+        if (!(s >= 0 && s <= 1)) throw new MultiscaleException($"s must be in [0, 1] (got {s})");
+        if (s > 0 && !operators.HasDistances) throw new ArgumentException("s > 0 needs operators built with distances", nameof(operators));
+        S = s;
+        Alpha = alpha;
+        Beta = beta;
+        _manifold = new Stiefel(operators.FineSize, operators.CoarseSize, retraction, operators.Device);
+        using var scope = NewDisposeScope();
+        if (s > 0)
+        {
+            var (mu, v1) = JointEigenbasis(operators.T1!, s < 1 ? operators.L1 : null);
+            var (lambda, v2) = JointEigenbasis(operators.T2!, s < 1 ? operators.L2 : null);
+            _mu = mu.DetachFromDisposeScope();
+            _lambda = lambda.DetachFromDisposeScope();
+            _v1 = v1.contiguous().DetachFromDisposeScope();
+            _v2 = v2.contiguous().DetachFromDisposeScope();
+            _t1Norm2 = mu.square().sum().item<double>();
+            if (s < 1)
+            {
+                var l1 = _v1.T.matmul(operators.L1.mm(_v1));
+                var l2 = _v2.T.matmul(operators.L2.mm(_v2));
+                if (IsDiagonal(l1) && IsDiagonal(l2))
+                {
+                    _d1 = l1.diagonal().contiguous().DetachFromDisposeScope();
+                    _d2 = l2.diagonal().contiguous().DetachFromDisposeScope();
+                }
+                else
+                {
+                    _l1 = ((l1 + l1.T) * 0.5).DetachFromDisposeScope();
+                    _l2 = ((l2 + l2.T) * 0.5).DetachFromDisposeScope();
+                }
+            }
+        }
+        else
+        {
+            var (d1, v1) = linalg.eigh(operators.L1.to_dense());
+            var (d2, v2) = linalg.eigh(operators.L2.to_dense());
+            _d1 = d1.DetachFromDisposeScope();
+            _d2 = d2.DetachFromDisposeScope();
+            _v1 = v1.contiguous().DetachFromDisposeScope();
+            _v2 = v2.contiguous().DetachFromDisposeScope();
+        }
+    }
+
+    /// <summary>Weight of the locality term.</summary>
+    public double S { get; }
+
+    /// <summary>The α policy.</summary>
+    public ScaleParameter Alpha { get; }
+
+    /// <summary>The β policy.</summary>
+    public ScaleParameter Beta { get; }
+
+    /// <summary>True when the Laplacians are diagonal in this frame (their operators commute with the distances).</summary>
+    public bool DiffusionIsDiagonal => _d1 is not null || S == 1;
+
+    /// <inheritdoc />
+    public IManifold Manifold => _manifold;
+
+    /// <summary>P̃ = V₂ᵀ P V₁.</summary>
+    public Tensor ToFrame(Tensor p)
+    {
+        using var scope = NewDisposeScope();
+        return _v2.T.matmul(p).matmul(_v1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>P = V₂ P̃ V₁ᵀ.</summary>
+    public Tensor FromFrame(Tensor frame)
+    {
+        using var scope = NewDisposeScope();
+        return _v2.matmul(frame).matmul(_v1.T).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public IPointEvaluation Evaluate(Tensor x) => new Evaluation(this, x);
+
+    /// <inheritdoc />
+    public bool HasPreconditioner => _inverseCurvature is not null;
+
+    /// <summary>
+    /// The diagonal of the Euclidean Hessian in this frame (exact for the locality term and for commuting
+    /// Laplacians; the diagonal of the diffusion operator otherwise), regularized by a fraction of its mean.
+    /// </summary>
+    public void EnablePreconditioner(double alpha, double beta, double regularization = 1e-3)
+    {
+        _inverseCurvature?.Dispose();
+        using var scope = NewDisposeScope();
+        double sa = Math.Sqrt(alpha), sb = Math.Sqrt(beta);
+        Tensor h = zeros(_manifold.N, _manifold.P, dtype: ScalarType.Float64, device: _v1.device);
+        if (S > 0) h = h + (_lambda!.unsqueeze(1) * sb - _mu!.unsqueeze(0) / sb).square() * (2 * S);
+        if (S < 1)
+        {
+            if (_d1 is not null)
+                h = h + (_d2!.unsqueeze(1) * sa - _d1.unsqueeze(0) / sa).square() * (2 * (1 - S));
+            else
+            {
+                var a2 = _l2!.square().sum(dim: 0);
+                var a1 = _l1!.square().sum(dim: 0);
+                h = h + (a2.unsqueeze(1) * alpha - _l2.diagonal().unsqueeze(1) * _l1.diagonal().unsqueeze(0) * 2 + a1.unsqueeze(0) / alpha) * (2 * (1 - S));
+            }
+        }
+        h = h + h.mean() * regularization;
+        _inverseCurvature = h.reciprocal().DetachFromDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public Tensor Precondition(Tensor x, Tensor tangent)
+    {
+        if (_inverseCurvature is null) return tangent.clone();
+        using var scope = NewDisposeScope();
+        return _manifold.Project(x, tangent * _inverseCurvature).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Releases the frame.</summary>
+    public void Dispose()
+    {
+        _v1.Dispose(); _v2.Dispose();
+        _lambda?.Dispose(); _mu?.Dispose();
+        _l1?.Dispose(); _l2?.Dispose();
+        _d1?.Dispose(); _d2?.Dispose();
+        _inverseCurvature?.Dispose();
+    }
+
+    private Tensor RightL1(Tensor x) => _d1 is not null ? x * _d1 : x.matmul(_l1!);
+    private Tensor LeftL2(Tensor x) => _d2 is not null ? _d2.unsqueeze(1) * x : _l2!.matmul(x);
+
+    /// <summary>
+    /// Eigenpairs of the symmetric T; when the sparse L commutes with T (cycles, tori: both circulant), an eigenbasis
+    /// of T + cL for a generic c instead, which diagonalizes both — eigh(T) alone picks an arbitrary basis inside T's
+    /// large degenerate eigenspaces (half of a cycle's distance spectrum is 0) where L is not diagonal.
+    /// </summary>
+    private static (Tensor Values, Tensor Vectors) JointEigenbasis(Tensor t, Tensor? sparseL)
+    {
+        if (sparseL is not null)
+        {
+            var l = sparseL.to_dense();
+            var tl = t.matmul(l);
+            double scale = linalg.norm(t).item<double>() * linalg.norm(l).item<double>();
+            if (linalg.norm(tl - tl.T).item<double>() <= 1e-12 * Math.Max(scale, 1e-300))
+            {
+                // ‖T L − L T‖ = ‖TL − (TL)ᵀ‖ for symmetric T, L. c is irrational so no eigenvalue of T + cL is split by chance.
+                double c = Math.Sqrt(2) * linalg.norm(t).item<double>() / Math.Max(linalg.norm(l).item<double>(), 1e-300) / Math.E;
+                var (_, vectors) = linalg.eigh(t + l * c);
+                var values = (vectors * t.matmul(vectors)).sum(dim: 0);
+                return (values, vectors);
+            }
+        }
+        return linalg.eigh(t);
+    }
+
+    private static bool IsDiagonal(Tensor m)
+    {
+        using var scope = NewDisposeScope();
+        var off = m - diag(m.diagonal());
+        return linalg.norm(off).item<double>() <= 1e-10 * Math.Max(linalg.norm(m).item<double>(), 1e-300);
+    }
+
+    private static double Norm2(Tensor t)
+    {
+        using var s = t.square().sum();
+        return s.item<double>();
+    }
+
+    private sealed class Evaluation : IPointEvaluation
+    {
+        private readonly SpectralFrameObjective _owner;
+        private readonly Tensor _p;
+        private readonly Tensor? _residual, _m, _k;
+        private readonly double _alpha, _beta;
+        private Tensor? _gradient;
+
+        public Evaluation(SpectralFrameObjective owner, Tensor p)
+        {
+            _owner = owner;
+            _p = p;
+            double cost = 0, s = owner.S;
+            using var scope = NewDisposeScope();
+            if (s < 1)
+            {
+                var x = owner.RightL1(p);
+                var y = owner.LeftL2(p);
+                _alpha = owner.Alpha.Value ?? ProlongationObjective.AutoScale(Norm2(x), Norm2(y));
+                double sa = Math.Sqrt(_alpha);
+                _residual = (x / sa - y * sa).DetachFromDisposeScope();
+                cost += (1 - s) * Norm2(_residual);
+            }
+            if (s > 0)
+            {
+                _m = (owner._lambda!.unsqueeze(1) * p).DetachFromDisposeScope();
+                _k = (_m * owner._mu!).DetachFromDisposeScope();
+                double m2 = Norm2(_m), cross;
+                using (var c = (_k * p).sum()) cross = c.item<double>();
+                _beta = owner.Beta.Value ?? ProlongationObjective.AutoScale(owner._t1Norm2, m2);
+                cost += s * (owner._t1Norm2 / _beta - 2 * cross + _beta * m2);
+            }
+            Cost = cost;
+        }
+
+        public double Cost { get; }
+
+        public Tensor RiemannianGradient()
+        {
+            if (_gradient is not null) return _gradient;
+            double s = _owner.S;
+            using var scope = NewDisposeScope();
+            var egrad = zeros_like(_p);
+            if (_residual is not null)
+            {
+                double sa = Math.Sqrt(_alpha);
+                egrad += (_owner.RightL1(_residual) / sa - _owner.LeftL2(_residual) * sa) * (2 * (1 - s));
+            }
+            if (_m is not null)
+                egrad += (_owner._lambda!.unsqueeze(1) * _m * (2 * _beta) - _k! * 4) * s;
+            _gradient = _owner._manifold.Project(_p, egrad).DetachFromDisposeScope();
+            return _gradient;
+        }
+
+        public void Dispose()
+        {
+            _residual?.Dispose();
+            _m?.Dispose();
+            _k?.Dispose();
+            _gradient?.Dispose();
+        }
+    }
+}

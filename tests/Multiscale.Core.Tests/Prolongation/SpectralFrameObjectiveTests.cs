@@ -1,0 +1,65 @@
+using Multiscale.Graphs;
+using Multiscale.Prolongation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Multiscale.Tests.Prolongation;
+
+public class SpectralFrameObjectiveTests
+{
+    [Theory]
+    [InlineData("cycle:8", "cycle:16", 0.5, true)]
+    [InlineData("cycle:8", "cycle:16", 0.0, true)]
+    [InlineData("path:5", "grid:3x4", 0.5, false)]
+    [InlineData("path:5", "grid:3x4", 1.0, true)]
+    [InlineData("torus:3x4", "torus:6x4", 0.3, true)]
+    public void CostAndGradientEqualTheOriginalFrames(string coarse, string fine, double s, bool expectDiagonal)
+    {
+        using var scope = NewDisposeScope();
+        using var ops = ProlongationOperators.Create(GraphSpec.Parse(coarse), GraphSpec.Parse(fine), withDistances: true);
+        var alpha = ScaleParameter.Auto;
+        var beta = ScaleParameter.Fixed((double)ops.CoarseSize / ops.FineSize);
+        var original = new ProlongationObjective(ops, s, alpha, beta);
+        using var frame = new SpectralFrameObjective(ops, s, alpha, beta);
+        Assert.Equal(expectDiagonal, frame.DiffusionIsDiagonal);
+        var p = original.Stiefel.RandomPoint(new Generator(4));
+        var pf = frame.ToFrame(p);
+        Assert.True(frame.FromFrame(pf).allclose(p, rtol: 0, atol: 1e-12));
+        using var a = original.Evaluate(p);
+        using var b = frame.Evaluate(pf);
+        Assert.Equal(a.Cost, b.Cost, 1e-9 * Math.Max(1, a.Cost));
+        var ga = a.RiemannianGradient();
+        var gb = frame.FromFrame(b.RiemannianGradient());
+        Assert.True(gb.allclose(ga, rtol: 1e-8, atol: 1e-9 * ga.abs().max().item<double>()));
+    }
+
+    [Fact]
+    public void PreconditionerIsPositiveDefiniteOnTheTangentSpace()
+    {
+        using var scope = NewDisposeScope();
+        using var ops = ProlongationOperators.Create(GraphFactory.Cycle(6), GraphFactory.Cycle(12), withDistances: true);
+        using var frame = new SpectralFrameObjective(ops, 0.5, ScaleParameter.Fixed(1), ScaleParameter.Fixed(0.5));
+        frame.EnablePreconditioner(1, 0.5);
+        var m = (Multiscale.Manifolds.Stiefel)frame.Manifold;
+        var gen = new Generator(2);
+        var x = m.RandomPoint(gen);
+        for (int i = 0; i < 5; i++)
+        {
+            var u = m.RandomTangent(x, gen);
+            var pu = frame.Precondition(x, u);
+            Assert.True(m.Inner(x, u, pu) > 0);
+            Assert.True((x.T.matmul(pu) + pu.T.matmul(x)).abs().max().item<double>() < 1e-12, "preconditioned vector must be tangent");
+        }
+    }
+
+    [Fact]
+    public void SolvesInBothFramesAgree()
+    {
+        var options = new ProlongationOptions { S = 0.5, RandomStarts = 0, Init = InitKind.Random, Seed = 5, MaxIterations = 3000 };
+        using var inFrame = ProlongationSolver.Solve(GraphFactory.Path(6), GraphFactory.Path(12), options with { SpectralFrame = true });
+        using var direct = ProlongationSolver.Solve(GraphFactory.Path(6), GraphFactory.Path(12), options with { SpectralFrame = false });
+        Assert.True(inFrame.OrthogonalityError < 1e-12);
+        // Same problem, different coordinates: both must reach the same (local) level to a small relative gap.
+        Assert.Equal(direct.Terms.Objective, inFrame.Terms.Objective, 0.02 * direct.Terms.Objective);
+    }
+}
