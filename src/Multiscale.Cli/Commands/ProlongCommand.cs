@@ -57,7 +57,7 @@ internal static class ProlongCommand
                 results.Add((options.S, BuildReport(coarseSpec, fineSpec, coarse, fine, options, solution), solution));
                 if (cancellation.IsCancellationRequested) break;
                 progress.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"  → E = {solution.Terms.Objective:G10} (diffusion {solution.Terms.Diffusion:G6}, locality {solution.Terms.Locality:G6}), α = {solution.Terms.Alpha:G6}, β = {solution.Terms.Beta:G6}, {solution.Iterations} iterations, {solution.Seconds:F2} s, best start {solution.WinningStart}, ‖PᵀP − I‖ = {solution.OrthogonalityError:G2}"));
+                    $"  → E = {solution.Terms.Objective:G10} (diffusion {solution.Terms.Diffusion:G6}, locality {solution.Terms.Locality:G6}), α = {solution.Terms.Alpha:G6}, β = {solution.Terms.Beta:G6}, {solution.Iterations} iterations, {solution.Seconds:F2} s, best start {solution.WinningStart}, ‖PᵀP − I‖ = {solution.OrthogonalityError:G2}{(solution.GloballyOptimal ? ", certified global optimum" : "")}"));
             }
             if (cancellation.IsCancellationRequested)
             {
@@ -114,6 +114,8 @@ internal static class ProlongCommand
         ["gradient_norm"] = solution.GradientNorm,
         ["orthogonality_error"] = solution.OrthogonalityError,
         ["converged"] = solution.Converged,
+        ["lower_bound"] = solution.LowerBound,
+        ["globally_optimal"] = solution.GloballyOptimal,
         ["stop_reason"] = solution.Reason.ToString(),
         ["init"] = options.Init.ToString().ToLowerInvariant(),
         ["optimizer"] = options.Optimizer.ToString().ToLowerInvariant(),

@@ -9,7 +9,7 @@ internal sealed class ProlongationCliOptions
 {
     public Option<string> Alpha { get; } = new("--alpha") { Description = "Diffusion scale α: auto (closed-form optimum at every step) or a positive number.", DefaultValueFactory = _ => "auto" };
     public Option<string> Beta { get; } = new("--beta") { Description = "Locality scale β: paper (n1/n2), auto, or a positive number.", DefaultValueFactory = _ => "paper" };
-    public Option<string> Init { get; } = new("--init") { Description = "First start: munkres (eigenvalue matching), random, identity.", DefaultValueFactory = _ => "munkres" };
+    public Option<string> Init { get; } = new("--init") { Description = "First start: munkres (eigenvalue matching, §3.3.2), assignment (spectral-frame assignment), random, identity.", DefaultValueFactory = _ => "munkres" };
     public Option<int?> Starts { get; } = new("--starts") { Description = "Extra seeded random starts, best kept (default: 4 when s > 0, else 0)." };
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Riemannian optimizer: cg (preconditioned), sd (preconditioned), lbfgs.", DefaultValueFactory = _ => "cg" };
     public Option<int> MaxIter { get; } = new("--max-iter") { Description = "Iteration cap per start.", DefaultValueFactory = _ => 2000 };
@@ -18,14 +18,17 @@ internal sealed class ProlongationCliOptions
     public Option<long> Seed { get; } = new("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 0 };
     public Option<bool> NoEscape { get; } = new("--no-saddle-escape") { Description = "Do not probe end points for negative curvature." };
     public Option<bool> NoPrecondition { get; } = new("--no-precondition") { Description = "Do not use the spectral preconditioner (cg, sd)." };
+    public Option<bool> NoAssignment { get; } = new("--no-assignment-start") { Description = "Do not add the spectral-frame assignment start." };
+    public Option<string> Frame { get; } = new("--frame") { Description = "Optimize in the eigenframe of T (of L when s = 0): auto (n_fine ≤ 4096), yes, no.", DefaultValueFactory = _ => "auto" };
     public Option<string> Device { get; } = CommonOptions.Device();
 
-    public IEnumerable<Option> All => new Option[] { Alpha, Beta, Init, Starts, Optimizer, MaxIter, Tol, MaxSeconds, Seed, NoEscape, NoPrecondition, Device };
+    public IEnumerable<Option> All => new Option[] { Alpha, Beta, Init, Starts, Optimizer, MaxIter, Tol, MaxSeconds, Seed, NoEscape, NoPrecondition, NoAssignment, Frame, Device };
 
     public ProlongationCliOptions()
     {
-        Init.AcceptOnlyFromAmong("munkres", "random", "identity");
+        Init.AcceptOnlyFromAmong("munkres", "assignment", "random", "identity");
         Optimizer.AcceptOnlyFromAmong("lbfgs", "cg", "sd");
+        Frame.AcceptOnlyFromAmong("auto", "yes", "no");
     }
 
     /// <summary>The options for one value of s.</summary>
@@ -40,7 +43,7 @@ internal sealed class ProlongationCliOptions
             S = s,
             Alpha = ScaleParameter.Parse(parse.GetValue(Alpha)!, "--alpha"),
             Beta = beta.Equals("paper", StringComparison.OrdinalIgnoreCase) ? null : ScaleParameter.Parse(beta, "--beta"),
-            Init = parse.GetValue(Init) switch { "random" => InitKind.Random, "identity" => InitKind.Identity, _ => InitKind.Munkres },
+            Init = parse.GetValue(Init) switch { "random" => InitKind.Random, "identity" => InitKind.Identity, "assignment" => InitKind.Assignment, _ => InitKind.Munkres },
             RandomStarts = parse.GetValue(Starts),
             Optimizer = parse.GetValue(Optimizer) switch { "lbfgs" => OptimizerKind.Lbfgs, "sd" => OptimizerKind.SteepestDescent, _ => OptimizerKind.ConjugateGradient },
             MaxIterations = parse.GetValue(MaxIter),
@@ -49,6 +52,8 @@ internal sealed class ProlongationCliOptions
             Seed = parse.GetValue(Seed),
             EscapeSaddles = !parse.GetValue(NoEscape),
             Precondition = !parse.GetValue(NoPrecondition),
+            AssignmentStart = !parse.GetValue(NoAssignment),
+            SpectralFrame = parse.GetValue(Frame) switch { "yes" => true, "no" => false, _ => null },
             Device = device,
         };
         options.Validate();

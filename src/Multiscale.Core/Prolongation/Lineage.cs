@@ -251,7 +251,7 @@ public sealed partial class Lineage : IDisposable
         AddGraph(fine);
         AddGraph(coarse);
         // Axis-wise sources depend on the specs' family and sides, which the edge lists already determine.
-        text.Append(CultureInfo.InvariantCulture, $"{source}|{o.S:R}|{o.Alpha}|{o.Beta?.ToString() ?? "n1/n2"}|{o.Init}|{o.EffectiveRandomStarts}|{o.EscapeSaddles}|{o.Optimizer}|{o.Precondition}|{o.MaxIterations}|{o.Tolerance:R}|{o.MinGradientNorm:R}|{o.Seed}|{o.Retraction}|{o.MaxTime?.TotalSeconds}");
+        text.Append(CultureInfo.InvariantCulture, $"{source}|{o.S:R}|{o.Alpha}|{o.Beta?.ToString() ?? "n1/n2"}|{o.Init}|{o.EffectiveRandomStarts}|{o.EscapeSaddles}|{o.Optimizer}|{o.Precondition}|{o.AssignmentStart}|{o.SpectralFrame}|{o.MaxIterations}|{o.Tolerance:R}|{o.MinGradientNorm:R}|{o.Seed}|{o.Retraction}|{o.MaxTime?.TotalSeconds}");
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
     }
 

@@ -17,6 +17,12 @@ public enum InitKind
     Random,
     /// <summary>[I; 0].</summary>
     Identity,
+    /// <summary>
+    /// The partial permutation in the spectral frame that solves the assignment problem on the per-entry costs of
+    /// eq. (3.3) in that frame (<see cref="SpectralFrameObjective.AssignmentCosts"/>): the certified global optimum
+    /// when both terms are diagonal there (cycles, tori; s = 0 always) and α, β are fixed.
+    /// </summary>
+    Assignment,
 }
 
 /// <summary>Which Riemannian optimizer runs.</summary>
@@ -51,6 +57,9 @@ public sealed record ProlongationOptions
 
     /// <summary>Extra random starts after the first; null = 4 when s &gt; 0 and 0 when s = 0 (see docs/prolongation.md).</summary>
     public int? RandomStarts { get; init; }
+
+    /// <summary>Also start from the spectral-frame assignment (when the frame is used and it is not the first start).</summary>
+    public bool AssignmentStart { get; init; } = true;
 
     /// <summary>Probe the end point of every run for negative curvature and continue from a descent direction.</summary>
     public bool EscapeSaddles { get; init; } = true;
@@ -171,6 +180,15 @@ public sealed class ProlongationSolution : IDisposable
     /// <summary>Convergence history of the winning start (all its runs, iterations renumbered consecutively).</summary>
     public IReadOnlyList<IterationRecord> History { get; }
 
+    /// <summary>
+    /// A proven lower bound on E over the whole Stiefel manifold, when one is known: the assignment minimum in the
+    /// spectral frame when both terms are diagonal there and α, β are fixed (the bound is then attained).
+    /// </summary>
+    public double? LowerBound { get; init; }
+
+    /// <summary>True when <see cref="LowerBound"/> is known and the map attains it (to 1e-9 relative).</summary>
+    public bool GloballyOptimal => LowerBound is { } b && Terms.Objective <= b + 1e-9 * Math.Max(1, Math.Abs(b));
+
     /// <summary>Releases the map.</summary>
     public void Dispose() => Map.Dispose();
 }
@@ -206,15 +224,28 @@ public static class ProlongationSolver
         IRiemannianProblem problem = (IRiemannianProblem?)frame ?? objective;
         var optimizer = Optimizer(options.Optimizer);
 
+        double startAlpha = options.Alpha.Value ?? 1, startBeta = beta.Value ?? (double)coarse.VertexCount / fine.VertexCount;
+        double? lowerBound = null;
+        Tensor AssignmentStart()
+        {
+            if (frame is null)
+                throw new MultiscaleException("the assignment start needs the spectral frame (fine graphs up to 4096 vertices, or SpectralFrame = true)");
+            var assignment = Munkres.SolveWithCost(frame.AssignmentCosts(startAlpha, startBeta));
+            if (frame.IsSeparable && !options.Alpha.IsAuto && !beta.IsAuto) lowerBound = assignment.TotalCost;
+            using var permutation = frame.PartialPermutation(assignment.RowOfColumn);
+            return frame.FromFrame(permutation);
+        }
         var starts = new List<(string Name, Func<Tensor> Make)>
         {
             options.Init switch
             {
                 InitKind.Munkres => ("munkres", () => MunkresStart(coarse, fine, device)),
                 InitKind.Identity => ("identity", () => IdentityStart(fine.VertexCount, coarse.VertexCount, device)),
+                InitKind.Assignment => ("assignment", AssignmentStart),
                 _ => ($"random:{options.Seed}", () => stiefel.RandomPoint(new Generator((ulong)options.Seed))),
             },
         };
+        if (frame is not null && options.AssignmentStart && options.Init != InitKind.Assignment) starts.Add(("assignment", AssignmentStart));
         for (int k = 1; k <= options.EffectiveRandomStarts; k++)
         {
             long seed = options.Seed + k;
@@ -233,6 +264,8 @@ public static class ProlongationSolver
         foreach (var (name, make) in starts)
         {
             if (cancellation.IsCancellationRequested) break;
+            // Nothing can beat a map that attains a proven lower bound.
+            if (lowerBound is { } bound && bestCost <= bound + 1e-9 * Math.Max(1, Math.Abs(bound))) break;
             var remaining = options.MaxTime is { } total ? total - clock.Elapsed : (TimeSpan?)null;
             if (remaining is { } r && r <= TimeSpan.Zero && reports.Count > 0) break;
             var startClock = Stopwatch.StartNew();
@@ -286,7 +319,10 @@ public static class ProlongationSolver
         });
         best.Dispose();
         return new ProlongationSolution(map, terms, firstInitial, bestIterations, clock.Elapsed.TotalSeconds,
-            bestGradient, bestReason, reports, winner, bestHistory);
+            bestGradient, bestReason, reports, winner, bestHistory)
+        {
+            LowerBound = lowerBound,
+        };
     }
 
     /// <summary>P₀ = U₂ M U₁ᵀ: each coarse eigenvector is sent to the fine eigenvector it is matched with (eq. 3.2).</summary>

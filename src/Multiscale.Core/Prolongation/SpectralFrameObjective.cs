@@ -86,6 +86,50 @@ public sealed class SpectralFrameObjective : IRiemannianProblem, IDisposable
     /// <inheritdoc />
     public IManifold Manifold => _manifold;
 
+    /// <summary>
+    /// The cost of sending frame column j to frame row i when P̃ is a partial permutation: w_ij with
+    /// E(P̃) = Σ w_ij P̃_ij² whenever both terms are diagonal in this frame (<see cref="IsSeparable"/>); otherwise the
+    /// diagonal of the Hessian / 2, a model of the cost.
+    /// </summary>
+    public double[,] AssignmentCosts(double alpha, double beta)
+    {
+        using var scope = NewDisposeScope();
+        double sa = Math.Sqrt(alpha), sb = Math.Sqrt(beta);
+        Tensor w = zeros(_manifold.N, _manifold.P, dtype: ScalarType.Float64, device: _v1.device);
+        if (S > 0) w = w + (_lambda!.unsqueeze(1) * sb - _mu!.unsqueeze(0) / sb).square() * S;
+        if (S < 1)
+        {
+            if (_d1 is not null) w = w + (_d2!.unsqueeze(1) * sa - _d1.unsqueeze(0) / sa).square() * (1 - S);
+            else
+            {
+                var a2 = _l2!.square().sum(dim: 0);
+                var a1 = _l1!.square().sum(dim: 0);
+                w = w + (a2.unsqueeze(1) * alpha - _l2.diagonal().unsqueeze(1) * _l1.diagonal().unsqueeze(0) * 2 + a1.unsqueeze(0) / alpha) * (1 - S);
+            }
+        }
+        var flat = w.cpu().contiguous().data<double>().ToArray();
+        var result = new double[_manifold.N, _manifold.P];
+        Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(double));
+        return result;
+    }
+
+    /// <summary>
+    /// True when every term is diagonal in this frame. Then E(P̃) = Σ w_ij P̃_ij², and since P̃∘P̃ has unit column sums
+    /// and row sums ≤ 1 (a point of the transportation polytope whose vertices are partial permutations), the minimum
+    /// over the Stiefel manifold equals the assignment minimum of w, attained by that partial permutation: the
+    /// assignment start is then the certified global optimum for fixed α, β.
+    /// </summary>
+    public bool IsSeparable => S == 0 || DiffusionIsDiagonal;
+
+    /// <summary>The partial permutation P̃ (frame coordinates) of an assignment rowOfColumn.</summary>
+    public Tensor PartialPermutation(int[] rowOfColumn)
+    {
+        ArgumentNullException.ThrowIfNull(rowOfColumn);
+        var data = new double[(long)_manifold.N * _manifold.P];
+        for (int j = 0; j < rowOfColumn.Length; j++) data[(long)rowOfColumn[j] * _manifold.P + j] = 1;
+        return tensor(data, new long[] { _manifold.N, _manifold.P }, ScalarType.Float64, _v1.device);
+    }
+
     /// <summary>P̃ = V₂ᵀ P V₁.</summary>
     public Tensor ToFrame(Tensor p)
     {
