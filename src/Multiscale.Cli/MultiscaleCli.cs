@@ -23,9 +23,11 @@ public static class MultiscaleCli
         var root = new RootCommand(
             "Multiscale: optimal prolongation maps between graphs, and the multiscale training methods built on them " +
             "(MsANN, MRTL).");
+        root.Subcommands.Add(QuickstartCommand.Create(output, error));
         root.Subcommands.Add(GraphCommand.Create(output, error));
         root.Subcommands.Add(ProlongCommand.Create(output, error));
         root.Subcommands.Add(LineageCommand.Create(output, error));
+        root.Subcommands.Add(BenchCommand.Create(output, error));
         return root;
     }
 

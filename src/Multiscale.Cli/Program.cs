@@ -1,5 +1,5 @@
 using Multiscale.Cli;
 using Multiscale.Training;
 
-Reproducibility.ConfigureNativeMath();
+NativeSetup.Configure();
 return MultiscaleCli.Run(args, Console.Out, Console.Error);

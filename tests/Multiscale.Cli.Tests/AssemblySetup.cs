@@ -4,7 +4,7 @@ namespace Multiscale.Cli.Tests;
 
 internal static class AssemblySetup
 {
-    /// <summary>Before any test touches torch: repeatable MKL math (see Reproducibility).</summary>
+    /// <summary>Before any test touches torch: repeatable MKL math and flat memory (see NativeSetup).</summary>
     [ModuleInitializer]
-    internal static void Init() => Multiscale.Training.Reproducibility.ConfigureNativeMath();
+    internal static void Init() => Multiscale.Training.NativeSetup.Configure();
 }

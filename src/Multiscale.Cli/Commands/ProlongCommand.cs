@@ -52,7 +52,7 @@ internal static class ProlongCommand
         {
             foreach (var options in optionsPerS)
             {
-                progress.Line($"s = {options.S.ToString(CultureInfo.InvariantCulture)}: {1 + options.EffectiveRandomStarts} start(s)");
+                progress.Line($"s = {options.S.ToString(CultureInfo.InvariantCulture)}: {options.Init.ToString().ToLowerInvariant()} start + {options.EffectiveRandomStarts} random{(options.AssignmentStart ? " (+ the spectral-frame assignment when the frame is used)" : "")}");
                 var solution = ProlongationSolver.Solve(coarse, fine, options, progress.Report, cancellation);
                 results.Add((options.S, BuildReport(coarseSpec, fineSpec, coarse, fine, options, solution), solution));
                 if (cancellation.IsCancellationRequested) break;

@@ -19,7 +19,8 @@ public static partial class Npy
     public static void Write(string path, Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        using var cpu = tensor.detach().cpu().contiguous();
+        using var scope = NewDisposeScope();
+        var cpu = tensor.detach().cpu().contiguous();
         var shape = cpu.shape;
         switch (cpu.dtype)
         {

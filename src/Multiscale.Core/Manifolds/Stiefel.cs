@@ -49,8 +49,8 @@ public sealed class Stiefel : IManifold
     /// <inheritdoc />
     public double Inner(Tensor x, Tensor u, Tensor v)
     {
-        using var d = (u * v).sum();
-        return d.item<double>();
+        using var scope = NewDisposeScope();
+        return (u * v).sum().item<double>();
     }
 
     /// <inheritdoc />

@@ -48,7 +48,8 @@ public abstract class RiemannianOptimizer
 
         Reset();
         _problem = problem;
-        var x = start.detach().clone().DetachFromDisposeScope();
+        Tensor x;
+        using (var scope = NewDisposeScope()) x = start.detach().clone().DetachFromDisposeScope();
         var current = problem.Evaluate(x);
         double gradNorm = manifold.Norm(x, current.RiemannianGradient());
         double gradNorm0 = criteria.ReferenceGradientNorm ?? gradNorm;
@@ -62,6 +63,8 @@ public abstract class RiemannianOptimizer
         bool restarted = true;
         while (true)
         {
+            // Every temporary of the iteration dies with it; what lives on (point, evaluation, direction) is detached.
+            using var iterationScope = NewDisposeScope();
             if (gradNorm <= criteria.MinGradientNorm) { reason = StopReason.GradientNorm; break; }
             if (gradNorm0 > 0 && gradNorm / gradNorm0 <= criteria.RelativeGradientTolerance) { reason = StopReason.RelativeGradient; break; }
             if (iteration >= criteria.MaxIterations) { reason = StopReason.MaxIterations; break; }
@@ -311,7 +314,7 @@ public sealed class Lbfgs : RiemannianOptimizer
 
     private static double Dot(Tensor u, Tensor v)
     {
-        using var d = (u * v).sum();
-        return d.item<double>();
+        using var scope = NewDisposeScope();
+        return (u * v).sum().item<double>();
     }
 }

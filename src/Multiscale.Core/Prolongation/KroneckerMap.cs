@@ -150,8 +150,8 @@ public sealed class KroneckerMap : IDisposable
 
         private static double Dot(Tensor a, Tensor b)
         {
-            using var d = (a * b).sum();
-            return d.item<double>();
+            using var scope = NewDisposeScope();
+            return (a * b).sum().item<double>();
         }
     }
 }

@@ -67,7 +67,8 @@ public sealed class ProlongationMap : IDisposable
         if (matrix.dim() != 2) throw new MultiscaleException($"a prolongation map must be a matrix (got {matrix.dim()} dimensions)");
         if (matrix.shape[0] < matrix.shape[1])
             throw new MultiscaleException($"a prolongation map is fine × coarse with rows ≥ columns (got {matrix.shape[0]} × {matrix.shape[1]})");
-        Matrix = matrix.detach().to_type(ScalarType.Float64).contiguous().clone().DetachFromDisposeScope();
+        using (var scope = NewDisposeScope())
+            Matrix = matrix.detach().to_type(ScalarType.Float64).contiguous().clone().DetachFromDisposeScope();
         Provenance = provenance;
     }
 

@@ -192,8 +192,8 @@ public sealed class ProlongationObjective : IRiemannianProblem
 
     private static double Norm2(Tensor t)
     {
-        using var s = t.square().sum();
-        return s.item<double>();
+        using var scope = NewDisposeScope();
+        return t.square().sum().item<double>();
     }
 
     /// <summary>Auto scales are kept in [1/this, this]: the closed-form optimum clamped (the 1-D cost is convex).</summary>

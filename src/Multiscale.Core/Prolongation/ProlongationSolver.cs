@@ -58,7 +58,10 @@ public sealed record ProlongationOptions
     /// <summary>Extra random starts after the first; null = 4 when s &gt; 0 and 0 when s = 0 (see docs/prolongation.md).</summary>
     public int? RandomStarts { get; init; }
 
-    /// <summary>Also start from the spectral-frame assignment (when the frame is used and it is not the first start).</summary>
+    /// <summary>
+    /// Also start from the spectral-frame assignment, before the others (when the frame is used); when that start attains
+    /// its proven lower bound the other starts are skipped.
+    /// </summary>
     public bool AssignmentStart { get; init; } = true;
 
     /// <summary>Probe the end point of every run for negative curvature and continue from a descent direction.</summary>
@@ -150,7 +153,7 @@ public sealed class ProlongationSolution : IDisposable
     /// <summary>E and its terms at the map (α, β the ones used).</summary>
     public ObjectiveTerms Terms { get; }
 
-    /// <summary>E at the first start.</summary>
+    /// <summary>E at the starting point of the winning start.</summary>
     public double InitialObjective { get; }
 
     /// <summary>Iterations of the winning start.</summary>
@@ -165,8 +168,8 @@ public sealed class ProlongationSolution : IDisposable
     /// <summary>Why the winning start's last run stopped.</summary>
     public StopReason Reason { get; }
 
-    /// <summary>True when the winning start stopped on a gradient criterion.</summary>
-    public bool Converged => Reason is StopReason.GradientNorm or StopReason.RelativeGradient;
+    /// <summary>True when the winning start stopped on a gradient criterion or attains a proven lower bound.</summary>
+    public bool Converged => Reason is StopReason.GradientNorm or StopReason.RelativeGradient || GloballyOptimal;
 
     /// <summary>‖PᵀP − I‖_F of the map.</summary>
     public double OrthogonalityError => Map.OrthogonalityError;
@@ -245,7 +248,9 @@ public static class ProlongationSolver
                 _ => ($"random:{options.Seed}", () => stiefel.RandomPoint(new Generator((ulong)options.Seed))),
             },
         };
-        if (frame is not null && options.AssignmentStart && options.Init != InitKind.Assignment) starts.Add(("assignment", AssignmentStart));
+        // The assignment start goes first: it costs one assignment problem, and when it is certified optimal the
+        // remaining starts are skipped.
+        if (frame is not null && options.AssignmentStart && options.Init != InitKind.Assignment) starts.Insert(0, ("assignment", AssignmentStart));
         for (int k = 1; k <= options.EffectiveRandomStarts; k++)
         {
             long seed = options.Seed + k;
@@ -254,7 +259,7 @@ public static class ProlongationSolver
 
         var reports = new List<StartReport>();
         Tensor? best = null;
-        double bestCost = double.PositiveInfinity, bestGradient = double.NaN, firstInitial = double.NaN;
+        double bestCost = double.PositiveInfinity, bestGradient = double.NaN;
         string winner = "";
         StopReason bestReason = StopReason.MaxIterations;
         int bestIterations = 0;
@@ -279,7 +284,6 @@ public static class ProlongationSolver
                 if (frame is not null) frame.EnablePreconditioner(t0.Alpha, t0.Beta);
                 else objective.EnablePreconditioner(t0.Alpha, t0.Beta);
             }
-            if (double.IsNaN(firstInitial)) firstInitial = initial;
 
             var run = RunWithEscapes(problem, optimizer, x0, options, remaining, cancellation, probeGenerator,
                 rec => progress?.Invoke(new SolverProgress(name, rec)));
@@ -301,6 +305,15 @@ public static class ProlongationSolver
         objective.DisablePreconditioner();
         if (best is null) throw new OperationCanceledException("the solve was cancelled before any start finished");
 
+        // Rotating back from the frame costs a few ulps of orthogonality; one Newton–Schulz step P(3I − PᵀP)/2 squares
+        // the error away (it converges to the polar factor, the closest orthonormal matrix).
+        using (var scope = NewDisposeScope())
+        {
+            var gram = best.T.matmul(best);
+            var polished = best.matmul(eye(gram.shape[0], dtype: ScalarType.Float64, device: best.device) * 1.5 - gram * 0.5);
+            best.Dispose();
+            best = polished.DetachFromDisposeScope();
+        }
         var terms = objective.Terms(best);
         var map = new ProlongationMap(best, new MapProvenance
         {
@@ -318,7 +331,8 @@ public static class ProlongationSolver
             Iterations = bestIterations,
         });
         best.Dispose();
-        return new ProlongationSolution(map, terms, firstInitial, bestIterations, clock.Elapsed.TotalSeconds,
+        double winnerInitial = reports.First(r => r.Start == winner).InitialObjective;
+        return new ProlongationSolution(map, terms, winnerInitial, bestIterations, clock.Elapsed.TotalSeconds,
             bestGradient, bestReason, reports, winner, bestHistory)
         {
             LowerBound = lowerBound,

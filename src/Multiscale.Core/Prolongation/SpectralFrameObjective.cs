@@ -230,8 +230,8 @@ public sealed class SpectralFrameObjective : IRiemannianProblem, IDisposable
 
     private static double Norm2(Tensor t)
     {
-        using var s = t.square().sum();
-        return s.item<double>();
+        using var scope = NewDisposeScope();
+        return t.square().sum().item<double>();
     }
 
     private sealed class Evaluation : IPointEvaluation
