@@ -20,7 +20,7 @@ internal static class QuickstartCommand
                 new[] { "graph", "grid:16x16", "--out", Path.Combine(root, "graph"), "--matrices", "laplacian,distances" },
                 new[] { "prolong", "--coarse", "cycle:32", "--fine", "cycle:64", "--s", "0,0.25,0.5,0.75,1", "--alpha", "1", "--out", Path.Combine(root, "prolong") },
                 new[] { "prolong", "--coarse", "grid:4x4", "--fine", "grid:8x8", "--s", "1", "--out", Path.Combine(root, "prolong-grid") },
-                new[] { "lineage", "--graph", "path:256", "--levels", "4", "--s", "1", "--no-cache", "--out", Path.Combine(root, "lineage") },
+                new[] { "lineage", "--graph", "path:128", "--levels", "3", "--s", "1", "--no-cache", "--out", Path.Combine(root, "lineage") },
             };
             foreach (var step in steps)
             {
