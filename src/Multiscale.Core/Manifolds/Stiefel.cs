@@ -80,11 +80,7 @@ public sealed class Stiefel : IManifold
         Tensor result;
         if (Retraction == StiefelRetraction.Qr)
         {
-            var (q, r) = linalg.qr(y);
-            // Sign fix makes the retraction a smooth map (QR is unique only up to column signs).
-            var signs = r.diagonal().sign();
-            signs = where(signs.eq(0), ones_like(signs), signs);
-            result = q * signs;
+            result = QFactor(y);
         }
         else
         {
@@ -102,10 +98,7 @@ public sealed class Stiefel : IManifold
     {
         using var scope = NewDisposeScope();
         var g = randn(N, P, dtype: ScalarType.Float64, generator: generator).to(_device);
-        var (q, r) = linalg.qr(g);
-        var signs = r.diagonal().sign();
-        signs = where(signs.eq(0), ones_like(signs), signs);
-        return (q * signs).MoveToOuterDisposeScope();
+        return QFactor(g).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -119,6 +112,15 @@ public sealed class Stiefel : IManifold
 
     /// <inheritdoc />
     public double ConstraintError(Tensor x) => OrthogonalityError(x);
+
+    /// <summary>Q of y = QR with diag(R) &gt; 0: QR is unique only up to column signs, and fixing them makes the map smooth.</summary>
+    private static Tensor QFactor(Tensor y)
+    {
+        var (q, r) = linalg.qr(y);
+        var signs = r.diagonal().sign();
+        signs = where(signs.eq(0), ones_like(signs), signs);
+        return q * signs;
+    }
 
     /// <summary>‖XᵀX − I‖_F.</summary>
     public static double OrthogonalityError(Tensor x)

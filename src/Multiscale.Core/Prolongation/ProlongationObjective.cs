@@ -24,7 +24,7 @@ public readonly record struct ObjectiveTerms(double Objective, double Diffusion,
 /// E_T = ‖T₁‖²/β − 2⟨T₂ P T₁, P⟩ + β‖T₂ P‖², and the dropped gradient part 2 P T₁²/β is normal to the manifold.
 /// That saves one n₂·n₁² product per evaluation and shares T₂ P between cost and gradient.
 /// </remarks>
-public sealed class ProlongationObjective : IRiemannianProblem
+public sealed class ProlongationObjective : IRiemannianProblem, IObjectiveOperators
 {
     private readonly ProlongationOperators _ops;
     private readonly Stiefel _manifold;
@@ -116,7 +116,13 @@ public sealed class ProlongationObjective : IRiemannianProblem
     }
 
     /// <inheritdoc />
-    public IPointEvaluation Evaluate(Tensor x) => new Evaluation(this, x);
+    public IPointEvaluation Evaluate(Tensor x) => new OnManifoldEvaluation(this, _manifold, S, Alpha, Beta, x);
+
+    Tensor IObjectiveOperators.RightL1(Tensor x) => RightMultiply(x, _ops.L1);
+    Tensor IObjectiveOperators.LeftL2(Tensor x) => _ops.L2.mm(x);
+    Tensor IObjectiveOperators.LeftT2(Tensor x) => _ops.T2!.matmul(x);
+    Tensor IObjectiveOperators.RightT1(Tensor x) => x.matmul(_ops.T1!);
+    double IObjectiveOperators.T1NormSquared => _ops.T1NormSquared;
 
     private Tensor? _v1, _v2, _inverseCurvature;
 
@@ -190,11 +196,7 @@ public sealed class ProlongationObjective : IRiemannianProblem
     /// <summary>X·L for a sparse symmetric L, as (L·Xᵀ)ᵀ (sparse × dense is what the backend provides).</summary>
     private static Tensor RightMultiply(Tensor x, Tensor symmetricSparse) => symmetricSparse.mm(x.T).T;
 
-    private static double Norm2(Tensor t)
-    {
-        using var scope = NewDisposeScope();
-        return t.square().sum().item<double>();
-    }
+    private static double Norm2(Tensor t) => OnManifoldEvaluation.Norm2(t);
 
     /// <summary>Auto scales are kept in [1/this, this]: the closed-form optimum clamped (the 1-D cost is convex).</summary>
     public const double MaxAutoScale = 1e6;
@@ -208,71 +210,4 @@ public sealed class ProlongationObjective : IRiemannianProblem
 
     internal static double AutoScale(double aNorm2, double bNorm2) =>
         aNorm2 > 0 && bNorm2 > 0 ? Math.Clamp(Math.Sqrt(aNorm2 / bNorm2), 1 / MaxAutoScale, MaxAutoScale) : 1.0;
-
-    private sealed class Evaluation : IPointEvaluation
-    {
-        private readonly ProlongationObjective _owner;
-        private readonly Tensor _p;
-        private readonly Tensor? _residual;   // R_L = X/√α − √α Y
-        private readonly Tensor? _m;          // T₂ P
-        private readonly Tensor? _k;          // T₂ P T₁
-        private readonly double _alpha, _beta;
-        private Tensor? _gradient;
-
-        public Evaluation(ProlongationObjective owner, Tensor p)
-        {
-            _owner = owner;
-            _p = p;
-            var ops = owner._ops;
-            double cost = 0;
-            using var scope = NewDisposeScope();
-            if (owner.UsesDiffusion)
-            {
-                var x = RightMultiply(p, ops.L1);
-                var y = ops.L2.mm(p);
-                _alpha = ResolveScale(owner.Alpha, x, y);
-                double sa = Math.Sqrt(_alpha);
-                _residual = (x / sa - y * sa).DetachFromDisposeScope();
-                cost += (1 - owner.S) * Norm2(_residual);
-            }
-            if (owner.UsesLocality)
-            {
-                _m = ops.T2!.matmul(p).DetachFromDisposeScope();
-                _k = _m.matmul(ops.T1!).DetachFromDisposeScope();
-                double cross, m2 = Norm2(_m);
-                using (var c = (_k * p).sum()) cross = c.item<double>();
-                _beta = owner.Beta.Value ?? AutoScale(ops.T1NormSquared, m2);
-                cost += owner.S * (ops.T1NormSquared / _beta - 2 * cross + _beta * m2);
-            }
-            Cost = cost;
-        }
-
-        public double Cost { get; }
-
-        public Tensor RiemannianGradient()
-        {
-            if (_gradient is not null) return _gradient;
-            var ops = _owner._ops;
-            double s = _owner.S;
-            using var scope = NewDisposeScope();
-            var egrad = zeros_like(_p);
-            if (_residual is not null)
-            {
-                double sa = Math.Sqrt(_alpha);
-                egrad += (RightMultiply(_residual, ops.L1) / sa - ops.L2.mm(_residual) * sa) * (2 * (1 - s));
-            }
-            if (_m is not null)
-                egrad += (ops.T2!.matmul(_m) * (2 * _beta) - _k! * 4) * s;
-            _gradient = _owner._manifold.Project(_p, egrad).DetachFromDisposeScope();
-            return _gradient;
-        }
-
-        public void Dispose()
-        {
-            _residual?.Dispose();
-            _m?.Dispose();
-            _k?.Dispose();
-            _gradient?.Dispose();
-        }
-    }
 }

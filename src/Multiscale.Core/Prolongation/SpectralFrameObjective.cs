@@ -13,7 +13,7 @@ namespace Multiscale.Prolongation;
 /// Laplacians become dense V₂ᵀL₂V₂, V₁ᵀL₁V₁, or stay diagonal when the graphs' operators commute (cycles, tori).
 /// The frame costs one eigendecomposition of each operator (n³), paid once per solve.
 /// </summary>
-public sealed class SpectralFrameObjective : IRiemannianProblem, IDisposable
+public sealed class SpectralFrameObjective : IRiemannianProblem, IObjectiveOperators, IDisposable
 {
     private readonly Stiefel _manifold;
     private readonly Tensor _v1, _v2;
@@ -145,7 +145,13 @@ public sealed class SpectralFrameObjective : IRiemannianProblem, IDisposable
     }
 
     /// <inheritdoc />
-    public IPointEvaluation Evaluate(Tensor x) => new Evaluation(this, x);
+    public IPointEvaluation Evaluate(Tensor x) => new OnManifoldEvaluation(this, _manifold, S, Alpha, Beta, x);
+
+    Tensor IObjectiveOperators.RightL1(Tensor x) => RightL1(x);
+    Tensor IObjectiveOperators.LeftL2(Tensor x) => LeftL2(x);
+    Tensor IObjectiveOperators.LeftT2(Tensor x) => _lambda!.unsqueeze(1) * x;
+    Tensor IObjectiveOperators.RightT1(Tensor x) => x * _mu!;
+    double IObjectiveOperators.T1NormSquared => _t1Norm2;
 
     /// <inheritdoc />
     public bool HasPreconditioner => _inverseCurvature is not null;
@@ -228,72 +234,4 @@ public sealed class SpectralFrameObjective : IRiemannianProblem, IDisposable
         return linalg.norm(off).item<double>() <= 1e-10 * Math.Max(linalg.norm(m).item<double>(), 1e-300);
     }
 
-    private static double Norm2(Tensor t)
-    {
-        using var scope = NewDisposeScope();
-        return t.square().sum().item<double>();
-    }
-
-    private sealed class Evaluation : IPointEvaluation
-    {
-        private readonly SpectralFrameObjective _owner;
-        private readonly Tensor _p;
-        private readonly Tensor? _residual, _m, _k;
-        private readonly double _alpha, _beta;
-        private Tensor? _gradient;
-
-        public Evaluation(SpectralFrameObjective owner, Tensor p)
-        {
-            _owner = owner;
-            _p = p;
-            double cost = 0, s = owner.S;
-            using var scope = NewDisposeScope();
-            if (s < 1)
-            {
-                var x = owner.RightL1(p);
-                var y = owner.LeftL2(p);
-                _alpha = owner.Alpha.Value ?? ProlongationObjective.AutoScale(Norm2(x), Norm2(y));
-                double sa = Math.Sqrt(_alpha);
-                _residual = (x / sa - y * sa).DetachFromDisposeScope();
-                cost += (1 - s) * Norm2(_residual);
-            }
-            if (s > 0)
-            {
-                _m = (owner._lambda!.unsqueeze(1) * p).DetachFromDisposeScope();
-                _k = (_m * owner._mu!).DetachFromDisposeScope();
-                double m2 = Norm2(_m), cross;
-                using (var c = (_k * p).sum()) cross = c.item<double>();
-                _beta = owner.Beta.Value ?? ProlongationObjective.AutoScale(owner._t1Norm2, m2);
-                cost += s * (owner._t1Norm2 / _beta - 2 * cross + _beta * m2);
-            }
-            Cost = cost;
-        }
-
-        public double Cost { get; }
-
-        public Tensor RiemannianGradient()
-        {
-            if (_gradient is not null) return _gradient;
-            double s = _owner.S;
-            using var scope = NewDisposeScope();
-            var egrad = zeros_like(_p);
-            if (_residual is not null)
-            {
-                double sa = Math.Sqrt(_alpha);
-                egrad += (_owner.RightL1(_residual) / sa - _owner.LeftL2(_residual) * sa) * (2 * (1 - s));
-            }
-            if (_m is not null)
-                egrad += (_owner._lambda!.unsqueeze(1) * _m * (2 * _beta) - _k! * 4) * s;
-            _gradient = _owner._manifold.Project(_p, egrad).DetachFromDisposeScope();
-            return _gradient;
-        }
-
-        public void Dispose()
-        {
-            _residual?.Dispose();
-            _m?.Dispose();
-            _k?.Dispose();
-            _gradient?.Dispose();
-        }
-    }
 }
