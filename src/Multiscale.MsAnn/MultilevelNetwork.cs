@@ -1,0 +1,114 @@
+using Multiscale.Prolongation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Multiscale.MsAnn;
+
+/// <summary>
+/// Composed prolongation maps Pro_{l→0} for every layer size of a hierarchy, made once (§3.4, eq. 3.9–3.10): for a
+/// layer of n units, the map from its size at level l to n. The maps come from the core's <see cref="Lineage"/>.
+/// </summary>
+public sealed class LayerMaps : IDisposable
+{
+    private readonly Dictionary<int, Lineage> _lineages = new();
+
+    /// <summary>Builds one halving path lineage per distinct finest layer size with the given map source.</summary>
+    public LayerMaps(HierarchyShape shape, MapSource source, ProlongationOptions? options = null, string? cacheDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        Shape = shape;
+        if (shape.Depth == 0) return;
+        if (shape.Factor != 2) throw new MultiscaleException("layer maps are built for halving hierarchies (factor 2)");
+        foreach (var n in shape.Layers(0).Distinct())
+            _lineages[n] = Lineage.Build(Lineage.HalvingSpecs($"path:{n}", shape.Depth), source, options ?? new ProlongationOptions { S = 1 }, cacheDirectory);
+    }
+
+    /// <summary>The hierarchy.</summary>
+    public HierarchyShape Shape { get; }
+
+    /// <summary>Pro_{l→0} for a finest layer size (l ≥ 1).</summary>
+    public ProlongationMap ToFinest(int finestSize, int level) => _lineages[finestSize].ToFinest(level);
+
+    /// <summary>Releases the lineages.</summary>
+    public void Dispose()
+    {
+        foreach (var l in _lineages.Values) l.Dispose();
+    }
+}
+
+/// <summary>
+/// An MsANN (§3.4): a fully connected sigmoid network with the layer sizes of M₀ whose every parameter is a sum over
+/// levels, Θ_W = Σ_l Pro_in(l) θ_W⁽ˡ⁾ Pro_out(l)ᵀ and Θ_b = Σ_l Pro_out(l) θ_b⁽ˡ⁾ (eq. 3.6–3.8), with y = σ(x Θ_W + Θ_b).
+/// Each level owns its variables; autograd through the sums gives exactly eq. (3.13)'s restricted gradients.
+/// </summary>
+public sealed class MultilevelNetwork : IDisposable
+{
+    private readonly LayerMaps _maps;
+    private readonly Tensor[][] _weights;   // [level][layer]
+    private readonly Tensor[][] _biases;    // [level][layer]
+
+    /// <summary>Creates the variables: Glorot-normal weights at every level (as the reference code), zero biases.</summary>
+    public MultilevelNetwork(LayerMaps maps, Generator generator, Device? device = null)
+    {
+        _maps = maps ?? throw new ArgumentNullException(nameof(maps));
+        ArgumentNullException.ThrowIfNull(generator);
+        var shape = maps.Shape;
+        device ??= CPU;
+        _weights = new Tensor[shape.Depth + 1][];
+        _biases = new Tensor[shape.Depth + 1][];
+        for (int l = 0; l <= shape.Depth; l++)
+        {
+            var layers = shape.Layers(l);
+            _weights[l] = new Tensor[layers.Count - 1];
+            _biases[l] = new Tensor[layers.Count - 1];
+            for (int j = 0; j + 1 < layers.Count; j++)
+            {
+                double std = Math.Sqrt(2.0 / (layers[j] + layers[j + 1]));
+                using (var scope = NewDisposeScope())
+                    _weights[l][j] = (randn(layers[j], layers[j + 1], generator: generator) * std).to(device).requires_grad_(true).DetachFromDisposeScope();
+                _biases[l][j] = zeros(layers[j + 1], device: device).requires_grad_(true);
+            }
+        }
+    }
+
+    /// <summary>The hierarchy.</summary>
+    public HierarchyShape Shape => _maps.Shape;
+
+    /// <summary>The variables θ⁽ˡ⁾ of one level (weights then biases), for that level's optimizer.</summary>
+    public IReadOnlyList<Tensor> Variables(int level) => _weights[level].Concat(_biases[level]).ToArray();
+
+    /// <summary>Θ_W of layer j (the effective finest weight), differentiable in every level's variables.</summary>
+    public Tensor EffectiveWeight(int layer)
+    {
+        var sizes = Shape.Layers(0);
+        var total = _weights[0][layer];
+        for (int l = 1; l <= Shape.Depth; l++)
+            total = total + ProlongationMap.ProlongWeights(_maps.ToFinest(sizes[layer], l), _weights[l][layer], _maps.ToFinest(sizes[layer + 1], l));
+        return total;
+    }
+
+    /// <summary>Θ_b of layer j.</summary>
+    public Tensor EffectiveBias(int layer)
+    {
+        var sizes = Shape.Layers(0);
+        var total = _biases[0][layer];
+        for (int l = 1; l <= Shape.Depth; l++)
+            total = total + _maps.ToFinest(sizes[layer + 1], l).Prolong(_biases[l][layer]);
+        return total;
+    }
+
+    /// <summary>The finest network's output for a batch x (rows are examples).</summary>
+    public Tensor Forward(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var h = x;
+        for (int j = 0; j + 1 < Shape.LayerCount; j++) h = (h.matmul(EffectiveWeight(j)) + EffectiveBias(j)).sigmoid();
+        return h;
+    }
+
+    /// <summary>Releases every variable.</summary>
+    public void Dispose()
+    {
+        foreach (var t in _weights.SelectMany(w => w).Concat(_biases.SelectMany(b => b))) t.Dispose();
+    }
+}

@@ -1,0 +1,81 @@
+using Multiscale.Prolongation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Multiscale.MsAnn.Tests;
+
+public class MultilevelNetworkTests
+{
+    [Fact]
+    public void ShapesHalvePerLevelAndBadSizesAreRejected()
+    {
+        var shape = new HierarchyShape(new[] { 1024, 256, 128, 256, 1024 }, 3);
+        Assert.Equal(new[] { 128, 32, 16, 32, 128 }, shape.Layers(3));
+        Assert.Equal(2 * (1024 * 256 + 256 * 128) + 256 + 128 + 256 + 1024, shape.ParameterCount(0));
+        var e = Assert.Throws<MultiscaleException>(() => new HierarchyShape(new[] { 1024, 256, 128, 256, 1024 }, 8));
+        Assert.Contains("cannot be coarsened 8 times", e.Message);
+        Assert.Throws<MultiscaleException>(() => new HierarchyShape(new[] { 96, 24 }, 4));
+    }
+
+    [Fact]
+    public void CostMeterChargesTheLevelsShareOfTheFinestModel()
+    {
+        var shape = new HierarchyShape(new[] { 64, 16, 64 }, 2);
+        var meter = new CostMeter(shape);
+        meter.Record(0, 128);
+        meter.Record(2, 128);
+        double ratio = (double)shape.ParameterCount(2) / shape.ParameterCount(0);
+        Assert.Equal(128 * (1 + ratio), meter.Cost, 9);
+        Assert.Equal(2, meter.Batches);
+    }
+
+    /// <summary>Eq. (3.13): the gradient of a level's variables is the restriction of the fine gradient.</summary>
+    [Theory]
+    [InlineData(MapSource.Interpolation)]
+    [InlineData(MapSource.Aggregation)]
+    public void LevelGradientsAreRestrictedFineGradients(MapSource source)
+    {
+        using var scope = NewDisposeScope();
+        var shape = new HierarchyShape(new[] { 32, 8, 32 }, 2);
+        using var maps = new LayerMaps(shape, source);
+        using var network = new MultilevelNetwork(maps, new Generator(3));
+        var (x, y) = SyntheticObjects.Batch(32, 1, 0.05, 16, new Generator(4));
+
+        var loss = (network.Forward(x) - y).square().mean();
+        loss.backward();
+
+        // dE/dΘ from a copy of the effective parameters as leaves.
+        var thetaW = Enumerable.Range(0, 2).Select(j => network.EffectiveWeight(j).detach().clone().requires_grad_(true)).ToArray();
+        var thetaB = Enumerable.Range(0, 2).Select(j => network.EffectiveBias(j).detach().clone().requires_grad_(true)).ToArray();
+        var h = x;
+        for (int j = 0; j < 2; j++) h = (h.matmul(thetaW[j]) + thetaB[j]).sigmoid();
+        (h - y).square().mean().backward();
+
+        var sizes = shape.Layers(0);
+        for (int l = 1; l <= 2; l++)
+            for (int j = 0; j < 2; j++)
+            {
+                var pin = maps.ToFinest(sizes[j], l);
+                var pout = maps.ToFinest(sizes[j + 1], l);
+                var expectedW = ProlongationMap.RestrictWeights(pin, thetaW[j].grad!, pout);
+                var actualW = network.Variables(l)[j].grad!;
+                Assert.True(actualW.allclose(expectedW, rtol: 1e-4, atol: 1e-7), $"weight gradient at level {l}, layer {j}");
+                var expectedB = pout.Restrict(thetaB[j].grad!);
+                var actualB = network.Variables(l)[2 + j].grad!;
+                Assert.True(actualB.allclose(expectedB, rtol: 1e-4, atol: 1e-7), $"bias gradient at level {l}, layer {j}");
+            }
+    }
+
+    [Fact]
+    public void EffectiveWeightIsTheSumOfProlongedLevels()
+    {
+        using var scope = NewDisposeScope();
+        var shape = new HierarchyShape(new[] { 16, 8 }, 1);
+        using var maps = new LayerMaps(shape, MapSource.Aggregation);
+        using var network = new MultilevelNetwork(maps, new Generator(1));
+        var p16 = maps.ToFinest(16, 1).Matrix.to_type(ScalarType.Float32);
+        var p8 = maps.ToFinest(8, 1).Matrix.to_type(ScalarType.Float32);
+        var expected = network.Variables(0)[0] + p16.matmul(network.Variables(1)[0]).matmul(p8.T);
+        Assert.True(network.EffectiveWeight(0).allclose(expected, rtol: 1e-5, atol: 1e-6));
+    }
+}
