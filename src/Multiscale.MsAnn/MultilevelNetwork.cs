@@ -1,5 +1,6 @@
 using Multiscale.Prolongation;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Multiscale.MsAnn;
@@ -44,8 +45,8 @@ public sealed class LayerMaps : IDisposable
 public sealed class MultilevelNetwork : IDisposable
 {
     private readonly LayerMaps _maps;
-    private readonly Tensor[][] _weights;   // [level][layer]
-    private readonly Tensor[][] _biases;    // [level][layer]
+    private readonly Parameter[][] _weights;   // [level][layer]
+    private readonly Parameter[][] _biases;    // [level][layer]
 
     /// <summary>Creates the variables: Glorot-normal weights at every level (as the reference code), zero biases.</summary>
     public MultilevelNetwork(LayerMaps maps, Generator generator, Device? device = null)
@@ -54,19 +55,23 @@ public sealed class MultilevelNetwork : IDisposable
         ArgumentNullException.ThrowIfNull(generator);
         var shape = maps.Shape;
         device ??= CPU;
-        _weights = new Tensor[shape.Depth + 1][];
-        _biases = new Tensor[shape.Depth + 1][];
+        _weights = new Parameter[shape.Depth + 1][];
+        _biases = new Parameter[shape.Depth + 1][];
         for (int l = 0; l <= shape.Depth; l++)
         {
             var layers = shape.Layers(l);
-            _weights[l] = new Tensor[layers.Count - 1];
-            _biases[l] = new Tensor[layers.Count - 1];
+            _weights[l] = new Parameter[layers.Count - 1];
+            _biases[l] = new Parameter[layers.Count - 1];
             for (int j = 0; j + 1 < layers.Count; j++)
             {
                 double std = Math.Sqrt(2.0 / (layers[j] + layers[j + 1]));
                 using (var scope = NewDisposeScope())
-                    _weights[l][j] = (randn(layers[j], layers[j + 1], generator: generator) * std).to(device).requires_grad_(true).DetachFromDisposeScope();
-                _biases[l][j] = zeros(layers[j + 1], device: device).requires_grad_(true);
+                {
+                    _weights[l][j] = new Parameter((randn(layers[j], layers[j + 1], generator: generator) * std).to(device), requires_grad: true);
+                    _biases[l][j] = new Parameter(zeros(layers[j + 1], device: device), requires_grad: true);
+                    _weights[l][j].DetachFromDisposeScope();
+                    _biases[l][j].DetachFromDisposeScope();
+                }
             }
         }
     }
@@ -75,13 +80,23 @@ public sealed class MultilevelNetwork : IDisposable
     public HierarchyShape Shape => _maps.Shape;
 
     /// <summary>The variables θ⁽ˡ⁾ of one level (weights then biases), for that level's optimizer.</summary>
-    public IReadOnlyList<Tensor> Variables(int level) => _weights[level].Concat(_biases[level]).ToArray();
+    public IReadOnlyList<Parameter> Variables(int level) => _weights[level].Concat(_biases[level]).ToArray();
+
+    /// <summary>
+    /// Makes only <paramref name="level"/>'s variables require gradients (all levels when null), so a step at level l
+    /// back-propagates into θ⁽ˡ⁾ alone — eq. (3.13) — instead of computing and discarding every level's gradient.
+    /// </summary>
+    public void TrainOnly(int? level)
+    {
+        for (int l = 0; l <= Shape.Depth; l++)
+            foreach (var v in Variables(l)) v.requires_grad = level is null || l == level;
+    }
 
     /// <summary>Θ_W of layer j (the effective finest weight), differentiable in every level's variables.</summary>
     public Tensor EffectiveWeight(int layer)
     {
         var sizes = Shape.Layers(0);
-        var total = _weights[0][layer];
+        Tensor total = _weights[0][layer];
         for (int l = 1; l <= Shape.Depth; l++)
             total = total + ProlongationMap.ProlongWeights(_maps.ToFinest(sizes[layer], l), _weights[l][layer], _maps.ToFinest(sizes[layer + 1], l));
         return total;
@@ -91,7 +106,7 @@ public sealed class MultilevelNetwork : IDisposable
     public Tensor EffectiveBias(int layer)
     {
         var sizes = Shape.Layers(0);
-        var total = _biases[0][layer];
+        Tensor total = _biases[0][layer];
         for (int l = 1; l <= Shape.Depth; l++)
             total = total + _maps.ToFinest(sizes[layer + 1], l).Prolong(_biases[l][layer]);
         return total;

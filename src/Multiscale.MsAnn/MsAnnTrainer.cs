@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Multiscale.MsAnn;
+
+/// <summary>Training settings of an MsANN run.</summary>
+public sealed record MsAnnTrainingOptions
+{
+    /// <summary>The cost budget C (the paper's ≈ 256,000 examples at the finest level).</summary>
+    public double Budget { get; init; } = 256_000;
+
+    /// <summary>Examples per batch (128 in the reference code).</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>RMSProp learning rate per level (5e-4 in the paper).</summary>
+    public double LearningRate { get; init; } = 5e-4;
+
+    /// <summary>Validation MSE is measured every this much cost (and at the start and the end).</summary>
+    public double EvaluateEvery { get; init; } = 2048;
+
+    /// <summary>Throws <see cref="MultiscaleException"/> for out-of-range values.</summary>
+    public void Validate()
+    {
+        if (!(Budget > 0)) throw new MultiscaleException($"the budget must be positive (got {Budget})");
+        if (BatchSize < 1) throw new MultiscaleException($"the batch size must be positive (got {BatchSize})");
+        if (!(LearningRate > 0)) throw new MultiscaleException($"the learning rate must be positive (got {LearningRate})");
+        if (!(EvaluateEvery > 0)) throw new MultiscaleException($"the evaluation interval must be positive (got {EvaluateEvery})");
+    }
+}
+
+/// <summary>One row of metrics.csv.</summary>
+/// <param name="Step">Batches so far (all levels).</param>
+/// <param name="Level">Level of the last batch.</param>
+/// <param name="Cost">C(t).</param>
+/// <param name="Seconds">Wall-clock seconds of training so far (evaluation excluded).</param>
+/// <param name="ValidationMse">Validation MSE at this point.</param>
+public readonly record struct MsAnnMetrics(long Step, int Level, double Cost, double Seconds, double ValidationMse);
+
+/// <summary>What a training run measured.</summary>
+public sealed record MsAnnResult(double InitialMse, double FinalMse, double? CostToTenth, double? SecondsToTenth,
+    double TotalCost, double TotalSeconds, IReadOnlyList<MsAnnMetrics> Metrics);
+
+/// <summary>
+/// Trains a <see cref="MultilevelNetwork"/> with Algorithm 3.1: cycles of the schedule until the budget is spent; a
+/// step at level l updates θ⁽ˡ⁾ alone with that level's own RMSProp (decay 0.9, ε = 1e-10, as the reference
+/// TensorFlow code). Every step runs in a dispose scope; only parameters and optimizer state live across steps.
+/// </summary>
+public static class MsAnnTrainer
+{
+    /// <summary>Runs the training. <paramref name="nextBatch"/> returns (input, target) for the given batch size.</summary>
+    public static MsAnnResult Train(MultilevelNetwork network, CycleSchedule schedule, MsAnnTrainingOptions options,
+        Func<int, (Tensor Input, Tensor Target)> nextBatch, (Tensor Input, Tensor Target) validation,
+        Action<MsAnnMetrics>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(schedule);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(nextBatch);
+        options.Validate();
+        if (schedule.Depth != network.Shape.Depth)
+            throw new MultiscaleException($"the schedule's depth {schedule.Depth} differs from the hierarchy's {network.Shape.Depth}");
+
+        var optimizers = Enumerable.Range(0, network.Shape.Depth + 1)
+            .Select(l => optim.RMSProp(network.Variables(l), lr: options.LearningRate, alpha: 0.9, eps: 1e-10))
+            .ToArray();
+        var meter = new CostMeter(network.Shape);
+        var training = new Stopwatch();
+        var metrics = new List<MsAnnMetrics>();
+        double initial = ValidationMse(network, validation);
+        metrics.Add(new MsAnnMetrics(0, 0, 0, 0, initial));
+        progress?.Invoke(metrics[0]);
+        double? costToTenth = null, secondsToTenth = null;
+        double nextEvaluation = options.EvaluateEvery;
+        int lastLevel = 0;
+
+        void Evaluate()
+        {
+            double mse = ValidationMse(network, validation);
+            var row = new MsAnnMetrics(meter.Batches, lastLevel, meter.Cost, training.Elapsed.TotalSeconds, mse);
+            metrics.Add(row);
+            progress?.Invoke(row);
+            if (costToTenth is null && mse <= initial / 10)
+            {
+                costToTenth = meter.Cost;
+                secondsToTenth = training.Elapsed.TotalSeconds;
+            }
+        }
+
+        var visits = schedule.Visits();
+        bool done = false;
+        try
+        {
+            while (!done)
+            {
+                foreach (var visit in visits)
+                {
+                    network.TrainOnly(visit.Level);
+                    for (int b = 0; b < visit.Batches; b++)
+                    {
+                        if (meter.Cost >= options.Budget || cancellation.IsCancellationRequested) { done = true; break; }
+                        training.Start();
+                        using (var scope = NewDisposeScope())
+                        {
+                            var (x, y) = nextBatch(options.BatchSize);
+                            optimizers[visit.Level].zero_grad();
+                            var loss = (network.Forward(x) - y).square().mean();
+                            loss.backward();
+                            optimizers[visit.Level].step();
+                        }
+                        training.Stop();
+                        meter.Record(visit.Level, options.BatchSize);
+                        lastLevel = visit.Level;
+                        if (meter.Cost >= nextEvaluation)
+                        {
+                            Evaluate();
+                            while (nextEvaluation <= meter.Cost) nextEvaluation += options.EvaluateEvery;
+                        }
+                    }
+                    if (done) break;
+                }
+            }
+            if (metrics[^1].Cost != meter.Cost) Evaluate();
+        }
+        finally
+        {
+            network.TrainOnly(null);
+            foreach (var o in optimizers) o.Dispose();
+        }
+        return new MsAnnResult(initial, metrics[^1].ValidationMse, costToTenth, secondsToTenth, meter.Cost,
+            training.Elapsed.TotalSeconds, metrics);
+    }
+
+    /// <summary>Mean squared error of the finest network on a fixed set, without gradients.</summary>
+    public static double ValidationMse(MultilevelNetwork network, (Tensor Input, Tensor Target) validation)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        return (network.Forward(validation.Input) - validation.Target).square().mean().item<float>();
+    }
+}
