@@ -27,6 +27,7 @@ public static class MultiscaleCli
         root.Subcommands.Add(GraphCommand.Create(output, error));
         root.Subcommands.Add(ProlongCommand.Create(output, error));
         root.Subcommands.Add(LineageCommand.Create(output, error));
+        root.Subcommands.Add(MsAnnCommand.Create(output, error));
         root.Subcommands.Add(BenchCommand.Create(output, error));
         return root;
     }

@@ -5,35 +5,91 @@ using static TorchSharp.torch;
 
 namespace Multiscale.MsAnn;
 
+/// <summary>How the map between consecutive levels of a layer is made (§4.4 compares them).</summary>
+public enum LayerMapStrategy
+{
+    /// <summary>Polar-orthonormalized linear interpolation (the paper's choice for 1-D layers).</summary>
+    Interpolation,
+    /// <summary>1/√2 pair aggregation (the reference code's hand-built maps).</summary>
+    Aggregation,
+    /// <summary>Optimized path maps (s = 1, "fully local"), cached on disk by the core.</summary>
+    Optimized,
+    /// <summary>Interpolation maps with rows shuffled (§4.4 strategy 3).</summary>
+    Shuffled,
+    /// <summary>Random orthogonal maps (the unstructured baseline).</summary>
+    Random,
+}
+
 /// <summary>
 /// Composed prolongation maps Pro_{l→0} for every layer size of a hierarchy, made once (§3.4, eq. 3.9–3.10): for a
-/// layer of n units, the map from its size at level l to n. The maps come from the core's <see cref="Lineage"/>.
+/// layer of n units, the map from its size at level l to n, the product P(0)…P(l−1) of the level maps.
 /// </summary>
 public sealed class LayerMaps : IDisposable
 {
-    private readonly Dictionary<int, Lineage> _lineages = new();
+    private readonly Dictionary<(int Size, int Level), ProlongationMap> _toFinest = new();
 
-    /// <summary>Builds one halving path lineage per distinct finest layer size with the given map source.</summary>
-    public LayerMaps(HierarchyShape shape, MapSource source, ProlongationOptions? options = null, string? cacheDirectory = null)
+    /// <summary>Builds the maps of every distinct finest layer size; <paramref name="seed"/> drives shuffled/random maps.</summary>
+    public LayerMaps(HierarchyShape shape, LayerMapStrategy strategy, long seed = 0, string? cacheDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(shape);
         Shape = shape;
+        Strategy = strategy;
         if (shape.Depth == 0) return;
         if (shape.Factor != 2) throw new MultiscaleException("layer maps are built for halving hierarchies (factor 2)");
         foreach (var n in shape.Layers(0).Distinct())
-            _lineages[n] = Lineage.Build(Lineage.HalvingSpecs($"path:{n}", shape.Depth), source, options ?? new ProlongationOptions { S = 1 }, cacheDirectory);
+        {
+            var levelMaps = LevelMaps(n, shape.Depth, strategy, seed + n, cacheDirectory);
+            ProlongationMap? composed = null;
+            for (int l = 1; l <= shape.Depth; l++)
+            {
+                var next = composed is null ? new ProlongationMap(levelMaps[0].Matrix, levelMaps[0].Provenance) : composed.Compose(levelMaps[l - 1]);
+                _toFinest[(n, l)] = next;
+                composed = next;
+            }
+            foreach (var m in levelMaps) m.Dispose();
+        }
     }
 
     /// <summary>The hierarchy.</summary>
     public HierarchyShape Shape { get; }
 
-    /// <summary>Pro_{l→0} for a finest layer size (l ≥ 1).</summary>
-    public ProlongationMap ToFinest(int finestSize, int level) => _lineages[finestSize].ToFinest(level);
+    /// <summary>How the level maps were made.</summary>
+    public LayerMapStrategy Strategy { get; }
 
-    /// <summary>Releases the lineages.</summary>
+    /// <summary>Pro_{l→0} for a finest layer size (l ≥ 1).</summary>
+    public ProlongationMap ToFinest(int finestSize, int level) => _toFinest[(finestSize, level)];
+
+    /// <summary>Releases the maps.</summary>
     public void Dispose()
     {
-        foreach (var l in _lineages.Values) l.Dispose();
+        foreach (var m in _toFinest.Values) m.Dispose();
+    }
+
+    private static List<ProlongationMap> LevelMaps(int n, int depth, LayerMapStrategy strategy, long seed, string? cacheDirectory)
+    {
+        if (strategy == LayerMapStrategy.Optimized)
+        {
+            using var lineage = Lineage.Build(Lineage.HalvingSpecs($"path:{n}", depth), MapSource.Optimized, new ProlongationOptions { S = 1 }, cacheDirectory);
+            return lineage.Maps.Select(m => new ProlongationMap(m.Matrix, m.Provenance)).ToList();
+        }
+        var maps = new List<ProlongationMap>();
+        for (int l = 1; l <= depth; l++)
+        {
+            int fine = n >> (l - 1), coarse = n >> l;
+            maps.Add(strategy switch
+            {
+                LayerMapStrategy.Aggregation => ClosedFormMaps.Aggregation(coarse, fine),
+                LayerMapStrategy.Random => ClosedFormMaps.RandomOrthogonal(coarse, fine, seed + l),
+                LayerMapStrategy.Shuffled => Shuffle(ClosedFormMaps.Interpolation(coarse, fine, periodic: false), seed + l),
+                _ => ClosedFormMaps.Interpolation(coarse, fine, periodic: false),
+            });
+        }
+        return maps;
+    }
+
+    private static ProlongationMap Shuffle(ProlongationMap map, long seed)
+    {
+        using (map) return ClosedFormMaps.Shuffled(map, seed);
     }
 }
 

@@ -9,7 +9,7 @@ public class MsAnnTrainerTests
     private static MsAnnResult Run(int depth, long seed, double budget = 12_000)
     {
         var shape = new HierarchyShape(new[] { 64, 16, 8, 16, 64 }, depth);
-        using var maps = new LayerMaps(shape, MapSource.Interpolation);
+        using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation);
         using var network = new MultilevelNetwork(maps, new Generator((ulong)seed));
         var data = new Generator((ulong)seed + 1000);
         var validation = SyntheticObjects.Batch(64, 1, 0.05, 256, new Generator(7));

@@ -31,9 +31,10 @@ public class MultilevelNetworkTests
 
     /// <summary>Eq. (3.13): the gradient of a level's variables is the restriction of the fine gradient.</summary>
     [Theory]
-    [InlineData(MapSource.Interpolation)]
-    [InlineData(MapSource.Aggregation)]
-    public void LevelGradientsAreRestrictedFineGradients(MapSource source)
+    [InlineData(LayerMapStrategy.Interpolation)]
+    [InlineData(LayerMapStrategy.Aggregation)]
+    [InlineData(LayerMapStrategy.Random)]
+    public void LevelGradientsAreRestrictedFineGradients(LayerMapStrategy source)
     {
         using var scope = NewDisposeScope();
         var shape = new HierarchyShape(new[] { 32, 8, 32 }, 2);
@@ -66,12 +67,25 @@ public class MultilevelNetworkTests
             }
     }
 
+    [Theory]
+    [InlineData(LayerMapStrategy.Interpolation)]
+    [InlineData(LayerMapStrategy.Shuffled)]
+    [InlineData(LayerMapStrategy.Random)]
+    public void ComposedLayerMapsAreOrthonormal(LayerMapStrategy strategy)
+    {
+        var shape = new HierarchyShape(new[] { 64, 16, 64 }, 3);
+        using var maps = new LayerMaps(shape, strategy, seed: 4);
+        Assert.True(maps.ToFinest(64, 3).OrthogonalityError < 1e-12);
+        Assert.Equal(8, maps.ToFinest(64, 3).CoarseSize);
+        Assert.Equal(2, maps.ToFinest(16, 3).CoarseSize);
+    }
+
     [Fact]
     public void EffectiveWeightIsTheSumOfProlongedLevels()
     {
         using var scope = NewDisposeScope();
         var shape = new HierarchyShape(new[] { 16, 8 }, 1);
-        using var maps = new LayerMaps(shape, MapSource.Aggregation);
+        using var maps = new LayerMaps(shape, LayerMapStrategy.Aggregation);
         using var network = new MultilevelNetwork(maps, new Generator(1));
         var p16 = maps.ToFinest(16, 1).Matrix.to_type(ScalarType.Float32);
         var p8 = maps.ToFinest(8, 1).Matrix.to_type(ScalarType.Float32);

@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Multiscale.Cli.Plots;
+using Multiscale.IO;
+using Multiscale.MsAnn;
+using Multiscale.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Multiscale.Cli.Commands;
+
+/// <summary><c>multiscale msann</c>: train an MsANN hierarchy (paper 004, §3.4, Algorithm 3.1) on the §4.2 tasks.</summary>
+internal static class MsAnnCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var task = new Option<string>("--task") { Description = "one-object or two-object (synthetic 1-D denoising, §4.2).", DefaultValueFactory = _ => "one-object" };
+        task.AcceptOnlyFromAmong("one-object", "two-object");
+        var levels = new Option<int>("--levels") { Description = "Hierarchy depth L (0 = default training).", DefaultValueFactory = _ => 4 };
+        var gamma = new Option<int>("--gamma") { Description = "Recursive calls per visit (1 = V-cycle, 2 = W-cycle).", DefaultValueFactory = _ => 2 };
+        var k = new Option<int>("--k") { Description = "Batches per visit.", DefaultValueFactory = _ => 4 };
+        var budget = new Option<double>("--budget") { Description = "Cost budget C (examples at the finest level).", DefaultValueFactory = _ => 256_000 };
+        var maps = new Option<string>("--maps") { Description = "Level maps: interpolation, aggregation, optimized, shuffled, random.", DefaultValueFactory = _ => "interpolation" };
+        maps.AcceptOnlyFromAmong("interpolation", "aggregation", "optimized", "shuffled", "random");
+        var layers = new Option<string>("--layers") { Description = "Layer sizes of the finest model.", DefaultValueFactory = _ => "1024,256,128,256,1024" };
+        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 128 };
+        var lr = new Option<double>("--lr") { Description = "RMSProp learning rate per level.", DefaultValueFactory = _ => 5e-4 };
+        var seed = new Option<long>("--seed") { Description = "Seed of initialization and data.", DefaultValueFactory = _ => 0 };
+        var compare = new Option<bool>("--compare-default") { Description = "Also train the default model (L = 0) on the same data and overlay it." };
+        var device = CommonOptions.Device();
+        var outDir = CommonOptions.Out("Output folder (report.json, metrics.csv, loss_vs_cost.png, loss_vs_time.png).");
+        outDir.Required = true;
+        var command = new Command("msann", "Train a multiscale autoencoder hierarchy with V/W cycles on prolongation maps (paper 004, §3.4).")
+        {
+            task, levels, gamma, k, budget, maps, layers, batch, lr, seed, compare, device, outDir,
+        };
+        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
+        {
+            using var cancel = CancelOnCtrlC.Create();
+            var sizes = parse.GetValue(layers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new MultiscaleException($"--layers must be positive integers (got '{t}')"))
+                .ToArray();
+            if (sizes[0] != sizes[^1]) throw new MultiscaleException($"an autoencoder's first and last layers must match (got {sizes[0]} and {sizes[^1]})");
+            var strategy = Enum.Parse<LayerMapStrategy>(parse.GetValue(maps)!, ignoreCase: true);
+            var schedule = new CycleSchedule(parse.GetValue(levels), parse.GetValue(gamma), parse.GetValue(k));
+            var shape = new HierarchyShape(sizes, schedule.Depth);
+            var options = new MsAnnTrainingOptions { Budget = parse.GetValue(budget), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), EvaluateEvery = Math.Max(parse.GetValue(budget) / 200, parse.GetValue(batch)) };
+            options.Validate();
+            var dev = DeviceChoice.Resolve(parse.GetValue(device));
+            int objects = parse.GetValue(task) == "two-object" ? 2 : 1;
+            long s = parse.GetValue(seed);
+
+            var runs = new List<(string Name, MsAnnResult Result)>();
+            output.WriteLine($"msann {parse.GetValue(task)}: layers {string.Join(',', sizes)}, L = {schedule.Depth}, γ = {schedule.Gamma}, k = {schedule.BatchesPerVisit}, maps {strategy.ToString().ToLowerInvariant()}, budget {options.Budget}, {dev}");
+            runs.Add(("msann", TrainOne(shape, schedule, strategy, options, objects, sizes[0], s, dev, output, cancel.Token)));
+            if (parse.GetValue(compare) && schedule.Depth > 0)
+                runs.Add(("default", TrainOne(new HierarchyShape(sizes, 0), new CycleSchedule(0, 1, 1), strategy, options, objects, sizes[0], s, dev, output, cancel.Token)));
+            if (cancel.Token.IsCancellationRequested)
+            {
+                error.WriteLine("cancelled: nothing was written");
+                return 130;
+            }
+            Write(parse.GetValue(outDir)!.FullName, parse.GetValue(task)!, schedule, strategy, runs);
+            output.WriteLine($"wrote {parse.GetValue(outDir)!.FullName}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static MsAnnResult TrainOne(HierarchyShape shape, CycleSchedule schedule, LayerMapStrategy strategy,
+        MsAnnTrainingOptions options, int objects, int n, long seed, Device device, TextWriter output, CancellationToken cancel)
+    {
+        using var maps = new LayerMaps(shape, strategy, seed);
+        using var network = new MultilevelNetwork(maps, new Generator((ulong)seed), device);
+        var data = new Generator((ulong)seed + 1);
+        var validation = SyntheticObjects.Batch(n, objects, 0.05, 1000, new Generator((ulong)seed + 2), device);
+        var progress = new Progress(output);
+        double lastPrint = double.NegativeInfinity;
+        try
+        {
+            var result = MsAnnTrainer.Train(network, schedule, options,
+                size => SyntheticObjects.Batch(n, objects, 0.05, size, data, device), validation,
+                m =>
+                {
+                    if (m.Seconds - lastPrint < 1 && m.Cost < options.Budget && m.Step > 0) return;
+                    lastPrint = m.Seconds;
+                    progress.Line(string.Create(CultureInfo.InvariantCulture, $"  L={shape.Depth} cost {m.Cost,10:F0}  level {m.Level}  validation MSE {m.ValidationMse:G5}  {m.Seconds:F1}s"));
+                }, cancel);
+            progress.Line(string.Create(CultureInfo.InvariantCulture,
+                $"  → MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s"));
+            return result;
+        }
+        finally
+        {
+            validation.Input.Dispose();
+            validation.Target.Dispose();
+        }
+    }
+
+    private static void Write(string dir, string task, CycleSchedule schedule, LayerMapStrategy strategy, List<(string Name, MsAnnResult Result)> runs)
+    {
+        Directory.CreateDirectory(dir);
+        var main = runs[0].Result;
+        var report = new Dictionary<string, object?>
+        {
+            ["task"] = task,
+            ["initial_mse"] = main.InitialMse,
+            ["final_mse"] = main.FinalMse,
+            ["cost_to_tenth"] = main.CostToTenth,
+            ["seconds_to_tenth"] = main.SecondsToTenth,
+            ["total_cost"] = main.TotalCost,
+            ["total_seconds"] = main.TotalSeconds,
+            ["levels"] = schedule.Depth,
+            ["gamma"] = schedule.Gamma,
+            ["k"] = schedule.BatchesPerVisit,
+            ["maps"] = strategy.ToString().ToLowerInvariant(),
+        };
+        if (runs.Count > 1)
+        {
+            var d = runs[1].Result;
+            report["default"] = new Dictionary<string, object?>
+            {
+                ["initial_mse"] = d.InitialMse, ["final_mse"] = d.FinalMse, ["cost_to_tenth"] = d.CostToTenth,
+                ["seconds_to_tenth"] = d.SecondsToTenth, ["total_cost"] = d.TotalCost, ["total_seconds"] = d.TotalSeconds,
+            };
+        }
+        var csv = new StringBuilder("run,step,level,cost,seconds,validation_mse\n");
+        foreach (var (name, r) in runs)
+            foreach (var m in r.Metrics)
+                csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{name},{m.Step},{m.Level},{m.Cost:R},{m.Seconds:R},{m.ValidationMse:R}"));
+        AtomicFile.WriteAllText(Path.Combine(dir, "metrics.csv"), csv.ToString());
+        Figures.Lines(Path.Combine(dir, "loss_vs_cost.png"), "validation MSE against cost C(t)", "cost (examples at the finest level)", "validation MSE",
+            runs.Select(r => new Series(r.Name, r.Result.Metrics.Select(m => m.Cost).ToArray(), r.Result.Metrics.Select(m => m.ValidationMse).ToArray())).ToList(), logX: true, logY: true);
+        Figures.Lines(Path.Combine(dir, "loss_vs_time.png"), "validation MSE against wall-clock time", "seconds", "validation MSE",
+            runs.Select(r => new Series(r.Name, r.Result.Metrics.Select(m => m.Seconds).ToArray(), r.Result.Metrics.Select(m => m.ValidationMse).ToArray())).ToList(), logX: true, logY: true);
+        ProlongCommand.WriteJson(Path.Combine(dir, "report.json"), report);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text.Json;
+
+namespace Multiscale.Cli.Tests;
+
+public class MsAnnCommandTests
+{
+    [Fact]
+    public void ShortRunWritesReportMetricsAndFigures()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, output, error) = CliRunner.Run("msann", "--layers", "64,16,8,16,64", "--levels", "2", "--gamma", "2", "--k", "2",
+                "--budget", "4000", "--batch", "32", "--compare-default", "--out", dir.FullName);
+            Assert.True(code == 0, error + output);
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "report.json")));
+            foreach (var field in new[] { "initial_mse", "final_mse", "cost_to_tenth", "seconds_to_tenth", "total_cost", "total_seconds", "levels", "gamma", "k", "maps", "default" })
+                Assert.True(report.RootElement.TryGetProperty(field, out _), field);
+            Assert.True(report.RootElement.GetProperty("final_mse").GetDouble() < report.RootElement.GetProperty("initial_mse").GetDouble());
+            var csv = File.ReadAllLines(Path.Combine(dir.FullName, "metrics.csv"));
+            Assert.Equal("run,step,level,cost,seconds,validation_mse", csv[0]);
+            Assert.Contains(csv, l => l.StartsWith("default,"));
+            foreach (var png in new[] { "loss_vs_cost.png", "loss_vs_time.png" }) Assert.True(File.Exists(Path.Combine(dir.FullName, png)));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--layers", "96,24,96", "--levels", "4" }, "cannot be coarsened 4 times")]
+    [InlineData(new[] { "--budget", "0" }, "budget must be positive")]
+    [InlineData(new[] { "--layers", "64,16,32" }, "first and last layers must match")]
+    [InlineData(new[] { "--gamma", "0" }, "γ must be ≥ 1")]
+    public void BadInputIsOneClearError(string[] args, string fragment)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, _, error) = CliRunner.Run(new[] { "msann" }.Concat(args).Concat(new[] { "--out", Path.Combine(dir.FullName, "x") }).ToArray());
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains(fragment, error);
+            Assert.False(Directory.Exists(Path.Combine(dir.FullName, "x")));
+        }
+        finally { dir.Delete(true); }
+    }
+}
