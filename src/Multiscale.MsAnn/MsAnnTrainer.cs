@@ -95,7 +95,7 @@ public static class MsAnnTrainer
             {
                 foreach (var visit in visits)
                 {
-                    network.TrainOnly(visit.Level);
+                    using var visiting = network.Visit(visit.Level);
                     for (int b = 0; b < visit.Batches; b++)
                     {
                         if (meter.Cost >= options.Budget || cancellation.IsCancellationRequested) { done = true; break; }

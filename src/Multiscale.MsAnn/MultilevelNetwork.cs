@@ -148,9 +148,62 @@ public sealed class MultilevelNetwork : IDisposable
             foreach (var v in Variables(l)) v.requires_grad = level is null || l == level;
     }
 
+    private int? _visiting;
+    private Tensor[]? _frozenWeights, _frozenBiases;
+
+    /// <summary>
+    /// Starts a visit of Algorithm 3.1 at <paramref name="level"/>: only θ⁽ˡ⁾ requires gradients, and the other levels'
+    /// prolonged sums — constant while only θ⁽ˡ⁾ changes — are formed once and reused by every step of the visit, so a
+    /// step prolongs one level instead of all L + 1. The result is the same computation; dispose to end the visit.
+    /// </summary>
+    public IDisposable Visit(int level)
+    {
+        if (level < 0 || level > Shape.Depth) throw new ArgumentOutOfRangeException(nameof(level));
+        EndVisit();
+        TrainOnly(level);
+        int layers = Shape.LayerCount - 1;
+        _frozenWeights = new Tensor[layers];
+        _frozenBiases = new Tensor[layers];
+        using (no_grad())
+        {
+            for (int j = 0; j < layers; j++)
+            {
+                using var scope = NewDisposeScope();
+                _frozenWeights[j] = (EffectiveWeight(j) - LevelWeight(level, j)).DetachFromDisposeScope();
+                _frozenBiases[j] = (EffectiveBias(j) - LevelBias(level, j)).DetachFromDisposeScope();
+            }
+        }
+        _visiting = level;
+        return new VisitHandle(this);
+    }
+
+    private void EndVisit()
+    {
+        _visiting = null;
+        foreach (var t in (_frozenWeights ?? Array.Empty<Tensor>()).Concat(_frozenBiases ?? Array.Empty<Tensor>())) t.Dispose();
+        _frozenWeights = _frozenBiases = null;
+        TrainOnly(null);
+    }
+
+    private sealed class VisitHandle(MultilevelNetwork owner) : IDisposable
+    {
+        public void Dispose() => owner.EndVisit();
+    }
+
+    private Tensor LevelWeight(int level, int layer)
+    {
+        if (level == 0) return _weights[0][layer];
+        var sizes = Shape.Layers(0);
+        return ProlongationMap.ProlongWeights(_maps.ToFinest(sizes[layer], level), _weights[level][layer], _maps.ToFinest(sizes[layer + 1], level));
+    }
+
+    private Tensor LevelBias(int level, int layer) =>
+        level == 0 ? _biases[0][layer] : _maps.ToFinest(Shape.Layers(0)[layer + 1], level).Prolong(_biases[level][layer]);
+
     /// <summary>Θ_W of layer j (the effective finest weight), differentiable in every level's variables.</summary>
     public Tensor EffectiveWeight(int layer)
     {
+        if (_visiting is { } v) return _frozenWeights![layer] + LevelWeight(v, layer);
         var sizes = Shape.Layers(0);
         Tensor total = _weights[0][layer];
         for (int l = 1; l <= Shape.Depth; l++)
@@ -161,6 +214,7 @@ public sealed class MultilevelNetwork : IDisposable
     /// <summary>Θ_b of layer j.</summary>
     public Tensor EffectiveBias(int layer)
     {
+        if (_visiting is { } v) return _frozenBiases![layer] + LevelBias(v, layer);
         var sizes = Shape.Layers(0);
         Tensor total = _biases[0][layer];
         for (int l = 1; l <= Shape.Depth; l++)
@@ -180,6 +234,7 @@ public sealed class MultilevelNetwork : IDisposable
     /// <summary>Releases every variable.</summary>
     public void Dispose()
     {
+        EndVisit();
         foreach (var t in _weights.SelectMany(w => w).Concat(_biases.SelectMany(b => b))) t.Dispose();
     }
 }

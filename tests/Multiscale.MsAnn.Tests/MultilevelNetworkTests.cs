@@ -93,3 +93,33 @@ public class MultilevelNetworkTests
         Assert.True(network.EffectiveWeight(0).allclose(expected, rtol: 1e-5, atol: 1e-6));
     }
 }
+
+public class MultilevelVisitTests
+{
+    [Fact]
+    public void AVisitComputesTheSameForwardAndGradients()
+    {
+        using var scope = NewDisposeScope();
+        var shape = new HierarchyShape(new[] { 32, 8, 32 }, 2);
+        using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation);
+        using var network = new MultilevelNetwork(maps, new Generator(5));
+        var (x, y) = SyntheticObjects.Batch(32, 1, 0.05, 8, new Generator(6));
+        for (int level = 0; level <= 2; level++)
+        {
+            var plain = network.Forward(x).detach();
+            network.TrainOnly(level);
+            (network.Forward(x) - y).square().mean().backward();
+            var expected = network.Variables(level).Select(v => v.grad!.clone()).ToArray();
+            foreach (var v in network.Variables(level)) v.grad!.zero_();
+            using (network.Visit(level))
+            {
+                Assert.True(network.Forward(x).allclose(plain, rtol: 1e-5, atol: 1e-6));
+                (network.Forward(x) - y).square().mean().backward();
+                var actual = network.Variables(level).Select(v => v.grad!).ToArray();
+                for (int i = 0; i < expected.Length; i++) Assert.True(actual[i].allclose(expected[i], rtol: 1e-4, atol: 1e-7));
+            }
+            foreach (var v in network.Variables(level)) v.grad!.zero_();
+            network.TrainOnly(null);
+        }
+    }
+}
