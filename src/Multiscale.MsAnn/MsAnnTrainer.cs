@@ -16,6 +16,12 @@ public sealed record MsAnnTrainingOptions
     /// <summary>RMSProp learning rate per level (5e-4 in the paper).</summary>
     public double LearningRate { get; init; } = 5e-4;
 
+    /// <summary>
+    /// Coarse steps evaluate the Galerkin coarse model on restricted data (cost ∝ |M_l|) instead of the finest network
+    /// with the restricted gradient of eq. (3.13) (the paper's faithful step, the default).
+    /// </summary>
+    public bool CoarseSteps { get; init; }
+
     /// <summary>Validation MSE is measured every this much cost (and at the start and the end).</summary>
     public double EvaluateEvery { get; init; } = 2048;
 
@@ -104,7 +110,9 @@ public static class MsAnnTrainer
                         {
                             var (x, y) = nextBatch(options.BatchSize);
                             optimizers[visit.Level].zero_grad();
-                            var loss = (network.Forward(x) - y).square().mean();
+                            var loss = options.CoarseSteps && visit.Level > 0
+                                ? (network.ForwardCoarse(network.RestrictData(x, visit.Level)) - network.RestrictData(y, visit.Level)).square().mean()
+                                : (network.Forward(x) - y).square().mean();
                             loss.backward();
                             optimizers[visit.Level].step();
                         }

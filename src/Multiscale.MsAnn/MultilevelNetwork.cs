@@ -149,7 +149,7 @@ public sealed class MultilevelNetwork : IDisposable
     }
 
     private int? _visiting;
-    private Tensor[]? _frozenWeights, _frozenBiases;
+    private Tensor[]? _frozenWeights, _frozenBiases, _coarseFrozenWeights, _coarseFrozenBiases;
 
     /// <summary>
     /// Starts a visit of Algorithm 3.1 at <paramref name="level"/>: only θ⁽ˡ⁾ requires gradients, and the other levels'
@@ -172,6 +172,18 @@ public sealed class MultilevelNetwork : IDisposable
                 _frozenWeights[j] = (EffectiveWeight(j) - LevelWeight(level, j)).DetachFromDisposeScope();
                 _frozenBiases[j] = (EffectiveBias(j) - LevelBias(level, j)).DetachFromDisposeScope();
             }
+            if (level > 0)
+            {
+                var sizes = Shape.Layers(0);
+                _coarseFrozenWeights = new Tensor[layers];
+                _coarseFrozenBiases = new Tensor[layers];
+                for (int j = 0; j < layers; j++)
+                {
+                    using var scope = NewDisposeScope();
+                    _coarseFrozenWeights[j] = ProlongationMap.RestrictWeights(_maps.ToFinest(sizes[j], level), _frozenWeights[j], _maps.ToFinest(sizes[j + 1], level)).DetachFromDisposeScope();
+                    _coarseFrozenBiases[j] = _maps.ToFinest(sizes[j + 1], level).Restrict(_frozenBiases[j]).DetachFromDisposeScope();
+                }
+            }
         }
         _visiting = level;
         return new VisitHandle(this);
@@ -180,8 +192,8 @@ public sealed class MultilevelNetwork : IDisposable
     private void EndVisit()
     {
         _visiting = null;
-        foreach (var t in (_frozenWeights ?? Array.Empty<Tensor>()).Concat(_frozenBiases ?? Array.Empty<Tensor>())) t.Dispose();
-        _frozenWeights = _frozenBiases = null;
+        foreach (var t in new[] { _frozenWeights, _frozenBiases, _coarseFrozenWeights, _coarseFrozenBiases }.SelectMany(a => a ?? Array.Empty<Tensor>())) t.Dispose();
+        _frozenWeights = _frozenBiases = _coarseFrozenWeights = _coarseFrozenBiases = null;
         TrainOnly(null);
     }
 
@@ -221,6 +233,27 @@ public sealed class MultilevelNetwork : IDisposable
             total = total + _maps.ToFinest(sizes[layer + 1], l).Prolong(_biases[l][layer]);
         return total;
     }
+
+    /// <summary>
+    /// The Galerkin coarse model of the visited level l (inside <see cref="Visit"/>, l ≥ 1): parameters
+    /// Res_{0→l}(Θ) = Pro_{l→0}ᵀ Θ Pro_{l→0}, which is θ⁽ˡ⁾ plus the restriction of every other level's sum, applied to
+    /// restricted data. A step with it costs |M_l| instead of |M_0| — the cost the proxy C(t) charges — but its
+    /// gradient is that of the coarse model, not the restricted fine gradient of eq. (3.13): an approximation, offered
+    /// as an option and measured against the faithful step (docs/msann.md).
+    /// </summary>
+    public Tensor ForwardCoarse(Tensor xCoarse)
+    {
+        ArgumentNullException.ThrowIfNull(xCoarse);
+        if (_visiting is not { } level || level == 0) throw new InvalidOperationException("ForwardCoarse needs a visit at a level ≥ 1");
+        var h = xCoarse;
+        for (int j = 0; j + 1 < Shape.LayerCount; j++)
+            h = (h.matmul(_coarseFrozenWeights![j] + _weights[level][j]) + _coarseFrozenBiases![j] + _biases[level][j]).sigmoid();
+        return h;
+    }
+
+    /// <summary>Restricts a batch of finest-resolution data (rows are examples) to the visited level: x ↦ x Pro_{l→0}.</summary>
+    public Tensor RestrictData(Tensor x, int level) =>
+        level == 0 ? x.alias() : _maps.ToFinest(Shape.Layers(0)[0], level).Restrict(x.T).T;
 
     /// <summary>The finest network's output for a batch x (rows are examples).</summary>
     public Tensor Forward(Tensor x)

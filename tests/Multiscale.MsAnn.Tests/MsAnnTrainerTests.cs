@@ -65,3 +65,41 @@ public class MsAnnTrainerTests
         Assert.Equal(afterShort - before, afterLong - afterShort);
     }
 }
+
+public class CoarseStepTests
+{
+    [Fact]
+    public void CoarseStepsTrainAndCostTheSameProxy()
+    {
+        var shape = new HierarchyShape(new[] { 64, 16, 64 }, 2);
+        using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation);
+        using var network = new MultilevelNetwork(maps, new Generator(2));
+        var data = new Generator(3);
+        var validation = SyntheticObjects.Batch(64, 1, 0.05, 256, new Generator(4));
+        var result = MsAnnTrainer.Train(network, new CycleSchedule(2, 2, 2),
+            new MsAnnTrainingOptions { Budget = 8000, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 1000, CoarseSteps = true },
+            size => SyntheticObjects.Batch(64, 1, 0.05, size, data), validation);
+        Assert.True(result.FinalMse < 0.8 * result.InitialMse);
+        Assert.InRange(result.TotalCost, 8000, 8032);
+        validation.Input.Dispose();
+        validation.Target.Dispose();
+    }
+
+    [Fact]
+    public void TheCoarseModelIsTheRestrictionOfTheFineOne()
+    {
+        using var scope = NewDisposeScope();
+        var shape = new HierarchyShape(new[] { 32, 8 }, 1);
+        using var maps = new LayerMaps(shape, LayerMapStrategy.Aggregation);
+        using var network = new MultilevelNetwork(maps, new Generator(8));
+        var x = rand(4, 16, generator: new Generator(9));
+        using (network.Visit(1))
+        {
+            // One layer: σ(x_c · Res(Θ) + Res(b)) with Res(Θ) = P_inᵀ Θ P_out.
+            var pin = maps.ToFinest(32, 1);
+            var pout = maps.ToFinest(8, 1);
+            var expected = (x.matmul(ProlongationMap.RestrictWeights(pin, network.EffectiveWeight(0), pout)) + pout.Restrict(network.EffectiveBias(0))).sigmoid();
+            Assert.True(network.ForwardCoarse(x).allclose(expected, rtol: 1e-5, atol: 1e-6));
+        }
+    }
+}
