@@ -18,6 +18,12 @@ public enum LayerMapStrategy
     Shuffled,
     /// <summary>Random orthogonal maps (the unstructured baseline).</summary>
     Random,
+    /// <summary>
+    /// 2-D maps for image-like layers: a layer of n units is a rows × cols grid (row-major, as closest to square as n
+    /// allows); each level halves the longer side with interpolation along it and the identity along the other, a
+    /// Kronecker product — so 32×32 → 16×32 → 16×16 … keeps the count halving per level (§4.3–4.4).
+    /// </summary>
+    Grid,
 }
 
 /// <summary>
@@ -73,6 +79,7 @@ public sealed class LayerMaps : IDisposable
             return lineage.Maps.Select(m => new ProlongationMap(m.Matrix, m.Provenance)).ToList();
         }
         var maps = new List<ProlongationMap>();
+        var (rows, cols) = GridSides(n);
         for (int l = 1; l <= depth; l++)
         {
             int fine = n >> (l - 1), coarse = n >> l;
@@ -81,10 +88,33 @@ public sealed class LayerMaps : IDisposable
                 LayerMapStrategy.Aggregation => ClosedFormMaps.Aggregation(coarse, fine),
                 LayerMapStrategy.Random => ClosedFormMaps.RandomOrthogonal(coarse, fine, seed + l),
                 LayerMapStrategy.Shuffled => Shuffle(ClosedFormMaps.Interpolation(coarse, fine, periodic: false), seed + l),
+                LayerMapStrategy.Grid => GridLevelMap(ref rows, ref cols),
                 _ => ClosedFormMaps.Interpolation(coarse, fine, periodic: false),
             });
         }
         return maps;
+    }
+
+    /// <summary>The rows × cols grid of a layer: the factorization of n closest to square (rows ≤ cols).</summary>
+    internal static (int Rows, int Cols) GridSides(int n)
+    {
+        int rows = (int)Math.Floor(Math.Sqrt(n));
+        while (n % rows != 0) rows--;
+        return (rows, n / rows);
+    }
+
+    /// <summary>One level of the grid strategy: halves the longer side of the current rows × cols grid (cols on ties).</summary>
+    private static ProlongationMap GridLevelMap(ref int rows, ref int cols)
+    {
+        bool halveCols = cols >= rows;
+        int side = halveCols ? cols : rows, other = halveCols ? rows : cols;
+        if (side % 2 != 0) throw new MultiscaleException($"a {rows}×{cols} grid layer cannot be halved again");
+        using var identity = ClosedFormMaps.Aggregation(other, other);
+        using var halved = ClosedFormMaps.Interpolation(side / 2, side, periodic: false);
+        using var map = (halveCols ? new KroneckerMap(identity, halved) : new KroneckerMap(halved, identity)).Materialize();
+        string fineGrid = $"grid:{rows}x{cols}";
+        if (halveCols) cols /= 2; else rows /= 2;
+        return new ProlongationMap(map.Matrix, map.Provenance with { Method = "grid-interpolation", CoarseGraph = $"grid:{rows}x{cols}", FineGraph = fineGrid });
     }
 
     private static ProlongationMap Shuffle(ProlongationMap map, long seed)

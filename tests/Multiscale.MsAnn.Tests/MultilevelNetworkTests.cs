@@ -123,3 +123,32 @@ public class MultilevelVisitTests
         }
     }
 }
+
+public class GridMapTests
+{
+    [Theory]
+    [InlineData(1024, 32, 32)]
+    [InlineData(512, 16, 32)]
+    [InlineData(128, 8, 16)]
+    [InlineData(96, 8, 12)]
+    public void LayersFactorClosestToSquare(int n, int rows, int cols) =>
+        Assert.Equal((rows, cols), LayerMaps.GridSides(n));
+
+    [Fact]
+    public void GridMapsHalveTheLongerSideWithInterpolation()
+    {
+        using var scope = NewDisposeScope();
+        var shape = new HierarchyShape(new[] { 1024, 256, 1024 }, 2);
+        using var maps = new LayerMaps(shape, LayerMapStrategy.Grid);
+        var first = maps.ToFinest(1024, 1).Matrix;
+        using var interpolation = ClosedFormMaps.Interpolation(16, 32, periodic: false);
+        var expected = kron(eye(32, dtype: ScalarType.Float64), interpolation.Matrix);
+        Assert.True(first.allclose(expected, rtol: 0, atol: 1e-12));
+        // Level 2 then halves the rows of the 32×16 grid: Pro(2→0) = [I₃₂ ⊗ P(16→32)] · [P(16→32) ⊗ I₁₆].
+        var pro = maps.ToFinest(1024, 2);
+        Assert.Equal(256, pro.CoarseSize);
+        Assert.True(pro.OrthogonalityError < 1e-12);
+        var second = kron(interpolation.Matrix, eye(16, dtype: ScalarType.Float64));
+        Assert.True(pro.Matrix.allclose(expected.matmul(second), rtol: 0, atol: 1e-12));
+    }
+}

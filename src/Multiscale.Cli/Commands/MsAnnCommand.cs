@@ -22,8 +22,8 @@ internal static class MsAnnCommand
         var gamma = new Option<int>("--gamma") { Description = "Recursive calls per visit (1 = V-cycle, 2 = W-cycle).", DefaultValueFactory = _ => 2 };
         var k = new Option<int>("--k") { Description = "Batches per visit.", DefaultValueFactory = _ => 4 };
         var budget = new Option<double>("--budget") { Description = "Cost budget C (examples at the finest level).", DefaultValueFactory = _ => 256_000 };
-        var maps = new Option<string>("--maps") { Description = "Level maps: interpolation, aggregation, optimized, shuffled, random.", DefaultValueFactory = _ => "interpolation" };
-        maps.AcceptOnlyFromAmong("interpolation", "aggregation", "optimized", "shuffled", "random");
+        var maps = new Option<string>("--maps") { Description = "Level maps: interpolation (1-D), grid (2-D, for images), aggregation, optimized, shuffled, random.", DefaultValueFactory = _ => "interpolation" };
+        maps.AcceptOnlyFromAmong("interpolation", "grid", "aggregation", "optimized", "shuffled", "random");
         var layers = new Option<string>("--layers") { Description = "Layer sizes of the finest model.", DefaultValueFactory = _ => "1024,256,128,256,1024" };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 128 };
         var lr = new Option<double>("--lr") { Description = "RMSProp learning rate per level.", DefaultValueFactory = _ => 5e-4 };
