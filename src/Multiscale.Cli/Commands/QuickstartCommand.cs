@@ -11,7 +11,7 @@ internal static class QuickstartCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Folder for every step's outputs.", DefaultValueFactory = _ => new DirectoryInfo("runs/quickstart") };
-        var command = new Command("quickstart", "Run a short tour of Multiscale on built-in data (graph, prolong with an s sweep, lineage).") { outDir };
+        var command = new Command("quickstart", "Run a short tour of Multiscale on built-in data (graph, prolong with an s sweep, lineage, a small MsANN run).") { outDir };
         command.SetAction(parse =>
         {
             var root = parse.GetValue(outDir)!.FullName;
@@ -21,6 +21,7 @@ internal static class QuickstartCommand
                 new[] { "prolong", "--coarse", "cycle:32", "--fine", "cycle:64", "--s", "0,0.25,0.5,0.75,1", "--alpha", "1", "--out", Path.Combine(root, "prolong") },
                 new[] { "prolong", "--coarse", "grid:4x4", "--fine", "grid:8x8", "--s", "1", "--out", Path.Combine(root, "prolong-grid") },
                 new[] { "lineage", "--graph", "path:128", "--levels", "3", "--s", "1", "--no-cache", "--out", Path.Combine(root, "lineage") },
+                new[] { "msann", "--task", "one-object", "--layers", "256,64,32,64,256", "--levels", "3", "--gamma", "2", "--k", "4", "--budget", "32000", "--compare-default", "--out", Path.Combine(root, "msann") },
             };
             foreach (var step in steps)
             {
@@ -30,7 +31,7 @@ internal static class QuickstartCommand
                 if (code != 0) return code;
             }
             output.WriteLine();
-            output.WriteLine($"quickstart done: see {root} (report.json, P.png, tradeoff.png, lineage.json)");
+            output.WriteLine($"quickstart done: see {root} (report.json, P.png, tradeoff.png, lineage.json, msann/loss_vs_cost.png)");
             return 0;
         });
         return command;
