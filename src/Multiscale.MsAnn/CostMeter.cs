@@ -23,6 +23,15 @@ public sealed class CostMeter
     /// <summary>Wall-clock seconds since the first batch.</summary>
     public double Seconds => _clock.Elapsed.TotalSeconds;
 
+    /// <summary>Adds one batch that trains every level's variables at once: Σ_l |M_l|/|M_0| × batch size.</summary>
+    public void RecordAllLevels(int batchSize)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize));
+        if (!_clock.IsRunning) _clock.Start();
+        for (int l = 0; l <= _shape.Depth; l++) Cost += (double)_shape.ParameterCount(l) / _shape.ParameterCount(0) * batchSize;
+        Batches++;
+    }
+
     /// <summary>Adds one batch of <paramref name="batchSize"/> examples at <paramref name="level"/>.</summary>
     public void Record(int level, int batchSize)
     {

@@ -22,6 +22,12 @@ public sealed record MsAnnTrainingOptions
     /// </summary>
     public bool CoarseSteps { get; init; }
 
+    /// <summary>
+    /// The §4.4 baseline: the same hierarchy with every level's variables trained together by one optimizer, on the
+    /// finest network at every step (the schedule is ignored); each step costs Σ_l |M_l|/|M_0| × batch.
+    /// </summary>
+    public bool AllTogether { get; init; }
+
     /// <summary>Validation MSE is measured every this much cost (and at the start and the end).</summary>
     public double EvaluateEvery { get; init; } = 2048;
 
@@ -67,9 +73,12 @@ public static class MsAnnTrainer
         if (schedule.Depth != network.Shape.Depth)
             throw new MultiscaleException($"the schedule's depth {schedule.Depth} differs from the hierarchy's {network.Shape.Depth}");
 
-        var optimizers = Enumerable.Range(0, network.Shape.Depth + 1)
-            .Select(l => optim.RMSProp(network.Variables(l), lr: options.LearningRate, alpha: 0.9, eps: 1e-10))
-            .ToArray();
+        var optimizers = options.AllTogether
+            ? new[] { optim.RMSProp(Enumerable.Range(0, network.Shape.Depth + 1).SelectMany(network.Variables), lr: options.LearningRate, alpha: 0.9, eps: 1e-10) }
+            : Enumerable.Range(0, network.Shape.Depth + 1)
+                .Select(l => optim.RMSProp(network.Variables(l), lr: options.LearningRate, alpha: 0.9, eps: 1e-10))
+                .ToArray();
+        if (options.AllTogether) schedule = new CycleSchedule(schedule.Depth, 1, 1);
         var meter = new CostMeter(network.Shape);
         var training = new Stopwatch();
         var metrics = new List<MsAnnMetrics>();
@@ -99,9 +108,11 @@ public static class MsAnnTrainer
         {
             while (!done)
             {
-                foreach (var visit in visits)
+                foreach (var scheduled in visits)
                 {
-                    using var visiting = network.Visit(visit.Level);
+                    // All-together steps run at the finest level with every variable; the visit then spans them all.
+                    var visit = options.AllTogether ? new CycleVisit(0, 1) : scheduled;
+                    using var visiting = options.AllTogether ? null : network.Visit(visit.Level);
                     for (int b = 0; b < visit.Batches; b++)
                     {
                         if (meter.Cost >= options.Budget || cancellation.IsCancellationRequested) { done = true; break; }
@@ -109,15 +120,17 @@ public static class MsAnnTrainer
                         using (var scope = NewDisposeScope())
                         {
                             var (x, y) = nextBatch(options.BatchSize);
-                            optimizers[visit.Level].zero_grad();
+                            var optimizer = options.AllTogether ? optimizers[0] : optimizers[visit.Level];
+                            optimizer.zero_grad();
                             var loss = options.CoarseSteps && visit.Level > 0
                                 ? (network.ForwardCoarse(network.RestrictData(x, visit.Level)) - network.RestrictData(y, visit.Level)).square().mean()
                                 : (network.Forward(x) - y).square().mean();
                             loss.backward();
-                            optimizers[visit.Level].step();
+                            optimizer.step();
                         }
                         training.Stop();
-                        meter.Record(visit.Level, options.BatchSize);
+                        if (options.AllTogether) meter.RecordAllLevels(options.BatchSize);
+                        else meter.Record(visit.Level, options.BatchSize);
                         lastLevel = visit.Level;
                         if (meter.Cost >= nextEvaluation)
                         {

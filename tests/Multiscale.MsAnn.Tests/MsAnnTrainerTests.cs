@@ -103,3 +103,27 @@ public class CoarseStepTests
         }
     }
 }
+
+public class AllTogetherTests
+{
+    [Fact]
+    public void AllVariablesTrainTogetherAndEachStepCostsTheWholeHierarchy()
+    {
+        var shape = new HierarchyShape(new[] { 64, 16, 64 }, 2);
+        using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation);
+        using var network = new MultilevelNetwork(maps, new Generator(2));
+        var before = Enumerable.Range(0, 3).Select(l => network.Variables(l)[0].detach().clone()).ToArray();
+        var data = new Generator(3);
+        var validation = SyntheticObjects.Batch(64, 1, 0.05, 128, new Generator(4));
+        var result = MsAnnTrainer.Train(network, new CycleSchedule(2, 2, 2),
+            new MsAnnTrainingOptions { Budget = 3000, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 500, AllTogether = true },
+            size => SyntheticObjects.Batch(64, 1, 0.05, size, data), validation);
+        double perStep = Enumerable.Range(0, 3).Sum(l => (double)shape.ParameterCount(l) / shape.ParameterCount(0)) * 32;
+        Assert.Equal(result.TotalCost, result.Metrics[^1].Step * perStep, 6);
+        // Every level moved.
+        for (int l = 0; l < 3; l++) Assert.False(network.Variables(l)[0].detach().allclose(before[l]));
+        Assert.True(result.FinalMse < result.InitialMse);
+        validation.Input.Dispose();
+        validation.Target.Dispose();
+    }
+}

@@ -29,13 +29,14 @@ internal static class MsAnnCommand
         var lr = new Option<double>("--lr") { Description = "RMSProp learning rate per level.", DefaultValueFactory = _ => 5e-4 };
         var seed = new Option<long>("--seed") { Description = "Seed of initialization and data.", DefaultValueFactory = _ => 0 };
         var coarseSteps = new Option<bool>("--coarse-steps") { Description = "Train coarse levels on their Galerkin coarse model and restricted data (cheaper; not the paper's exact gradient)." };
+        var together = new Option<bool>("--all-together") { Description = "The §4.4 baseline: the same hierarchy with all levels' variables trained together by one optimizer." };
         var compare = new Option<bool>("--compare-default") { Description = "Also train the default model (L = 0) on the same data and overlay it." };
         var device = CommonOptions.Device();
         var outDir = CommonOptions.Out("Output folder (report.json, metrics.csv, loss_vs_cost.png, loss_vs_time.png).");
         outDir.Required = true;
         var command = new Command("msann", "Train a multiscale autoencoder hierarchy with V/W cycles on prolongation maps (paper 004, §3.4).")
         {
-            task, data, levels, gamma, k, budget, maps, layers, batch, lr, seed, coarseSteps, compare, device, outDir,
+            task, data, levels, gamma, k, budget, maps, layers, batch, lr, seed, coarseSteps, together, compare, device, outDir,
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
@@ -47,7 +48,7 @@ internal static class MsAnnCommand
             var strategy = Enum.Parse<LayerMapStrategy>(parse.GetValue(maps)!, ignoreCase: true);
             var schedule = new CycleSchedule(parse.GetValue(levels), parse.GetValue(gamma), parse.GetValue(k));
             var shape = new HierarchyShape(sizes, schedule.Depth);
-            var options = new MsAnnTrainingOptions { Budget = parse.GetValue(budget), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), EvaluateEvery = Math.Max(parse.GetValue(budget) / 200, parse.GetValue(batch)), CoarseSteps = parse.GetValue(coarseSteps) };
+            var options = new MsAnnTrainingOptions { Budget = parse.GetValue(budget), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), EvaluateEvery = Math.Max(parse.GetValue(budget) / 200, parse.GetValue(batch)), CoarseSteps = parse.GetValue(coarseSteps), AllTogether = parse.GetValue(together) };
             options.Validate();
             var dev = DeviceChoice.Resolve(parse.GetValue(device));
             int objects = parse.GetValue(task) == "two-object" ? 2 : 1;
@@ -66,7 +67,7 @@ internal static class MsAnnCommand
                 error.WriteLine("cancelled: nothing was written");
                 return 130;
             }
-            Write(parse.GetValue(outDir)!.FullName, parse.GetValue(task)!, schedule, strategy, options.CoarseSteps, runs);
+            Write(parse.GetValue(outDir)!.FullName, parse.GetValue(task)!, schedule, strategy, options.CoarseSteps, options.AllTogether, runs);
             output.WriteLine($"wrote {parse.GetValue(outDir)!.FullName}");
             return 0;
         }));
@@ -157,7 +158,7 @@ internal static class MsAnnCommand
         public void Dispose() { _train.Dispose(); Validation.Input.Dispose(); Validation.Target.Dispose(); }
     }
 
-    private static void Write(string dir, string task, CycleSchedule schedule, LayerMapStrategy strategy, bool coarse, List<(string Name, MsAnnResult Result)> runs)
+    private static void Write(string dir, string task, CycleSchedule schedule, LayerMapStrategy strategy, bool coarse, bool together, List<(string Name, MsAnnResult Result)> runs)
     {
         Directory.CreateDirectory(dir);
         var main = runs[0].Result;
@@ -175,6 +176,7 @@ internal static class MsAnnCommand
             ["k"] = schedule.BatchesPerVisit,
             ["maps"] = strategy.ToString().ToLowerInvariant(),
             ["coarse_steps"] = coarse,
+            ["all_together"] = together,
         };
         if (runs.Count > 1)
         {
