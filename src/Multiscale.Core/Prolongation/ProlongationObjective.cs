@@ -33,14 +33,20 @@ public sealed class ProlongationObjective : IRiemannianProblem, IObjectiveOperat
     public ProlongationObjective(ProlongationOperators operators, double s, ScaleParameter alpha, ScaleParameter beta,
         StiefelRetraction retraction = StiefelRetraction.Qr)
     {
-        ArgumentNullException.ThrowIfNull(operators);
-        if (!(s >= 0 && s <= 1)) throw new MultiscaleException($"s must be in [0, 1] (got {s})");
-        if (s > 0 && !operators.HasDistances) throw new ArgumentException("s > 0 needs operators built with distances", nameof(operators));
+        ValidateSetup(operators, s);
         _ops = operators;
         S = s;
         Alpha = alpha;
         Beta = beta;
         _manifold = new Stiefel(operators.FineSize, operators.CoarseSize, retraction, operators.Device);
+    }
+
+    /// <summary>The checks every frame of the objective makes of its operators and s.</summary>
+    internal static void ValidateSetup(ProlongationOperators operators, double s)
+    {
+        ArgumentNullException.ThrowIfNull(operators);
+        if (!(s >= 0 && s <= 1)) throw new MultiscaleException($"s must be in [0, 1] (got {s})");
+        if (s > 0 && !operators.HasDistances) throw new ArgumentException("s > 0 needs operators built with distances", nameof(operators));
     }
 
     /// <summary>Weight of the locality term.</summary>
@@ -124,73 +130,38 @@ public sealed class ProlongationObjective : IRiemannianProblem, IObjectiveOperat
     Tensor IObjectiveOperators.RightT1(Tensor x) => x.matmul(_ops.T1!);
     double IObjectiveOperators.T1NormSquared => _ops.T1NormSquared;
 
-    private Tensor? _v1, _v2, _inverseCurvature;
+    private SpectralFrameObjective? _preconditionerFrame;
 
     /// <inheritdoc />
-    public bool HasPreconditioner => _inverseCurvature is not null;
+    public bool HasPreconditioner => _preconditionerFrame is not null;
 
     /// <summary>
-    /// Builds a preconditioner from the Euclidean Hessian of eq. (3.3), which is a sum of operators Δ ↦ A Δ B. In the
-    /// eigenbases of T₂ and T₁ (of L₂ and L₁ when s = 0) the locality part is diagonal,
-    /// h_ij = 2(√β λᵢ − μⱼ/√β)², and the diffusion part is replaced by its diagonal in that basis. The distance matrices
-    /// have one dominant (Perron) eigenvalue, so without this the Hessian has a block of n₁ directions with curvature
-    /// orders of magnitude above the rest and first-order methods crawl. Costs one eigendecomposition of each operator
-    /// and four dense products per application. <paramref name="alpha"/>, <paramref name="beta"/>: the scales to build
-    /// with (for auto policies, their values at the start point).
+    /// The preconditioner of <see cref="SpectralFrameObjective"/> used from this (original) frame: rotate into the
+    /// eigenframe of T (of L when s = 0), divide by the diagonal Hessian model there, rotate back, project. It costs one
+    /// eigendecomposition of each operator and four dense products per application; <paramref name="alpha"/>,
+    /// <paramref name="beta"/> are the scales to build with (for auto policies, their values at the start point).
     /// </summary>
     public void EnablePreconditioner(double alpha, double beta, double regularization = 1e-3)
     {
         DisablePreconditioner();
-        using var scope = NewDisposeScope();
-        Tensor v1, v2, h;
-        double sa = Math.Sqrt(alpha), sb = Math.Sqrt(beta);
-        if (UsesLocality)
-        {
-            var (mu, u1) = linalg.eigh(_ops.T1!);
-            var (lambda, u2) = linalg.eigh(_ops.T2!);
-            v1 = u1; v2 = u2;
-            var t = (lambda.unsqueeze(1) * sb - mu.unsqueeze(0) / sb).square() * (2 * S);
-            h = t;
-            if (UsesDiffusion)
-            {
-                // diag of Δ ↦ A Δ B in the basis (v2ᵢ v1ⱼᵀ) is (v2ᵢᵀ A v2ᵢ)(v1ⱼᵀ B v1ⱼ).
-                var l2v = _ops.L2.mm(v2);
-                var l1v = _ops.L1.mm(v1);
-                var l2 = (v2 * l2v).sum(dim: 0);
-                var a2 = l2v.square().sum(dim: 0);
-                var l1 = (v1 * l1v).sum(dim: 0);
-                var a1 = l1v.square().sum(dim: 0);
-                h = h + (a2.unsqueeze(1) * alpha - l2.unsqueeze(1) * l1.unsqueeze(0) * 2 + a1.unsqueeze(0) / alpha) * (2 * (1 - S));
-            }
-        }
-        else
-        {
-            var (mu, u1) = linalg.eigh(_ops.L1.to_dense());
-            var (lambda, u2) = linalg.eigh(_ops.L2.to_dense());
-            v1 = u1; v2 = u2;
-            h = (lambda.unsqueeze(1) * sa - mu.unsqueeze(0) / sa).square() * 2;
-        }
-        // Directions of (near) zero modelled curvature still get a bounded step.
-        h = h + h.mean() * regularization;
-        _v1 = v1.contiguous().DetachFromDisposeScope();
-        _v2 = v2.contiguous().DetachFromDisposeScope();
-        _inverseCurvature = h.reciprocal().DetachFromDisposeScope();
+        _preconditionerFrame = new SpectralFrameObjective(_ops, S, Alpha, Beta, _manifold.Retraction);
+        _preconditionerFrame.EnablePreconditioner(alpha, beta, regularization);
     }
 
     /// <summary>Drops the preconditioner (the optimizer then uses the identity).</summary>
     public void DisablePreconditioner()
     {
-        _v1?.Dispose(); _v2?.Dispose(); _inverseCurvature?.Dispose();
-        _v1 = _v2 = _inverseCurvature = null;
+        _preconditionerFrame?.Dispose();
+        _preconditionerFrame = null;
     }
 
     /// <inheritdoc />
     public Tensor Precondition(Tensor x, Tensor tangent)
     {
-        if (_inverseCurvature is null) return tangent.clone();
+        if (_preconditionerFrame is not { } frame) return tangent.clone();
         using var scope = NewDisposeScope();
-        var spectral = _v2!.T.matmul(tangent).matmul(_v1!) * _inverseCurvature;
-        return _manifold.Project(x, _v2!.matmul(spectral).matmul(_v1!.T)).MoveToOuterDisposeScope();
+        var scaled = frame.FromFrame(frame.ScaleByInverseCurvature(frame.ToFrame(tangent)));
+        return _manifold.Project(x, scaled).MoveToOuterDisposeScope();
     }
 
     /// <summary>X·L for a sparse symmetric L, as (L·Xᵀ)ᵀ (sparse × dense is what the backend provides).</summary>

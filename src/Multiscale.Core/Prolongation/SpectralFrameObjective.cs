@@ -27,9 +27,7 @@ public sealed class SpectralFrameObjective : IRiemannianProblem, IObjectiveOpera
     public SpectralFrameObjective(ProlongationOperators operators, double s, ScaleParameter alpha, ScaleParameter beta,
         StiefelRetraction retraction = StiefelRetraction.Qr)
     {
-        ArgumentNullException.ThrowIfNull(operators);
-        if (!(s >= 0 && s <= 1)) throw new MultiscaleException($"s must be in [0, 1] (got {s})");
-        if (s > 0 && !operators.HasDistances) throw new ArgumentException("s > 0 needs operators built with distances", nameof(operators));
+        ProlongationObjective.ValidateSetup(operators, s);
         S = s;
         Alpha = alpha;
         Beta = beta;
@@ -94,19 +92,7 @@ public sealed class SpectralFrameObjective : IRiemannianProblem, IObjectiveOpera
     public double[,] AssignmentCosts(double alpha, double beta)
     {
         using var scope = NewDisposeScope();
-        double sa = Math.Sqrt(alpha), sb = Math.Sqrt(beta);
-        Tensor w = zeros(_manifold.N, _manifold.P, dtype: ScalarType.Float64, device: _v1.device);
-        if (S > 0) w = w + (_lambda!.unsqueeze(1) * sb - _mu!.unsqueeze(0) / sb).square() * S;
-        if (S < 1)
-        {
-            if (_d1 is not null) w = w + (_d2!.unsqueeze(1) * sa - _d1.unsqueeze(0) / sa).square() * (1 - S);
-            else
-            {
-                var a2 = _l2!.square().sum(dim: 0);
-                var a1 = _l1!.square().sum(dim: 0);
-                w = w + (a2.unsqueeze(1) * alpha - _l2.diagonal().unsqueeze(1) * _l1.diagonal().unsqueeze(0) * 2 + a1.unsqueeze(0) / alpha) * (1 - S);
-            }
-        }
+        var w = DiagonalModel(alpha, beta);
         var flat = w.cpu().contiguous().data<double>().ToArray();
         var result = new double[_manifold.N, _manifold.P];
         Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(double));
@@ -164,30 +150,46 @@ public sealed class SpectralFrameObjective : IRiemannianProblem, IObjectiveOpera
     {
         _inverseCurvature?.Dispose();
         using var scope = NewDisposeScope();
-        double sa = Math.Sqrt(alpha), sb = Math.Sqrt(beta);
-        Tensor h = zeros(_manifold.N, _manifold.P, dtype: ScalarType.Float64, device: _v1.device);
-        if (S > 0) h = h + (_lambda!.unsqueeze(1) * sb - _mu!.unsqueeze(0) / sb).square() * (2 * S);
-        if (S < 1)
-        {
-            if (_d1 is not null)
-                h = h + (_d2!.unsqueeze(1) * sa - _d1.unsqueeze(0) / sa).square() * (2 * (1 - S));
-            else
-            {
-                var a2 = _l2!.square().sum(dim: 0);
-                var a1 = _l1!.square().sum(dim: 0);
-                h = h + (a2.unsqueeze(1) * alpha - _l2.diagonal().unsqueeze(1) * _l1.diagonal().unsqueeze(0) * 2 + a1.unsqueeze(0) / alpha) * (2 * (1 - S));
-            }
-        }
+        var h = DiagonalModel(alpha, beta) * 2;
+        // Directions of (near) zero modelled curvature still get a bounded step.
         h = h + h.mean() * regularization;
         _inverseCurvature = h.reciprocal().DetachFromDisposeScope();
     }
+
+    /// <summary>
+    /// w_ij with E(P̃) ≈ Σ w_ij P̃_ij² in this frame: exact for the locality term and for commuting Laplacians, the
+    /// diagonal of the diffusion operator otherwise (half the diagonal of the Euclidean Hessian). Shared by the
+    /// assignment start and the preconditioner.
+    /// </summary>
+    private Tensor DiagonalModel(double alpha, double beta)
+    {
+        double sa = Math.Sqrt(alpha), sb = Math.Sqrt(beta);
+        Tensor w = zeros(_manifold.N, _manifold.P, dtype: ScalarType.Float64, device: _v1.device);
+        if (S > 0) w = w + (_lambda!.unsqueeze(1) * sb - _mu!.unsqueeze(0) / sb).square() * S;
+        if (S < 1)
+        {
+            if (_d1 is not null) w = w + (_d2!.unsqueeze(1) * sa - _d1.unsqueeze(0) / sa).square() * (1 - S);
+            else
+            {
+                // diag of Δ ↦ A Δ B in the basis (v2ᵢ v1ⱼᵀ) is (v2ᵢᵀ A v2ᵢ)(v1ⱼᵀ B v1ⱼ).
+                var a2 = _l2!.square().sum(dim: 0);
+                var a1 = _l1!.square().sum(dim: 0);
+                w = w + (a2.unsqueeze(1) * alpha - _l2.diagonal().unsqueeze(1) * _l1.diagonal().unsqueeze(0) * 2 + a1.unsqueeze(0) / alpha) * (1 - S);
+            }
+        }
+        return w;
+    }
+
+    /// <summary>A frame-coordinate matrix divided elementwise by the modelled curvature (no projection).</summary>
+    internal Tensor ScaleByInverseCurvature(Tensor frameMatrix) =>
+        _inverseCurvature is null ? frameMatrix.clone() : frameMatrix * _inverseCurvature;
 
     /// <inheritdoc />
     public Tensor Precondition(Tensor x, Tensor tangent)
     {
         if (_inverseCurvature is null) return tangent.clone();
         using var scope = NewDisposeScope();
-        return _manifold.Project(x, tangent * _inverseCurvature).MoveToOuterDisposeScope();
+        return _manifold.Project(x, ScaleByInverseCurvature(tangent)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Releases the frame.</summary>
