@@ -1,0 +1,10 @@
+using System.Runtime.CompilerServices;
+
+namespace Multiscale.Mrtl.Tests;
+
+internal static class AssemblySetup
+{
+    /// <summary>Before any test touches torch: repeatable MKL math and flat memory (see NativeSetup).</summary>
+    [ModuleInitializer]
+    internal static void Init() => Multiscale.Training.NativeSetup.Configure();
+}
