@@ -112,31 +112,43 @@ public static class MsAnnTrainer
                 {
                     // All-together steps run at the finest level with every variable; the visit then spans them all.
                     var visit = options.AllTogether ? new CycleVisit(0, 1) : scheduled;
-                    using var visiting = options.AllTogether ? null : network.Visit(visit.Level);
-                    for (int b = 0; b < visit.Batches; b++)
+                    // Forming and releasing a visit's frozen sums is training work: it is timed with the steps.
+                    training.Start();
+                    var visiting = options.AllTogether ? null : network.Visit(visit.Level);
+                    training.Stop();
+                    try
                     {
-                        if (meter.Cost >= options.Budget || cancellation.IsCancellationRequested) { done = true; break; }
+                        for (int b = 0; b < visit.Batches; b++)
+                        {
+                            if (meter.Cost >= options.Budget || cancellation.IsCancellationRequested) { done = true; break; }
+                            training.Start();
+                            using (var scope = NewDisposeScope())
+                            {
+                                var (x, y) = nextBatch(options.BatchSize);
+                                var optimizer = options.AllTogether ? optimizers[0] : optimizers[visit.Level];
+                                optimizer.zero_grad();
+                                var loss = options.CoarseSteps && visit.Level > 0
+                                    ? (network.ForwardCoarse(network.RestrictData(x, visit.Level)) - network.RestrictData(y, visit.Level)).square().mean()
+                                    : (network.Forward(x) - y).square().mean();
+                                loss.backward();
+                                optimizer.step();
+                            }
+                            training.Stop();
+                            if (options.AllTogether) meter.RecordAllLevels(options.BatchSize);
+                            else meter.Record(visit.Level, options.BatchSize);
+                            lastLevel = visit.Level;
+                            if (meter.Cost >= nextEvaluation)
+                            {
+                                Evaluate();
+                                while (nextEvaluation <= meter.Cost) nextEvaluation += options.EvaluateEvery;
+                            }
+                        }
+                    }
+                    finally
+                    {
                         training.Start();
-                        using (var scope = NewDisposeScope())
-                        {
-                            var (x, y) = nextBatch(options.BatchSize);
-                            var optimizer = options.AllTogether ? optimizers[0] : optimizers[visit.Level];
-                            optimizer.zero_grad();
-                            var loss = options.CoarseSteps && visit.Level > 0
-                                ? (network.ForwardCoarse(network.RestrictData(x, visit.Level)) - network.RestrictData(y, visit.Level)).square().mean()
-                                : (network.Forward(x) - y).square().mean();
-                            loss.backward();
-                            optimizer.step();
-                        }
+                        visiting?.Dispose();
                         training.Stop();
-                        if (options.AllTogether) meter.RecordAllLevels(options.BatchSize);
-                        else meter.Record(visit.Level, options.BatchSize);
-                        lastLevel = visit.Level;
-                        if (meter.Cost >= nextEvaluation)
-                        {
-                            Evaluate();
-                            while (nextEvaluation <= meter.Cost) nextEvaluation += options.EvaluateEvery;
-                        }
                     }
                     if (done) break;
                 }

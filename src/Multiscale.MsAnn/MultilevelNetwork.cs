@@ -28,14 +28,25 @@ public enum LayerMapStrategy
 
 /// <summary>
 /// Composed prolongation maps Pro_{l→0} for every layer size of a hierarchy, made once (§3.4, eq. 3.9–3.10): for a
-/// layer of n units, the map from its size at level l to n, the product P(0)…P(l−1) of the level maps.
+/// layer of n units, the map from its size at level l to n, the product P(0)…P(l−1) of the level maps. When every
+/// level map of a layer has at most <see cref="MaxBand"/> entries per row (pair aggregation), the chain of level maps
+/// is used instead: moving a weight between levels then costs O(n·m) gathers instead of a dense product with the
+/// composed map. Wider bands (the polar interpolation keeps ~23 entries per row above 1e-7) lose to BLAS: a gather
+/// that materializes band × the data runs ~20× slower per entry than a dense product (measured, docs/msann.md).
 /// </summary>
 public sealed class LayerMaps : IDisposable
 {
+    /// <summary>Entries of a level map below this fraction of its largest are dropped in the banded form (float32 training).</summary>
+    internal const double BandTolerance = 1e-7;
+
+    /// <summary>Widest level-map row (kept entries) for which the chain of gathers beats the dense composed product.</summary>
+    public const int MaxBand = 4;
+
     private readonly Dictionary<(int Size, int Level), ProlongationMap> _toFinest = new();
+    private readonly Dictionary<int, BandedMap[]> _chains = new();
 
     /// <summary>Builds the maps of every distinct finest layer size; <paramref name="seed"/> drives shuffled/random maps.</summary>
-    public LayerMaps(HierarchyShape shape, LayerMapStrategy strategy, long seed = 0, string? cacheDirectory = null)
+    public LayerMaps(HierarchyShape shape, LayerMapStrategy strategy, long seed = 0, string? cacheDirectory = null, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(shape);
         Shape = shape;
@@ -52,6 +63,9 @@ public sealed class LayerMaps : IDisposable
                 _toFinest[(n, l)] = next;
                 composed = next;
             }
+            var banded = levelMaps.Select(m => BandedMap.TryCreate(m, ScalarType.Float32, device, BandTolerance, MaxBand)).ToArray();
+            if (banded.All(b => b is not null)) _chains[n] = banded!;
+            else foreach (var b in banded) b?.Dispose();
             foreach (var m in levelMaps) m.Dispose();
         }
     }
@@ -65,10 +79,60 @@ public sealed class LayerMaps : IDisposable
     /// <summary>Pro_{l→0} for a finest layer size (l ≥ 1).</summary>
     public ProlongationMap ToFinest(int finestSize, int level) => _toFinest[(finestSize, level)];
 
+    /// <summary>Whether the layer of this finest size moves between levels through banded level maps.</summary>
+    public bool IsBanded(int finestSize) => _chains.ContainsKey(finestSize);
+
+    /// <summary>Pro_{l→0} along the first dimension: [n_l, …] → [n, …] (differentiable; level 0 returns an alias).</summary>
+    public Tensor ProlongRows(Tensor coarse, int finestSize, int level)
+    {
+        if (level == 0) return coarse.alias();
+        if (!_chains.TryGetValue(finestSize, out var chain)) return DenseRows(ToFinest(finestSize, level), coarse, prolong: true);
+        using var scope = NewDisposeScope();
+        var x = coarse;
+        for (int i = level - 1; i >= 0; i--) x = chain[i].Prolong(x);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Res_{0→l} = Pro_{l→0}ᵀ along the first dimension: [n, …] → [n_l, …].</summary>
+    public Tensor RestrictRows(Tensor fine, int finestSize, int level)
+    {
+        if (level == 0) return fine.alias();
+        if (!_chains.TryGetValue(finestSize, out var chain)) return DenseRows(ToFinest(finestSize, level), fine, prolong: false);
+        using var scope = NewDisposeScope();
+        var x = fine;
+        for (int i = 0; i < level; i++) x = chain[i].Restrict(x);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Eq. (3.4) through the chains: Pro_in(l) · W · Pro_out(l)ᵀ for a level-l weight [n_l(in), n_l(out)].</summary>
+    public Tensor ProlongWeights(Tensor weights, int finestIn, int finestOut, int level)
+    {
+        if (level == 0) return weights.alias();
+        using var scope = NewDisposeScope();
+        return ProlongRows(ProlongRows(weights, finestIn, level).T, finestOut, level).T.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Pro_in(l)ᵀ · W · Pro_out(l) for a finest weight [n(in), n(out)].</summary>
+    public Tensor RestrictWeights(Tensor weights, int finestIn, int finestOut, int level)
+    {
+        if (level == 0) return weights.alias();
+        using var scope = NewDisposeScope();
+        return RestrictRows(RestrictRows(weights, finestIn, level).T, finestOut, level).T.MoveToOuterDisposeScope();
+    }
+
+    private static Tensor DenseRows(ProlongationMap map, Tensor x, bool prolong)
+    {
+        using var scope = NewDisposeScope();
+        var flat = x.reshape(x.shape[0], -1);
+        var result = prolong ? map.Prolong(flat) : map.Restrict(flat);
+        return result.reshape(new long[] { result.shape[0] }.Concat(x.shape.Skip(1)).ToArray()).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Releases the maps.</summary>
     public void Dispose()
     {
         foreach (var m in _toFinest.Values) m.Dispose();
+        foreach (var b in _chains.Values.SelectMany(c => c)) b.Dispose();
     }
 
     private static List<ProlongationMap> LevelMaps(int n, int depth, LayerMapStrategy strategy, long seed, string? cacheDirectory)
@@ -210,8 +274,8 @@ public sealed class MultilevelNetwork : IDisposable
                 for (int j = 0; j < layers; j++)
                 {
                     using var scope = NewDisposeScope();
-                    _coarseFrozenWeights[j] = ProlongationMap.RestrictWeights(_maps.ToFinest(sizes[j], level), _frozenWeights[j], _maps.ToFinest(sizes[j + 1], level)).DetachFromDisposeScope();
-                    _coarseFrozenBiases[j] = _maps.ToFinest(sizes[j + 1], level).Restrict(_frozenBiases[j]).DetachFromDisposeScope();
+                    _coarseFrozenWeights[j] = _maps.RestrictWeights(_frozenWeights[j], sizes[j], sizes[j + 1], level).DetachFromDisposeScope();
+                    _coarseFrozenBiases[j] = _maps.RestrictRows(_frozenBiases[j], sizes[j + 1], level).DetachFromDisposeScope();
                 }
             }
         }
@@ -236,11 +300,11 @@ public sealed class MultilevelNetwork : IDisposable
     {
         if (level == 0) return _weights[0][layer];
         var sizes = Shape.Layers(0);
-        return ProlongationMap.ProlongWeights(_maps.ToFinest(sizes[layer], level), _weights[level][layer], _maps.ToFinest(sizes[layer + 1], level));
+        return _maps.ProlongWeights(_weights[level][layer], sizes[layer], sizes[layer + 1], level);
     }
 
     private Tensor LevelBias(int level, int layer) =>
-        level == 0 ? _biases[0][layer] : _maps.ToFinest(Shape.Layers(0)[layer + 1], level).Prolong(_biases[level][layer]);
+        level == 0 ? _biases[0][layer] : _maps.ProlongRows(_biases[level][layer], Shape.Layers(0)[layer + 1], level);
 
     /// <summary>Θ_W of layer j (the effective finest weight), differentiable in every level's variables.</summary>
     public Tensor EffectiveWeight(int layer)
@@ -249,7 +313,7 @@ public sealed class MultilevelNetwork : IDisposable
         var sizes = Shape.Layers(0);
         Tensor total = _weights[0][layer];
         for (int l = 1; l <= Shape.Depth; l++)
-            total = total + ProlongationMap.ProlongWeights(_maps.ToFinest(sizes[layer], l), _weights[l][layer], _maps.ToFinest(sizes[layer + 1], l));
+            total = total + _maps.ProlongWeights(_weights[l][layer], sizes[layer], sizes[layer + 1], l);
         return total;
     }
 
@@ -260,7 +324,7 @@ public sealed class MultilevelNetwork : IDisposable
         var sizes = Shape.Layers(0);
         Tensor total = _biases[0][layer];
         for (int l = 1; l <= Shape.Depth; l++)
-            total = total + _maps.ToFinest(sizes[layer + 1], l).Prolong(_biases[l][layer]);
+            total = total + _maps.ProlongRows(_biases[l][layer], sizes[layer + 1], l);
         return total;
     }
 
@@ -283,7 +347,7 @@ public sealed class MultilevelNetwork : IDisposable
 
     /// <summary>Restricts a batch of finest-resolution data (rows are examples) to the visited level: x ↦ x Pro_{l→0}.</summary>
     public Tensor RestrictData(Tensor x, int level) =>
-        level == 0 ? x.alias() : _maps.ToFinest(Shape.Layers(0)[0], level).Restrict(x.T).T;
+        level == 0 ? x.alias() : _maps.RestrictRows(x.T, Shape.Layers(0)[0], level).T;
 
     /// <summary>The finest network's output for a batch x (rows are examples).</summary>
     public Tensor Forward(Tensor x)

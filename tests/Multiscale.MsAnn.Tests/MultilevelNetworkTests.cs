@@ -29,6 +29,29 @@ public class MultilevelNetworkTests
         Assert.Equal(2, meter.Batches);
     }
 
+    /// <summary>Pair aggregation moves between levels by gathers along the chain; the result is the composed map's.</summary>
+    [Theory]
+    [InlineData(LayerMapStrategy.Aggregation, true)]
+    [InlineData(LayerMapStrategy.Interpolation, false)]
+    public void ChainTransformsEqualTheComposedMaps(LayerMapStrategy strategy, bool banded)
+    {
+        using var scope = NewDisposeScope();
+        var shape = new HierarchyShape(new[] { 64, 16, 64 }, 3);
+        using var maps = new LayerMaps(shape, strategy);
+        Assert.Equal(banded, maps.IsBanded(64));
+        var g = new Generator(5);
+        for (int l = 1; l <= 3; l++)
+        {
+            var w = randn(64 >> l, 16 >> l, generator: g);
+            var expected = ProlongationMap.ProlongWeights(maps.ToFinest(64, l), w, maps.ToFinest(16, l));
+            Assert.True(maps.ProlongWeights(w, 64, 16, l).allclose(expected, rtol: 1e-5, atol: 1e-6));
+            var fine = randn(64, 16, generator: g);
+            Assert.True(maps.RestrictWeights(fine, 64, 16, l).allclose(ProlongationMap.RestrictWeights(maps.ToFinest(64, l), fine, maps.ToFinest(16, l)), rtol: 1e-5, atol: 1e-5));
+            var batch = randn(5, 64, generator: g);
+            Assert.True(maps.RestrictRows(batch.T, 64, l).allclose(maps.ToFinest(64, l).Restrict(batch.T), rtol: 1e-5, atol: 1e-5));
+        }
+    }
+
     /// <summary>Eq. (3.13): the gradient of a level's variables is the restriction of the fine gradient.</summary>
     [Theory]
     [InlineData(LayerMapStrategy.Interpolation)]
