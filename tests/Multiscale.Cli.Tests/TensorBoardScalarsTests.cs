@@ -35,11 +35,25 @@ internal static class EventFile
     /// <summary>Parses every record; throws when a length or data CRC does not match or a record is cut short.</summary>
     public static Contents Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        int p = 0;
         string? version = null;
         double first = double.NaN;
         var scalars = new List<Scalar>();
+        foreach (var data in Records(path))
+        {
+            var (wall, step, fileVersion, values) = ParseEvent(data);
+            if (double.IsNaN(first)) first = wall;
+            if (fileVersion is not null) version = fileVersion;
+            foreach (var (tag, value) in values) scalars.Add(new Scalar(tag, step, value, wall));
+        }
+        return new Contents(version, first, scalars);
+    }
+
+    /// <summary>The records' payloads (serialized Event messages), both CRCs checked.</summary>
+    public static List<byte[]> Records(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        int p = 0;
+        var records = new List<byte[]>();
         while (p < bytes.Length)
         {
             if (bytes.Length - p < 12) throw new InvalidDataException($"truncated header at {p}");
@@ -52,12 +66,9 @@ internal static class EventFile
             uint dataCrc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(p + (int)length));
             if (dataCrc != Masked(data)) throw new InvalidDataException($"data CRC mismatch at {p}");
             p += (int)length + 4;
-            var (wall, step, fileVersion, values) = ParseEvent(data.ToArray());
-            if (double.IsNaN(first)) first = wall;
-            if (fileVersion is not null) version = fileVersion;
-            foreach (var (tag, value) in values) scalars.Add(new Scalar(tag, step, value, wall));
+            records.Add(data.ToArray());
         }
-        return new Contents(version, first, scalars);
+        return records;
     }
 
     private static (double Wall, long Step, string? Version, List<(string, float)> Values) ParseEvent(byte[] e)
@@ -163,6 +174,19 @@ public class TensorBoardScalarsTests
                 Assert.Equal(written[i].Step, contents.Scalars[i].Step);
                 Assert.Equal((float)written[i].Value, contents.Scalars[i].Value);
                 Assert.Equal(written[i].Wall, contents.Scalars[i].WallTime);
+            }
+            // The same payloads through the Event classes generated from TensorBoard's own .proto (shipped in
+            // TorchSharp, decoded by Google.Protobuf): a second, schema-driven reader agrees.
+            var events = EventFile.Records(path).Select(r => Tensorboard.Event.Parser.ParseFrom(r)).ToList();
+            Assert.Equal("brain.Event:2", events[0].FileVersion);
+            for (int i = 0; i < written.Count; i++)
+            {
+                var e = events[i + 1];
+                Assert.Equal(written[i].Step, e.Step);
+                Assert.Equal(written[i].Wall, e.WallTime);
+                var value = Assert.Single(e.Summary.Value);
+                Assert.Equal(written[i].Tag, value.Tag);
+                Assert.Equal((float)written[i].Value, value.SimpleValue);
             }
         }
         finally { dir.Delete(true); }
