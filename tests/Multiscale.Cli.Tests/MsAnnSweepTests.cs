@@ -196,6 +196,7 @@ public class MsAnnSweepTests
             Fails("other parts split the sweep into 2", p1, thirds);
             Fails("holds no sweep-part", p1, empty);
             Fails("neither a folder nor a file", Path.Combine(root.FullName, "nowhere"));
+            Fails("is not a sweep part file", p1, Path.Combine(p1, "runs", "default", "report.json"));
 
             // Overlap with the same shard index in a different file: a copy renamed under another folder.
             string copy = Directory.CreateDirectory(Path.Combine(root.FullName, "copy")).FullName;

@@ -154,26 +154,34 @@ internal static class SweepGrid
             {
                 throw new MultiscaleException($"'{file}' is not a sweep part file ({e.Message})");
             }
-            if (part["format"]?.GetValue<string>() != PartFormat)
-                throw new MultiscaleException($"'{file}' is not a sweep part file (format '{part["format"]}', expected '{PartFormat}')");
-            var partConfig = part["config"] as JsonObject ?? throw new MultiscaleException($"'{file}' has no config");
-            if (config is null) { config = partConfig; configFile = file; }
-            else if (!SameConfig(config, partConfig))
-                throw new MultiscaleException($"'{file}' and '{configFile}' come from different sweep configs ({Difference(config, partConfig)}); summarize one sweep at a time");
-            int index = part["shard"]?["index"]?.GetValue<int>() ?? throw new MultiscaleException($"'{file}' has no shard index");
-            int n = part["shard"]?["count"]?.GetValue<int>() ?? throw new MultiscaleException($"'{file}' has no shard count");
-            if (count is null) count = n;
-            else if (count != n)
-                throw new MultiscaleException($"'{file}' is shard {index}/{n} but other parts split the sweep into {count}; mix parts of one split only");
-            if (!shards.TryAdd(index, file))
-                throw new MultiscaleException($"shard {index}/{n} appears twice: '{shards[index]}' and '{file}'");
-            foreach (var node in part["rows"]?.AsArray() ?? throw new MultiscaleException($"'{file}' has no rows"))
+            try
             {
-                var row = SweepRow.FromJson(node, file);
-                if (!rows.TryAdd(row.Id, (row, file)))
-                    throw new MultiscaleException($"run {row.Id} appears in both '{rows[row.Id].File}' and '{file}' (overlapping parts)");
+                if (part["format"]?.GetValue<string>() != PartFormat)
+                    throw new MultiscaleException($"'{file}' is not a sweep part file (format '{part["format"]}', expected '{PartFormat}')");
+                var partConfig = part["config"] as JsonObject ?? throw new MultiscaleException($"'{file}' has no config");
+                if (config is null) { config = partConfig; configFile = file; }
+                else if (!SameConfig(config, partConfig))
+                    throw new MultiscaleException($"'{file}' and '{configFile}' come from different sweep configs ({Difference(config, partConfig)}); summarize one sweep at a time");
+                int index = part["shard"]?["index"]?.GetValue<int>() ?? throw new MultiscaleException($"'{file}' has no shard index");
+                int n = part["shard"]?["count"]?.GetValue<int>() ?? throw new MultiscaleException($"'{file}' has no shard count");
+                if (count is null) count = n;
+                else if (count != n)
+                    throw new MultiscaleException($"'{file}' is shard {index}/{n} but other parts split the sweep into {count}; mix parts of one split only");
+                if (!shards.TryAdd(index, file))
+                    throw new MultiscaleException($"shard {index}/{n} appears twice: '{shards[index]}' and '{file}'");
+                foreach (var node in part["rows"]?.AsArray() ?? throw new MultiscaleException($"'{file}' has no rows"))
+                {
+                    var row = SweepRow.FromJson(node, file);
+                    if (!rows.TryAdd(row.Id, (row, file)))
+                        throw new MultiscaleException($"run {row.Id} appears in both '{rows[row.Id].File}' and '{file}' (overlapping parts)");
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            {
+                throw new MultiscaleException($"'{file}' is not a valid sweep part file ({e.Message})");
             }
         }
+
         var grid = FromConfig(config!, configFile!);
         var unknown = rows.Keys.Except(grid.Select(r => r.Id)).ToList();
         if (unknown.Count > 0) throw new MultiscaleException($"'{rows[unknown[0]].File}' holds run {unknown[0]}, which is not in the sweep's grid");
