@@ -72,7 +72,8 @@ internal static class MsAnnCommand
 
     /// <summary>
     /// Trains one model. With <paramref name="tensorBoardDir"/>, the validation MSE goes to a TensorBoard event file
-    /// there (its path is added to <paramref name="eventFiles"/> so a cancelled caller can remove it).
+    /// there (its path is added to <paramref name="eventFiles"/> so a cancelled caller can remove it); when the run
+    /// finishes, older event files in that folder are removed.
     /// </summary>
     internal static MsAnnResult TrainOne(HierarchyShape shape, CycleSchedule schedule, LayerMapStrategy strategy,
         MsAnnTrainingOptions options, IDataSource source, long seed, Device device, TextWriter output, CancellationToken cancel,
@@ -102,6 +103,11 @@ internal static class MsAnnCommand
                 lastPrint = m.Seconds;
                 progress.Line(string.Create(CultureInfo.InvariantCulture, $"{indent}L={shape.Depth} cost {m.Cost,10:F0}  level {m.Level}  validation MSE {m.ValidationMse:G5}  {m.Seconds:F1}s"));
             }, cancel);
+        // A finished run replaces the events of earlier runs in its folder, as it replaces report.json; otherwise
+        // TensorBoard would draw the old and the new curve as one run.
+        if (board is not null && !cancel.IsCancellationRequested)
+            foreach (var stale in Directory.GetFiles(tensorBoardDir!, "events.out.tfevents.*").Where(f => f != board.FilePath))
+                File.Delete(stale);
         progress.Line(string.Create(CultureInfo.InvariantCulture,
             $"{indent}→ MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s"));
         return result;

@@ -58,9 +58,6 @@ internal static class MsAnnSweepCommand
                         continue;
                     }
                     output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}");
-                    // A restarted run starts over: events of an interrupted attempt would overlay the new curve.
-                    if (Directory.Exists(runDir))
-                        foreach (var stale in Directory.GetFiles(runDir, "events.out.tfevents.*")) File.Delete(stale);
                     var schedule = run.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value);
                     var events = new List<string>();
                     var result = MsAnnCommand.TrainOne(new HierarchyShape(setup.Sizes, run.Levels), schedule, setup.Strategy, setup.Training,
