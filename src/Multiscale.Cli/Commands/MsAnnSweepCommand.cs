@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Multiscale.MsAnn;
+using Multiscale.Training;
+
+namespace Multiscale.Cli.Commands;
+
+/// <summary>
+/// <c>multiscale msann sweep</c> (a grid over γ, L, k, or one shard of it) and <c>multiscale msann summarize</c>
+/// (merges shards into the paper's Table 1–3 summary).
+/// </summary>
+internal static class MsAnnSweepCommand
+{
+    public static Command CreateSweep(TextWriter output, TextWriter error)
+    {
+        var shared = new MsAnnOptions();
+        var gammas = new Option<string>("--gammas") { Description = "γ values to try (recursive calls per visit).", DefaultValueFactory = _ => "1,2,3" };
+        var levels = new Option<string>("--levels") { Description = "Hierarchy depths L to try; 0 is default training, run once whatever γ and k.", DefaultValueFactory = _ => "0,1,2,3,4,5,6" };
+        var ks = new Option<string>("--ks") { Description = "k values to try (batches per visit).", DefaultValueFactory = _ => "1,2,4,8,16,32,64,128" };
+        var shard = new Option<string?>("--shard") { Description = "Run only part i of n (1-based, e.g. 3/8) of the grid; merge the parts with 'msann summarize'." };
+        var outDir = CommonOptions.Out("Sweep folder: runs/<id>/ (report.json, metrics.csv, TensorBoard events), sweep-part-<i>-of-<n>.json, and without --shard the summary.");
+        outDir.Required = true;
+        var command = new Command("sweep", "Train every (γ, L, k) of a grid, or one shard of it, and write the Table 1–3 summary (paper 004, §4). Finished runs are skipped, so an interrupted sweep resumes.")
+        {
+            gammas, levels, ks, shard, outDir,
+        };
+        shared.AddTo(command);
+        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
+        {
+            using var cancel = CancelOnCtrlC.Create();
+            var setup = shared.Read(parse);
+            var (index, count) = parse.GetValue(shard) is { } s ? SweepGrid.ParseShard(s) : (1, 1);
+            var g = MsAnnOptions.ParseList(parse.GetValue(gammas)!, "--gammas", min: 1);
+            var l = MsAnnOptions.ParseList(parse.GetValue(levels)!, "--levels", min: 0);
+            var kk = MsAnnOptions.ParseList(parse.GetValue(ks)!, "--ks", min: 1);
+            var grid = SweepGrid.Build(g, l, kk);
+            // Every depth is checked before anything trains, so a bad grid fails in seconds, not after hours.
+            foreach (int depth in l) _ = new HierarchyShape(setup.Sizes, depth);
+            var config = SweepGrid.Config(setup, g, l, kk);
+            var mine = SweepGrid.Select(grid, index, count);
+            var dev = DeviceChoice.Resolve(setup.Device);
+            string dir = parse.GetValue(outDir)!.FullName;
+            output.WriteLine($"msann sweep {setup.Task}: {grid.Count} runs in the grid, shard {index}/{count} has {mine.Count}; layers {string.Join(',', setup.Sizes)}, budget {setup.Training.Budget}, {dev}");
+
+            var rows = new List<SweepRow>();
+            using (var source = setup.OpenSource(dev))
+            {
+                for (int i = 0; i < mine.Count; i++)
+                {
+                    var run = mine[i];
+                    string runDir = Path.Combine(dir, "runs", run.Id);
+                    var runConfig = RunConfig(setup, run);
+                    if (TryReadFinished(runDir, runConfig) is { } done)
+                    {
+                        output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}: finished earlier, skipped");
+                        rows.Add(done);
+                        continue;
+                    }
+                    output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}");
+                    var schedule = run.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value);
+                    var events = new List<string>();
+                    var result = MsAnnCommand.TrainOne(new HierarchyShape(setup.Sizes, run.Levels), schedule, setup.Strategy, setup.Training,
+                        source, setup.Seed, dev, output, cancel.Token, runDir, events, indent: "    ");
+                    if (cancel.Token.IsCancellationRequested)
+                    {
+                        MsAnnCommand.DeleteEvents(events);
+                        error.WriteLine($"cancelled: {i} finished run(s) of this shard are kept under {Path.Combine(dir, "runs")}; run the same command again to resume");
+                        return 130;
+                    }
+                    MsAnnCommand.Write(runDir, setup.Task, schedule, setup.Strategy, setup.Training.CoarseSteps, false,
+                        new List<(string, MsAnnResult)> { ("msann", result) }, figures: false, config: runConfig);
+                    rows.Add(new SweepRow(run.Id, run.Gamma, run.Levels, run.K, result.InitialMse, result.FinalMse, result.CostToTenth,
+                        result.SecondsToTenth, result.TotalCost, result.TotalSeconds));
+                }
+            }
+            string part = Path.Combine(dir, SweepGrid.PartFileName(index, count));
+            SweepGrid.WriteJson(part, SweepGrid.Part(config, index, count, grid.Count, rows));
+            output.WriteLine($"wrote {part}");
+            if (count == 1)
+            {
+                var written = SweepGrid.WriteSummary(dir, config, rows);
+                output.WriteLine($"wrote {string.Join(", ", written)}");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command CreateSummarize(TextWriter output, TextWriter error)
+    {
+        var parts = new Argument<string[]>("parts") { Description = "Sweep folders (their sweep-part-*-of-*.json) or part files.", Arity = ArgumentArity.OneOrMore };
+        var outPath = new Option<string>("--out") { Description = "Output folder (summary.json, summary.md, summary-runs.csv), or a .json file path (the .md and -runs.csv beside it).", Required = true };
+        var command = new Command("summarize", "Merge the part files of a sharded sweep into the Table 1–3 summary (one sweep configuration at a time).")
+        {
+            parts, outPath,
+        };
+        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
+        {
+            var files = new List<string>();
+            foreach (var p in parse.GetValue(parts)!)
+            {
+                if (Directory.Exists(p))
+                {
+                    var found = Directory.GetFiles(p, "sweep-part-*-of-*.json").Order(StringComparer.Ordinal).ToList();
+                    if (found.Count == 0) throw new MultiscaleException($"'{p}' holds no sweep-part-*-of-*.json files");
+                    files.AddRange(found);
+                }
+                else if (File.Exists(p)) files.Add(Path.GetFullPath(p));
+                else throw new MultiscaleException($"'{p}' is neither a folder nor a file");
+            }
+            var (config, rows) = SweepGrid.Merge(files.Distinct().ToList());
+            var written = SweepGrid.WriteSummary(parse.GetValue(outPath)!, config, rows);
+            output.WriteLine($"merged {files.Count} part(s), {rows.Count} runs; wrote {string.Join(", ", written)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>A run's settings: the shared ones and its (γ, L, k), but not the grid, so widening a sweep keeps its finished runs.</summary>
+    private static JsonObject RunConfig(MsAnnSetup setup, SweepRun run)
+    {
+        var config = setup.ToJson();
+        config["gamma"] = run.Gamma;
+        config["levels"] = run.Levels;
+        config["k"] = run.K;
+        return config;
+    }
+
+    /// <summary>The row of a run whose report.json exists and was written for the same settings; otherwise null.</summary>
+    private static SweepRow? TryReadFinished(string runDir, JsonObject runConfig)
+    {
+        string report = Path.Combine(runDir, "report.json");
+        if (!File.Exists(report)) return null;
+        JsonObject o;
+        try { o = JsonNode.Parse(File.ReadAllText(report))!.AsObject(); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException) { return null; }
+        if (!SweepGrid.SameConfig(o["config"], runConfig)) return null;
+        var run = new SweepRun(runConfig["gamma"]?.GetValue<int>(), runConfig["levels"]!.GetValue<int>(), runConfig["k"]?.GetValue<int>());
+        return new SweepRow(run.Id, run.Gamma, run.Levels, run.K, o["initial_mse"]!.GetValue<double>(), o["final_mse"]!.GetValue<double>(),
+            o["cost_to_tenth"]?.GetValue<double>(), o["seconds_to_tenth"]?.GetValue<double>(), o["total_cost"]!.GetValue<double>(),
+            o["total_seconds"]!.GetValue<double>());
+    }
+}
