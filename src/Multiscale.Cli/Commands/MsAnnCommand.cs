@@ -30,6 +30,7 @@ internal static class MsAnnCommand
         shared.AddTo(command);
         command.Subcommands.Add(MsAnnSweepCommand.CreateSweep(output, error));
         command.Subcommands.Add(MsAnnSweepCommand.CreateSummarize(output, error));
+        command.Subcommands.Add(MsAnnBenchCommand.Create(output, error));
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             using var cancel = CancelOnCtrlC.Create();
