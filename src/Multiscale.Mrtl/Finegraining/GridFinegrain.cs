@@ -63,11 +63,21 @@ public sealed class GridFinegrain : IDisposable
     /// </summary>
     public Tensor Apply(Tensor weights, int mode)
     {
+        using var scope = NewDisposeScope();
+        return (ApplyUnscaled(weights, mode) * Scale).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// (Rows ⊗ Cols)·w along <paramref name="mode"/> without <see cref="Scale"/>: for a trainer that picks its own
+    /// scale, e.g. <see cref="FitOutputScale"/> of the coarse model's outputs against the outputs this gives.
+    /// </summary>
+    public Tensor ApplyUnscaled(Tensor weights, int mode)
+    {
         int m = CheckMode(weights, mode, Coarse, "Apply");
         using var scope = NewDisposeScope();
         var grid = Split(weights, m, Coarse);
         var fine = Cols.ProlongMode(Rows.ProlongMode(grid, m), m + 1);
-        return (Merge(fine, m) * Scale).MoveToOuterDisposeScope();
+        return Merge(fine, m).MoveToOuterDisposeScope();
     }
 
     /// <summary>The transpose maps (Rows ⊗ Cols)ᵀ along <paramref name="mode"/>, without <see cref="Scale"/>: Fine.Cells → Coarse.Cells.</summary>

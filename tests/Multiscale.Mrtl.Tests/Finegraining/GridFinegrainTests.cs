@@ -125,6 +125,11 @@ public class GridFinegrainTests
         Assert.True(Math.Abs(fineOut / coarseOut - 1) < 0.01, $"coarse {coarseOut}, fine {fineOut}");
         // Without the 1/4 rescale the output would be 4 times too large.
         Assert.True(Math.Abs(fineOut / f.Scale / coarseOut - 4) < 0.04);
+        Assert.True((f.ApplyUnscaled(wc, 0) * f.Scale - f.Apply(wc, 0)).abs().max().item<double>() < 1e-15);
+        // The output scale fitted on this data restores the coarse output exactly (a single output here).
+        var unscaled = (f.ApplyUnscaled(wc, 0) * xf).sum();
+        double c = GridFinegrain.FitOutputScale(tensor(new[] { coarseOut }), unscaled.reshape(1));
+        Assert.Equal(coarseOut, c * unscaled.item<double>(), 1e-9);
     }
 
     [Fact]
