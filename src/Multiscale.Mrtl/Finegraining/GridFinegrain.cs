@@ -1,0 +1,278 @@
+using System.Globalization;
+using Multiscale.Graphs;
+using Multiscale.Mrtl.Data;
+using Multiscale.Optimization;
+using Multiscale.Prolongation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Multiscale.Mrtl.Finegraining;
+
+/// <summary>How a coarse spatial mode is carried to a finer grid.</summary>
+public enum FinegrainMethod
+{
+    /// <summary>Each fine cell copies the coarse cell containing its centre; no rescaling (the reference basketball code).</summary>
+    Nearest,
+    /// <summary>PyTorch bilinear interpolation (align_corners = false), divided by the cell-count ratio (the reference climate code).</summary>
+    Bilinear,
+    /// <summary>The core's optimized orthonormal prolongation per axis between path graphs (paper 004), scaled.</summary>
+    Optimized,
+}
+
+/// <summary>
+/// Moves a weight tensor's spatial mode from a coarse grid to a finer one with a separable map: one 1-D map for the
+/// rows and one for the columns, whose Kronecker product (row-major) is the 2-D map. The dense 2-D map is never
+/// formed (an 80×180 grid from 40×90 would need ~1 GB): the mode is reshaped to (rows, cols) and each axis prolonged.
+/// </summary>
+public sealed class GridFinegrain : IDisposable
+{
+    private GridFinegrain(FinegrainMethod method, GridShape coarse, GridShape fine, ProlongationMap rows, ProlongationMap cols, double scale)
+    {
+        Method = method;
+        Coarse = coarse;
+        Fine = fine;
+        Rows = rows;
+        Cols = cols;
+        Scale = scale;
+    }
+
+    /// <summary>The method the maps were made with.</summary>
+    public FinegrainMethod Method { get; }
+
+    /// <summary>The grid of the input mode.</summary>
+    public GridShape Coarse { get; }
+
+    /// <summary>The grid of the output mode.</summary>
+    public GridShape Fine { get; }
+
+    /// <summary>1-D map of the row axis, Fine.Rows × Coarse.Rows.</summary>
+    public ProlongationMap Rows { get; }
+
+    /// <summary>1-D map of the column axis, Fine.Cols × Coarse.Cols.</summary>
+    public ProlongationMap Cols { get; }
+
+    /// <summary>
+    /// Factor applied to the prolonged weights: 1 for nearest, Coarse.Cells/Fine.Cells for bilinear (paper 001 §4.2,
+    /// appendix B), √(Fine.Cells/Coarse.Cells) for optimized (it equals aggregation's output on constant fields).
+    /// </summary>
+    public double Scale { get; }
+
+    /// <summary>
+    /// Weights with size Coarse.Cells at <paramref name="mode"/> (row-major cells) → size Fine.Cells there, times
+    /// <see cref="Scale"/>. Other modes are untouched; the dtype and device follow the input.
+    /// </summary>
+    public Tensor Apply(Tensor weights, int mode)
+    {
+        using var scope = NewDisposeScope();
+        return (ApplyUnscaled(weights, mode) * Scale).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// (Rows ⊗ Cols)·w along <paramref name="mode"/> without <see cref="Scale"/>: for a trainer that picks its own
+    /// scale, e.g. <see cref="FitOutputScale"/> of the coarse model's outputs against the outputs this gives.
+    /// </summary>
+    public Tensor ApplyUnscaled(Tensor weights, int mode)
+    {
+        int m = CheckMode(weights, mode, Coarse, "Apply");
+        using var scope = NewDisposeScope();
+        var grid = Split(weights, m, Coarse);
+        var fine = Cols.ProlongMode(Rows.ProlongMode(grid, m), m + 1);
+        return Merge(fine, m).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The transpose maps (Rows ⊗ Cols)ᵀ along <paramref name="mode"/>, without <see cref="Scale"/>: Fine.Cells → Coarse.Cells.</summary>
+    public Tensor Restrict(Tensor fineWeights, int mode)
+    {
+        int m = CheckMode(fineWeights, mode, Fine, "Restrict");
+        using var scope = NewDisposeScope();
+        var grid = Split(fineWeights, m, Fine);
+        var coarse = Cols.RestrictMode(Rows.RestrictMode(grid, m), m + 1);
+        return Merge(coarse, m).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Builds the two 1-D maps. <paramref name="s"/> is the locality weight of the optimized maps (1 = fully local,
+    /// as paper 004 chose); <paramref name="cacheDirectory"/>, when given, caches optimized maps on disk (the core's lineage cache).
+    /// </summary>
+    public static GridFinegrain Create(FinegrainMethod method, GridShape coarse, GridShape fine, double s = 1.0, string? cacheDirectory = null)
+    {
+        if (fine.Rows < coarse.Rows || fine.Cols < coarse.Cols)
+            throw new MultiscaleException($"cannot finegrain {coarse} to {fine}: the fine grid must be at least as large on each axis");
+        if (coarse.Cells == 0 || fine.Cells == 0)
+            throw new MultiscaleException($"cannot finegrain {coarse} to {fine}: a grid has no cells");
+        if (method == FinegrainMethod.Optimized && !(s >= 0 && s <= 1))
+            throw new MultiscaleException($"the locality weight s must be in [0, 1] (got {s})");
+        ProlongationMap Axis(int n1, int n2) => method switch
+        {
+            FinegrainMethod.Nearest => NearestMap(n1, n2),
+            FinegrainMethod.Bilinear => BilinearMap(n1, n2),
+            FinegrainMethod.Optimized => OptimizedMap(n1, n2, s, cacheDirectory),
+            _ => throw new MultiscaleException($"unknown finegrain method {method}"),
+        };
+        var rows = Axis(coarse.Rows, fine.Rows);
+        ProlongationMap cols;
+        try { cols = Axis(coarse.Cols, fine.Cols); }
+        catch { rows.Dispose(); throw; }
+        double scale = method switch
+        {
+            FinegrainMethod.Nearest => 1.0,
+            FinegrainMethod.Bilinear => (double)coarse.Cells / fine.Cells,
+            _ => Math.Sqrt((double)fine.Cells / coarse.Cells),
+        };
+        return new GridFinegrain(method, coarse, fine, rows, cols, scale);
+    }
+
+    /// <summary>
+    /// The least-squares c minimizing ‖y_c − c·y_f‖² (⟨y_c, y_f⟩ / ‖y_f‖²): the output scale that makes a finegrained
+    /// model reproduce the coarse model's outputs <paramref name="coarseOutputs"/> from its unscaled outputs
+    /// <paramref name="fineOutputsUnscaled"/> on the same data.
+    /// </summary>
+    public static double FitOutputScale(Tensor coarseOutputs, Tensor fineOutputsUnscaled)
+    {
+        ArgumentNullException.ThrowIfNull(coarseOutputs);
+        ArgumentNullException.ThrowIfNull(fineOutputsUnscaled);
+        if (!coarseOutputs.shape.SequenceEqual(fineOutputsUnscaled.shape))
+            throw new MultiscaleException($"FitOutputScale: output shapes differ ({string.Join("x", coarseOutputs.shape)} vs {string.Join("x", fineOutputsUnscaled.shape)})");
+        using var scope = NewDisposeScope();
+        var yc = coarseOutputs.detach().to(ScalarType.Float64, CPU);
+        var yf = fineOutputsUnscaled.detach().to(ScalarType.Float64, CPU);
+        double den = yf.pow(2).sum().item<double>();
+        double num = (yc * yf).sum().item<double>();
+        if (!double.IsFinite(num) || !double.IsFinite(den))
+            throw new MultiscaleException("FitOutputScale: outputs contain NaN or infinite values");
+        if (den == 0) throw new MultiscaleException("FitOutputScale: the unscaled fine outputs are all zero, so no scale can match them");
+        return num / den;
+    }
+
+    /// <summary>Releases both maps.</summary>
+    public void Dispose()
+    {
+        Rows.Dispose();
+        Cols.Dispose();
+    }
+
+    /// <summary>Nearest-centre map: fine cell i (centre (i+½)/n₂ of the unit interval) copies coarse cell ⌊(2i+1)n₁/(2n₂)⌋.</summary>
+    internal static ProlongationMap NearestMap(int coarse, int fine)
+    {
+        var p = new double[(long)fine * coarse];
+        for (int i = 0; i < fine; i++)
+            p[(long)i * coarse + NearestCoarse(i, coarse, fine)] = 1;
+        return Wrap(p, fine, coarse, "nearest");
+    }
+
+    /// <summary>The coarse cell containing fine cell i's centre (exact integer arithmetic, no rounding at cell borders).</summary>
+    internal static int NearestCoarse(int i, int coarse, int fine) => (int)((2L * i + 1) * coarse / (2L * fine));
+
+    /// <summary>
+    /// PyTorch's linear weights with align_corners = false: source coordinate x = (i+½)·n₁/n₂ − ½ clamped below at 0,
+    /// left = ⌊x⌋, right = min(left+1, n₁−1), weights 1 − (x − left) and x − left.
+    /// </summary>
+    internal static ProlongationMap BilinearMap(int coarse, int fine)
+    {
+        var p = new double[(long)fine * coarse];
+        double ratio = (double)coarse / fine;
+        for (int i = 0; i < fine; i++)
+        {
+            double x = Math.Max((i + 0.5) * ratio - 0.5, 0);
+            int left = Math.Min((int)Math.Floor(x), coarse - 1);
+            int right = Math.Min(left + 1, coarse - 1);
+            double t = x - left;
+            p[(long)i * coarse + left] += 1 - t;
+            p[(long)i * coarse + right] += t;
+        }
+        return Wrap(p, fine, coarse, "bilinear");
+    }
+
+    /// <summary>
+    /// The map P_{n₁} → P_{n₂} minimizing eq. (3.3) of paper 004 (locality weight s, α and β optimized in closed form),
+    /// found by the core's preconditioned Riemannian conjugate gradient started from the orthonormalized linear
+    /// interpolation map (<see cref="ClosedFormMaps.Interpolation"/>). Why not the core's multi-start solve
+    /// (<see cref="Lineage"/>): with its default β = n₁/n₂ the s = 1 path maps came out scattered (a smooth field became
+    /// noise), and even with auto β its starts (assignment, Munkres, random) ended at higher objectives than this
+    /// local start on 12→24, 20→40, 25→50, and at maps that are far rougher than nearest — while this start reaches
+    /// lower or equal objectives with smooth, local maps in well under a second (docs/mrtl.md). Eq. (3.3) cannot tell
+    /// P from −P or from either path reversed, so of those eight maps the one best aligned with the nearest-centre map
+    /// is kept (a reversed map would mirror the field).
+    /// </summary>
+    private static ProlongationMap OptimizedMap(int coarse, int fine, double s, string? cacheDirectory)
+    {
+        // P_n → P_n: the identity is the exact optimum (both terms vanish); no solve needed.
+        if (coarse == fine) return ClosedFormMaps.Aggregation(coarse, fine);
+        string? cached = cacheDirectory is null ? null
+            : Path.Combine(cacheDirectory, string.Create(CultureInfo.InvariantCulture, $"mrtl-optimized-path{coarse}-path{fine}-s{s:R}-v1.npy"));
+        if (cached is not null && File.Exists(cached)) return ProlongationMap.Load(cached);
+
+        using var ops = ProlongationOperators.Create(GraphFactory.Path(coarse), GraphFactory.Path(fine), withDistances: true);
+        var objective = new ProlongationObjective(ops, s, ScaleParameter.Auto, ScaleParameter.Auto);
+        using var start = ClosedFormMaps.Interpolation(coarse, fine, periodic: false);
+        var initial = objective.Terms(start.Matrix);
+        objective.EnablePreconditioner(initial.Alpha, initial.Beta);
+        using var result = new ConjugateGradient().Optimize(objective, start.Matrix, new StoppingCriteria { MaxIterations = 5000 });
+        objective.DisablePreconditioner();
+
+        using var scope = NewDisposeScope();
+        // One Newton–Schulz step P(3I − PᵀP)/2 removes the retractions' rounding from PᵀP = I.
+        var p = result.Point;
+        p = p.matmul(eye(coarse, dtype: ScalarType.Float64) * 1.5 - p.T.matmul(p) * 0.5);
+        using var nearest = NearestMap(coarse, fine);
+        Tensor best = p;
+        double bestScore = double.NegativeInfinity;
+        foreach (var candidate in new[] { p, p.flip(0), p.flip(1), p.flip(0, 1) })
+        {
+            double score = (candidate * nearest.Matrix).sum().item<double>();
+            foreach (var (c, value) in new[] { (candidate, score), (-candidate, -score) })
+                if (value > bestScore) { bestScore = value; best = c; }
+        }
+        var terms = objective.Terms(best);
+        var map = new ProlongationMap(best, new MapProvenance
+        {
+            Method = "optimized",
+            CoarseGraph = $"path:{coarse}",
+            FineGraph = $"path:{fine}",
+            S = s,
+            Alpha = terms.Alpha,
+            Beta = terms.Beta,
+            Objective = terms.Objective,
+            Diffusion = terms.Diffusion,
+            Locality = terms.Locality,
+            Start = "interpolation",
+            Optimizer = "cg",
+            Iterations = result.Iterations,
+        });
+        if (cached is not null)
+        {
+            Directory.CreateDirectory(cacheDirectory!);
+            map.Save(cached);
+        }
+        return map;
+    }
+
+    private static ProlongationMap Wrap(double[] data, int fine, int coarse, string method)
+    {
+        using var t = tensor(data, new long[] { fine, coarse }, ScalarType.Float64);
+        return new ProlongationMap(t, new MapProvenance { Method = method, CoarseGraph = $"path:{coarse}", FineGraph = $"path:{fine}" });
+    }
+
+    private static Tensor Split(Tensor t, int m, GridShape grid)
+    {
+        var shape = t.shape.Take(m).Concat(new long[] { grid.Rows, grid.Cols }).Concat(t.shape.Skip(m + 1)).ToArray();
+        return t.reshape(shape);
+    }
+
+    private static Tensor Merge(Tensor t, int m)
+    {
+        var shape = t.shape.Take(m).Append(t.shape[m] * t.shape[m + 1]).Concat(t.shape.Skip(m + 2)).ToArray();
+        return t.reshape(shape);
+    }
+
+    private static int CheckMode(Tensor t, int mode, GridShape grid, string what)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        int m = mode < 0 ? mode + (int)t.dim() : mode;
+        if (m < 0 || m >= t.dim())
+            throw new MultiscaleException($"{what}: mode {mode} does not exist in a {t.dim()}-mode tensor");
+        if (t.shape[m] != grid.Cells)
+            throw new MultiscaleException($"{what}: mode {mode} has size {t.shape[m]}, but the {grid} grid has {grid.Cells} cells");
+        return m;
+    }
+}
