@@ -12,7 +12,7 @@ public enum LayerMapStrategy
     Interpolation,
     /// <summary>1/√2 pair aggregation (the reference code's hand-built maps).</summary>
     Aggregation,
-    /// <summary>Optimized path maps (s = 1, "fully local"), cached on disk by the core.</summary>
+    /// <summary>The core's local optimized path maps (s = 1, "fully local", <see cref="LocalPathMaps"/>).</summary>
     Optimized,
     /// <summary>Interpolation maps with rows shuffled (§4.4 strategy 3).</summary>
     Shuffled,
@@ -144,11 +144,6 @@ public sealed class LayerMaps : IDisposable
 
     private static List<ProlongationMap> LevelMaps(int n, int depth, LayerMapStrategy strategy, long seed, string? cacheDirectory)
     {
-        if (strategy == LayerMapStrategy.Optimized)
-        {
-            using var lineage = Lineage.Build(Lineage.HalvingSpecs($"path:{n}", depth), MapSource.Optimized, new ProlongationOptions { S = 1 }, cacheDirectory);
-            return lineage.Maps.Select(m => new ProlongationMap(m.Matrix, m.Provenance)).ToList();
-        }
         var maps = new List<ProlongationMap>();
         var (rows, cols) = GridSides(n);
         for (int l = 1; l <= depth; l++)
@@ -159,6 +154,7 @@ public sealed class LayerMaps : IDisposable
                 LayerMapStrategy.Aggregation => ClosedFormMaps.Aggregation(coarse, fine),
                 LayerMapStrategy.Random => ClosedFormMaps.RandomOrthogonal(coarse, fine, seed + l),
                 LayerMapStrategy.Shuffled => Shuffle(ClosedFormMaps.Interpolation(coarse, fine, periodic: false), seed + l),
+                LayerMapStrategy.Optimized => LocalPathMaps.Optimized(coarse, fine, 1.0, cacheDirectory),
                 LayerMapStrategy.Grid => GridLevelMap(ref rows, ref cols, null),
                 LayerMapStrategy.OptimizedGrid => GridLevelMap(ref rows, ref cols, cacheDirectory ?? ""),
                 _ => ClosedFormMaps.Interpolation(coarse, fine, periodic: false),
@@ -185,18 +181,12 @@ public sealed class LayerMaps : IDisposable
         int side = halveCols ? cols : rows, other = halveCols ? rows : cols;
         if (side % 2 != 0) throw new MultiscaleException($"a {rows}×{cols} grid layer cannot be halved again");
         using var identity = ClosedFormMaps.Aggregation(other, other);
-        using var halved = optimizedCache is null ? ClosedFormMaps.Interpolation(side / 2, side, periodic: false) : OptimizedPathMap(side / 2, side, optimizedCache);
+        using var halved = optimizedCache is null ? ClosedFormMaps.Interpolation(side / 2, side, periodic: false) : LocalPathMaps.Optimized(side / 2, side, 1.0, optimizedCache.Length == 0 ? null : optimizedCache);
         using var map = (halveCols ? new KroneckerMap(identity, halved) : new KroneckerMap(halved, identity)).Materialize();
         string fineGrid = $"grid:{rows}x{cols}";
         if (halveCols) cols /= 2; else rows /= 2;
         string method = optimizedCache is null ? "grid-interpolation" : "grid-optimized";
         return new ProlongationMap(map.Matrix, map.Provenance with { Method = method, CoarseGraph = $"grid:{rows}x{cols}", FineGraph = fineGrid });
-    }
-
-    private static ProlongationMap OptimizedPathMap(int coarse, int fine, string cache)
-    {
-        using var lineage = Lineage.Build(new[] { $"path:{fine}", $"path:{coarse}" }, MapSource.Optimized, new ProlongationOptions { S = 1 }, cache.Length == 0 ? null : cache);
-        return new ProlongationMap(lineage.Maps[0].Matrix, lineage.Maps[0].Provenance);
     }
 
     private static ProlongationMap Shuffle(ProlongationMap map, long seed)

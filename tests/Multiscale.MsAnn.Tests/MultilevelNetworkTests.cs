@@ -215,11 +215,11 @@ public class GridMapTests
         using var scope = NewDisposeScope();
         var shape = new HierarchyShape(new[] { 64, 16, 64 }, 2);
         using var maps = new LayerMaps(shape, LayerMapStrategy.OptimizedGrid);
-        using var lineage = Lineage.Build(new[] { "path:8", "path:4" }, MapSource.Optimized, new ProlongationOptions { S = 1 }, null);
+        using var path = LocalPathMaps.Optimized(4, 8);
         // 64 = 8×8: level 1 halves the columns, I₈ ⊗ P(4→8); level 2 the rows of 8×4, P(4→8) ⊗ I₄.
-        var first = kron(eye(8, dtype: ScalarType.Float64), lineage.Maps[0].Matrix);
+        var first = kron(eye(8, dtype: ScalarType.Float64), path.Matrix);
         Assert.True(maps.ToFinest(64, 1).Matrix.allclose(first, rtol: 0, atol: 1e-12));
-        var second = kron(lineage.Maps[0].Matrix, eye(4, dtype: ScalarType.Float64));
+        var second = kron(path.Matrix, eye(4, dtype: ScalarType.Float64));
         Assert.True(maps.ToFinest(64, 2).Matrix.allclose(first.matmul(second), rtol: 0, atol: 1e-12));
         Assert.True(maps.ToFinest(64, 2).OrthogonalityError < 1e-10);
         Assert.Equal("grid-optimized", maps.ToFinest(64, 1).Provenance.Method);

@@ -183,69 +183,9 @@ public sealed class GridFinegrain : IDisposable
         return Wrap(p, fine, coarse, "bilinear");
     }
 
-    /// <summary>
-    /// The map P_{n₁} → P_{n₂} minimizing eq. (3.3) of paper 004 (locality weight s, α and β optimized in closed form),
-    /// found by the core's preconditioned Riemannian conjugate gradient started from the orthonormalized linear
-    /// interpolation map (<see cref="ClosedFormMaps.Interpolation"/>). Why not the core's multi-start solve
-    /// (<see cref="Lineage"/>): with its default β = n₁/n₂ the s = 1 path maps came out scattered (a smooth field became
-    /// noise), and even with auto β its starts (assignment, Munkres, random) ended at higher objectives than this
-    /// local start on 12→24, 20→40, 25→50, and at maps that are far rougher than nearest — while this start reaches
-    /// lower or equal objectives with smooth, local maps in well under a second (docs/mrtl.md). Eq. (3.3) cannot tell
-    /// P from −P or from either path reversed, so of those eight maps the one best aligned with the nearest-centre map
-    /// is kept (a reversed map would mirror the field).
-    /// </summary>
-    private static ProlongationMap OptimizedMap(int coarse, int fine, double s, string? cacheDirectory)
-    {
-        // P_n → P_n: the identity is the exact optimum (both terms vanish); no solve needed.
-        if (coarse == fine) return ClosedFormMaps.Aggregation(coarse, fine);
-        string? cached = cacheDirectory is null ? null
-            : Path.Combine(cacheDirectory, string.Create(CultureInfo.InvariantCulture, $"mrtl-optimized-path{coarse}-path{fine}-s{s:R}-v1.npy"));
-        if (cached is not null && File.Exists(cached)) return ProlongationMap.Load(cached);
-
-        using var ops = ProlongationOperators.Create(GraphFactory.Path(coarse), GraphFactory.Path(fine), withDistances: true);
-        var objective = new ProlongationObjective(ops, s, ScaleParameter.Auto, ScaleParameter.Auto);
-        using var start = ClosedFormMaps.Interpolation(coarse, fine, periodic: false);
-        var initial = objective.Terms(start.Matrix);
-        objective.EnablePreconditioner(initial.Alpha, initial.Beta);
-        using var result = new ConjugateGradient().Optimize(objective, start.Matrix, new StoppingCriteria { MaxIterations = 5000 });
-        objective.DisablePreconditioner();
-
-        using var scope = NewDisposeScope();
-        // One Newton–Schulz step P(3I − PᵀP)/2 removes the retractions' rounding from PᵀP = I.
-        var p = result.Point;
-        p = p.matmul(eye(coarse, dtype: ScalarType.Float64) * 1.5 - p.T.matmul(p) * 0.5);
-        using var nearest = NearestMap(coarse, fine);
-        Tensor best = p;
-        double bestScore = double.NegativeInfinity;
-        foreach (var candidate in new[] { p, p.flip(0), p.flip(1), p.flip(0, 1) })
-        {
-            double score = (candidate * nearest.Matrix).sum().item<double>();
-            foreach (var (c, value) in new[] { (candidate, score), (-candidate, -score) })
-                if (value > bestScore) { bestScore = value; best = c; }
-        }
-        var terms = objective.Terms(best);
-        var map = new ProlongationMap(best, new MapProvenance
-        {
-            Method = "optimized",
-            CoarseGraph = $"path:{coarse}",
-            FineGraph = $"path:{fine}",
-            S = s,
-            Alpha = terms.Alpha,
-            Beta = terms.Beta,
-            Objective = terms.Objective,
-            Diffusion = terms.Diffusion,
-            Locality = terms.Locality,
-            Start = "interpolation",
-            Optimizer = "cg",
-            Iterations = result.Iterations,
-        });
-        if (cached is not null)
-        {
-            Directory.CreateDirectory(cacheDirectory!);
-            map.Save(cached);
-        }
-        return map;
-    }
+    /// <summary>The core's local optimized path map (<see cref="LocalPathMaps.Optimized"/>).</summary>
+    private static ProlongationMap OptimizedMap(int coarse, int fine, double s, string? cacheDirectory) =>
+        LocalPathMaps.Optimized(coarse, fine, s, cacheDirectory);
 
     private static ProlongationMap Wrap(double[] data, int fine, int coarse, string method)
     {
