@@ -28,6 +28,12 @@ public sealed record MsAnnTrainingOptions
     /// </summary>
     public bool AllTogether { get; init; }
 
+    /// <summary>
+    /// Where each level's RMSProp accumulator starts: 1 as TensorFlow 1's RMSPropOptimizer in the reference code
+    /// (the default), 0 as PyTorch's. See <see cref="RmsProp"/>.
+    /// </summary>
+    public double RmsInitialAccumulator { get; init; } = 1.0;
+
     /// <summary>Validation MSE is measured every this much cost (and at the start and the end).</summary>
     public double EvaluateEvery { get; init; } = 2048;
 
@@ -37,6 +43,7 @@ public sealed record MsAnnTrainingOptions
         if (!(Budget > 0)) throw new MultiscaleException($"the budget must be positive (got {Budget})");
         if (BatchSize < 1) throw new MultiscaleException($"the batch size must be positive (got {BatchSize})");
         if (!(LearningRate > 0)) throw new MultiscaleException($"the learning rate must be positive (got {LearningRate})");
+        if (!(RmsInitialAccumulator >= 0)) throw new MultiscaleException($"the RMSProp initial accumulator must be ≥ 0 (got {RmsInitialAccumulator})");
         if (!(EvaluateEvery > 0)) throw new MultiscaleException($"the evaluation interval must be positive (got {EvaluateEvery})");
     }
 }
@@ -74,9 +81,9 @@ public static class MsAnnTrainer
             throw new MultiscaleException($"the schedule's depth {schedule.Depth} differs from the hierarchy's {network.Shape.Depth}");
 
         var optimizers = options.AllTogether
-            ? new[] { optim.RMSProp(Enumerable.Range(0, network.Shape.Depth + 1).SelectMany(network.Variables), lr: options.LearningRate, alpha: 0.9, eps: 1e-10) }
+            ? new[] { new RmsProp(Enumerable.Range(0, network.Shape.Depth + 1).SelectMany(network.Variables), options.LearningRate, initialAccumulator: options.RmsInitialAccumulator) }
             : Enumerable.Range(0, network.Shape.Depth + 1)
-                .Select(l => optim.RMSProp(network.Variables(l), lr: options.LearningRate, alpha: 0.9, eps: 1e-10))
+                .Select(l => new RmsProp(network.Variables(l), options.LearningRate, initialAccumulator: options.RmsInitialAccumulator))
                 .ToArray();
         if (options.AllTogether) schedule = new CycleSchedule(schedule.Depth, 1, 1);
         network.InvalidateSums();   // the caller may have changed variables since the last visit
@@ -127,12 +134,12 @@ public static class MsAnnTrainer
                             {
                                 var (x, y) = nextBatch(options.BatchSize);
                                 var optimizer = options.AllTogether ? optimizers[0] : optimizers[visit.Level];
-                                optimizer.zero_grad();
+                                optimizer.ZeroGrad();
                                 var loss = options.CoarseSteps && visit.Level > 0
                                     ? (network.ForwardCoarse(network.RestrictData(x, visit.Level)) - network.RestrictData(y, visit.Level)).square().mean()
                                     : (network.Forward(x) - y).square().mean();
                                 loss.backward();
-                                optimizer.step();
+                                optimizer.Step();
                             }
                             training.Stop();
                             if (options.AllTogether) meter.RecordAllLevels(options.BatchSize);

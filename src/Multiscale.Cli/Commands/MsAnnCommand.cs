@@ -55,7 +55,7 @@ internal static class MsAnnCommand
                 error.WriteLine("cancelled: nothing was written");
                 return 130;
             }
-            Write(dir, setup.Task, schedule, setup.Strategy, options.CoarseSteps, options.AllTogether, runs, figures: true, config: null);
+            Write(dir, setup.Task, schedule, setup.Strategy, options.CoarseSteps, options.AllTogether, runs, figures: true, config: setup.ToJson());
             output.WriteLine($"wrote {dir}");
             return 0;
         }));

@@ -21,6 +21,7 @@ internal sealed class MsAnnOptions
     private readonly Option<double> _lr = new("--lr") { Description = "RMSProp learning rate per level.", DefaultValueFactory = _ => 5e-4 };
     private readonly Option<long> _seed = new("--seed") { Description = "Seed of initialization and data.", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _coarseSteps = new("--coarse-steps") { Description = "Train coarse levels on their Galerkin coarse model and restricted data (cheaper; not the paper's exact gradient)." };
+    private readonly Option<double> _rmsInit = new("--rms-init") { Description = "Start of each level's RMSProp mean-square accumulator: 1 as TensorFlow 1 in the reference code (default), 0 as PyTorch.", DefaultValueFactory = _ => 1.0 };
     private readonly Option<string> _device = CommonOptions.Device();
 
     public MsAnnOptions()
@@ -31,7 +32,7 @@ internal sealed class MsAnnOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _device })
+        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _rmsInit, _device })
             command.Options.Add(o);
     }
 
@@ -45,6 +46,7 @@ internal sealed class MsAnnOptions
         {
             Budget = budget, BatchSize = batch, LearningRate = parse.GetValue(_lr),
             EvaluateEvery = Math.Max(budget / 200, batch), CoarseSteps = parse.GetValue(_coarseSteps),
+            RmsInitialAccumulator = parse.GetValue(_rmsInit),
         };
         training.Validate();
         return new MsAnnSetup(parse.GetValue(_task)!, parse.GetValue(_data)?.FullName, sizes,
@@ -83,6 +85,7 @@ internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerM
         ["lr"] = Training.LearningRate,
         ["seed"] = Seed,
         ["coarse_steps"] = Training.CoarseSteps,
+        ["rms_init"] = Training.RmsInitialAccumulator,
     };
 }
 
