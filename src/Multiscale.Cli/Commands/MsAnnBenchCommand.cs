@@ -94,11 +94,11 @@ internal static class MsAnnBenchCommand
 
         private Setting[] OneObjectSettings() => quick
             ? new[] { new Setting(1, 2, 4), new Setting(3, 3, 2) }
-            : new[] { new Setting(1, 2, 16), new Setting(2, 4, 8), new Setting(3, 4, 4), new Setting(3, 5, 4), new Setting(3, 6, 4), new Setting(3, 6, 16) };
+            : new[] { new Setting(1, 2, 16), new Setting(2, 4, 8), new Setting(3, 6, 4) };
 
         private Setting[] TwoObjectSettings() => quick
             ? new[] { new Setting(3, 3, 2) }
-            : new[] { new Setting(2, 4, 8), new Setting(3, 6, 2), new Setting(3, 6, 4) };
+            : new[] { new Setting(2, 4, 8), new Setting(3, 6, 4) };
 
         private MsAnnTrainingOptions Options(double runBudget, bool coarse, double rmsInit) =>
             new() { Budget = runBudget, BatchSize = 128, LearningRate = 5e-4, EvaluateEvery = 128, CoarseSteps = coarse, RmsInitialAccumulator = rmsInit };
