@@ -182,6 +182,15 @@ internal static class MsAnnBenchCommand
                 var r = Train(source, s, strategy, Budget);
                 _md.AppendLine($"| {strategy.CliName()} | {F(r.FinalMse)} | {F(r.CostToTenth, "F0")} | {F(r.TotalSeconds, "F1")} |");
             }
+            if (cancel.IsCancellationRequested) return;
+            // §4.4's other baseline: the same hierarchy, every level's variables trained together by one optimizer.
+            var shape = new HierarchyShape(_sizes, s.Levels);
+            log.WriteLine($"  {s}, all together, budget {Budget}");
+            var together = MsAnnCommand.TrainOne(shape, new CycleSchedule(s.Levels, s.Gamma, s.K), LayerMapStrategy.Interpolation,
+                Options(Budget, false, 1.0) with { AllTogether = true }, source, 0, CPU, log, cancel, indent: "    ");
+            _md.AppendLine($"| interpolation, all levels together (§4.4) | {F(together.FinalMse)} | {F(together.CostToTenth, "F0")} | {F(together.TotalSeconds, "F1")} |");
+            var baseline = Train(source, new Setting(1, 0, 1), LayerMapStrategy.Interpolation, Budget);
+            _md.AppendLine($"| default training (L = 0) | {F(baseline.FinalMse)} | {F(baseline.CostToTenth, "F0")} | {F(baseline.TotalSeconds, "F1")} |");
         }
 
         private void Mnist()
