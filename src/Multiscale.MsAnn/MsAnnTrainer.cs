@@ -29,10 +29,10 @@ public sealed record MsAnnTrainingOptions
     public bool AllTogether { get; init; }
 
     /// <summary>
-    /// Where each level's RMSProp accumulator starts: 1 as TensorFlow 1's RMSPropOptimizer in the reference code
-    /// (the default), 0 as PyTorch's. See <see cref="RmsProp"/>.
+    /// Which RMSProp each level uses: TensorFlow 1's, as the reference code (the default), or PyTorch's. See
+    /// <see cref="RmsProp"/>.
     /// </summary>
-    public double RmsInitialAccumulator { get; init; } = 1.0;
+    public RmsPropFlavor RmsProp { get; init; } = RmsPropFlavor.TensorFlow1;
 
     /// <summary>Validation MSE is measured every this much cost (and at the start and the end).</summary>
     public double EvaluateEvery { get; init; } = 2048;
@@ -43,7 +43,6 @@ public sealed record MsAnnTrainingOptions
         if (!(Budget > 0)) throw new MultiscaleException($"the budget must be positive (got {Budget})");
         if (BatchSize < 1) throw new MultiscaleException($"the batch size must be positive (got {BatchSize})");
         if (!(LearningRate > 0)) throw new MultiscaleException($"the learning rate must be positive (got {LearningRate})");
-        if (!(RmsInitialAccumulator >= 0)) throw new MultiscaleException($"the RMSProp initial accumulator must be ≥ 0 (got {RmsInitialAccumulator})");
         if (!(EvaluateEvery > 0)) throw new MultiscaleException($"the evaluation interval must be positive (got {EvaluateEvery})");
     }
 }
@@ -81,9 +80,9 @@ public static class MsAnnTrainer
             throw new MultiscaleException($"the schedule's depth {schedule.Depth} differs from the hierarchy's {network.Shape.Depth}");
 
         var optimizers = options.AllTogether
-            ? new[] { new RmsProp(Enumerable.Range(0, network.Shape.Depth + 1).SelectMany(network.Variables), options.LearningRate, initialAccumulator: options.RmsInitialAccumulator) }
+            ? new[] { Multiscale.MsAnn.RmsProp.Create(options.RmsProp, Enumerable.Range(0, network.Shape.Depth + 1).SelectMany(network.Variables), options.LearningRate) }
             : Enumerable.Range(0, network.Shape.Depth + 1)
-                .Select(l => new RmsProp(network.Variables(l), options.LearningRate, initialAccumulator: options.RmsInitialAccumulator))
+                .Select(l => Multiscale.MsAnn.RmsProp.Create(options.RmsProp, network.Variables(l), options.LearningRate))
                 .ToArray();
         if (options.AllTogether) schedule = new CycleSchedule(schedule.Depth, 1, 1);
         network.InvalidateSums();   // the caller may have changed variables since the last visit

@@ -3,20 +3,40 @@ using static TorchSharp.torch;
 
 namespace Multiscale.MsAnn;
 
+/// <summary>Which library's RMSProp to reproduce.</summary>
+public enum RmsPropFlavor
+{
+    /// <summary>
+    /// TensorFlow 1's <c>tf.train.RMSPropOptimizer</c>, which the reference MsANN code used: the accumulator starts at 1
+    /// and ε sits under the square root, θ ← θ − lr·g/√(ms + ε).
+    /// </summary>
+    TensorFlow1,
+    /// <summary>PyTorch's <c>torch.optim.RMSprop</c>: the accumulator starts at 0 and θ ← θ − lr·g/(√ms + ε).</summary>
+    PyTorch,
+}
+
 /// <summary>
-/// RMSProp with TensorFlow 1's semantics (<c>tf.train.RMSPropOptimizer</c>, which the reference MsANN code used):
-/// ms ← ρ·ms + (1 − ρ)·g², θ ← θ − lr·g / √(ms + ε), no momentum, and the mean-square accumulator starting at
-/// <see cref="InitialAccumulator"/> — 1 in TensorFlow 1, 0 in PyTorch. The start matters: from 1 the first steps are
-/// ≈ lr·g (gradient descent) and grow into normalized steps as ms decays, while from 0 the very first step is
-/// ≈ lr/√(1 − ρ) per weight whatever the gradient's size.
+/// RMSProp, ms ← ρ·ms + (1 − ρ)·g², no momentum, in either library's form (<see cref="RmsPropFlavor"/>). The two differ
+/// where it matters for MsANN: TensorFlow 1 starts the accumulator at 1, so the first steps are ≈ lr·g (gradient
+/// descent) and grow into normalized steps as ms decays; and with ε = 1e-10 under the root a weight whose gradient is
+/// far below 1e-5 keeps taking small steps, where PyTorch's form normalizes every weight's step to ≈ lr/√(1 − ρ)
+/// whatever its gradient — a saturated sigmoid network learns several times faster per example that way.
 /// </summary>
 public sealed class RmsProp : IDisposable
 {
     private readonly Parameter[] _parameters;
     private readonly Tensor[] _meanSquares;
 
+    /// <summary>The optimizer of one flavor with decay 0.9 and ε = 1e-10 (the reference code's settings).</summary>
+    public static RmsProp Create(RmsPropFlavor flavor, IEnumerable<Parameter> parameters, double learningRate) => flavor switch
+    {
+        RmsPropFlavor.PyTorch => new RmsProp(parameters, learningRate, initialAccumulator: 0, epsilonUnderRoot: false),
+        _ => new RmsProp(parameters, learningRate),
+    };
+
     /// <summary>Creates the accumulators (one per parameter, filled with <paramref name="initialAccumulator"/>).</summary>
-    public RmsProp(IEnumerable<Parameter> parameters, double learningRate, double decay = 0.9, double epsilon = 1e-10, double initialAccumulator = 1.0)
+    public RmsProp(IEnumerable<Parameter> parameters, double learningRate, double decay = 0.9, double epsilon = 1e-10,
+        double initialAccumulator = 1.0, bool epsilonUnderRoot = true)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(learningRate > 0)) throw new MultiscaleException($"the learning rate must be positive (got {learningRate})");
@@ -28,6 +48,7 @@ public sealed class RmsProp : IDisposable
         Decay = decay;
         Epsilon = epsilon;
         InitialAccumulator = initialAccumulator;
+        EpsilonUnderRoot = epsilonUnderRoot;
         _meanSquares = _parameters.Select(p => full_like(p, initialAccumulator).DetachFromDisposeScope()).ToArray();
     }
 
@@ -42,6 +63,9 @@ public sealed class RmsProp : IDisposable
 
     /// <summary>The accumulator's starting value.</summary>
     public double InitialAccumulator { get; }
+
+    /// <summary>ε under the square root (TensorFlow 1) or added to it (PyTorch).</summary>
+    public bool EpsilonUnderRoot { get; }
 
     /// <summary>Clears the parameters' gradients.</summary>
     public void ZeroGrad()
@@ -59,7 +83,8 @@ public sealed class RmsProp : IDisposable
             if (g is null) continue;
             using var scope = NewDisposeScope();
             _meanSquares[i].mul_(Decay).addcmul_(g, g, 1 - Decay);
-            _parameters[i].addcdiv_(g, (_meanSquares[i] + Epsilon).sqrt(), -LearningRate);
+            var denominator = EpsilonUnderRoot ? (_meanSquares[i] + Epsilon).sqrt() : _meanSquares[i].sqrt() + Epsilon;
+            _parameters[i].addcdiv_(g, denominator, -LearningRate);
         }
     }
 

@@ -100,15 +100,15 @@ internal static class MsAnnBenchCommand
             ? new[] { new Setting(3, 3, 2) }
             : new[] { new Setting(2, 4, 8), new Setting(3, 6, 4) };
 
-        private MsAnnTrainingOptions Options(double runBudget, bool coarse, double rmsInit) =>
-            new() { Budget = runBudget, BatchSize = 128, LearningRate = 5e-4, EvaluateEvery = 128, CoarseSteps = coarse, RmsInitialAccumulator = rmsInit };
+        private MsAnnTrainingOptions Options(double runBudget, bool coarse, RmsPropFlavor flavor) =>
+            new() { Budget = runBudget, BatchSize = 128, LearningRate = 5e-4, EvaluateEvery = 128, CoarseSteps = coarse, RmsProp = flavor };
 
-        private MsAnnResult Train(MsAnnCommand.IDataSource source, Setting s, LayerMapStrategy strategy, double runBudget, bool coarse = false, double rmsInit = 1.0)
+        private MsAnnResult Train(MsAnnCommand.IDataSource source, Setting s, LayerMapStrategy strategy, double runBudget, bool coarse = false, RmsPropFlavor flavor = RmsPropFlavor.TensorFlow1)
         {
             var shape = new HierarchyShape(_sizes, s.Levels);
             var schedule = s.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(s.Levels, s.Gamma, s.K);
-            log.WriteLine($"  {s}, maps {strategy.CliName()}{(coarse ? ", coarse steps" : "")}, RMSProp accumulator from {rmsInit}, budget {runBudget}");
-            return MsAnnCommand.TrainOne(shape, schedule, strategy, Options(runBudget, coarse, rmsInit), source, 0, CPU, log, cancel, indent: "    ");
+            log.WriteLine($"  {s}, maps {strategy.CliName()}{(coarse ? ", coarse steps" : "")}, RMSProp {(flavor == RmsPropFlavor.PyTorch ? "torch" : "tf1")}, budget {runBudget}");
+            return MsAnnCommand.TrainOne(shape, schedule, strategy, Options(runBudget, coarse, flavor), source, 0, CPU, log, cancel, indent: "    ");
         }
 
         /// <summary>Default training's budget: the paper's 256,000, or 8× the MsANN budget, so its cost to 1/10 is measured.</summary>
@@ -126,8 +126,8 @@ internal static class MsAnnBenchCommand
                 $"{DefaultBudget:F0} so its cost to 1/10 is measured, and its final MSE and seconds are read at cost {Budget:F0}. Ratios are " +
                 "default ÷ MsANN (above 1 favours MsANN). *faithful*: every step evaluates the finest network with the restricted gradient " +
                 "(eq. 3.13); *coarse*: steps at level l ≥ 1 train the Galerkin coarse model (`--coarse-steps`). RMSProp as the reference code " +
-                "(TensorFlow 1: the mean-square accumulator starts at 1); the last rows repeat default training and the best setting with " +
-                "PyTorch's start at 0 (`--rms-init 0`).");
+                "(TensorFlow 1: the mean-square accumulator starts at 1, ε under the root); the last rows repeat default training and the " +
+                "best setting with PyTorch's RMSProp (`--rmsprop torch`).");
             using var source = new MsAnnCommand.SyntheticSource(_sizes[0], task == "two-object" ? 2 : 1, 0, CPU);
             var rows = new List<(string Name, Setting S, MsAnnResult R, double Final, double Seconds, MsAnnResult Baseline)>();
             var baseline = Train(source, new Setting(1, 0, 1), strategy, DefaultBudget);
@@ -147,10 +147,10 @@ internal static class MsAnnBenchCommand
             }
             if (coarseBest && !cancel.IsCancellationRequested)
             {
-                var torchBaseline = Train(source, new Setting(1, 0, 1), strategy, DefaultBudget, rmsInit: 0);
-                rows.Add(("default, rms-init 0", new Setting(1, 0, 1), torchBaseline, MseAt(torchBaseline, Budget), SecondsAt(torchBaseline, Budget), torchBaseline));
-                var r = Train(source, best.S, strategy, Budget, rmsInit: 0);
-                rows.Add(("faithful, rms-init 0", best.S, r, r.FinalMse, r.TotalSeconds, torchBaseline));
+                var torchBaseline = Train(source, new Setting(1, 0, 1), strategy, DefaultBudget, flavor: RmsPropFlavor.PyTorch);
+                rows.Add(("default, torch RMSProp", new Setting(1, 0, 1), torchBaseline, MseAt(torchBaseline, Budget), SecondsAt(torchBaseline, Budget), torchBaseline));
+                var r = Train(source, best.S, strategy, Budget, flavor: RmsPropFlavor.PyTorch);
+                rows.Add(("faithful, torch RMSProp", best.S, r, r.FinalMse, r.TotalSeconds, torchBaseline));
             }
             if (cancel.IsCancellationRequested) return;
             _md.AppendLine("| run | setting | final MSE | cost to 1/10 | seconds to 1/10 | training seconds | final MSE ratio | cost-to-1/10 ratio | seconds-to-1/10 ratio |");
@@ -187,7 +187,7 @@ internal static class MsAnnBenchCommand
             var shape = new HierarchyShape(_sizes, s.Levels);
             log.WriteLine($"  {s}, all together, budget {Budget}");
             var together = MsAnnCommand.TrainOne(shape, new CycleSchedule(s.Levels, s.Gamma, s.K), LayerMapStrategy.Interpolation,
-                Options(Budget, false, 1.0) with { AllTogether = true }, source, 0, CPU, log, cancel, indent: "    ");
+                Options(Budget, false, RmsPropFlavor.TensorFlow1) with { AllTogether = true }, source, 0, CPU, log, cancel, indent: "    ");
             _md.AppendLine($"| interpolation, all levels together (§4.4) | {F(together.FinalMse)} | {F(together.CostToTenth, "F0")} | {F(together.TotalSeconds, "F1")} |");
             var baseline = Train(source, new Setting(1, 0, 1), LayerMapStrategy.Interpolation, Budget);
             _md.AppendLine($"| default training (L = 0) | {F(baseline.FinalMse)} | {F(baseline.CostToTenth, "F0")} | {F(baseline.TotalSeconds, "F1")} |");

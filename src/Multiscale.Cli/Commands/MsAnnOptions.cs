@@ -21,18 +21,19 @@ internal sealed class MsAnnOptions
     private readonly Option<double> _lr = new("--lr") { Description = "RMSProp learning rate per level.", DefaultValueFactory = _ => 5e-4 };
     private readonly Option<long> _seed = new("--seed") { Description = "Seed of initialization and data.", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _coarseSteps = new("--coarse-steps") { Description = "Train coarse levels on their Galerkin coarse model and restricted data (cheaper; not the paper's exact gradient)." };
-    private readonly Option<double> _rmsInit = new("--rms-init") { Description = "Start of each level's RMSProp mean-square accumulator: 1 as TensorFlow 1 in the reference code (default), 0 as PyTorch.", DefaultValueFactory = _ => 1.0 };
+    private readonly Option<string> _rmsProp = new("--rmsprop") { Description = "RMSProp semantics: tf1 (the reference code's TensorFlow 1 optimizer: accumulator from 1, ε under the root; default) or torch (PyTorch's).", DefaultValueFactory = _ => "tf1" };
     private readonly Option<string> _device = CommonOptions.Device();
 
     public MsAnnOptions()
     {
         _task.AcceptOnlyFromAmong("one-object", "two-object", "mnist");
+        _rmsProp.AcceptOnlyFromAmong("tf1", "torch");
         _maps.AcceptOnlyFromAmong("interpolation", "grid", "aggregation", "optimized", "optimized-grid", "shuffled", "random");
     }
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _rmsInit, _device })
+        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _rmsProp, _device })
             command.Options.Add(o);
     }
 
@@ -46,7 +47,7 @@ internal sealed class MsAnnOptions
         {
             Budget = budget, BatchSize = batch, LearningRate = parse.GetValue(_lr),
             EvaluateEvery = Math.Max(budget / 200, batch), CoarseSteps = parse.GetValue(_coarseSteps),
-            RmsInitialAccumulator = parse.GetValue(_rmsInit),
+            RmsProp = parse.GetValue(_rmsProp) == "torch" ? RmsPropFlavor.PyTorch : RmsPropFlavor.TensorFlow1,
         };
         training.Validate();
         return new MsAnnSetup(parse.GetValue(_task)!, parse.GetValue(_data)?.FullName, sizes,
@@ -85,7 +86,7 @@ internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerM
         ["lr"] = Training.LearningRate,
         ["seed"] = Seed,
         ["coarse_steps"] = Training.CoarseSteps,
-        ["rms_init"] = Training.RmsInitialAccumulator,
+        ["rmsprop"] = Training.RmsProp == RmsPropFlavor.PyTorch ? "torch" : "tf1",
     };
 }
 
