@@ -38,8 +38,8 @@ public sealed record BasketballOptions
     /// <summary>Seed of every random choice.</summary>
     public long Seed { get; init; }
 
-    /// <summary>A small version for tests and CI (4 players, 4,000 frames, rank 2).</summary>
-    public static BasketballOptions Small => new() { Players = 4, Samples = 4000, Rank = 2 };
+    /// <summary>A small version for tests and CI (2 players, 6,000 frames, rank 2).</summary>
+    public static BasketballOptions Small => new() { Players = 2, Samples = 6000, Rank = 2 };
 }
 
 /// <summary>

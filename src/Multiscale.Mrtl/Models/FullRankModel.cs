@@ -85,10 +85,16 @@ public sealed class FullRankModel : TensorModel
         ArgumentNullException.ThrowIfNull(coefficients);
         ArgumentNullException.ThrowIfNull(kernels);
         using var scope = NewDisposeScope();
-        var r = (float)coefficients.L2 * Weights.square().sum();
+        bool perCell = coefficients.PerCell;
+        double cells = Grids.Aggregate(1.0, (a, g) => a * g.Cells);
+        var r = (float)(coefficients.L2 / (perCell ? cells : 1)) * Weights.square().sum();
         if (coefficients.Spatial != 0)
             for (int m = 0; m < Grids.Count; m++)
-                r = r + (float)coefficients.Spatial * kernels[m].Penalty(Weights, 2 + m);
+            {
+                // R_s of one mode sums over the other spatial modes' cells too: average those like the L2 term.
+                double scale = perCell ? (double)Grids[m].Cells * Grids[m].Cells * (cells / Grids[m].Cells) : 1;
+                r = r + (float)(coefficients.Spatial / scale) * kernels[m].Penalty(Weights, 2 + m);
+            }
         return r.MoveToOuterDisposeScope();
     }
 

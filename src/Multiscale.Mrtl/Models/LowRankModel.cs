@@ -100,11 +100,20 @@ public sealed class LowRankModel : TensorModel
         ArgumentNullException.ThrowIfNull(coefficients);
         ArgumentNullException.ThrowIfNull(kernels);
         using var scope = NewDisposeScope();
+        bool perCell = coefficients.PerCell;
+        int first = 1 + FeatureShape.Count;
         Tensor r = zeros(1).squeeze();
-        foreach (var f in Factors) r = r + (float)coefficients.L2 * f.square().sum();
+        for (int j = 0; j < Factors.Count; j++)
+        {
+            double cells = perCell && j >= first ? Grids[j - first].Cells : 1;
+            r = r + (float)(coefficients.L2 / cells) * Factors[j].square().sum();
+        }
         if (coefficients.Spatial != 0)
             for (int m = 0; m < Grids.Count; m++)
-                r = r + (float)coefficients.Spatial * kernels[m].Penalty(SpatialFactor(m), 0);
+            {
+                double pairs = perCell ? (double)Grids[m].Cells * Grids[m].Cells : 1;
+                r = r + (float)(coefficients.Spatial / pairs) * kernels[m].Penalty(SpatialFactor(m), 0);
+            }
         return r.MoveToOuterDisposeScope();
     }
 }

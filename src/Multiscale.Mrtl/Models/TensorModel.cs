@@ -4,11 +4,18 @@ using static TorchSharp.torch;
 
 namespace Multiscale.Mrtl.Models;
 
-/// <summary>Coefficients of R(W) = λ_L2 ‖W‖² + λ_s Σ_modes R_s (eq. 5 with the two parts weighted separately).</summary>
+/// <summary>
+/// Coefficients of R(W) = λ_L2 ‖W‖² + λ_s Σ_modes R_s (eq. 5 with the two parts weighted separately). With
+/// <paramref name="PerCell"/> (the default) each term is an average instead of a sum: ‖·‖² over the spatial cells
+/// (Π_m D_m for W, D_m for a spatial factor) and R_s over the D_m² ordered pairs. The sums of eq. (3) grow with the
+/// resolution (R_s by ~D², ‖W‖² by the cell ratio under nearest finegraining of count weights), so one λ would
+/// over-regularize every finer step; the averages are unchanged by nearest finegraining, so one λ serves the chain.
+/// </summary>
 /// <param name="L2">λ_L2 (on every weight, biases excluded).</param>
 /// <param name="Spatial">λ_s.</param>
 /// <param name="Sigma">σ of the spatial kernel (0.05 in the reference code).</param>
-public sealed record Regularization(double L2 = 1e-4, double Spatial = 1e-3, double Sigma = 0.05);
+/// <param name="PerCell">Average over cells and pairs (true) or the plain sums of eq. (3)–(5) (false).</param>
+public sealed record Regularization(double L2 = 1e-3, double Spatial = 1.0, double Sigma = 0.05, bool PerCell = true);
 
 /// <summary>
 /// The common part of the full-rank (eq. 1) and low-rank (eq. 2) models: I outputs with a bias each, non-spatial

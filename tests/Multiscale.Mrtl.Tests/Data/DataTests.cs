@@ -83,7 +83,7 @@ public class DataTests
     public void BasketballPlantedModelExplainsTheLabels()
     {
         // Positives are rarer where the planted logit is low: the labels depend on the planted spatial factors.
-        var big = BasketballSynthetic.Generate(BasketballOptions.Small with { Samples = 20000, Players = 2 });
+        var big = BasketballSynthetic.Generate(BasketballOptions.Small with { Samples = 20000 });
         var d = big.Discretize(big.Planted!.Grids);
         var ball = (CountInput)d.Modes[0]; var def = (CountInput)d.Modes[1];
         var c = big.Planted.SpatialFactors[0].index_select(0, ball.Cells.squeeze(1));

@@ -121,7 +121,7 @@ public class ModelTests
         TensorModel model = lowRank
             ? LowRankModel.Random(MrtlTask.Classification, data.Outputs, data.FeatureShape, Tiny, 2, new Generator(6), 0.8)
             : new FullRankModel(MrtlTask.Classification, data.Outputs, data.FeatureShape, Tiny, new Generator(6), 0.5);
-        var reg = new Regularization(0.01, 0.05, 0.1);
+        var reg = new Regularization(0.01, 0.05, 0.1, PerCell: false);
         var kernels = Tiny.Select(g => new SpatialKernel(g, reg.Sigma)).ToArray();
         double Objective() { using var s = NewDisposeScope(); return (model.Loss(batch, 3.0) + model.Regularizer(reg, kernels)).item<float>(); }
         var loss = model.Loss(batch, 3.0) + model.Regularizer(reg, kernels);
