@@ -50,9 +50,10 @@ public sealed class FullRankModel : TensorModel
         Tensor result;
         if (batch.Inputs[0].Values is { } x)
         {
-            // Dense field: one matmul against all outputs, then each sample's own output.
+            // Dense field: one matmul against all outputs, then each sample's own output; the mean over cells (see
+            // TensorModel) keeps W's scale the same at every resolution.
             var all = matmul(x.reshape(n, -1), Weights.reshape(Outputs, -1).t());
-            result = all.gather(1, i.unsqueeze(1)).squeeze(1);
+            result = all.gather(1, i.unsqueeze(1)).squeeze(1) / Grids[0].Cells;
         }
         else
         {

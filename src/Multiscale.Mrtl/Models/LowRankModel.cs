@@ -79,7 +79,7 @@ public sealed class LowRankModel : TensorModel
             var input = batch.Inputs[m];
             if (input.Values is { } x)
             {
-                var z = matmul(x, c);                                                          // [n, F, K]
+                var z = matmul(x, c) / Grids[m].Cells;                                         // [n, F, K], mean over cells
                 prod = prod * (kr is null ? z.squeeze(1) : (z * kr).sum(dim: 1));
             }
             else

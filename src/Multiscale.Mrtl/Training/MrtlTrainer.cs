@@ -116,13 +116,15 @@ public static class MrtlTrainer
 
     /// <summary>
     /// The model moved to <paramref name="to"/>: each spatial mode whose grid changes goes through
-    /// <see cref="GridFinegrain.Apply"/> (nearest, bilinear with its cell-ratio scale, or the optimized map). For the
-    /// optimized map the outputs are then rescaled by the least-squares factor c of ‖y_coarse − c·y_fine‖² on
+    /// <see cref="GridFinegrain.Apply"/> (nearest, bilinear with its cell-ratio scale, or the optimized map). With
+    /// <paramref name="averagedInputs"/> (field modes, which the models contract as a mean over cells) the map's own
+    /// scale is divided out, because the model's 1/D already carries the cell-ratio division. For the optimized map
+    /// the outputs are then rescaled by the least-squares factor c of ‖y_coarse − c·y_fine‖² on
     /// <paramref name="fitCoarse"/>/<paramref name="fitFine"/> (the same samples at both resolutions), returned as the
     /// second value (1 otherwise). The given model is not changed or disposed.
     /// </summary>
     public static (TensorModel Model, double Scale) Finegrain(TensorModel model, IReadOnlyList<GridShape> to, FinegrainMethod method,
-        MrtlBatch? fitCoarse = null, MrtlBatch? fitFine = null, double s = 1.0, string? cacheDirectory = null)
+        MrtlBatch? fitCoarse = null, MrtlBatch? fitFine = null, double s = 1.0, string? cacheDirectory = null, bool averagedInputs = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(to);
@@ -142,7 +144,7 @@ public static class MrtlTrainer
                     if (to[m] != model.Grids[m])
                     {
                         using var fg = GridFinegrain.Create(method, model.Grids[m], to[m], s, cacheDirectory);
-                        w = fg.Apply(w, 2 + m).to_type(ScalarType.Float32);
+                        w = (fg.Apply(w, 2 + m) / (averagedInputs ? fg.Scale : 1.0)).to_type(ScalarType.Float32);
                     }
                 fine = new FullRankModel(model.Task, model.Outputs, model.FeatureShape, to, w, full.Bias.detach());
                 break;
@@ -155,7 +157,7 @@ public static class MrtlTrainer
                     if (to[m] != model.Grids[m])
                     {
                         using var fg = GridFinegrain.Create(method, model.Grids[m], to[m], s, cacheDirectory);
-                        factors[offset + m] = fg.Apply(factors[offset + m], 0).to_type(ScalarType.Float32);
+                        factors[offset + m] = (fg.Apply(factors[offset + m], 0) / (averagedInputs ? fg.Scale : 1.0)).to_type(ScalarType.Float32);
                     }
                 fine = new LowRankModel(model.Task, model.Outputs, model.FeatureShape, to, factors, low.Bias.detach());
                 break;
@@ -195,6 +197,7 @@ public static class MrtlTrainer
         }
 
         public Generator Generator { get; }
+        public bool Averaged => _split.Train.Modes[0] is FieldMode;
         public double PositiveWeight { get; set; } = 1;
         public double TotalOffset { get; set; }
         public double LastBestValidation { get; private set; } = double.NaN;
@@ -220,7 +223,7 @@ public static class MrtlTrainer
                     if (!model.Grids.SequenceEqual(grids))
                     {
                         // Only after a cancelled earlier stage: carry the model up without training on the way.
-                        var (moved, _) = Finegrain(model, grids, _options.Finegrain, null, null, _options.OptimizedS, _options.CacheDirectory);
+                        var (moved, _) = Finegrain(model, grids, _options.Finegrain, null, null, _options.OptimizedS, _options.CacheDirectory, Averaged);
                         model.Dispose();
                         model = moved;
                     }
@@ -236,9 +239,9 @@ public static class MrtlTrainer
                         {
                             var idx = arange(Math.Min(train.Count, _options.ScaleFitSamples), dtype: ScalarType.Int64);
                             fitCoarse = train.Batch(idx);
-                            fitFine = _split.Train.Subset(idx).Discretize(next).All();
+                            fitFine = _split.Train.Discretize(next).Batch(idx);
                         }
-                        var (fine, scale) = Finegrain(model, next, _options.Finegrain, fitCoarse, fitFine, _options.OptimizedS, _options.CacheDirectory);
+                        var (fine, scale) = Finegrain(model, next, _options.Finegrain, fitCoarse, fitFine, _options.OptimizedS, _options.CacheDirectory, Averaged);
                         model.Dispose();
                         model = fine;
                         clock.Stop();

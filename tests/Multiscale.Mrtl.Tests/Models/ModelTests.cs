@@ -76,9 +76,9 @@ public class ModelTests
         var low = LowRankModel.Random(MrtlTask.Regression, 1, data.FeatureShape, grids, 2, new Generator(3), 0.7);
         var full = new FullRankModel(MrtlTask.Regression, 1, data.FeatureShape, grids, low.FullTensor(), low.Bias);
         var batch = d.All();
-        // Brute force: Σ_{f,d} W[0, f, d] X[n, f, d].
+        // Brute force: (1/D) Σ_{f,d} W[0, f, d] X[n, f, d] (fields enter as the mean over cells).
         var x = batch.Inputs[0].Values!;
-        var expected = (x * full.Weights[0].unsqueeze(0)).sum(new long[] { 1, 2 });
+        var expected = (x * full.Weights[0].unsqueeze(0)).sum(new long[] { 1, 2 }) / 36;
         Assert.True(allclose(full.Logits(batch), expected, 1e-4, 1e-4));
         Assert.True(allclose(low.Logits(batch), expected, 1e-4, 1e-4));
         var (fromCp, fit) = full.ToLowRank(2);
