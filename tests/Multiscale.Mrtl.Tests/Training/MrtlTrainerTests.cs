@@ -206,3 +206,26 @@ public class MrtlTrainerTests
         public void Dispose() => Value.Model.Dispose();
     }
 }
+
+public class FactorReportTests
+{
+    [Fact]
+    public void PlantedFactorsAreRecoveredAndSmoothWhileNoiseIsNot()
+    {
+        var data = BasketballSynthetic.Generate(BasketballOptions.Small with { Samples = 100 });
+        var planted = data.Planted!;
+        var g = new Generator(9);
+        var factors = new[] { randn(data.Outputs, 2, generator: g), planted.SpatialFactors[0] * 3, planted.SpatialFactors[1] };
+        using var smooth = new LowRankModel(data.Task, data.Outputs, data.FeatureShape, planted.Grids, factors, zeros(data.Outputs));
+        var report = FactorReport.Compute(smooth, planted);
+        Assert.Equal(2, report.Count);
+        Assert.All(report, r => Assert.True(r.Recovery!.Mean > 0.999, $"{r.Recovery!.Mean}"));
+        Assert.True(report[0].MoransIMean > 0.8, $"{report[0].MoransIMean}");
+        using var noise = LowRankModel.Random(data.Task, data.Outputs, data.FeatureShape, planted.Grids, 2, g, 1.0);
+        var noisy = FactorReport.Compute(noise, planted);
+        Assert.True(Math.Abs(noisy[0].MoransIMean) < 0.1, $"{noisy[0].MoransIMean}");
+        Assert.True(noisy[0].Recovery!.Mean < 0.3, $"{noisy[0].Recovery!.Mean}");
+        // Without ground truth on the model's grid there is no recovery figure.
+        Assert.Null(FactorReport.Compute(smooth, null)[0].Recovery);
+    }
+}
