@@ -233,11 +233,13 @@ public sealed class ValidationLossCriterion : FinegrainCriterion
 /// epoch's steps:
 /// <list type="bullet">
 /// <item><b>grad-norm</b>: E‖g‖² = (1/T) Σ_t ‖g_t‖², the mean squared norm (the quantity bounded in the variance
-/// assumption σ_g² + c_g‖∇f‖² the paper cites from Bottou et al.).</item>
+/// assumption σ_g² + c_g‖∇f‖² the paper cites from Bottou et al.). The reference code instead logs ‖ḡ‖², the squared
+/// norm of the epoch-mean gradient, which omits the minibatch noise E‖g − ḡ‖²; we follow the paper's formula.</item>
 /// <item><b>grad-var</b>: V(E[g]) = (1/n) Σ_i (ḡ_i − mean(ḡ))², the population variance over the n entries of the
 /// epoch-mean gradient ḡ = (1/T) Σ_t g_t. The paper writes V(E[g_t]) and takes V over the weights, not over steps;
 /// it grows when the weights' average gradients spread apart — parts of the map pulling in different directions,
-/// the disagreement finegraining is meant to resolve.</item>
+/// the disagreement finegraining is meant to resolve. The reference code's torch.var is the same up to the factor
+/// n/(n − 1), which does not change when the statistic rises.</item>
 /// <item><b>grad-entropy</b>: S = −Σ_i p_i ln p_i with p = |ḡ| / Σ|ḡ| (0 ln 0 = 0), in nats — a true entropy of a
 /// normalized distribution, high when the gradient mass is spread over many weights. The reference code computes
 /// −Σ g ln g over the positive entries of the raw gradient, which is not an entropy (g is not normalized and negative

@@ -155,9 +155,10 @@ public static class CpAls
             if (done) { converged = true; break; }
         }
 
+        // The decomposition owns its tensors: detached from every dispose scope, so a caller's scope cannot free them.
         var orderIdx = argsort(weights, descending: true);
-        var sortedWeights = weights.index_select(0, orderIdx).MoveToOuterDisposeScope();
-        var sortedFactors = factors.Select(f => f.index_select(1, orderIdx).MoveToOuterDisposeScope()).ToList();
+        var sortedWeights = weights.index_select(0, orderIdx).DetachFromDisposeScope();
+        var sortedFactors = factors.Select(f => f.index_select(1, orderIdx).DetachFromDisposeScope()).ToList();
         return new CpDecomposition(sortedWeights, sortedFactors, fit, iterations, converged);
     }
 

@@ -136,6 +136,20 @@ public class CpAlsTests
     }
 
     [Fact]
+    public void TheDecompositionOutlivesTheCallersDisposeScope()
+    {
+        CpDecomposition cp;
+        using (var scope = NewDisposeScope())
+            cp = CpAls.Decompose(randn(new long[] { 3, 4, 5 }, dtype: ScalarType.Float64, generator: new Generator(4)), 2);
+        using (cp)
+        {
+            Assert.Equal(2, cp.Weights.shape[0]);
+            using var rec = cp.Reconstruct();
+            Assert.Equal(new long[] { 3, 4, 5 }, rec.shape);
+        }
+    }
+
+    [Fact]
     public void RejectsBadInput()
     {
         using var scope = NewDisposeScope();

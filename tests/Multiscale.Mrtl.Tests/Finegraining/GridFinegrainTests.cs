@@ -1,4 +1,6 @@
+using Multiscale.Graphs;
 using Multiscale.Mrtl.Data;
+using Multiscale.Prolongation;
 using Multiscale.Mrtl.Finegraining;
 using TorchSharp;
 using Xunit;
@@ -123,6 +125,11 @@ public class GridFinegrainTests
         Assert.True(Math.Abs(fineOut / coarseOut - 1) < 0.01, $"coarse {coarseOut}, fine {fineOut}");
         // Without the 1/4 rescale the output would be 4 times too large.
         Assert.True(Math.Abs(fineOut / f.Scale / coarseOut - 4) < 0.04);
+        Assert.True((f.ApplyUnscaled(wc, 0) * f.Scale - f.Apply(wc, 0)).abs().max().item<double>() < 1e-15);
+        // The output scale fitted on this data restores the coarse output exactly (a single output here).
+        var unscaled = (f.ApplyUnscaled(wc, 0) * xf).sum();
+        double c = GridFinegrain.FitOutputScale(tensor(new[] { coarseOut }), unscaled.reshape(1));
+        Assert.Equal(coarseOut, c * unscaled.item<double>(), 1e-9);
     }
 
     [Fact]
@@ -153,11 +160,32 @@ public class GridFinegrainTests
             double cosine = ((po * pn).sum() / (po.norm() * pn.norm())).item<double>();
             Assert.True(cosine > 0.99, $"cosine to nearest {cosine}");
 
+            // Constant fields stay nearly constant at the default scale (per axis within ~6 % here; the 2-D map is the product).
+            var constant = f.Apply(ones(coarse.Cells, dtype: ScalarType.Float64), 0);
+            Assert.True(constant.min().item<double>() > 0.85 && constant.max().item<double>() < 1.15, $"constant → [{constant.min().item<double>()}, {constant.max().item<double>()}]");
+
             Assert.NotEmpty(Directory.GetFiles(cache, "*.npy"));
             using var again = GridFinegrain.Create(FinegrainMethod.Optimized, coarse, fine, cacheDirectory: cache);
             Assert.True(again.Rows.Matrix.eq(f.Rows.Matrix).all().item<bool>() && again.Cols.Matrix.eq(f.Cols.Matrix).all().item<bool>());
         }
         finally { Directory.Delete(cache, recursive: true); }
+    }
+
+    [Fact]
+    public void OptimizedMapIsNoWorseThanTheCoreMultiStartSolve()
+    {
+        // Same objective (eq. (3.3), s = 1, α and β auto) as the core's multi-start solve; the interpolation start must
+        // reach at least as low a value.
+        using var scope = NewDisposeScope();
+        using var f = GridFinegrain.Create(FinegrainMethod.Optimized, new GridShape(1, 4), new GridShape(1, 8));
+        using var ops = ProlongationOperators.Create(GraphFactory.Path(4), GraphFactory.Path(8), withDistances: true);
+        var objective = new ProlongationObjective(ops, 1.0, ScaleParameter.Auto, ScaleParameter.Auto);
+        using var solved = ProlongationSolver.Solve(GraphFactory.Path(4), GraphFactory.Path(8), new ProlongationOptions { S = 1, Beta = ScaleParameter.Auto });
+        double ours = objective.Cost(f.Cols.Matrix), core = objective.Cost(solved.Map.Matrix);
+        Assert.True(ours <= core + 1e-9 * Math.Max(1, core), $"ours {ours} vs core {core}");
+        Assert.Equal(ours, f.Cols.Provenance.Objective!.Value, 1e-9);
+        // The 1 → 1 axis is the identity.
+        Assert.True(f.Rows.Matrix.eq(ones(1, 1, dtype: ScalarType.Float64)).all().item<bool>());
     }
 
     [Fact]
