@@ -117,8 +117,9 @@ public static class MrtlTrainer
     /// <summary>
     /// The model moved to <paramref name="to"/>: each spatial mode whose grid changes goes through
     /// <see cref="GridFinegrain.Apply"/> (nearest, bilinear with its cell-ratio scale, or the optimized map). With
-    /// <paramref name="averagedInputs"/> (field modes, which the models contract as a mean over cells) the map's own
-    /// scale is divided out, because the model's 1/D already carries the cell-ratio division. For the optimized map
+    /// <paramref name="averagedInputs"/> (field modes, which the models contract as a mean over cells) the map is applied
+    /// without its own scale (<see cref="GridFinegrain.ApplyUnscaled"/>), because the model's 1/D already carries the
+    /// cell-ratio division. For the optimized map
     /// the outputs are then rescaled by the least-squares factor c of ‖y_coarse − c·y_fine‖² on
     /// <paramref name="fitCoarse"/>/<paramref name="fitFine"/> (the same samples at both resolutions), returned as the
     /// second value (1 otherwise). The given model is not changed or disposed.
@@ -144,7 +145,7 @@ public static class MrtlTrainer
                     if (to[m] != model.Grids[m])
                     {
                         using var fg = GridFinegrain.Create(method, model.Grids[m], to[m], s, cacheDirectory);
-                        w = (fg.Apply(w, 2 + m) / (averagedInputs ? fg.Scale : 1.0)).to_type(ScalarType.Float32);
+                        w = (averagedInputs ? fg.ApplyUnscaled(w, 2 + m) : fg.Apply(w, 2 + m)).to_type(ScalarType.Float32);
                     }
                 fine = new FullRankModel(model.Task, model.Outputs, model.FeatureShape, to, w, full.Bias.detach());
                 break;
@@ -157,7 +158,8 @@ public static class MrtlTrainer
                     if (to[m] != model.Grids[m])
                     {
                         using var fg = GridFinegrain.Create(method, model.Grids[m], to[m], s, cacheDirectory);
-                        factors[offset + m] = (fg.Apply(factors[offset + m], 0) / (averagedInputs ? fg.Scale : 1.0)).to_type(ScalarType.Float32);
+                        var f = factors[offset + m];
+                        factors[offset + m] = (averagedInputs ? fg.ApplyUnscaled(f, 0) : fg.Apply(f, 0)).to_type(ScalarType.Float32);
                     }
                 fine = new LowRankModel(model.Task, model.Outputs, model.FeatureShape, to, factors, low.Bias.detach());
                 break;
