@@ -9,7 +9,7 @@ public class MrtlCommandTests
     private static readonly string[] Short =
     {
         "--size", "small", "--samples", "2000", "--full", "4x5,6x6", "--low", "4x5,6x6;8x10,12x12", "--rank", "2",
-        "--epochs-full", "1", "--epochs-low", "1", "--batch", "256",
+        "--epochs-full", "1", "--epochs-low", "1", "--batch", "256", "--cp-iterations", "20",
     };
 
     [Fact]

@@ -42,13 +42,14 @@ internal static class MrtlCommand
         var spatial = new Option<double>("--spatial") { Description = "λ_s (per pair of cells).", DefaultValueFactory = _ => 1.0 };
         var sigma = new Option<double>("--sigma") { Description = "σ of the spatial kernel.", DefaultValueFactory = _ => 0.05 };
         var patience = new Option<int>("--patience") { Description = "Criterion patience.", DefaultValueFactory = _ => 1 };
+        var cpIterations = new Option<int>("--cp-iterations") { Description = "CP-ALS sweep cap (tolerance 1e-8).", DefaultValueFactory = _ => 500 };
         var seed = new Option<long>("--seed") { Description = "Seed of data, split, initialization and shuffling.", DefaultValueFactory = _ => 0 };
         var outDir = CommonOptions.Out("Output folder (report.json, metrics.csv, loss.png, factors_<mode>.png).");
         outDir.Required = true;
         var command = new Command("mrtl", "Multiresolution tensor learning: full rank coarse → fine, CP-ALS, low rank → finest (paper 001).")
         {
             task, size, samples, positions, modes, fields, labels, lags, method, criterion, finegrain, full, low, rank,
-            epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, seed, outDir,
+            epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, outDir,
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
@@ -72,6 +73,7 @@ internal static class MrtlCommand
                 CriterionOptions = new CriterionOptions { Patience = parse.GetValue(patience) },
                 Finegrain = fg,
                 Rank = parse.GetValue(rank),
+                CpAls = new Multiscale.Mrtl.Decomposition.CpAlsOptions { MaxIterations = parse.GetValue(cpIterations) },
                 FullRank = new StageOptions { LearningRate = parse.GetValue(lrFull), MaxEpochs = parse.GetValue(epochsFull), BatchSize = batchSize, Regularization = reg },
                 LowRank = new StageOptions { LearningRate = parse.GetValue(lrLow), MaxEpochs = parse.GetValue(epochsLow), BatchSize = batchSize, Regularization = reg },
                 Seed = s,
