@@ -1,0 +1,119 @@
+using Multiscale.Mrtl.Data;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Multiscale.Mrtl.Models;
+
+/// <summary>
+/// The CP low-rank model of eq. (2): W = Σ_k A_:k ∘ B⁽¹⁾_:k ∘ … ∘ B⁽ᵏ⁾_:k ∘ C⁽¹⁾_:k ∘ … ∘ C⁽ᴹ⁾_:k, one factor per mode
+/// (output, each non-spatial feature mode, each spatial mode). A count mode contributes Σ_p w_p C[cell_p, :] by
+/// gathering rows of its factor; a field mode contracts X[f, d] with C and the Khatri–Rao product of the feature factors.
+/// </summary>
+public sealed class LowRankModel : TensorModel
+{
+    /// <summary>A model from given factors (copied; float32) in mode order [A, B…, C…] and biases [I].</summary>
+    public LowRankModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
+        IReadOnlyList<Tensor> factors, Tensor bias) : base(task, outputs, featureShape, grids, bias)
+    {
+        ArgumentNullException.ThrowIfNull(factors);
+        var sizes = new[] { outputs }.Concat(featureShape).Concat(grids.Select(g => g.Cells)).ToArray();
+        if (factors.Count != sizes.Length)
+            throw new MultiscaleException($"a low-rank model with {sizes.Length} modes needs {sizes.Length} factors, got {factors.Count}");
+        long rank = factors[0].shape[^1];
+        for (int m = 0; m < sizes.Length; m++)
+            if (factors[m].dim() != 2 || factors[m].shape[0] != sizes[m] || factors[m].shape[1] != rank)
+                throw new MultiscaleException($"factor {m} must be [{sizes[m]}, {rank}], got [{string.Join(",", factors[m].shape)}]");
+        Factors = factors.Select(NewParameter).ToArray();
+        Rank = (int)rank;
+    }
+
+    /// <summary>A model with seeded N(0, scale²) factors and zero biases (the random-initialization baseline).</summary>
+    public static LowRankModel Random(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
+        int rank, Generator generator, double scale = 0.1)
+    {
+        if (rank < 1) throw new MultiscaleException($"CP rank must be at least 1 (got {rank})");
+        using var scope = NewDisposeScope();
+        var sizes = new[] { outputs }.Concat(featureShape).Concat(grids.Select(g => g.Cells));
+        var factors = sizes.Select(s => randn(new long[] { s, rank }, generator: generator) * (float)scale).ToArray();
+        return new LowRankModel(task, outputs, featureShape, grids, factors, zeros(outputs));
+    }
+
+    /// <summary>K.</summary>
+    public int Rank { get; }
+
+    /// <summary>Factors in mode order: output [I, K], feature modes, then spatial modes [D_m, K].</summary>
+    public IReadOnlyList<Parameter> Factors { get; }
+
+    /// <summary>The factor of spatial mode <paramref name="mode"/>.</summary>
+    public Parameter SpatialFactor(int mode) => Factors[1 + FeatureShape.Count + mode];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Parameter> Parameters => Factors.Append(Bias).ToArray();
+
+    /// <summary>W rebuilt from the factors, [I, F₁, …, D_M] (for tests and interpretation).</summary>
+    public Tensor FullTensor()
+    {
+        using var scope = NewDisposeScope();
+        var t = Factors[0];
+        Tensor acc = t;
+        for (int m = 1; m < Factors.Count; m++)
+            acc = (acc.unsqueeze(-2) * Factors[m]).reshape(-1, Rank);
+        var shape = Factors.Select(f => f.shape[0]).ToArray();
+        return acc.sum(dim: 1).reshape(shape).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override Tensor Logits(MrtlBatch batch)
+    {
+        CheckBatch(batch);
+        using var scope = NewDisposeScope();
+        long n = batch.Count;
+        int k = Rank, nf = FeatureShape.Count;
+        var prod = Factors[0].index_select(0, batch.OutputIndex);                               // [n, K]
+        Tensor? kr = null;
+        for (int j = 0; j < nf; j++)
+            kr = kr is null ? Factors[1 + j] : (kr.unsqueeze(1) * Factors[1 + j].unsqueeze(0)).reshape(-1, k);
+        for (int m = 0; m < Grids.Count; m++)
+        {
+            var c = SpatialFactor(m);
+            var input = batch.Inputs[m];
+            if (input.Values is { } x)
+            {
+                var z = matmul(x, c) / Grids[m].Cells;                                         // [n, F, K], mean over cells
+                prod = prod * (kr is null ? z.squeeze(1) : (z * kr).sum(dim: 1));
+            }
+            else
+            {
+                long p = input.Cells!.shape[1];
+                var rows = c.index_select(0, input.Cells.flatten()).reshape(n, p, k);
+                prod = prod * (rows * input.Weights!.unsqueeze(2)).sum(dim: 1);
+            }
+        }
+        if (kr is not null && batch.Inputs.All(b => b.Values is null))
+            prod = prod * matmul(batch.Features!, kr);
+        return (prod.sum(dim: 1) + Bias.index_select(0, batch.OutputIndex)).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override Tensor Regularizer(Regularization coefficients, IReadOnlyList<SpatialKernel> kernels)
+    {
+        ArgumentNullException.ThrowIfNull(coefficients);
+        ArgumentNullException.ThrowIfNull(kernels);
+        using var scope = NewDisposeScope();
+        bool perCell = coefficients.PerCell;
+        int first = 1 + FeatureShape.Count;
+        Tensor r = zeros(1).squeeze();
+        for (int j = 0; j < Factors.Count; j++)
+        {
+            double cells = perCell && j >= first ? Grids[j - first].Cells : 1;
+            r = r + (float)(coefficients.L2 / cells) * Factors[j].square().sum();
+        }
+        if (coefficients.Spatial != 0)
+            for (int m = 0; m < Grids.Count; m++)
+            {
+                double pairs = perCell ? (double)Grids[m].Cells * Grids[m].Cells : 1;
+                r = r + (float)(coefficients.Spatial / pairs) * kernels[m].Penalty(SpatialFactor(m), 0);
+            }
+        return r.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,47 @@
+using Multiscale.Mrtl.Data;
+using Multiscale.Mrtl.Interpretability;
+using Multiscale.Mrtl.Models;
+using static TorchSharp.torch;
+
+namespace Multiscale.Mrtl.Training;
+
+/// <summary>Interpretability figures of one spatial mode of a trained low-rank model.</summary>
+/// <param name="Mode">Spatial mode index.</param>
+/// <param name="Grid">The factor's grid.</param>
+/// <param name="MoransI">Moran's I of each factor column (NaN for a constant column).</param>
+/// <param name="MoransIMean">Mean over the columns that have one.</param>
+/// <param name="Recovery">Matching against the planted factors (null without ground truth on the same grid).</param>
+public sealed record SpatialFactorReport(int Mode, GridShape Grid, IReadOnlyList<double> MoransI, double MoransIMean, FactorRecoveryResult? Recovery);
+
+/// <summary>Moran's I and factor recovery of every spatial factor of a trained model (the run report's figures).</summary>
+public static class FactorReport
+{
+    /// <summary>
+    /// One report per spatial mode. Recovery compares the learned factor with <paramref name="planted"/>'s factor of
+    /// that mode when both are on the same grid (the planted factors are given at the finest grids).
+    /// </summary>
+    public static IReadOnlyList<SpatialFactorReport> Compute(LowRankModel model, PlantedModel? planted = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var scope = NewDisposeScope();
+        var reports = new List<SpatialFactorReport>();
+        for (int m = 0; m < model.Grids.Count; m++)
+        {
+            var grid = model.Grids[m];
+            var factor = model.SpatialFactor(m).detach();
+            var morans = new List<double>();
+            for (int k = 0; k < factor.shape[1]; k++)
+            {
+                var column = factor[.., k];
+                // A constant column has no spatial variance, so Moran's I is undefined there.
+                morans.Add(column.std().item<float>() > 0 ? MoransI.Compute(column, grid) : double.NaN);
+            }
+            var defined = morans.Where(double.IsFinite).ToArray();
+            FactorRecoveryResult? recovery = null;
+            if (planted is not null && m < planted.SpatialFactors.Count && planted.Grids[m] == grid)
+                recovery = FactorRecovery.Compute(factor, planted.SpatialFactors[m]);
+            reports.Add(new SpatialFactorReport(m, grid, morans, defined.Length > 0 ? defined.Average() : double.NaN, recovery));
+        }
+        return reports;
+    }
+}

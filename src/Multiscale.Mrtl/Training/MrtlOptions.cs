@@ -1,0 +1,188 @@
+using Multiscale.Mrtl.Criteria;
+using Multiscale.Mrtl.Data;
+using Multiscale.Mrtl.Decomposition;
+using Multiscale.Mrtl.Finegraining;
+using Multiscale.Mrtl.Models;
+
+namespace Multiscale.Mrtl.Training;
+
+/// <summary>Which algorithm a run follows.</summary>
+public enum MrtlMethod
+{
+    /// <summary>Algorithm 1: full rank coarse → r0, CP-ALS, low rank r0 → R.</summary>
+    Mrtl,
+    /// <summary>Fixed resolution: full rank at the finest step, CP-ALS, low rank at the finest step.</summary>
+    Fixed,
+    /// <summary>Low rank at the finest step from seeded random factors (no full-rank stage).</summary>
+    Random,
+}
+
+/// <summary>Optimizer settings of one stage (full rank or low rank).</summary>
+public sealed record StageOptions
+{
+    /// <summary>Adam's initial learning rate, restored at every resolution.</summary>
+    public double LearningRate { get; init; } = 1e-2;
+
+    /// <summary>Learning-rate factor per epoch (StepLR, step 1; 0.95 in the paper).</summary>
+    public double Decay { get; init; } = 0.95;
+
+    /// <summary>Samples per step.</summary>
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>Epoch cap per resolution.</summary>
+    public int MaxEpochs { get; init; } = 20;
+
+    /// <summary>Regularization coefficients.</summary>
+    public Regularization Regularization { get; init; } = new();
+
+    /// <summary>Throws <see cref="MultiscaleException"/> for out-of-range values.</summary>
+    public void Validate(string stage)
+    {
+        if (!(LearningRate > 0)) throw new MultiscaleException($"{stage}: the learning rate must be positive (got {LearningRate})");
+        if (!(Decay > 0 && Decay <= 1)) throw new MultiscaleException($"{stage}: the learning-rate decay must be in (0, 1] (got {Decay})");
+        if (BatchSize < 1) throw new MultiscaleException($"{stage}: the batch size must be positive (got {BatchSize})");
+        if (MaxEpochs < 1) throw new MultiscaleException($"{stage}: the epoch cap must be positive (got {MaxEpochs})");
+        if (!(Regularization.L2 >= 0 && Regularization.Spatial >= 0 && Regularization.Sigma > 0))
+            throw new MultiscaleException($"{stage}: regularization needs λ_L2 ≥ 0, λ_s ≥ 0 and σ > 0");
+    }
+}
+
+/// <summary>Everything an MRTL run needs besides the data.</summary>
+public sealed record MrtlTrainerOptions
+{
+    /// <summary>Mrtl, Fixed or Random.</summary>
+    public MrtlMethod Method { get; init; } = MrtlMethod.Mrtl;
+
+    /// <summary>The resolution chains (the baselines use its finest step).</summary>
+    public ResolutionSchedule Schedule { get; init; } = ResolutionSchedule.Basketball;
+
+    /// <summary>When to leave a resolution.</summary>
+    public CriterionKind Criterion { get; init; } = CriterionKind.ValidationLoss;
+
+    /// <summary>Criterion settings (patience, window, …); its MaxEpochs is replaced by each stage's cap.</summary>
+    public CriterionOptions CriterionOptions { get; init; } = new();
+
+    /// <summary>How weights move to the next resolution.</summary>
+    public FinegrainMethod Finegrain { get; init; } = FinegrainMethod.Nearest;
+
+    /// <summary>s of the optimized graph prolongation.</summary>
+    public double OptimizedS { get; init; } = 1.0;
+
+    /// <summary>Cache folder for optimized maps (null = none).</summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Training samples used to fit the output-preserving scale of optimized finegraining.</summary>
+    public int ScaleFitSamples { get; init; } = 2048;
+
+    /// <summary>CP rank K (20 in the paper).</summary>
+    public int Rank { get; init; } = 20;
+
+    /// <summary>CP-ALS settings (its seed is replaced by <see cref="Seed"/>).</summary>
+    public CpAlsOptions CpAls { get; init; } = new();
+
+    /// <summary>Full-rank stage.</summary>
+    public StageOptions FullRank { get; init; } = new();
+
+    /// <summary>Low-rank stage.</summary>
+    public StageOptions LowRank { get; init; } = new() { LearningRate = 2e-3 };
+
+    /// <summary>Standard deviation of the random full-rank initialization (0 = zeros).</summary>
+    public double FullInitScale { get; init; }
+
+    /// <summary>Standard deviation of the random low-rank factors (Random method).</summary>
+    public double RandomInitScale { get; init; } = 0.1;
+
+    /// <summary>Seed of every random choice (initialization, shuffling, CP-ALS).</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Throws <see cref="MultiscaleException"/> for out-of-range values.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Schedule);
+        FullRank.Validate("full rank");
+        LowRank.Validate("low rank");
+        if (Rank < 1) throw new MultiscaleException($"CP rank must be at least 1 (got {Rank})");
+        if (ScaleFitSamples < 1) throw new MultiscaleException($"the scale fit needs at least one sample (got {ScaleFitSamples})");
+        if (Method == MrtlMethod.Mrtl && Schedule.FullRank.Count == 0)
+            throw new MultiscaleException("MRTL needs a full-rank resolution chain (use method 'random' for low rank alone)");
+        if (!(FullInitScale >= 0 && RandomInitScale > 0)) throw new MultiscaleException("initialization scales must be non-negative (random: positive)");
+    }
+
+    /// <summary>Parses "mrtl", "fixed" or "random".</summary>
+    public static MrtlMethod ParseMethod(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "mrtl" => MrtlMethod.Mrtl,
+        "fixed" => MrtlMethod.Fixed,
+        "random" => MrtlMethod.Random,
+        _ => throw new MultiscaleException($"unknown method '{text}' (expected mrtl, fixed or random)"),
+    };
+}
+
+/// <summary>One epoch at one resolution (a row of metrics.csv).</summary>
+/// <param name="Stage">"full" or "low".</param>
+/// <param name="Step">Index of the resolution step within the stage.</param>
+/// <param name="Resolution">The step's grids, e.g. "8x10,12x12".</param>
+/// <param name="Epoch">Epoch at this resolution (1-based; 0 is the evaluation on arrival).</param>
+/// <param name="StageSeconds">Training seconds of this stage so far (steps, validation, finegraining; not data preparation).</param>
+/// <param name="TotalSeconds">Training seconds of the run so far (CP-ALS included).</param>
+/// <param name="TrainLoss">Mean objective (loss + regularizer) over the epoch's steps (NaN at epoch 0).</param>
+/// <param name="ValidationLoss">Validation loss (weighted BCE or MSE, no regularizer).</param>
+/// <param name="ValidationMetric">Validation F1 (classification) or MSE (regression).</param>
+/// <param name="Criterion">The criterion's last statistic (NaN when it has none).</param>
+/// <param name="Event">"finegrain: …" when the run left this resolution after this epoch, else null.</param>
+public sealed record MrtlEpochRecord(string Stage, int Step, string Resolution, int Epoch, double StageSeconds, double TotalSeconds,
+    double TrainLoss, double ValidationLoss, double ValidationMetric, double Criterion, string? Event);
+
+/// <summary>A move to a finer resolution.</summary>
+/// <param name="Stage">"full" or "low".</param>
+/// <param name="From">Grids before.</param>
+/// <param name="To">Grids after.</param>
+/// <param name="Method">Finegrain method.</param>
+/// <param name="Scale">Extra output-preserving scale fitted for the optimized map (1 otherwise).</param>
+/// <param name="Reason">Why the previous resolution ended.</param>
+/// <param name="ValidationLossBefore">Best validation loss at the coarse resolution (the checkpoint carried over).</param>
+/// <param name="ValidationLossAfter">Validation loss right after finegraining, before any training.</param>
+/// <param name="TotalSeconds">Run time when it happened.</param>
+public sealed record MrtlFinegrainEvent(string Stage, string From, string To, FinegrainMethod Method, double Scale, string Reason,
+    double ValidationLossBefore, double ValidationLossAfter, double TotalSeconds);
+
+/// <summary>What a run produced. The caller owns (and disposes) <see cref="Model"/>.</summary>
+public sealed record MrtlResult
+{
+    /// <summary>The method run.</summary>
+    public required MrtlMethod Method { get; init; }
+    /// <summary>The trained low-rank model at the finest resolution.</summary>
+    public required LowRankModel Model { get; init; }
+    /// <summary>Full-rank stage seconds (CP-ALS excluded).</summary>
+    public required double SecondsFull { get; init; }
+    /// <summary>Low-rank stage seconds (CP-ALS excluded).</summary>
+    public required double SecondsLow { get; init; }
+    /// <summary>CP-ALS seconds.</summary>
+    public required double SecondsCp { get; init; }
+    /// <summary>Full + CP + low.</summary>
+    public double SecondsTotal => SecondsFull + SecondsCp + SecondsLow;
+    /// <summary>CP-ALS fit 1 − ‖W − Ŵ‖/‖W‖ (NaN for Random).</summary>
+    public required double CpFit { get; init; }
+    /// <summary>Best validation loss of the full-rank stage at its last resolution (NaN for Random).</summary>
+    public required double FullValidationLoss { get; init; }
+    /// <summary>Validation loss of the final model.</summary>
+    public required double ValidationLoss { get; init; }
+    /// <summary>Test loss of the final model.</summary>
+    public required double TestLoss { get; init; }
+    /// <summary>Test F1 at threshold 0.5 (classification), else null.</summary>
+    public double? TestF1 { get; init; }
+    /// <summary>Test MSE (regression), else null.</summary>
+    public double? TestMse { get; init; }
+    /// <summary>Positive weight β = negatives/positives of the training labels (1 for regression).</summary>
+    public required double PositiveWeight { get; init; }
+    /// <summary>True when the token stopped the run early.</summary>
+    public bool Cancelled { get; init; }
+    /// <summary>Full-rank chain run, "a,b;c,d" form (empty for Random).</summary>
+    public required string FullResolutions { get; init; }
+    /// <summary>Low-rank chain run.</summary>
+    public required string LowResolutions { get; init; }
+    /// <summary>Every epoch.</summary>
+    public required IReadOnlyList<MrtlEpochRecord> Epochs { get; init; }
+    /// <summary>Every finegraining.</summary>
+    public required IReadOnlyList<MrtlFinegrainEvent> Finegrains { get; init; }
+}

@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using Multiscale.Mrtl.Criteria;
+using Multiscale.Mrtl.Data;
+using Multiscale.Mrtl.Finegraining;
+using Multiscale.Mrtl.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Multiscale.Mrtl.Training;
+
+/// <summary>
+/// Algorithm 1 (MRTL) and its baselines. At every resolution: a fresh Adam with StepLR decay per epoch, shuffled
+/// mini-batches of loss + regularizer, validation after each epoch, the finegraining criterion deciding when to leave,
+/// and the best-validation checkpoint carried to the next resolution through <see cref="GridFinegrain"/> on each spatial
+/// mode whose grid changes. Between the stages CP-ALS turns the full-rank weights into the low-rank factors. Every step
+/// runs in a dispose scope; only parameters, optimizer state, the checkpoint and the current resolution's data live
+/// across steps.
+/// </summary>
+public static class MrtlTrainer
+{
+    /// <summary>Runs <paramref name="options"/>.Method on the split; <paramref name="progress"/> sees every epoch record.</summary>
+    public static MrtlResult Train(MrtlSplit split, MrtlTrainerOptions options, Action<MrtlEpochRecord>? progress = null,
+        CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var data = split.Train;
+        if (options.Schedule.Modes != data.Modes.Count)
+            throw new MultiscaleException($"the schedule has {options.Schedule.Modes} spatial modes but the data has {data.Modes.Count}");
+        var schedule = options.Method switch
+        {
+            MrtlMethod.Fixed => options.Schedule.AtFinest(),
+            MrtlMethod.Random => options.Schedule.LowRankAtFinest(),
+            _ => options.Schedule,
+        };
+
+        using var runScope = NewDisposeScope();
+        var run = new Run(split, options, progress, cancellation);
+        double positives = data.PositiveFraction;
+        run.PositiveWeight = data.Task == MrtlTask.Classification
+            ? (positives > 0 && positives < 1 ? (1 - positives) / positives : throw new MultiscaleException("the training labels are all of one class"))
+            : 1.0;
+
+        LowRankModel low;
+        double cpFit = double.NaN, cpSeconds = 0, fullValidation = double.NaN;
+        if (options.Method == MrtlMethod.Random)
+        {
+            using var scope = NewDisposeScope();
+            low = LowRankModel.Random(data.Task, data.Outputs, data.FeatureShape, schedule.LowRank[0], options.Rank, run.Generator, options.RandomInitScale);
+        }
+        else
+        {
+            TensorModel full = new FullRankModel(data.Task, data.Outputs, data.FeatureShape, schedule.FullRank[0], run.Generator, options.FullInitScale);
+            full = run.Stage("full", full, schedule.FullRank, options.FullRank);
+            fullValidation = run.LastBestValidation;
+            var clock = Stopwatch.StartNew();
+            (low, cpFit) = ((FullRankModel)full).ToLowRank(options.Rank, options.CpAls with { Seed = options.Seed });
+            cpSeconds = clock.Elapsed.TotalSeconds;
+            run.TotalOffset += cpSeconds;
+            full.Dispose();
+        }
+        double fullSeconds = run.StageSeconds.GetValueOrDefault("full");
+        var trained = (LowRankModel)run.Stage("low", low, schedule.LowRank, options.LowRank);
+
+        var test = split.Test.Discretize(schedule.Finest);
+        var validation = split.Validation.Discretize(schedule.Finest);
+        var (testLoss, testMetric) = Evaluate(trained, test, run.PositiveWeight);
+        var (valLoss, _) = Evaluate(trained, validation, run.PositiveWeight);
+        return new MrtlResult
+        {
+            Method = options.Method,
+            Model = trained,
+            SecondsFull = fullSeconds,
+            SecondsLow = run.StageSeconds.GetValueOrDefault("low"),
+            SecondsCp = cpSeconds,
+            CpFit = cpFit,
+            FullValidationLoss = fullValidation,
+            ValidationLoss = valLoss,
+            TestLoss = testLoss,
+            TestF1 = data.Task == MrtlTask.Classification ? testMetric : null,
+            TestMse = data.Task == MrtlTask.Regression ? testMetric : null,
+            PositiveWeight = run.PositiveWeight,
+            Cancelled = cancellation.IsCancellationRequested,
+            FullResolutions = ResolutionSchedule.Format(schedule.FullRank),
+            LowResolutions = ResolutionSchedule.Format(schedule.LowRank),
+            Epochs = run.Records,
+            Finegrains = run.Events,
+        };
+    }
+
+    /// <summary>
+    /// The task loss (no regularizer) and metric — F1 at probability 0.5 for classification, MSE for regression — of
+    /// <paramref name="model"/> on all of <paramref name="data"/>.
+    /// </summary>
+    public static (double Loss, double Metric) Evaluate(TensorModel model, DiscreteData data, double positiveWeight = 1)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        using var scope = NewDisposeScope();
+        var logits = model.Predict(data);
+        var labels = data.Source.Labels;
+        double loss = TensorModel.LossOf(logits, labels, model.Task, positiveWeight).item<float>();
+        return (loss, model.Task == MrtlTask.Regression ? loss : F1(logits.gt(0), labels.gt(0.5)));
+    }
+
+    /// <summary>F1 = 2TP / (2TP + FP + FN) of boolean predictions against boolean labels (0 when there are no positives at all).</summary>
+    public static double F1(Tensor predicted, Tensor actual)
+    {
+        using var scope = NewDisposeScope();
+        double tp = (predicted & actual).sum().item<long>();
+        double fp = (predicted & ~actual).sum().item<long>();
+        double fn = (~predicted & actual).sum().item<long>();
+        return tp == 0 ? 0 : 2 * tp / (2 * tp + fp + fn);
+    }
+
+    /// <summary>
+    /// The model moved to <paramref name="to"/>: each spatial mode whose grid changes goes through
+    /// <see cref="GridFinegrain.Apply"/> (nearest, bilinear with its cell-ratio scale, or the optimized map). With
+    /// <paramref name="averagedInputs"/> (field modes, which the models contract as a mean over cells) the map is applied
+    /// without its own scale (<see cref="GridFinegrain.ApplyUnscaled"/>), because the model's 1/D already carries the
+    /// cell-ratio division. For the optimized map
+    /// the outputs are then rescaled by the least-squares factor c of ‖y_coarse − c·y_fine‖² on
+    /// <paramref name="fitCoarse"/>/<paramref name="fitFine"/> (the same samples at both resolutions), returned as the
+    /// second value (1 otherwise). The given model is not changed or disposed.
+    /// </summary>
+    public static (TensorModel Model, double Scale) Finegrain(TensorModel model, IReadOnlyList<GridShape> to, FinegrainMethod method,
+        MrtlBatch? fitCoarse = null, MrtlBatch? fitFine = null, double s = 1.0, string? cacheDirectory = null, bool averagedInputs = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(to);
+        if (to.Count != model.Grids.Count) throw new MultiscaleException($"the model has {model.Grids.Count} spatial modes, {to.Count} grids were given");
+        for (int m = 0; m < to.Count; m++)
+            if (to[m].Rows < model.Grids[m].Rows || to[m].Cols < model.Grids[m].Cols)
+                throw new MultiscaleException($"finegraining goes coarse→fine; mode {m} would go from {model.Grids[m]} to {to[m]}");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        TensorModel fine;
+        switch (model)
+        {
+            case FullRankModel full:
+            {
+                Tensor w = full.Weights.detach();
+                for (int m = 0; m < to.Count; m++)
+                    if (to[m] != model.Grids[m])
+                    {
+                        using var fg = GridFinegrain.Create(method, model.Grids[m], to[m], s, cacheDirectory);
+                        w = (averagedInputs ? fg.ApplyUnscaled(w, 2 + m) : fg.Apply(w, 2 + m)).to_type(ScalarType.Float32);
+                    }
+                fine = new FullRankModel(model.Task, model.Outputs, model.FeatureShape, to, w, full.Bias.detach());
+                break;
+            }
+            case LowRankModel low:
+            {
+                var factors = low.Factors.Select(f => (Tensor)f.detach()).ToArray();
+                int offset = 1 + low.FeatureShape.Count;
+                for (int m = 0; m < to.Count; m++)
+                    if (to[m] != model.Grids[m])
+                    {
+                        using var fg = GridFinegrain.Create(method, model.Grids[m], to[m], s, cacheDirectory);
+                        var f = factors[offset + m];
+                        factors[offset + m] = (averagedInputs ? fg.ApplyUnscaled(f, 0) : fg.Apply(f, 0)).to_type(ScalarType.Float32);
+                    }
+                fine = new LowRankModel(model.Task, model.Outputs, model.FeatureShape, to, factors, low.Bias.detach());
+                break;
+            }
+            default: throw new ArgumentException("unknown model type", nameof(model));
+        }
+        double scale = 1;
+        if (method == FinegrainMethod.Optimized && fitCoarse is not null && fitFine is not null)
+        {
+            var yc = model.Logits(fitCoarse) - model.Bias.index_select(0, fitCoarse.OutputIndex);
+            var yf = fine.Logits(fitFine) - fine.Bias.index_select(0, fitFine.OutputIndex);
+            // All-zero outputs (an untrained zero model) leave nothing to match: keep the map's own scale.
+            try { scale = GridFinegrain.FitOutputScale(yc, yf); }
+            catch (MultiscaleException) { scale = 1; }
+            if (!double.IsFinite(scale) || scale == 0) scale = 1;
+            var target = fine is FullRankModel ff ? ff.Weights : ((LowRankModel)fine).SpatialFactor(0);
+            target.mul_((float)scale);
+        }
+        return (fine, scale);
+    }
+
+    /// <summary>The mutable state of one run.</summary>
+    private sealed class Run
+    {
+        private readonly MrtlSplit _split;
+        private readonly MrtlTrainerOptions _options;
+        private readonly Action<MrtlEpochRecord>? _progress;
+        private readonly CancellationToken _cancellation;
+
+        public Run(MrtlSplit split, MrtlTrainerOptions options, Action<MrtlEpochRecord>? progress, CancellationToken cancellation)
+        {
+            _split = split;
+            _options = options;
+            _progress = progress;
+            _cancellation = cancellation;
+            Generator = new Generator((ulong)options.Seed);
+        }
+
+        public Generator Generator { get; }
+        public bool Averaged => _split.Train.Modes[0] is FieldMode;
+        public double PositiveWeight { get; set; } = 1;
+        public double TotalOffset { get; set; }
+        public double LastBestValidation { get; private set; } = double.NaN;
+        public Dictionary<string, double> StageSeconds { get; } = new();
+        public List<MrtlEpochRecord> Records { get; } = new();
+        public List<MrtlFinegrainEvent> Events { get; } = new();
+
+        /// <summary>Trains through a chain; returns the model at its last step (best checkpoint loaded). Disposes replaced models.</summary>
+        public TensorModel Stage(string stage, TensorModel model, IReadOnlyList<IReadOnlyList<GridShape>> chain, StageOptions so)
+        {
+            var clock = new Stopwatch();
+            double stageStart = TotalOffset;
+            for (int step = 0; step < chain.Count; step++)
+            {
+                var grids = chain[step];
+                using var resolutionScope = NewDisposeScope();
+                var train = _split.Train.Discretize(grids);
+                var validation = _split.Validation.Discretize(grids);
+                var kernels = grids.Select(g => new SpatialKernel(g, so.Regularization.Sigma)).ToArray();
+                try
+                {
+                    clock.Start();
+                    if (!model.Grids.SequenceEqual(grids))
+                    {
+                        // Only after a cancelled earlier stage: carry the model up without training on the way.
+                        var (moved, _) = Finegrain(model, grids, _options.Finegrain, null, null, _options.OptimizedS, _options.CacheDirectory, Averaged);
+                        model.Dispose();
+                        model = moved;
+                    }
+                    string reason = _cancellation.IsCancellationRequested ? "cancelled"
+                        : Resolution(stage, step, model, train, validation, kernels, so, clock, stageStart);
+                    clock.Stop();
+                    if (step + 1 < chain.Count)
+                    {
+                        clock.Start();
+                        var next = chain[step + 1];
+                        MrtlBatch? fitCoarse = null, fitFine = null;
+                        if (_options.Finegrain == FinegrainMethod.Optimized)
+                        {
+                            var idx = arange(Math.Min(train.Count, _options.ScaleFitSamples), dtype: ScalarType.Int64);
+                            fitCoarse = train.Batch(idx);
+                            fitFine = _split.Train.Discretize(next).Batch(idx);
+                        }
+                        var (fine, scale) = Finegrain(model, next, _options.Finegrain, fitCoarse, fitFine, _options.OptimizedS, _options.CacheDirectory, Averaged);
+                        model.Dispose();
+                        model = fine;
+                        clock.Stop();
+                        double before = LastBestValidation;
+                        var nextValidation = _split.Validation.Discretize(next);
+                        var (after, _) = Evaluate(model, nextValidation, PositiveWeight);
+                        Events.Add(new MrtlFinegrainEvent(stage, ResolutionSchedule.Describe(grids), ResolutionSchedule.Describe(next),
+                            _options.Finegrain, scale, reason, before, after, stageStart + clock.Elapsed.TotalSeconds));
+                    }
+                }
+                finally
+                {
+                    clock.Stop();
+                    foreach (var k in kernels) k.Dispose();
+                }
+            }
+            StageSeconds[stage] = clock.Elapsed.TotalSeconds;
+            TotalOffset = stageStart + clock.Elapsed.TotalSeconds;
+            return model;
+        }
+
+        private string Resolution(string stage, int step, TensorModel model, DiscreteData train, DiscreteData validation,
+            SpatialKernel[] kernels, StageOptions so, Stopwatch clock, double stageStart)
+        {
+            string resolution = ResolutionSchedule.Describe(train.Grids);
+            using var criterion = FinegrainCriterion.Create(_options.Criterion, _options.CriterionOptions with { MaxEpochs = so.MaxEpochs });
+            var optimizer = optim.Adam(model.Parameters, lr: so.LearningRate);
+            var scheduler = optim.lr_scheduler.StepLR(optimizer, 1, so.Decay);
+            Tensor[]? best = null;
+            string reason = "epoch cap";
+            try
+            {
+                var (v0, m0) = Evaluate(model, validation, PositiveWeight);
+                double bestLoss = v0;
+                best = model.Snapshot();
+                Emit(new MrtlEpochRecord(stage, step, resolution, 0, clock.Elapsed.TotalSeconds, stageStart + clock.Elapsed.TotalSeconds,
+                    double.NaN, v0, m0, double.NaN, null));
+                int n = train.Count;
+                for (int epoch = 1; epoch <= so.MaxEpochs; epoch++)
+                {
+                    double sum = 0;
+                    int batches = 0;
+                    using (var epochScope = NewDisposeScope())
+                    {
+                        var order = randperm(n, generator: Generator);
+                        for (int start = 0; start < n; start += so.BatchSize)
+                        {
+                            if (_cancellation.IsCancellationRequested) break;
+                            using var stepScope = NewDisposeScope();
+                            var batch = train.Batch(order[start..Math.Min(n, start + so.BatchSize)]);
+                            optimizer.zero_grad();
+                            var objective = model.Loss(batch, PositiveWeight) + model.Regularizer(so.Regularization, kernels);
+                            objective.backward();
+                            optimizer.step();
+                            criterion.ObserveGradient(cat(model.Parameters.Select(p => p.grad!.detach().flatten()).ToArray()));
+                            sum += objective.item<float>();
+                            batches++;
+                        }
+                    }
+                    scheduler.step();
+                    var (loss, metric) = Evaluate(model, validation, PositiveWeight);
+                    if (loss < bestLoss)
+                    {
+                        bestLoss = loss;
+                        foreach (var t in best) t.Dispose();
+                        best = model.Snapshot();
+                    }
+                    bool leave = criterion.EndEpoch(loss);
+                    bool cancelled = _cancellation.IsCancellationRequested;
+                    if (leave) reason = criterion.Reason ?? "criterion";
+                    if (cancelled) reason = "cancelled";
+                    bool last = leave || cancelled || epoch == so.MaxEpochs;
+                    double statistic = criterion.History.Count > 0 ? criterion.History[^1] : double.NaN;
+                    Emit(new MrtlEpochRecord(stage, step, resolution, epoch, clock.Elapsed.TotalSeconds, stageStart + clock.Elapsed.TotalSeconds,
+                        batches > 0 ? sum / batches : double.NaN, loss, metric, statistic, last ? $"leave: {reason}" : null));
+                    if (last) break;
+                }
+                model.Restore(best);
+                LastBestValidation = bestLoss;
+                return reason;
+            }
+            finally
+            {
+                if (best is not null) foreach (var t in best) t.Dispose();
+                optimizer.Dispose();
+            }
+        }
+
+        private void Emit(MrtlEpochRecord record)
+        {
+            Records.Add(record);
+            _progress?.Invoke(record);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Multiscale.Cli.Tests;
+
+public class MrtlCommandTests
+{
+    private static readonly string[] Short =
+    {
+        "--size", "small", "--samples", "2000", "--full", "4x5,6x6", "--low", "4x5,6x6;8x10,12x12", "--rank", "2",
+        "--epochs-full", "1", "--epochs-low", "1", "--batch", "256", "--cp-iterations", "20",
+    };
+
+    [Fact]
+    public void AllThreeMethodsWriteReportMetricsAndFigures()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, output, error) = CliRunner.Run(new[] { "mrtl", "--task", "basketball", "--method", "all" }.Concat(Short).Concat(new[] { "--out", dir.FullName }).ToArray());
+            Assert.True(code == 0, error + output);
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "report.json")));
+            var root = report.RootElement;
+            foreach (var field in new[] { "method", "criterion", "finegrain", "seconds_full", "seconds_low", "seconds_total", "val_loss", "test_f1", "morans_i_mean", "factor_recovery", "resolutions", "finegrains" })
+                Assert.True(root.TryGetProperty(field, out _), field);
+            Assert.Equal("mrtl", root.GetProperty("method").GetString());
+            Assert.Equal(3, root.GetProperty("runs").GetArrayLength());
+            // Ground truth lives on 40×50 (court) and 12×12 (defenders): this chain ends at 8×10, so only the
+            // defenders' factors are compared.
+            Assert.InRange(root.GetProperty("factor_recovery").GetDouble(), 0, 1);
+            Assert.Equal(JsonValueKind.Number, root.GetProperty("morans_i").GetProperty("ball").ValueKind);
+            var csv = File.ReadAllLines(Path.Combine(dir.FullName, "metrics.csv"));
+            Assert.StartsWith("method,stage,step,resolution,epoch", csv[0]);
+            Assert.Contains(csv, l => l.StartsWith("random,low,"));
+            foreach (var png in new[] { "loss.png", "factors_ball.png", "factors_defenders.png" })
+                Assert.True(File.Exists(Path.Combine(dir.FullName, png)), png);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void UserPositionsCsvTrains()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var rng = new Random(1);
+            var sb = new StringBuilder("sample,output,label,mode,row,col\n");
+            for (int n = 0; n < 200; n++)
+            {
+                double r = rng.NextDouble() * 8, c = rng.NextDouble() * 10;
+                int label = r < 4 ? 1 : 0;
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{n},{n % 2},{label},court,{r:F3},{c:F3}"));
+            }
+            var path = Path.Combine(dir.FullName, "p.csv");
+            File.WriteAllText(path, sb.ToString());
+            var (code, output, error) = CliRunner.Run("mrtl", "--positions", path, "--modes", "court:8x10", "--full", "2x2;4x5", "--low", "4x5;8x10",
+                "--rank", "2", "--epochs-full", "2", "--epochs-low", "1", "--batch", "32", "--out", Path.Combine(dir.FullName, "run"));
+            Assert.True(code == 0, error + output);
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "run", "report.json")));
+            Assert.Equal("4x5;8x10", report.RootElement.GetProperty("resolutions").GetProperty("low").GetString());
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--full", "8x10,12x12;4x5,6x6", "--low", "4x5,6x6" }, "coarse→fine")]
+    [InlineData(new[] { "--positions", "nowhere.csv" }, "--modes")]
+    [InlineData(new[] { "--finegrain", "cubic" }, "unknown finegrain method")]
+    [InlineData(new[] { "--criterion", "loss" }, "criterion")]
+    [InlineData(new[] { "--full", "4x5,6x6", "--low", "8x10,12x12" }, "start where")]
+    public void BadInputIsOneClearError(string[] args, string fragment)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, _, error) = CliRunner.Run(new[] { "mrtl", "--size", "small", "--samples", "200" }.Concat(args).Concat(new[] { "--out", Path.Combine(dir.FullName, "x") }).ToArray());
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains(fragment, error);
+            Assert.False(Directory.Exists(Path.Combine(dir.FullName, "x")));
+        }
+        finally { dir.Delete(true); }
+    }
+}
