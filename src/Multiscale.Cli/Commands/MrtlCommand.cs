@@ -115,6 +115,7 @@ internal static class MrtlCommand
             output.WriteLine($"wrote {parse.GetValue(outDir)!.FullName}");
             return 0;
         }));
+        command.Subcommands.Add(MrtlBenchCommand.Create(output, error));
         return command;
     }
 

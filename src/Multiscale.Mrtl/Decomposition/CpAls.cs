@@ -188,11 +188,30 @@ public static class CpAls
         if (init == CpInit.Random)
             return randn(size, rank, dtype: ScalarType.Float64, generator: generator);
         using var scope = NewDisposeScope();
-        // Left singular vectors of X₍ₙ₎ are the eigenvectors of X₍ₙ₎X₍ₙ₎ᵀ (I_n × I_n), far smaller than the unfolding.
+        // Left singular vectors of X₍ₙ₎ from the smaller Gram: X₍ₙ₎X₍ₙ₎ᵀ (I_n × I_n) when the mode is the short side,
+        // else X₍ₙ₎ᵀX₍ₙ₎ (J × J) and U = X₍ₙ₎V/σ — a 14,400-cell climate mode against 12 other entries must not
+        // build a 14,400² Gram (it took minutes).
         var unfolded = Unfold(x, n);
-        var (_, vectors) = linalg.eigh(unfolded.matmul(unfolded.T));
-        int take = (int)Math.Min(rank, size);
-        var leading = vectors.flip(1).narrow(1, 0, take);
+        long other = unfolded.shape[1];
+        int take = (int)Math.Min(rank, Math.Min(size, other));
+        Tensor leading;
+        if (size <= other)
+        {
+            var (_, vectors) = linalg.eigh(unfolded.matmul(unfolded.T));
+            leading = vectors.flip(1).narrow(1, 0, take);
+        }
+        else
+        {
+            var (values, vectors) = linalg.eigh(unfolded.T.matmul(unfolded));
+            var top = vectors.flip(1).narrow(1, 0, take);
+            var sigma = values.flip(0).narrow(0, 0, take).clamp_min(0).sqrt();
+            var u = unfolded.matmul(top);
+            // A zero singular value gives no direction; its column is left to the random padding below.
+            leading = u / where(sigma > 1e-12 * sigma.max(), sigma, ones_like(sigma)).unsqueeze(0);
+            var zeroCols = (sigma <= 1e-12 * sigma.max()).nonzero().flatten();
+            if (zeroCols.numel() > 0)
+                leading.index_copy_(1, zeroCols, randn(size, zeroCols.numel(), dtype: ScalarType.Float64, generator: generator));
+        }
         if (take < rank)
             leading = cat(new[] { leading, randn(size, rank - take, dtype: ScalarType.Float64, generator: generator) }, 1);
         return leading.contiguous().MoveToOuterDisposeScope();

@@ -54,6 +54,20 @@ public class CpAlsTests
         Assert.True((linalg.norm(rec - x) / linalg.norm(x)).item<double>() < 1e-6);
     }
 
+    /// <summary>A long spatial mode against short others (the climate weight tensor's shape) starts from the small Gram.</summary>
+    [Fact]
+    public void RecoversATensorWithOneModeLongerThanTheRest()
+    {
+        using var scope = NewDisposeScope();
+        var planted = PlantedFactors(11, 4, 3, 500);
+        var x = Outer(planted);
+        using var cp = CpAls.Decompose(x, 3, new CpAlsOptions { Tolerance = 1e-14, MaxIterations = 3000 });
+        Assert.True(cp.Fit >= 0.999999, $"fit {cp.Fit}");
+        using var noise = CpAls.Decompose(randn(new long[] { 3, 2, 400 }, dtype: ScalarType.Float64, generator: new Generator(3)), 8, new CpAlsOptions { MaxIterations = 5 });
+        Assert.Equal(8, noise.Rank);
+        Assert.True(noise.Factors.All(f => isfinite(f).all().item<bool>()));
+    }
+
     [Fact]
     public void RankOneIsExactWithTheProductOfNormsAsWeight()
     {
