@@ -31,7 +31,7 @@ public class QuickstartCommandTests
         {
             var (code, output, error) = CliRunner.Run("quickstart", "--out", dir.FullName);
             Assert.True(code == 0, error + output);
-            foreach (var f in new[] { "graph/graph.json", "prolong/tradeoff.png", "prolong/s_0.5/P.png", "prolong-grid/report.json", "lineage/lineage.json", "msann/report.json", "msann/loss_vs_cost.png" })
+            foreach (var f in new[] { "graph/graph.json", "prolong/tradeoff.png", "prolong/s_0.5/P.png", "prolong-grid/report.json", "lineage/lineage.json", "msann/report.json", "msann/loss_vs_cost.png", "mrtl/report.json", "mrtl/loss.png" })
                 Assert.True(File.Exists(Path.Combine(dir.FullName, f)), f);
         }
         finally { dir.Delete(true); }

@@ -22,6 +22,7 @@ internal static class QuickstartCommand
                 new[] { "prolong", "--coarse", "grid:4x4", "--fine", "grid:8x8", "--s", "1", "--out", Path.Combine(root, "prolong-grid") },
                 new[] { "lineage", "--graph", "path:128", "--levels", "3", "--s", "1", "--no-cache", "--out", Path.Combine(root, "lineage") },
                 new[] { "msann", "--task", "one-object", "--layers", "256,64,32,64,256", "--levels", "3", "--gamma", "2", "--k", "4", "--budget", "32000", "--compare-default", "--out", Path.Combine(root, "msann") },
+                new[] { "mrtl", "--task", "basketball", "--size", "small", "--method", "all", "--out", Path.Combine(root, "mrtl") },
             };
             foreach (var step in steps)
             {
@@ -31,7 +32,7 @@ internal static class QuickstartCommand
                 if (code != 0) return code;
             }
             output.WriteLine();
-            output.WriteLine($"quickstart done: see {root} (report.json, P.png, tradeoff.png, lineage.json, msann/loss_vs_cost.png)");
+            output.WriteLine($"quickstart done: see {root} (report.json, P.png, tradeoff.png, lineage.json, msann/loss_vs_cost.png, mrtl/factors_*.png)");
             return 0;
         });
         return command;

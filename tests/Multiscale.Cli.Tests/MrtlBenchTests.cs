@@ -1,0 +1,32 @@
+namespace Multiscale.Cli.Tests;
+
+public class MrtlBenchTests
+{
+    [Fact]
+    public void QuickBenchWritesTheComparisonTables()
+    {
+        var dir = CliRunner.TempDirectory();
+        var file = Path.Combine(dir.FullName, "mrtl-bench.md");
+        var (code, _, err) = CliRunner.Run("mrtl", "bench", "--quick", "--tasks", "climate", "--out", file);
+        Assert.True(code == 0, err);
+        var md = File.ReadAllText(file);
+        Assert.Contains("## climate: MRTL against fixed resolution and random initialization", md);
+        foreach (var row in new[] { "| mrtl |", "| fixed |", "| random |", "| nearest |", "| bilinear |", "| optimized |", "| val-loss |", "| spatial-entropy |" })
+            Assert.Contains(row, md);
+        Assert.Contains("Time to the same full-rank validation loss, fixed ÷ MRTL:", md);
+    }
+
+    [Theory]
+    [InlineData("--only", "speeed", "unknown section 'speeed'")]
+    [InlineData("--tasks", "soccer", "unknown task 'soccer'")]
+    [InlineData("--seeds", "0", "--seeds must be positive")]
+    public void BadOptionsAreRejectedBeforeAnythingRuns(string option, string value, string message)
+    {
+        var dir = CliRunner.TempDirectory();
+        var file = Path.Combine(dir.FullName, "x.md");
+        var (code, _, err) = CliRunner.Run("mrtl", "bench", "--quick", option, value, "--out", file);
+        Assert.Equal(1, code);
+        Assert.Contains(message, err);
+        Assert.False(File.Exists(file));
+    }
+}
