@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Multiscale.IO;
 using Multiscale.Mrtl.Criteria;
 using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Finegraining;
@@ -33,25 +32,14 @@ internal static class MrtlBenchCommand
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
-            var sections = (parse.GetValue(only) ?? Array.Empty<string>()).SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToHashSet();
-            foreach (var s in sections)
-                if (!AllSections.Contains(s)) throw new MultiscaleException($"unknown section '{s}'; choose from {string.Join(", ", AllSections)}");
+            var sections = BenchOutput.Sections(parse.GetValue(only), AllSections);
             if (parse.GetValue(seeds) < 1) throw new MultiscaleException($"--seeds must be positive (got {parse.GetValue(seeds)})");
             var taskList = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var t in taskList)
                 if (t is not ("basketball" or "climate")) throw new MultiscaleException($"unknown task '{t}'; choose basketball and/or climate");
             using var cancel = CancelOnCtrlC.Create();
             var bench = new Bench(output, parse.GetValue(quick), sections, parse.GetValue(quick) ? 1 : parse.GetValue(seeds), taskList, cancel.Token);
-            var markdown = bench.Run();
-            if (cancel.Token.IsCancellationRequested)
-            {
-                error.WriteLine("cancelled: nothing was written");
-                return 130;
-            }
-            var file = parse.GetValue(outFile)!;
-            AtomicFile.WriteAllText(file.FullName, markdown);
-            output.WriteLine($"wrote {file.FullName}");
-            return 0;
+            return BenchOutput.Write(bench.Run(), cancel.Token.IsCancellationRequested, parse.GetValue(outFile)!, output, error);
         }));
         return command;
     }

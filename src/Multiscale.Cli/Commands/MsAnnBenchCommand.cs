@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Multiscale.IO;
 using Multiscale.MsAnn;
 using Multiscale.Training;
 using static TorchSharp.torch;
@@ -31,24 +30,13 @@ internal static class MsAnnBenchCommand
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
-            var sections = (parse.GetValue(only) ?? Array.Empty<string>()).SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToHashSet();
-            foreach (var s in sections)
-                if (!AllSections.Contains(s)) throw new MultiscaleException($"unknown section '{s}'; choose from {string.Join(", ", AllSections)}");
+            var sections = BenchOutput.Sections(parse.GetValue(only), AllSections);
             if (!(parse.GetValue(budget) > 0)) throw new MultiscaleException($"--budget must be positive (got {parse.GetValue(budget)})");
             var mnistDir = parse.GetValue(mnist)?.FullName;
             if (mnistDir is not null && !Directory.Exists(mnistDir)) throw new MultiscaleException($"--mnist folder '{mnistDir}' does not exist");
             using var cancel = CancelOnCtrlC.Create();
             var bench = new Bench(output, parse.GetValue(quick), sections, mnistDir, parse.GetValue(budget), cancel.Token);
-            var markdown = bench.Run();
-            if (cancel.Token.IsCancellationRequested)
-            {
-                error.WriteLine("cancelled: nothing was written");
-                return 130;
-            }
-            var file = parse.GetValue(outFile)!;
-            AtomicFile.WriteAllText(file.FullName, markdown);
-            output.WriteLine($"wrote {file.FullName}");
-            return 0;
+            return BenchOutput.Write(bench.Run(), cancel.Token.IsCancellationRequested, parse.GetValue(outFile)!, output, error);
         }));
         return command;
     }
