@@ -60,6 +60,20 @@ public class MrtlCommandTests
             Assert.True(code == 0, error + output);
             using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "run", "report.json")));
             Assert.Equal("4x5;8x10", report.RootElement.GetProperty("resolutions").GetProperty("low").GetString());
+
+            // The same data as a --data folder (positions.csv), and a folder without it.
+            var folder = Directory.CreateDirectory(Path.Combine(dir.FullName, "data"));
+            File.WriteAllText(Path.Combine(folder.FullName, "positions.csv"), sb.ToString());
+            var (code2, output2, error2) = CliRunner.Run("mrtl", "--data", folder.FullName, "--modes", "court:8x10", "--full", "2x2;4x5", "--low", "4x5;8x10",
+                "--rank", "2", "--epochs-full", "2", "--epochs-low", "1", "--batch", "32", "--out", Path.Combine(dir.FullName, "run2"));
+            Assert.True(code2 == 0, error2 + output2);
+            Assert.Equal(File.ReadAllText(Path.Combine(dir.FullName, "run", "metrics.csv")).Split('\n').Length,
+                File.ReadAllText(Path.Combine(dir.FullName, "run2", "metrics.csv")).Split('\n').Length);
+            var empty = Directory.CreateDirectory(Path.Combine(dir.FullName, "empty"));
+            var (code3, _, error3) = CliRunner.Run("mrtl", "--data", empty.FullName, "--out", Path.Combine(dir.FullName, "run3"));
+            Assert.Equal(MultiscaleCli.UserError, code3);
+            Assert.Contains("has no positions.csv", error3);
+            Assert.False(Directory.Exists(Path.Combine(dir.FullName, "run3")));
         }
         finally { dir.Delete(true); }
     }
@@ -67,6 +81,7 @@ public class MrtlCommandTests
     [Theory]
     [InlineData(new[] { "--full", "8x10,12x12;4x5,6x6", "--low", "4x5,6x6" }, "coarse→fine")]
     [InlineData(new[] { "--positions", "nowhere.csv" }, "--modes")]
+    [InlineData(new[] { "--data", "/nonexistent-mrtl-folder" }, "does not exist")]
     [InlineData(new[] { "--finegrain", "cubic" }, "unknown finegrain method")]
     [InlineData(new[] { "--criterion", "loss" }, "criterion")]
     [InlineData(new[] { "--full", "4x5,6x6", "--low", "8x10,12x12" }, "start where")]

@@ -21,6 +21,7 @@ internal static class MrtlCommand
         var size = new Option<string>("--size") { Description = "Synthetic data size: default (paper-like) or small (tests, CI).", DefaultValueFactory = _ => "default" };
         size.AcceptOnlyFromAmong("default", "small");
         var samples = new Option<int?>("--samples") { Description = "Override the synthetic sample (basketball) or month (climate) count." };
+        var dataDir = new Option<DirectoryInfo?>("--data") { Description = "User data folder in the task's layout: basketball → positions.csv (modes from --modes, default ball:40x50,defenders:12x12); climate → fields.npy and labels.npy (docs/mrtl.md). The task's appendix-B chains are the default." };
         var positions = new Option<FileInfo?>("--positions") { Description = "User classification data: CSV sample,output,label,mode,row,col[,weight] (docs/mrtl.md); needs --modes." };
         var modes = new Option<string?>("--modes") { Description = "Count modes of --positions and their domains, e.g. ball:40x50,defenders:12x12." };
         var fields = new Option<FileInfo?>("--fields") { Description = "User regression data: fields.npy [T,V,R,C]; needs --labels." };
@@ -48,14 +49,14 @@ internal static class MrtlCommand
         outDir.Required = true;
         var command = new Command("mrtl", "Multiresolution tensor learning: full rank coarse → fine, CP-ALS, low rank → finest (paper 001).")
         {
-            task, size, samples, positions, modes, fields, labels, lags, method, criterion, finegrain, full, low, rank,
+            task, size, samples, dataDir, positions, modes, fields, labels, lags, method, criterion, finegrain, full, low, rank,
             epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, outDir,
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             using var cancel = CancelOnCtrlC.Create();
             long s = parse.GetValue(seed);
-            var (data, taskName, defaultSchedule) = LoadData(parse, task, size, samples, positions, modes, fields, labels, lags, s);
+            var (data, taskName, defaultSchedule) = LoadData(parse, task, size, samples, dataDir, positions, modes, fields, labels, lags, s);
             bool averaged = data.Modes[0] is FieldMode;
             string? fullText = parse.GetValue(full), lowText = parse.GetValue(low);
             ResolutionSchedule schedule = fullText is null && lowText is null
@@ -120,22 +121,24 @@ internal static class MrtlCommand
     }
 
     private static (MrtlDataset Data, string Name, ResolutionSchedule? Schedule) LoadData(ParseResult parse, Option<string> task, Option<string> size,
-        Option<int?> samples, Option<FileInfo?> positions, Option<string?> modes, Option<FileInfo?> fields, Option<FileInfo?> labels, Option<int> lags, long seed)
+        Option<int?> samples, Option<DirectoryInfo?> dataDir, Option<FileInfo?> positions, Option<string?> modes, Option<FileInfo?> fields, Option<FileInfo?> labels, Option<int> lags, long seed)
     {
+        if (parse.GetValue(dataDir) is { } folder)
+        {
+            if (!folder.Exists) throw new MultiscaleException($"--data folder '{folder.FullName}' does not exist");
+            string Need(string name)
+            {
+                var path = Path.Combine(folder.FullName, name);
+                return File.Exists(path) ? path : throw new MultiscaleException($"--data folder '{folder.FullName}' has no {name} (the {parse.GetValue(task)} layout is described in docs/mrtl.md)");
+            }
+            if (parse.GetValue(task) == "climate")
+                return (MrtlDataLoader.LoadFieldsNpy(Need("fields.npy"), Need("labels.npy"), parse.GetValue(lags)), folder.Name, ResolutionSchedule.Climate);
+            return (MrtlDataLoader.LoadPositionsCsv(Need("positions.csv"), ParseModes(parse.GetValue(modes) ?? "ball:40x50,defenders:12x12"), MrtlTask.Classification),
+                folder.Name, ResolutionSchedule.Basketball);
+        }
         if (parse.GetValue(positions) is { } csv)
         {
-            var specs = (parse.GetValue(modes) ?? throw new MultiscaleException("--positions needs --modes, e.g. ball:40x50,defenders:12x12"))
-                .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(t =>
-                {
-                    var parts = t.Split(':');
-                    if (parts.Length != 2) throw new MultiscaleException($"--modes entry '{t}' is not NAME:HEIGHTxWIDTH");
-                    var extent = parts[1].Split('x', 'X');
-                    if (extent.Length != 2 || !double.TryParse(extent[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var h)
-                        || !double.TryParse(extent[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var w))
-                        throw new MultiscaleException($"--modes entry '{t}' is not NAME:HEIGHTxWIDTH");
-                    return new CountModeSpec(parts[0], h, w);
-                }).ToArray();
+            var specs = ParseModes(parse.GetValue(modes) ?? throw new MultiscaleException("--positions needs --modes, e.g. ball:40x50,defenders:12x12"));
             return (MrtlDataLoader.LoadPositionsCsv(csv.FullName, specs, MrtlTask.Classification), csv.Name, null);
         }
         if (parse.GetValue(fields) is { } npy)
@@ -143,6 +146,24 @@ internal static class MrtlCommand
             var y = parse.GetValue(labels) ?? throw new MultiscaleException("--fields needs --labels");
             return (MrtlDataLoader.LoadFieldsNpy(npy.FullName, y.FullName, parse.GetValue(lags)), npy.Name, null);
         }
+        return Synthetic(parse, task, size, samples, seed);
+    }
+
+    private static CountModeSpec[] ParseModes(string text) =>
+        text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(t =>
+            {
+                var parts = t.Split(':');
+                if (parts.Length != 2) throw new MultiscaleException($"--modes entry '{t}' is not NAME:HEIGHTxWIDTH");
+                var extent = parts[1].Split('x', 'X');
+                if (extent.Length != 2 || !double.TryParse(extent[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var h)
+                    || !double.TryParse(extent[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var w))
+                    throw new MultiscaleException($"--modes entry '{t}' is not NAME:HEIGHTxWIDTH");
+                return new CountModeSpec(parts[0], h, w);
+            }).ToArray();
+
+    private static (MrtlDataset Data, string Name, ResolutionSchedule? Schedule) Synthetic(ParseResult parse, Option<string> task, Option<string> size, Option<int?> samples, long seed)
+    {
         bool small = parse.GetValue(size) == "small";
         if (parse.GetValue(task) == "climate")
         {
