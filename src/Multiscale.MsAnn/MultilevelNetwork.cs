@@ -35,25 +35,17 @@ public enum LayerMapStrategy
 
 /// <summary>
 /// Composed prolongation maps Pro_{l→0} for every layer size of a hierarchy, made once (§3.4, eq. 3.9–3.10): for a
-/// layer of n units, the map from its size at level l to n, the product P(0)…P(l−1) of the level maps. When every
-/// level map of a layer has at most <see cref="MaxBand"/> entries per row (pair aggregation), the chain of level maps
-/// is used instead: moving a weight between levels then costs O(n·m) gathers instead of a dense product with the
-/// composed map. Wider bands (the polar interpolation keeps ~23 entries per row above 1e-7) lose to BLAS: a gather
-/// that materializes band × the data runs ~20× slower per entry than a dense product (measured, docs/msann.md).
+/// layer of n units, the map from its size at level l to n, the product P(0)…P(l−1) of the level maps. Weights move
+/// between levels by dense products with these composed maps: gathers along the chain of sparse level maps were
+/// measured slower at these sizes, even for pair aggregation (one entry per row), so they are not used
+/// (docs/msann.md).
 /// </summary>
 public sealed class LayerMaps : IDisposable
 {
-    /// <summary>Entries of a level map below this fraction of its largest are dropped in the banded form (float32 training).</summary>
-    internal const double BandTolerance = 1e-7;
-
-    /// <summary>Widest level-map row (kept entries) for which the chain of gathers beats the dense composed product.</summary>
-    public const int MaxBand = 4;
-
     private readonly Dictionary<(int Size, int Level), ProlongationMap> _toFinest = new();
-    private readonly Dictionary<int, BandedMap[]> _chains = new();
 
     /// <summary>Builds the maps of every distinct finest layer size; <paramref name="seed"/> drives shuffled/random maps.</summary>
-    public LayerMaps(HierarchyShape shape, LayerMapStrategy strategy, long seed = 0, string? cacheDirectory = null, Device? device = null)
+    public LayerMaps(HierarchyShape shape, LayerMapStrategy strategy, long seed = 0, string? cacheDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(shape);
         Shape = shape;
@@ -70,9 +62,6 @@ public sealed class LayerMaps : IDisposable
                 _toFinest[(n, l)] = next;
                 composed = next;
             }
-            var banded = levelMaps.Select(m => BandedMap.TryCreate(m, ScalarType.Float32, device, BandTolerance, MaxBand)).ToArray();
-            if (banded.All(b => b is not null)) _chains[n] = banded!;
-            else foreach (var b in banded) b?.Dispose();
             foreach (var m in levelMaps) m.Dispose();
         }
     }
@@ -86,29 +75,18 @@ public sealed class LayerMaps : IDisposable
     /// <summary>Pro_{l→0} for a finest layer size (l ≥ 1).</summary>
     public ProlongationMap ToFinest(int finestSize, int level) => _toFinest[(finestSize, level)];
 
-    /// <summary>Whether the layer of this finest size moves between levels through banded level maps.</summary>
-    public bool IsBanded(int finestSize) => _chains.ContainsKey(finestSize);
-
     /// <summary>Pro_{l→0} along the first dimension: [n_l, …] → [n, …] (differentiable; level 0 returns an alias).</summary>
     public Tensor ProlongRows(Tensor coarse, int finestSize, int level)
     {
         if (level == 0) return coarse.alias();
-        if (!_chains.TryGetValue(finestSize, out var chain)) return DenseRows(ToFinest(finestSize, level), coarse, prolong: true);
-        using var scope = NewDisposeScope();
-        var x = coarse;
-        for (int i = level - 1; i >= 0; i--) x = chain[i].Prolong(x);
-        return x.MoveToOuterDisposeScope();
+        return DenseRows(ToFinest(finestSize, level), coarse, prolong: true);
     }
 
     /// <summary>Res_{0→l} = Pro_{l→0}ᵀ along the first dimension: [n, …] → [n_l, …].</summary>
     public Tensor RestrictRows(Tensor fine, int finestSize, int level)
     {
         if (level == 0) return fine.alias();
-        if (!_chains.TryGetValue(finestSize, out var chain)) return DenseRows(ToFinest(finestSize, level), fine, prolong: false);
-        using var scope = NewDisposeScope();
-        var x = fine;
-        for (int i = 0; i < level; i++) x = chain[i].Restrict(x);
-        return x.MoveToOuterDisposeScope();
+        return DenseRows(ToFinest(finestSize, level), fine, prolong: false);
     }
 
     /// <summary>Eq. (3.4) through the chains: Pro_in(l) · W · Pro_out(l)ᵀ for a level-l weight [n_l(in), n_l(out)].</summary>
@@ -139,7 +117,6 @@ public sealed class LayerMaps : IDisposable
     public void Dispose()
     {
         foreach (var m in _toFinest.Values) m.Dispose();
-        foreach (var b in _chains.Values.SelectMany(c => c)) b.Dispose();
     }
 
     private static List<ProlongationMap> LevelMaps(int n, int depth, LayerMapStrategy strategy, long seed, string? cacheDirectory)
