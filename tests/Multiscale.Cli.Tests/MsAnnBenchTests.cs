@@ -16,6 +16,7 @@ public class MsAnnBenchTests
         Assert.Contains("| shuffled |", md);
         Assert.Contains("| random |", md);
         Assert.Contains("RSS changed by", md);
+        Assert.Contains("paper Table 1", md);
         Assert.DoesNotContain("## Table 2", md);
     }
 
