@@ -75,43 +75,21 @@ public sealed class LayerMaps : IDisposable
     /// <summary>Pro_{l→0} for a finest layer size (l ≥ 1).</summary>
     public ProlongationMap ToFinest(int finestSize, int level) => _toFinest[(finestSize, level)];
 
-    /// <summary>Pro_{l→0} along the first dimension: [n_l, …] → [n, …] (differentiable; level 0 returns an alias).</summary>
-    public Tensor ProlongRows(Tensor coarse, int finestSize, int level)
-    {
-        if (level == 0) return coarse.alias();
-        return DenseRows(ToFinest(finestSize, level), coarse, prolong: true);
-    }
+    /// <summary>Pro_{l→0}·x for a level-l vector [n_l] or matrix [n_l, k] (differentiable; level 0 returns an alias).</summary>
+    public Tensor ProlongRows(Tensor coarse, int finestSize, int level) =>
+        level == 0 ? coarse.alias() : ToFinest(finestSize, level).Prolong(coarse);
 
-    /// <summary>Res_{0→l} = Pro_{l→0}ᵀ along the first dimension: [n, …] → [n_l, …].</summary>
-    public Tensor RestrictRows(Tensor fine, int finestSize, int level)
-    {
-        if (level == 0) return fine.alias();
-        return DenseRows(ToFinest(finestSize, level), fine, prolong: false);
-    }
+    /// <summary>Res_{0→l}·x = Pro_{l→0}ᵀ·x for a finest vector [n] or matrix [n, k].</summary>
+    public Tensor RestrictRows(Tensor fine, int finestSize, int level) =>
+        level == 0 ? fine.alias() : ToFinest(finestSize, level).Restrict(fine);
 
-    /// <summary>Eq. (3.4) through the chains: Pro_in(l) · W · Pro_out(l)ᵀ for a level-l weight [n_l(in), n_l(out)].</summary>
-    public Tensor ProlongWeights(Tensor weights, int finestIn, int finestOut, int level)
-    {
-        if (level == 0) return weights.alias();
-        using var scope = NewDisposeScope();
-        return ProlongRows(ProlongRows(weights, finestIn, level).T, finestOut, level).T.MoveToOuterDisposeScope();
-    }
+    /// <summary>Eq. (3.4): Pro_in(l) · W · Pro_out(l)ᵀ for a level-l weight [n_l(in), n_l(out)].</summary>
+    public Tensor ProlongWeights(Tensor weights, int finestIn, int finestOut, int level) =>
+        level == 0 ? weights.alias() : ProlongationMap.ProlongWeights(ToFinest(finestIn, level), weights, ToFinest(finestOut, level));
 
     /// <summary>Pro_in(l)ᵀ · W · Pro_out(l) for a finest weight [n(in), n(out)].</summary>
-    public Tensor RestrictWeights(Tensor weights, int finestIn, int finestOut, int level)
-    {
-        if (level == 0) return weights.alias();
-        using var scope = NewDisposeScope();
-        return RestrictRows(RestrictRows(weights, finestIn, level).T, finestOut, level).T.MoveToOuterDisposeScope();
-    }
-
-    private static Tensor DenseRows(ProlongationMap map, Tensor x, bool prolong)
-    {
-        using var scope = NewDisposeScope();
-        var flat = x.reshape(x.shape[0], -1);
-        var result = prolong ? map.Prolong(flat) : map.Restrict(flat);
-        return result.reshape(new long[] { result.shape[0] }.Concat(x.shape.Skip(1)).ToArray()).MoveToOuterDisposeScope();
-    }
+    public Tensor RestrictWeights(Tensor weights, int finestIn, int finestOut, int level) =>
+        level == 0 ? weights.alias() : ProlongationMap.RestrictWeights(ToFinest(finestIn, level), weights, ToFinest(finestOut, level));
 
     /// <summary>Releases the maps.</summary>
     public void Dispose()

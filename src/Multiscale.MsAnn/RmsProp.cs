@@ -79,9 +79,9 @@ public sealed class RmsProp : IDisposable
         using var noGrad = no_grad();
         for (int i = 0; i < _parameters.Length; i++)
         {
+            using var scope = NewDisposeScope();
             var g = _parameters[i].grad;
             if (g is null) continue;
-            using var scope = NewDisposeScope();
             _meanSquares[i].mul_(Decay).addcmul_(g, g, 1 - Decay);
             var denominator = EpsilonUnderRoot ? (_meanSquares[i] + Epsilon).sqrt() : _meanSquares[i].sqrt() + Epsilon;
             _parameters[i].addcdiv_(g, denominator, -LearningRate);

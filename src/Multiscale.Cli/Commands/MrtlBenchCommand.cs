@@ -95,7 +95,7 @@ internal static class MrtlBenchCommand
             if (task == "climate")
             {
                 var o = (quick ? ClimateOptions.Small : new ClimateOptions()) with { Seed = seed };
-                return (ClimateSynthetic.Generate(o), quick ? ResolutionSchedule.Parse("4x9;8x18", "8x18;16x36") : ResolutionSchedule.Climate);
+                return (ClimateSynthetic.Generate(o), quick ? ResolutionSchedule.ClimateSmall : ResolutionSchedule.Climate);
             }
             // 8 players and 24,000 samples instead of the default 32 and 60,000: the fixed baseline's full-rank model at
             // 40×50 × 12×12 is 2.3 M weights instead of 9.2 M, so three seeds of every table fit in an hour on 2 cores.

@@ -169,7 +169,7 @@ internal static class MrtlCommand
         {
             var o = (small ? ClimateOptions.Small : new ClimateOptions()) with { Seed = seed };
             if (parse.GetValue(samples) is { } n) o = o with { Months = n };
-            var schedule = small ? ResolutionSchedule.Parse("4x9;8x18", "8x18;16x36") : ResolutionSchedule.Climate;
+            var schedule = small ? ResolutionSchedule.ClimateSmall : ResolutionSchedule.Climate;
             return (ClimateSynthetic.Generate(o), "climate", schedule);
         }
         var b = (small ? BasketballOptions.Small : new BasketballOptions()) with { Seed = seed };

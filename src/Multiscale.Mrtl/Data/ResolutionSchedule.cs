@@ -51,6 +51,9 @@ public sealed class ResolutionSchedule
     /// <summary>Appendix B climate: full 4×9 → 8×18; low 8×18 → 12×27 → 24×54 → 40×90 → 60×135 → 80×180.</summary>
     public static ResolutionSchedule Climate => Parse("4x9;8x18", "8x18;12x27;24x54;40x90;60x135;80x180");
 
+    /// <summary>The climate chain cut to the small preset's 16×36 grid (<see cref="ClimateOptions.Small"/>): tests, CI, quick runs.</summary>
+    public static ResolutionSchedule ClimateSmall => Parse("4x9;8x18", "8x18;16x36");
+
     /// <summary>
     /// Parses chains written as steps separated by ';', each step the grids of the modes separated by ','
     /// (e.g. "4x5,6x6;8x10,6x6"). An empty <paramref name="fullRank"/> means no full-rank stage.

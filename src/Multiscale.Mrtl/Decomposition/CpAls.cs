@@ -207,8 +207,9 @@ public static class CpAls
             var sigma = values.flip(0).narrow(0, 0, take).clamp_min(0).sqrt();
             var u = unfolded.matmul(top);
             // A zero singular value gives no direction; its column is left to the random padding below.
-            leading = u / where(sigma > 1e-12 * sigma.max(), sigma, ones_like(sigma)).unsqueeze(0);
-            var zeroCols = (sigma <= 1e-12 * sigma.max()).nonzero().flatten();
+            var kept = sigma > 1e-12 * sigma.max();
+            leading = u / where(kept, sigma, ones_like(sigma)).unsqueeze(0);
+            var zeroCols = kept.logical_not().nonzero().flatten();
             if (zeroCols.numel() > 0)
                 leading.index_copy_(1, zeroCols, randn(size, zeroCols.numel(), dtype: ScalarType.Float64, generator: generator));
         }

@@ -149,7 +149,7 @@ public class MrtlTrainerTests
     {
         var options = new MrtlTrainerOptions
         {
-            Schedule = ResolutionSchedule.Parse("4x9;8x18", "8x18;16x36"),
+            Schedule = ResolutionSchedule.ClimateSmall,
             Rank = 3,
             Finegrain = FinegrainMethod.Bilinear,
             FullRank = new StageOptions { LearningRate = 0.01, MaxEpochs = 6, BatchSize = 16 },
