@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Multiscale.MsAnn;
+using Multiscale.MsAnn.Data;
 using Multiscale.Training;
 using static TorchSharp.torch;
 
@@ -95,12 +96,14 @@ internal static class MsAnnBenchCommand
         private MsAnnTrainingOptions Options(double runBudget, bool coarse, RmsPropFlavor flavor) =>
             new() { Budget = runBudget, BatchSize = 128, LearningRate = 5e-4, EvaluateEvery = 128, CoarseSteps = coarse, RmsProp = flavor };
 
-        private MsAnnResult Train(MsAnnCommand.IDataSource source, Setting s, LayerMapStrategy strategy, double runBudget, bool coarse = false, RmsPropFlavor flavor = RmsPropFlavor.TensorFlow1)
+        private RunContext Context() => new(CPU, new LineReporter(log), cancel);
+
+        private MsAnnResult Train(IAutoencoderData source, Setting s, LayerMapStrategy strategy, double runBudget, bool coarse = false, RmsPropFlavor flavor = RmsPropFlavor.TensorFlow1)
         {
             var shape = new HierarchyShape(_sizes, s.Levels);
             var schedule = s.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(s.Levels, s.Gamma, s.K);
-            log.WriteLine($"  {s}, maps {strategy.CliName()}{(coarse ? ", coarse steps" : "")}, RMSProp {(flavor == RmsPropFlavor.PyTorch ? "torch" : "tf1")}, budget {runBudget}");
-            return MsAnnCommand.TrainOne(shape, schedule, strategy, Options(runBudget, coarse, flavor), source, 0, CPU, log, cancel, indent: "    ");
+            log.WriteLine($"  {s}, maps {strategy.Name()}{(coarse ? ", coarse steps" : "")}, RMSProp {(flavor == RmsPropFlavor.PyTorch ? "torch" : "tf1")}, budget {runBudget}");
+            return MsAnnMethod.TrainOne(shape, schedule, strategy, Options(runBudget, coarse, flavor), source, 0, Context(), indent: "    ");
         }
 
         /// <summary>Default training's budget: the paper's 256,000, or 8× the MsANN budget, so its cost to 1/10 is measured.</summary>
@@ -114,13 +117,13 @@ internal static class MsAnnBenchCommand
         private void Table(string task, string title, LayerMapStrategy strategy, Setting[] settings, bool coarseBest, string paper)
         {
             Section(title,
-                $"Layers {string.Join('-', _sizes)}, {strategy.CliName()} maps, every MsANN run with budget {Budget:F0}; default training runs to " +
+                $"Layers {string.Join('-', _sizes)}, {strategy.Name()} maps, every MsANN run with budget {Budget:F0}; default training runs to " +
                 $"{DefaultBudget:F0} so its cost to 1/10 is measured, and its final MSE and seconds are read at cost {Budget:F0}. Ratios are " +
                 "default ÷ MsANN (above 1 favours MsANN). *faithful*: every step evaluates the finest network with the restricted gradient " +
                 "(eq. 3.13); *coarse*: steps at level l ≥ 1 train the Galerkin coarse model (`--coarse-steps`). RMSProp as the reference code " +
                 "(TensorFlow 1: the mean-square accumulator starts at 1, ε under the root); the last rows repeat default training and the " +
                 "best setting with PyTorch's RMSProp (`--rmsprop torch`).");
-            using var source = new MsAnnCommand.SyntheticSource(_sizes[0], task == "two-object" ? 2 : 1, 0, CPU);
+            using var source = new SyntheticObjectsData(_sizes[0], task == "two-object" ? 2 : 1, 0, CPU);
             var rows = new List<(string Name, Setting S, MsAnnResult R, double Final, double Seconds, MsAnnResult Baseline)>();
             var baseline = Train(source, new Setting(1, 0, 1), strategy, DefaultBudget);
             rows.Add(("default", new Setting(1, 0, 1), baseline, MseAt(baseline, Budget), SecondsAt(baseline, Budget), baseline));
@@ -165,20 +168,20 @@ internal static class MsAnnBenchCommand
             Section("Map strategies on one-object denoising (§4.4)",
                 $"{s}, budget {Budget:F0}: the paper's structured maps (interpolation, the core's optimized s = 1 path maps, the reference " +
                 "code's pair aggregation) against row-shuffled interpolation (§4.4 strategy 3) and random orthogonal maps.");
-            using var source = new MsAnnCommand.SyntheticSource(_sizes[0], 1, 0, CPU);
+            using var source = new SyntheticObjectsData(_sizes[0], 1, 0, CPU);
             _md.AppendLine("| maps | final MSE | cost to 1/10 | training seconds |").AppendLine("|---|---|---|---|");
             foreach (var strategy in new[] { LayerMapStrategy.Interpolation, LayerMapStrategy.Optimized, LayerMapStrategy.Aggregation, LayerMapStrategy.Shuffled, LayerMapStrategy.Random })
             {
                 if (cancel.IsCancellationRequested) return;
                 var r = Train(source, s, strategy, Budget);
-                _md.AppendLine($"| {strategy.CliName()} | {F(r.FinalMse)} | {F(r.CostToTenth, "F0")} | {F(r.TotalSeconds, "F1")} |");
+                _md.AppendLine($"| {strategy.Name()} | {F(r.FinalMse)} | {F(r.CostToTenth, "F0")} | {F(r.TotalSeconds, "F1")} |");
             }
             if (cancel.IsCancellationRequested) return;
             // §4.4's other baseline: the same hierarchy, every level's variables trained together by one optimizer.
             var shape = new HierarchyShape(_sizes, s.Levels);
             log.WriteLine($"  {s}, all together, budget {Budget}");
-            var together = MsAnnCommand.TrainOne(shape, new CycleSchedule(s.Levels, s.Gamma, s.K), LayerMapStrategy.Interpolation,
-                Options(Budget, false, RmsPropFlavor.TensorFlow1) with { AllTogether = true }, source, 0, CPU, log, cancel, indent: "    ");
+            var together = MsAnnMethod.TrainOne(shape, new CycleSchedule(s.Levels, s.Gamma, s.K), LayerMapStrategy.Interpolation,
+                Options(Budget, false, RmsPropFlavor.TensorFlow1) with { AllTogether = true }, source, 0, Context(), indent: "    ");
             _md.AppendLine($"| interpolation, all levels together (§4.4) | {F(together.FinalMse)} | {F(together.CostToTenth, "F0")} | {F(together.TotalSeconds, "F1")} |");
             var baseline = Train(source, new Setting(1, 0, 1), LayerMapStrategy.Interpolation, Budget);
             _md.AppendLine($"| default training (L = 0) | {F(baseline.FinalMse)} | {F(baseline.CostToTenth, "F0")} | {F(baseline.TotalSeconds, "F1")} |");
@@ -197,7 +200,7 @@ internal static class MsAnnBenchCommand
                 return;
             }
             if (_sizes[0] != 1024) return;
-            using var source = MsAnnCommand.MnistSource.Load(dir, _sizes[0], 0, CPU);
+            using var source = MnistData.Load(dir, _sizes[0], 0, CPU);
             var baseline = Train(source, new Setting(1, 0, 1), LayerMapStrategy.Interpolation, DefaultBudget);
             double baseFinal = MseAt(baseline, Budget);
             _md.AppendLine("| maps | final MSE | ÷ default | cost to 1/10 | training seconds |").AppendLine("|---|---|---|---|---|");
@@ -206,7 +209,7 @@ internal static class MsAnnBenchCommand
             {
                 if (cancel.IsCancellationRequested) return;
                 var r = Train(source, s, strategy, Budget);
-                _md.AppendLine($"| {strategy.CliName()} | {F(r.FinalMse)} | {F(r.FinalMse / baseFinal, "F2")} | {F(r.CostToTenth, "F0")} | {F(r.TotalSeconds, "F1")} |");
+                _md.AppendLine($"| {strategy.Name()} | {F(r.FinalMse)} | {F(r.FinalMse / baseFinal, "F2")} | {F(r.CostToTenth, "F0")} | {F(r.TotalSeconds, "F1")} |");
             }
         }
 
@@ -219,7 +222,7 @@ internal static class MsAnnBenchCommand
                 $"Layers {string.Join('-', sizes)}, {s}, budget {memoryBudget:F0}: resident set size (after a full GC) at every tenth of the run. " +
                 "Every step runs in a dispose scope and only parameters, optimizer state and the kept sums live across steps, so the native " +
                 "heap should stay flat once the allocator has warmed up.");
-            using var source = new MsAnnCommand.SyntheticSource(sizes[0], 1, 0, CPU);
+            using var source = new SyntheticObjectsData(sizes[0], 1, 0, CPU);
             var shape = new HierarchyShape(sizes, s.Levels);
             using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation);
             using var network = new MultilevelNetwork(maps, new TorchSharp.torch.Generator(0));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Multiscale.MsAnn;
+using Multiscale.MsAnn.Data;
 using static TorchSharp.torch;
 
 namespace Multiscale.Cli.Commands;
@@ -70,9 +71,9 @@ internal sealed class MsAnnOptions
 internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerMapStrategy Strategy, MsAnnTrainingOptions Training, long Seed, string Device)
 {
     /// <summary>Loads the data (MNIST from <see cref="Data"/>, or the synthetic objects).</summary>
-    public MsAnnCommand.IDataSource OpenSource(Device device) => Task == "mnist"
-        ? MsAnnCommand.MnistSource.Load(Data ?? throw new MultiscaleException($"--task mnist needs --data DIR; {Multiscale.MsAnn.Data.Mnist.HowToGet}"), Sizes[0], Seed, device)
-        : new MsAnnCommand.SyntheticSource(Sizes[0], Task == "two-object" ? 2 : 1, Seed, device);
+    public IAutoencoderData OpenSource(Device device) => Task == "mnist"
+        ? MnistData.Load(Data ?? throw new MultiscaleException($"--task mnist needs --data DIR; {Mnist.HowToGet}"), Sizes[0], Seed, device)
+        : new SyntheticObjectsData(Sizes[0], Task == "two-object" ? 2 : 1, Seed, device);
 
     /// <summary>Everything that decides a run's numbers (not the device), as JSON for the reports and resume checks.</summary>
     public JsonObject ToJson() => new()
@@ -80,7 +81,7 @@ internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerM
         ["task"] = Task,
         ["data"] = Data,
         ["layers"] = string.Join(',', Sizes),
-        ["maps"] = Strategy.CliName(),
+        ["maps"] = Strategy.Name(),
         ["budget"] = Training.Budget,
         ["batch"] = Training.BatchSize,
         ["lr"] = Training.LearningRate,
@@ -88,12 +89,4 @@ internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerM
         ["coarse_steps"] = Training.CoarseSteps,
         ["rmsprop"] = Training.RmsProp == RmsPropFlavor.PyTorch ? "torch" : "tf1",
     };
-}
-
-/// <summary>How strategies are spelled on the command line and in reports.</summary>
-internal static class LayerMapStrategyNames
-{
-    /// <summary>"optimized-grid" for <see cref="LayerMapStrategy.OptimizedGrid"/>, else the lower-case name.</summary>
-    public static string CliName(this LayerMapStrategy strategy) =>
-        strategy == LayerMapStrategy.OptimizedGrid ? "optimized-grid" : strategy.ToString().ToLowerInvariant();
 }

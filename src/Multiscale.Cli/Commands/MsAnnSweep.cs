@@ -23,6 +23,21 @@ internal sealed record SweepRow(string Id, int? Gamma, int Levels, int? K, doubl
         ["cost_to_tenth"] = CostToTenth, ["seconds_to_tenth"] = SecondsToTenth, ["total_cost"] = TotalCost, ["total_seconds"] = TotalSeconds,
     };
 
+    /// <summary>The row of <paramref name="run"/> from its report (an MsANN run's report.json in <paramref name="where"/>).</summary>
+    public static SweepRow FromReport(JsonObject report, SweepRun run, string where)
+    {
+        try
+        {
+            return new SweepRow(run.Id, run.Gamma, run.Levels, run.K, report["initial_mse"]!.GetValue<double>(), report["final_mse"]!.GetValue<double>(),
+                report["cost_to_tenth"]?.GetValue<double>(), report["seconds_to_tenth"]?.GetValue<double>(), report["total_cost"]!.GetValue<double>(),
+                report["total_seconds"]!.GetValue<double>());
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+        {
+            throw new MultiscaleException($"{where}: the run's report lacks a field or has a wrong type ({e.Message})");
+        }
+    }
+
     /// <summary>Reads a row; <paramref name="where"/> names the file in the error when a field is missing or mistyped.</summary>
     public static SweepRow FromJson(JsonNode? node, string where)
     {

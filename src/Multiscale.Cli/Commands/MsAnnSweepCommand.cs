@@ -44,6 +44,7 @@ internal static class MsAnnSweepCommand
             output.WriteLine($"msann sweep {setup.Task}: {grid.Count} runs in the grid, shard {index}/{count} has {mine.Count}; layers {string.Join(',', setup.Sizes)}, budget {setup.Training.Budget}, {dev}");
 
             var rows = new List<SweepRow>();
+            var method = new MsAnnMethod();
             using (var source = setup.OpenSource(dev))
             {
                 for (int i = 0; i < mine.Count; i++)
@@ -59,19 +60,18 @@ internal static class MsAnnSweepCommand
                     }
                     output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}");
                     var schedule = run.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value);
-                    var events = new List<string>();
-                    var result = MsAnnCommand.TrainOne(new HierarchyShape(setup.Sizes, run.Levels), schedule, setup.Strategy, setup.Training,
-                        source, setup.Seed, dev, output, cancel.Token, runDir, events, indent: "    ");
+                    var settings = new MsAnnSettings(source, setup.Sizes, schedule, setup.Strategy, setup.Training, setup.Seed);
+                    // Figures are left out: a sweep's runs are compared in the summary, not one by one.
+                    using var folder = new RunFolder(runDir);
+                    var context = new RunContext(dev, folder.Reporter(line => output.WriteLine("  " + line)), cancel.Token);
+                    var record = method.Run(settings, context);
                     if (cancel.Token.IsCancellationRequested)
                     {
-                        MsAnnCommand.DeleteEvents(events);
                         error.WriteLine($"cancelled: {i} finished run(s) of this shard are kept under {Path.Combine(dir, "runs")}; run the same command again to resume");
                         return 130;
                     }
-                    MsAnnCommand.Write(runDir, setup.Task, schedule, setup.Strategy, setup.Training.CoarseSteps, false,
-                        new List<(string, MsAnnResult)> { ("msann", result) }, figures: false, config: runConfig);
-                    rows.Add(new SweepRow(run.Id, run.Gamma, run.Levels, run.K, result.InitialMse, result.FinalMse, result.CostToTenth,
-                        result.SecondsToTenth, result.TotalCost, result.TotalSeconds));
+                    folder.Complete(record, RunFolder.Config(method.Name, MethodHost.Arguments(parse), runConfig), renderer: null);
+                    rows.Add(SweepRow.FromReport(record.Report, run, runDir));
                 }
             }
             string part = Path.Combine(dir, SweepGrid.PartFileName(index, count));
@@ -127,18 +127,18 @@ internal static class MsAnnSweepCommand
         return config;
     }
 
-    /// <summary>The row of a run whose report.json exists and was written for the same settings; otherwise null.</summary>
+    /// <summary>The row of a run whose report.json exists and whose config.json holds the same settings; otherwise null.</summary>
     private static SweepRow? TryReadFinished(string runDir, JsonObject runConfig)
     {
-        string report = Path.Combine(runDir, "report.json");
-        if (!File.Exists(report)) return null;
-        JsonObject o;
-        try { o = JsonNode.Parse(File.ReadAllText(report))!.AsObject(); }
+        string report = Path.Combine(runDir, "report.json"), config = Path.Combine(runDir, "config.json");
+        if (!File.Exists(report) || !File.Exists(config)) return null;
+        try
+        {
+            var settings = JsonNode.Parse(File.ReadAllText(config))!["settings"];
+            if (!SweepGrid.SameConfig(settings, runConfig)) return null;
+            var run = new SweepRun(runConfig["gamma"]?.GetValue<int>(), runConfig["levels"]!.GetValue<int>(), runConfig["k"]?.GetValue<int>());
+            return SweepRow.FromReport(JsonNode.Parse(File.ReadAllText(report))!.AsObject(), run, runDir);
+        }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException) { return null; }
-        if (!SweepGrid.SameConfig(o["config"], runConfig)) return null;
-        var run = new SweepRun(runConfig["gamma"]?.GetValue<int>(), runConfig["levels"]!.GetValue<int>(), runConfig["k"]?.GetValue<int>());
-        return new SweepRow(run.Id, run.Gamma, run.Levels, run.K, o["initial_mse"]!.GetValue<double>(), o["final_mse"]!.GetValue<double>(),
-            o["cost_to_tenth"]?.GetValue<double>(), o["seconds_to_tenth"]?.GetValue<double>(), o["total_cost"]!.GetValue<double>(),
-            o["total_seconds"]!.GetValue<double>());
     }
 }

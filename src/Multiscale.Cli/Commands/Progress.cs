@@ -27,3 +27,11 @@ internal sealed class Progress(TextWriter output, double intervalSeconds = 1.0)
 
     public void Line(string text) => output.WriteLine(text);
 }
+
+/// <summary>A reporter for runs that keep no folder (benchmarks): lines to a writer, curve points dropped.</summary>
+internal sealed class LineReporter(TextWriter output) : Multiscale.Training.IRunReporter
+{
+    public void Line(string text) => output.WriteLine(text);
+
+    public void Scalar(string? run, string tag, double value, long step, double seconds) { }
+}

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Multiscale.Training;
+
+namespace Multiscale.Cli.Commands;
+
+/// <summary>
+/// <c>multiscale rerun DIR --out NEW</c>: repeats a hosted method's run from its <c>config.json</c> (the command line
+/// it was started with) into a new folder. Seeded runs give the same numbers; only timings differ.
+/// </summary>
+internal static class RerunCommand
+{
+    /// <summary>Commands whose runs can be repeated: those that host a plugin method through <see cref="RunFolder"/>.</summary>
+    private static readonly string[] Methods = { "mrtl", "msann" };
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var run = new Argument<DirectoryInfo>("run") { Description = "A run folder written by 'multiscale mrtl' or 'multiscale msann' (it holds config.json)." };
+        var outDir = CommonOptions.Out("Folder for the repeated run (must differ from the original, which is left untouched).");
+        outDir.Required = true;
+        var device = new Option<string?>("--device") { Description = $"Run on another device ({DeviceChoice.Choices}); by default the original command's choice." };
+        var command = new Command("rerun", "Repeat a run from its config.json into a new folder (same command line, new --out).") { run, outDir, device };
+        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
+        {
+            var source = parse.GetValue(run)!;
+            var target = parse.GetValue(outDir)!;
+            var args = ReadArguments(source.FullName);
+            if (Path.GetFullPath(target.FullName).TrimEnd(Path.DirectorySeparatorChar) == Path.GetFullPath(source.FullName).TrimEnd(Path.DirectorySeparatorChar))
+                throw new MultiscaleException("--out must differ from the run being repeated (its results would be replaced)");
+            args = Replace(args, "--out", target.FullName);
+            if (parse.GetValue(device) is { } d) args = Replace(args, "--device", d);
+            output.WriteLine($"$ multiscale {string.Join(' ', args)}");
+            return MultiscaleCli.Run(args.ToArray(), output, error);
+        }));
+        return command;
+    }
+
+    /// <summary>The command line stored in <c>DIR/config.json</c>, checked to name a hosted method.</summary>
+    internal static List<string> ReadArguments(string directory)
+    {
+        string path = Path.Combine(directory, "config.json");
+        if (!File.Exists(path)) throw new MultiscaleException($"'{directory}' has no config.json (is it a folder written by 'multiscale mrtl' or 'multiscale msann'?)");
+        JsonNode? config;
+        try { config = JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new MultiscaleException($"'{path}' is not valid JSON ({e.Message})"); }
+        if (config?["arguments"] is not JsonArray array || array.Count == 0)
+            throw new MultiscaleException($"'{path}' holds no command line ('arguments')");
+        var args = new List<string>();
+        foreach (var a in array)
+        {
+            if (a is not JsonValue v || !v.TryGetValue<string>(out var text))
+                throw new MultiscaleException($"'{path}': every entry of 'arguments' must be a string");
+            args.Add(text);
+        }
+        if (!Methods.Contains(args[0]))
+            throw new MultiscaleException($"'{path}' records the command '{args[0]}', which is not a run that can be repeated ({string.Join(", ", Methods)})");
+        return args;
+    }
+
+    /// <summary>Sets an option's value: replaces <c>--name value</c> or <c>--name=value</c> / <c>--name:value</c>, or appends it.</summary>
+    internal static List<string> Replace(List<string> args, string option, string value)
+    {
+        var result = new List<string>(args.Count + 2);
+        bool replaced = false;
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (args[i] == option && i + 1 < args.Count)
+            {
+                result.Add(option);
+                result.Add(value);
+                i++;
+                replaced = true;
+            }
+            else if (args[i].StartsWith(option + "=", StringComparison.Ordinal) || args[i].StartsWith(option + ":", StringComparison.Ordinal))
+            {
+                result.Add(option);
+                result.Add(value);
+                replaced = true;
+            }
+            else result.Add(args[i]);
+        }
+        if (!replaced) { result.Add(option); result.Add(value); }
+        return result;
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json.Nodes;
+
+namespace Multiscale.Training;
+
+/// <summary>
+/// The plugin contract: a multiscale training method the core hosts (MRTL, MsANN). A host — the <c>multiscale</c>
+/// command or a user's program — builds the method's settings, gives it a <see cref="RunContext"/> (device,
+/// cancellation, progress and curve reporting) and writes the returned <see cref="RunRecord"/> into a
+/// <see cref="RunFolder"/>. A method never writes files itself, so every method's runs share one folder layout and the
+/// same guarantees (nothing half-written, <c>report.json</c> last).
+/// </summary>
+/// <typeparam name="TSettings">Everything the method needs to train, data included.</typeparam>
+public interface IMultiscaleMethod<in TSettings>
+{
+    /// <summary>The method's name as hosts spell it (<c>mrtl</c>, <c>msann</c>); it is the CLI command and config.json's <c>method</c>.</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// The settings that decide a run's numbers, as JSON for <c>config.json</c> (the device is not among them: a run
+    /// must give the same numbers on any device up to floating-point order).
+    /// </summary>
+    JsonObject Describe(TSettings settings);
+
+    /// <summary>
+    /// Trains as <paramref name="settings"/> say. Progress lines and curve points go to
+    /// <see cref="RunContext.Reporter"/>; when <see cref="RunContext.Cancellation"/> fires, the method returns early
+    /// with what it has and the host decides not to keep it.
+    /// </summary>
+    RunRecord Run(TSettings settings, RunContext context);
+}

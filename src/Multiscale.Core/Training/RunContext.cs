@@ -1,0 +1,49 @@
+using TorchSharp;
+
+namespace Multiscale.Training;
+
+/// <summary>What a host gives a method for one run: where to compute, when to stop, whom to tell.</summary>
+public sealed class RunContext
+{
+    /// <summary>Creates a context; <paramref name="reporter"/> defaults to one that drops everything.</summary>
+    public RunContext(torch.Device device, IRunReporter? reporter = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Device = device;
+        Reporter = reporter ?? SilentReporter.Instance;
+        Cancellation = cancellation;
+    }
+
+    /// <summary>A CPU context that reports nothing and cannot be cancelled (tests, library use).</summary>
+    public static RunContext Cpu() => new(torch.CPU);
+
+    /// <summary>The device every tensor of the run lives on.</summary>
+    public torch.Device Device { get; }
+
+    /// <summary>Receives progress lines and curve points.</summary>
+    public IRunReporter Reporter { get; }
+
+    /// <summary>Set when the host wants the run to stop (Ctrl-C).</summary>
+    public CancellationToken Cancellation { get; }
+
+    private sealed class SilentReporter : IRunReporter
+    {
+        public static readonly SilentReporter Instance = new();
+        public void Line(string text) { }
+        public void Scalar(string? run, string tag, double value, long step, double seconds) { }
+    }
+}
+
+/// <summary>Where a method reports while it trains.</summary>
+public interface IRunReporter
+{
+    /// <summary>A progress line for a person watching (the method decides how often).</summary>
+    void Line(string text);
+
+    /// <summary>
+    /// One point of a curve: <paramref name="tag"/> at <paramref name="step"/>, <paramref name="seconds"/> of
+    /// training clock after the run started. <paramref name="run"/> names a sub-run (a baseline trained in the same
+    /// call, e.g. MsANN's default model or MRTL's fixed-resolution baseline); null is the main run.
+    /// </summary>
+    void Scalar(string? run, string tag, double value, long step, double seconds);
+}

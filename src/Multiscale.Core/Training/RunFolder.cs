@@ -1,0 +1,169 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Multiscale.IO;
+
+namespace Multiscale.Training;
+
+/// <summary>Draws a <see cref="RunFigure"/> to a PNG file (the host's plotting library; the core has none).</summary>
+public interface IFigureRenderer
+{
+    /// <summary>Writes <paramref name="figure"/> to <paramref name="path"/>, atomically.</summary>
+    void Render(RunFigure figure, string path);
+}
+
+/// <summary>
+/// One run's folder, the layout every hosted method shares: TensorBoard event files while it trains (a sub-run's in
+/// <c>&lt;run&gt;/</c>), then <c>metrics.csv</c>, the figures, <c>config.json</c> and <c>report.json</c> — written last, so
+/// its presence marks a complete run. A run that is cancelled or fails leaves the folder as it was: its event files
+/// are removed, and a folder this run created is removed when nothing else is in it.
+/// </summary>
+public sealed class RunFolder : IDisposable
+{
+    private readonly bool _created;
+    private readonly bool _tensorBoard;
+    private readonly Dictionary<string, (TensorBoardScalars Writer, double Start)> _boards = new();
+    private readonly object _gate = new();
+    private bool _completed;
+    private bool _disposed;
+
+    /// <summary>Opens (creating when missing) <paramref name="directory"/>; with <paramref name="tensorBoard"/> false no event files are written.</summary>
+    public RunFolder(string directory, bool tensorBoard = true)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory = Path.GetFullPath(directory);
+        if (File.Exists(Directory)) throw new MultiscaleException($"output folder '{Directory}' is a file");
+        _created = !System.IO.Directory.Exists(Directory);
+        System.IO.Directory.CreateDirectory(Directory);
+        _tensorBoard = tensorBoard;
+    }
+
+    /// <summary>The folder's full path.</summary>
+    public string Directory { get; }
+
+    /// <summary>The event files this run has written so far.</summary>
+    public IReadOnlyList<string> EventFiles
+    {
+        get { lock (_gate) return _boards.Values.Select(b => b.Writer.FilePath).ToList(); }
+    }
+
+    /// <summary>
+    /// A reporter that sends lines to <paramref name="lines"/> and curve points to this folder's TensorBoard files.
+    /// TensorBoard's relative-time axis then shows the method's training clock.
+    /// </summary>
+    public IRunReporter Reporter(Action<string>? lines = null) => new FolderReporter(this, lines);
+
+    /// <summary>
+    /// Writes the finished run: <c>metrics.csv</c>, each figure through <paramref name="renderer"/> (skipped when
+    /// null), <c>config.json</c> (<paramref name="config"/>) and <c>report.json</c>. Event files of earlier runs in the
+    /// same folders are removed, since TensorBoard would draw old and new curves as one run.
+    /// </summary>
+    public IReadOnlyList<string> Complete(RunRecord record, JsonObject config, IFigureRenderer? renderer)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(config);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            foreach (var (writer, _) in _boards.Values) writer.Dispose();
+            // An earlier run's report would mark this folder complete while the new files are half in place.
+            File.Delete(Path.Combine(Directory, "report.json"));
+            var written = new List<string>();
+            string metrics = Path.Combine(Directory, "metrics.csv");
+            AtomicFile.WriteAllText(metrics, record.Metrics.ToCsv());
+            written.Add(metrics);
+            if (renderer is not null)
+                foreach (var figure in record.Figures)
+                {
+                    string png = Path.Combine(Directory, figure.Name + ".png");
+                    renderer.Render(figure, png);
+                    written.Add(png);
+                }
+            WriteJson(Path.Combine(Directory, "config.json"), config);
+            written.Add(Path.Combine(Directory, "config.json"));
+            string report = Path.Combine(Directory, "report.json");
+            WriteJson(report, record.Report);
+            written.Add(report);
+            var mine = _boards.Values.Select(b => b.Writer.FilePath).ToHashSet();
+            foreach (var folder in _boards.Keys.Select(FolderOf).Append(Directory).Distinct())
+                foreach (var stale in System.IO.Directory.GetFiles(folder, "events.out.tfevents.*").Where(f => !mine.Contains(f)))
+                    File.Delete(stale);
+            _completed = true;
+            return written;
+        }
+    }
+
+    /// <summary>Without a <see cref="Complete"/> before it, removes what this run wrote (its event files, and the folder it created if now empty).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var (writer, _) in _boards.Values) writer.Dispose();
+            if (_completed) return;
+            foreach (var (run, (writer, _)) in _boards)
+            {
+                try { File.Delete(writer.FilePath); } catch (IOException) { }
+                if (run.Length > 0) RemoveIfEmpty(FolderOf(run));
+            }
+            if (_created) RemoveIfEmpty(Directory);
+        }
+    }
+
+    /// <summary>The configuration header every host writes: method, version, the command that ran, and the method's settings.</summary>
+    public static JsonObject Config(string method, IEnumerable<string>? arguments, JsonObject settings) => new()
+    {
+        ["method"] = method,
+        ["version"] = typeof(RunFolder).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
+        ["arguments"] = arguments is null ? null : new JsonArray(arguments.Select(a => (JsonNode)JsonValue.Create(a)!).ToArray()),
+        ["settings"] = settings.DeepClone(),
+    };
+
+    /// <summary>Writes indented JSON atomically.</summary>
+    public static void WriteJson(string path, JsonNode node) =>
+        AtomicFile.WriteAllText(path, node.ToJsonString(JsonOptions) + "\n");
+
+    // Relaxed escaping keeps paths and versions readable ("1.0.0+abc", not "1.0.0\u002Babc"); the files are never embedded in HTML.
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private string FolderOf(string run) => run.Length == 0 ? Directory : Path.Combine(Directory, run);
+
+    private static void RemoveIfEmpty(string folder)
+    {
+        try
+        {
+            if (System.IO.Directory.Exists(folder) && !System.IO.Directory.EnumerateFileSystemEntries(folder).Any())
+                System.IO.Directory.Delete(folder);
+        }
+        catch (IOException) { }
+    }
+
+    private void Add(string? run, string tag, double value, long step, double seconds)
+    {
+        if (!_tensorBoard) return;
+        string key = run ?? "";
+        if (key.Length > 0 && (key.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || key is "." or ".."))
+            throw new ArgumentException($"sub-run name '{run}' is not a folder name", nameof(run));
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_completed) return;
+            if (!_boards.TryGetValue(key, out var board))
+            {
+                // Wall time = the run's start + its training clock, so pauses (evaluation, other sub-runs) do not
+                // stretch TensorBoard's relative-time axis.
+                board = (new TensorBoardScalars(FolderOf(key)), TensorBoardScalars.UnixNow() - seconds);
+                _boards[key] = board;
+            }
+            board.Writer.Add(tag, value, step, board.Start + seconds);
+        }
+    }
+
+    private sealed class FolderReporter(RunFolder folder, Action<string>? lines) : IRunReporter
+    {
+        public void Line(string text) => lines?.Invoke(text);
+
+        public void Scalar(string? run, string tag, double value, long step, double seconds) => folder.Add(run, tag, value, step, seconds);
+    }
+}

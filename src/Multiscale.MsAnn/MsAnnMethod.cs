@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Multiscale.MsAnn.Data;
+using Multiscale.Training;
+using static TorchSharp.torch;
+
+namespace Multiscale.MsAnn;
+
+/// <summary>What one MsANN run needs: the data, the finest model's layers, the cycle schedule, the maps and the training settings.</summary>
+/// <param name="Data">Batches and the validation set (on the run's device).</param>
+/// <param name="Sizes">Layer sizes of the finest model (first = last: an autoencoder).</param>
+/// <param name="Schedule">γ, L, k; depth 0 is default training.</param>
+/// <param name="Maps">How level maps are made.</param>
+/// <param name="Training">Budget, batch, learning rate, optimizer flavor, coarse steps, all-together.</param>
+/// <param name="Seed">Seed of initialization, maps and batches.</param>
+/// <param name="CompareDefault">Also train the default model (L = 0) on the same data, as the sub-run <c>default</c>.</param>
+public sealed record MsAnnSettings(IAutoencoderData Data, int[] Sizes, CycleSchedule Schedule, LayerMapStrategy Maps,
+    MsAnnTrainingOptions Training, long Seed, bool CompareDefault = false);
+
+/// <summary>
+/// MsANN as a hosted method (paper 004, Algorithm 3.1): trains the hierarchy, optionally default training beside it,
+/// and returns the report (initial/final MSE, cost and seconds to 1/10 of the initial MSE), the validation curve of
+/// each run and the loss-against-cost and loss-against-time figures.
+/// </summary>
+public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
+{
+    /// <inheritdoc/>
+    public string Name => "msann";
+
+    /// <inheritdoc/>
+    public JsonObject Describe(MsAnnSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var t = settings.Training;
+        return new JsonObject
+        {
+            ["task"] = settings.Data.Task,
+            ["layers"] = string.Join(',', settings.Sizes),
+            ["levels"] = settings.Schedule.Depth,
+            ["gamma"] = settings.Schedule.Gamma,
+            ["k"] = settings.Schedule.BatchesPerVisit,
+            ["maps"] = settings.Maps.Name(),
+            ["budget"] = t.Budget,
+            ["batch"] = t.BatchSize,
+            ["lr"] = t.LearningRate,
+            ["evaluate_every"] = t.EvaluateEvery,
+            ["rmsprop"] = t.RmsProp == RmsPropFlavor.PyTorch ? "torch" : "tf1",
+            ["coarse_steps"] = t.CoarseSteps,
+            ["all_together"] = t.AllTogether,
+            ["compare_default"] = settings.CompareDefault,
+            ["seed"] = settings.Seed,
+        };
+    }
+
+    /// <inheritdoc/>
+    public RunRecord Run(MsAnnSettings settings, RunContext context)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(context);
+        settings.Training.Validate();
+        var shape = new HierarchyShape(settings.Sizes, settings.Schedule.Depth);
+        var runs = new List<(string Name, MsAnnResult Result)>
+        {
+            ("msann", TrainOne(shape, settings.Schedule, settings.Maps, settings.Training, settings.Data, settings.Seed, context, run: null)),
+        };
+        if (settings.CompareDefault && settings.Schedule.Depth > 0 && !context.Cancellation.IsCancellationRequested)
+            runs.Add(("default", TrainOne(new HierarchyShape(settings.Sizes, 0), new CycleSchedule(0, 1, 1), settings.Maps, settings.Training,
+                settings.Data, settings.Seed, context, run: "default")));
+        return Record(settings, runs);
+    }
+
+    /// <summary>
+    /// Trains one model and reports its validation MSE (by cost, by step, and by cost per visited level) as curve
+    /// points of sub-run <paramref name="run"/>, with a progress line at most once a second.
+    /// </summary>
+    public static MsAnnResult TrainOne(HierarchyShape shape, CycleSchedule schedule, LayerMapStrategy maps, MsAnnTrainingOptions options,
+        IAutoencoderData data, long seed, RunContext context, string? run = null, string indent = "  ")
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        using var layerMaps = new LayerMaps(shape, maps, seed);
+        using var network = new MultilevelNetwork(layerMaps, new Generator((ulong)seed), context.Device);
+        var reporter = context.Reporter;
+        double lastLine = double.NegativeInfinity;
+        var result = MsAnnTrainer.Train(network, schedule, options, data.Batches(seed), data.Validation,
+            m =>
+            {
+                long cost = (long)Math.Round(m.Cost);
+                reporter.Scalar(run, "validation_mse/by_cost", m.ValidationMse, cost, m.Seconds);
+                reporter.Scalar(run, "validation_mse/by_step", m.ValidationMse, m.Step, m.Seconds);
+                if (m.Step > 0) reporter.Scalar(run, $"validation_mse/by_cost_last_level_{m.Level}", m.ValidationMse, cost, m.Seconds);
+                if (m.Seconds - lastLine < 1 && m.Cost < options.Budget && m.Step > 0) return;
+                lastLine = m.Seconds;
+                reporter.Line(string.Create(CultureInfo.InvariantCulture, $"{indent}L={shape.Depth} cost {m.Cost,10:F0}  level {m.Level}  validation MSE {m.ValidationMse:G5}  {m.Seconds:F1}s"));
+            }, context.Cancellation);
+        reporter.Line(string.Create(CultureInfo.InvariantCulture,
+            $"{indent}→ MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s"));
+        return result;
+    }
+
+    private static RunRecord Record(MsAnnSettings settings, List<(string Name, MsAnnResult Result)> runs)
+    {
+        static JsonObject Numbers(MsAnnResult r) => new()
+        {
+            ["initial_mse"] = r.InitialMse,
+            ["final_mse"] = r.FinalMse,
+            ["cost_to_tenth"] = r.CostToTenth,
+            ["seconds_to_tenth"] = r.SecondsToTenth,
+            ["total_cost"] = r.TotalCost,
+            ["total_seconds"] = r.TotalSeconds,
+        };
+        var report = new JsonObject { ["task"] = settings.Data.Task };
+        foreach (var (key, value) in Numbers(runs[0].Result)) report[key] = value?.DeepClone();
+        report["levels"] = settings.Schedule.Depth;
+        report["gamma"] = settings.Schedule.Gamma;
+        report["k"] = settings.Schedule.BatchesPerVisit;
+        report["maps"] = settings.Maps.Name();
+        report["coarse_steps"] = settings.Training.CoarseSteps;
+        report["all_together"] = settings.Training.AllTogether;
+        if (runs.Count > 1) report["default"] = Numbers(runs[1].Result);
+
+        var metrics = new MetricsTable("run", "step", "level", "cost", "seconds", "validation_mse");
+        foreach (var (name, r) in runs)
+            foreach (var m in r.Metrics)
+                metrics.Add(name, m.Step, m.Level, m.Cost, m.Seconds, m.ValidationMse);
+
+        FigureSeries Curve(string name, MsAnnResult r, Func<MsAnnMetrics, double> x) =>
+            new(name, r.Metrics.Select(x).ToArray(), r.Metrics.Select(m => m.ValidationMse).ToArray());
+        var figures = new RunFigure[]
+        {
+            new LineFigure("loss_vs_cost", "validation MSE against cost C(t)", "cost (examples at the finest level)", "validation MSE",
+                runs.Select(r => Curve(r.Name, r.Result, m => m.Cost)).ToList(), LogX: true, LogY: true),
+            new LineFigure("loss_vs_time", "validation MSE against wall-clock time", "seconds", "validation MSE",
+                runs.Select(r => Curve(r.Name, r.Result, m => m.Seconds)).ToList(), LogX: true, LogY: true),
+        };
+        return new RunRecord(report, metrics, figures);
+    }
+}
+
+/// <summary>How map strategies are spelled on the command line and in reports.</summary>
+public static class LayerMapStrategyNames
+{
+    /// <summary>"optimized-grid" for <see cref="LayerMapStrategy.OptimizedGrid"/>, else the lower-case name.</summary>
+    public static string Name(this LayerMapStrategy strategy) =>
+        strategy == LayerMapStrategy.OptimizedGrid ? "optimized-grid" : strategy.ToString().ToLowerInvariant();
+}

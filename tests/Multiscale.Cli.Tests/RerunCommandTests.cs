@@ -1,0 +1,64 @@
+using System.Text.Json.Nodes;
+
+namespace Multiscale.Cli.Tests;
+
+public class RerunCommandTests
+{
+    private static JsonNode Read(string dir, string file) => JsonNode.Parse(File.ReadAllText(Path.Combine(dir, file)))!;
+
+    [Fact]
+    public void ARunFolderRecordsItsCommandAndRerunRepeatsItsNumbers()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string first = Path.Combine(dir.FullName, "first"), second = Path.Combine(dir.FullName, "second");
+            var (code, output, error) = CliRunner.Run("msann", "--layers", "64,16,64", "--levels", "2", "--budget", "3000", "--batch", "32",
+                "--seed", "5", "--compare-default", "--out", first);
+            Assert.True(code == 0, error + output);
+            var config = Read(first, "config.json");
+            Assert.Equal("msann", config["method"]!.GetValue<string>());
+            Assert.Equal("msann", config["arguments"]![0]!.GetValue<string>());
+            Assert.Equal(5, config["settings"]!["seed"]!.GetValue<int>());
+            Assert.Single(Directory.GetFiles(first, "events.out.tfevents.*"));
+            Assert.Single(Directory.GetFiles(Path.Combine(first, "default"), "events.out.tfevents.*"));
+
+            (code, output, error) = CliRunner.Run("rerun", first, "--out", second);
+            Assert.True(code == 0, error + output);
+            Assert.Equal(Read(first, "report.json")["final_mse"]!.GetValue<double>(), Read(second, "report.json")["final_mse"]!.GetValue<double>());
+            Assert.Equal(Read(first, "report.json")["default"]!["final_mse"]!.GetValue<double>(), Read(second, "report.json")["default"]!["final_mse"]!.GetValue<double>());
+            Assert.Equal(config["settings"]!.ToJsonString(), Read(second, "config.json")["settings"]!.ToJsonString());
+            Assert.Equal(second, Read(second, "config.json")["arguments"]!.AsArray().Last()!.GetValue<string>());
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void BadRerunsAreOneClearError()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, _, error) = CliRunner.Run("rerun", dir.FullName, "--out", Path.Combine(dir.FullName, "x"));
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains("has no config.json", error);
+
+            File.WriteAllText(Path.Combine(dir.FullName, "config.json"), "{\"arguments\": [\"prolong\", \"--out\", \"y\"]}");
+            (code, _, error) = CliRunner.Run("rerun", dir.FullName, "--out", Path.Combine(dir.FullName, "x"));
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains("not a run that can be repeated", error);
+
+            File.WriteAllText(Path.Combine(dir.FullName, "config.json"), "{\"arguments\": [\"msann\"]}");
+            (code, _, error) = CliRunner.Run("rerun", dir.FullName, "--out", dir.FullName);
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains("--out must differ", error);
+
+            File.WriteAllText(Path.Combine(dir.FullName, "config.json"), "{ not json");
+            (code, _, error) = CliRunner.Run("rerun", dir.FullName, "--out", Path.Combine(dir.FullName, "x"));
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains("not valid JSON", error);
+            Assert.False(Directory.Exists(Path.Combine(dir.FullName, "x")));
+        }
+        finally { dir.Delete(true); }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+using Multiscale.Training;
+
+namespace Multiscale.Tests.Training;
+
+public class RunFolderTests
+{
+    private static RunRecord Record(params RunFigure[] figures)
+    {
+        var metrics = new MetricsTable("run", "step", "loss", "note");
+        metrics.Add("main", 0L, 0.5, "start");
+        metrics.Add("main", 1L, 0.25, "a, \"quoted\" note");
+        return new RunRecord(new JsonObject { ["loss"] = 0.25 }, metrics, figures);
+    }
+
+    private sealed class ListRenderer(bool fail = false) : IFigureRenderer
+    {
+        public List<string> Paths { get; } = new();
+
+        public void Render(RunFigure figure, string path)
+        {
+            if (fail) throw new MultiscaleException($"cannot draw {figure.Name}");
+            File.WriteAllText(path, figure.Title);
+            Paths.Add(path);
+        }
+    }
+
+    [Fact]
+    public void CompleteWritesMetricsFiguresConfigAndReport()
+    {
+        var dir = Directory.CreateTempSubdirectory("runfolder-");
+        try
+        {
+            var renderer = new ListRenderer();
+            using (var folder = new RunFolder(dir.FullName))
+            {
+                folder.Reporter().Scalar(null, "loss", 0.5, 0, 0.0);
+                folder.Reporter().Scalar("baseline", "loss", 0.7, 0, 0.0);
+                var settings = RunFolder.Config("test", new[] { "test", "--seed", "1" }, new JsonObject { ["seed"] = 1 });
+                folder.Complete(Record(new LineFigure("loss", "loss", "x", "y", new[] { new FigureSeries("a", new[] { 0.0 }, new[] { 1.0 }) })), settings, renderer);
+            }
+            Assert.Equal("run,step,loss,note\nmain,0,0.5,start\nmain,1,0.25,\"a, \"\"quoted\"\" note\"\n", File.ReadAllText(Path.Combine(dir.FullName, "metrics.csv")));
+            Assert.Equal(new[] { Path.Combine(dir.FullName, "loss.png") }, renderer.Paths);
+            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.FullName, "config.json")))!;
+            Assert.Equal("test", config["method"]!.GetValue<string>());
+            Assert.Equal(new[] { "test", "--seed", "1" }, config["arguments"]!.AsArray().Select(a => a!.GetValue<string>()));
+            Assert.Equal(1, config["settings"]!["seed"]!.GetValue<int>());
+            Assert.Equal(0.25, JsonNode.Parse(File.ReadAllText(Path.Combine(dir.FullName, "report.json")))!["loss"]!.GetValue<double>());
+            // One event file for the main run, one in the sub-run's folder; nothing temporary left.
+            Assert.Single(Directory.GetFiles(dir.FullName, "events.out.tfevents.*"));
+            Assert.Single(Directory.GetFiles(Path.Combine(dir.FullName, "baseline"), "events.out.tfevents.*"));
+            Assert.Empty(Directory.GetFiles(dir.FullName, "*.tmp", SearchOption.AllDirectories));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void AnUnfinishedRunLeavesNothingBehind()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"runfolder-new-{Guid.NewGuid():N}");
+        using (var folder = new RunFolder(root))
+        {
+            folder.Reporter().Scalar(null, "loss", 0.5, 0, 0.0);
+            folder.Reporter().Scalar("baseline", "loss", 0.5, 0, 0.0);
+            Assert.Equal(2, folder.EventFiles.Count);
+        }
+        Assert.False(Directory.Exists(root));  // created by the run, emptied, removed
+
+        var existing = Directory.CreateTempSubdirectory("runfolder-old-");
+        try
+        {
+            File.WriteAllText(Path.Combine(existing.FullName, "report.json"), "{\"old\": true}");
+            using (var folder = new RunFolder(existing.FullName))
+                folder.Reporter().Scalar(null, "loss", 0.5, 0, 0.0);
+            Assert.Equal(new[] { "report.json" }, Directory.GetFileSystemEntries(existing.FullName).Select(Path.GetFileName));
+        }
+        finally { existing.Delete(true); }
+    }
+
+    [Fact]
+    public void AFailedCompletionLeavesNoReportAndANewRunReplacesOldEvents()
+    {
+        var dir = Directory.CreateTempSubdirectory("runfolder-");
+        try
+        {
+            using (var first = new RunFolder(dir.FullName))
+            {
+                first.Reporter().Scalar(null, "loss", 1, 0, 0);
+                first.Complete(Record(), new JsonObject(), renderer: null);
+            }
+            var oldEvents = Directory.GetFiles(dir.FullName, "events.out.tfevents.*");
+            Assert.Single(oldEvents);
+            Assert.True(File.Exists(Path.Combine(dir.FullName, "report.json")));
+
+            // A figure that cannot be drawn: the earlier report must not vouch for the half-replaced folder.
+            using (var failing = new RunFolder(dir.FullName))
+            {
+                failing.Reporter().Scalar(null, "loss", 1, 0, 0);
+                Assert.Throws<MultiscaleException>(() => failing.Complete(Record(new LineFigure("loss", "t", "x", "y", Array.Empty<FigureSeries>())),
+                    new JsonObject(), new ListRenderer(fail: true)));
+            }
+            Assert.False(File.Exists(Path.Combine(dir.FullName, "report.json")));
+            Assert.Equal(oldEvents, Directory.GetFiles(dir.FullName, "events.out.tfevents.*"));
+
+            using (var second = new RunFolder(dir.FullName))
+            {
+                second.Reporter().Scalar(null, "loss", 1, 0, 0);
+                second.Complete(Record(), new JsonObject(), renderer: null);
+                Assert.Equal(second.EventFiles, Directory.GetFiles(dir.FullName, "events.out.tfevents.*"));
+            }
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void MetricsRowsMustMatchTheColumns()
+    {
+        var table = new MetricsTable("a", "b");
+        Assert.Throws<ArgumentException>(() => table.Add(1.0));
+        table.Add(double.NaN, null);
+        Assert.Equal("a,b\nNaN,\n", table.ToCsv());
+    }
+
+    [Fact]
+    public void SubRunNamesMustBeFolderNames()
+    {
+        var dir = Directory.CreateTempSubdirectory("runfolder-");
+        try
+        {
+            using var folder = new RunFolder(dir.FullName);
+            Assert.Throws<ArgumentException>(() => folder.Reporter().Scalar("../escape", "loss", 1, 0, 0));
+            Assert.Throws<ArgumentException>(() => folder.Reporter().Scalar("..", "loss", 1, 0, 0));
+        }
+        finally { dir.Delete(true); }
+    }
+}

@@ -1,0 +1,66 @@
+using Multiscale.MsAnn.Data;
+using Multiscale.Training;
+using static TorchSharp.torch;
+
+namespace Multiscale.MsAnn.Tests;
+
+public class MsAnnMethodTests
+{
+    private sealed class Recorder : IRunReporter
+    {
+        public List<(string? Run, string Tag, long Step)> Points { get; } = new();
+        public int Lines { get; private set; }
+        public void Line(string text) => Lines++;
+        public void Scalar(string? run, string tag, double value, long step, double seconds) => Points.Add((run, tag, step));
+    }
+
+    private static MsAnnSettings Settings(IAutoencoderData data, bool compare) =>
+        new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,
+            new MsAnnTrainingOptions { Budget = 4000, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 512 }, Seed: 3, CompareDefault: compare);
+
+    [Fact]
+    public void RunReportsEveryEvaluationAndReturnsTheRecordAHostWrites()
+    {
+        using var data = new SyntheticObjectsData(64, 1, 3, CPU);
+        var recorder = new Recorder();
+        var method = new MsAnnMethod();
+        var record = method.Run(Settings(data, compare: true), new RunContext(CPU, recorder));
+
+        var rows = record.Metrics.Rows;
+        Assert.Equal(new[] { "run", "step", "level", "cost", "seconds", "validation_mse" }, record.Metrics.Columns);
+        Assert.Contains(rows, r => (string)r[0]! == "default");
+        // Every evaluation is a table row and a curve point of its run (the main run is unnamed, the baseline "default").
+        foreach (var run in new[] { "msann", "default" })
+            Assert.Equal(rows.Count(r => (string)r[0]! == run),
+                recorder.Points.Count(p => p.Tag == "validation_mse/by_cost" && p.Run == (run == "msann" ? null : run)));
+        Assert.True(recorder.Lines > 0);
+        var report = record.Report;
+        Assert.Equal("one-object", report["task"]!.GetValue<string>());
+        Assert.True(report["final_mse"]!.GetValue<double>() < report["initial_mse"]!.GetValue<double>());
+        Assert.NotNull(report["default"]);
+        Assert.Equal(new[] { "loss_vs_cost", "loss_vs_time" }, record.Figures.Select(f => f.Name));
+        Assert.Equal(2, method.Describe(Settings(data, compare: true))["levels"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void SeededRunsRepeatExactly()
+    {
+        double Final()
+        {
+            using var data = new SyntheticObjectsData(64, 1, 3, CPU);
+            return new MsAnnMethod().Run(Settings(data, compare: false), RunContext.Cpu()).Report["final_mse"]!.GetValue<double>();
+        }
+        Assert.Equal(Final(), Final());
+    }
+
+    [Fact]
+    public void ACancelledRunStopsEarly()
+    {
+        using var data = new SyntheticObjectsData(64, 1, 3, CPU);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        var record = new MsAnnMethod().Run(Settings(data, compare: true), new RunContext(CPU, cancellation: cancel.Token));
+        Assert.DoesNotContain(record.Metrics.Rows, r => (string)r[0]! == "default");
+        Assert.True(record.Report["total_cost"]!.GetValue<double>() < 4000);
+    }
+}
