@@ -34,6 +34,29 @@ public class RerunCommandTests
     }
 
     [Fact]
+    public void AnMrtlRunRepeatsToTheSameLosses()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string first = Path.Combine(dir.FullName, "first"), second = Path.Combine(dir.FullName, "second");
+            var (code, output, error) = CliRunner.Run("mrtl", "--size", "small", "--samples", "800", "--method", "all", "--rank", "2",
+                "--epochs-full", "2", "--epochs-low", "2", "--cp-iterations", "30", "--out", first);
+            Assert.True(code == 0, error + output);
+            Assert.Equal("mrtl", Read(first, "config.json")["method"]!.GetValue<string>());
+            foreach (var sub in new[] { "fixed", "random" })
+                Assert.Single(Directory.GetFiles(Path.Combine(first, sub), "events.out.tfevents.*"));
+            (code, output, error) = CliRunner.Run("rerun", first, "--out", second, "--device", "cpu");
+            Assert.True(code == 0, error + output);
+            var a = Read(first, "report.json")["runs"]!.AsArray();
+            var b = Read(second, "report.json")["runs"]!.AsArray();
+            Assert.Equal(a.Select(r => r!["val_loss"]!.GetValue<double>()), b.Select(r => r!["val_loss"]!.GetValue<double>()));
+            Assert.Equal(a.Select(r => r!["test_f1"]!.GetValue<double>()), b.Select(r => r!["test_f1"]!.GetValue<double>()));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
     public void BadRerunsAreOneClearError()
     {
         var dir = CliRunner.TempDirectory();

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using Multiscale.Cli.Plots;
-using Multiscale.IO;
+using Multiscale.Mrtl;
 using Multiscale.Mrtl.Criteria;
 using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Finegraining;
@@ -45,7 +43,7 @@ internal static class MrtlCommand
         var patience = new Option<int>("--patience") { Description = "Criterion patience.", DefaultValueFactory = _ => 1 };
         var cpIterations = new Option<int>("--cp-iterations") { Description = "CP-ALS sweep cap (tolerance 1e-8).", DefaultValueFactory = _ => 500 };
         var seed = new Option<long>("--seed") { Description = "Seed of data, split, initialization and shuffling.", DefaultValueFactory = _ => 0 };
-        var outDir = CommonOptions.Out("Output folder (report.json, metrics.csv, loss.png, factors_<mode>.png).");
+        var outDir = CommonOptions.Out("Output folder (config.json, report.json, metrics.csv, loss.png, factors_<mode>.png, TensorBoard events; baselines' events in <method>/).");
         outDir.Required = true;
         var command = new Command("mrtl", "Multiresolution tensor learning: full rank coarse → fine, CP-ALS, low rank → finest (paper 001).")
         {
@@ -80,41 +78,12 @@ internal static class MrtlCommand
                 Seed = s,
             };
             options.Validate();
-            var split = data.Split(s);
             var methods = parse.GetValue(method) == "all"
                 ? new[] { MrtlMethod.Mrtl, MrtlMethod.Fixed, MrtlMethod.Random }
                 : new[] { MrtlTrainerOptions.ParseMethod(parse.GetValue(method)!) };
             output.WriteLine($"mrtl {taskName}: {data.Count} samples, I = {data.Outputs}, full {ResolutionSchedule.Format(schedule.FullRank)}, low {ResolutionSchedule.Format(schedule.LowRank)}, K = {options.Rank}, {fg.ToString().ToLowerInvariant()}, {parse.GetValue(criterion)}");
-            var runs = new List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)>();
-            try
-            {
-                foreach (var mm in methods)
-                {
-                    var progress = new Progress(output);
-                    var result = MrtlTrainer.Train(split, options with { Method = mm }, e =>
-                    {
-                        if (e.Epoch > 0)
-                            progress.Line(string.Create(CultureInfo.InvariantCulture,
-                                $"  {mm.ToString().ToLowerInvariant()} {e.Stage} {e.Resolution} epoch {e.Epoch}: train {e.TrainLoss:G5} val {e.ValidationLoss:G5} {(data.Task == MrtlTask.Classification ? "F1" : "MSE")} {e.ValidationMetric:G4} {e.TotalSeconds:F1}s{(e.Event is null ? "" : "  " + e.Event)}"));
-                    }, cancel.Token);
-                    runs.Add((result, FactorReport.Compute(result.Model, data.Planted)));
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  → {mm.ToString().ToLowerInvariant()}: val {result.ValidationLoss:G5}, test {(result.TestF1 is { } t ? $"F1 {t:F4}" : $"MSE {result.TestMse:G5}")}, {result.SecondsTotal:F1} s (full {result.SecondsFull:F1}, cp {result.SecondsCp:F1}, low {result.SecondsLow:F1})"));
-                    if (cancel.Token.IsCancellationRequested) break;
-                }
-                if (cancel.Token.IsCancellationRequested)
-                {
-                    error.WriteLine("cancelled: nothing was written");
-                    return 130;
-                }
-                Write(parse.GetValue(outDir)!.FullName, taskName, data, options, parse.GetValue(criterion)!, runs);
-            }
-            finally
-            {
-                foreach (var r in runs) r.Result.Model.Dispose();
-            }
-            output.WriteLine($"wrote {parse.GetValue(outDir)!.FullName}");
-            return 0;
+            return MethodHost.Run(new MultiresolutionTensorLearning(), new MrtlSettings(data, taskName, options, methods), parse,
+                parse.GetValue(outDir)!.FullName, TorchSharp.torch.CPU, output, error, cancel.Token);
         }));
         command.Subcommands.Add(MrtlBenchCommand.Create(output, error));
         return command;
@@ -175,86 +144,5 @@ internal static class MrtlCommand
         var b = (small ? BasketballOptions.Small : new BasketballOptions()) with { Seed = seed };
         if (parse.GetValue(samples) is { } k) b = b with { Samples = k };
         return (BasketballSynthetic.Generate(b), "basketball", ResolutionSchedule.Basketball);
-    }
-
-    private static void Write(string dir, string task, MrtlDataset data, MrtlTrainerOptions options, string criterion,
-        List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)> runs)
-    {
-        Directory.CreateDirectory(dir);
-        Dictionary<string, object?> Entry(MrtlResult r, IReadOnlyList<SpatialFactorReport> factors)
-        {
-            var recoveries = factors.Where(f => f.Recovery is not null).Select(f => f.Recovery!.Mean).ToArray();
-            var morans = factors.Select(f => f.MoransIMean).Where(double.IsFinite).ToArray();
-            return new Dictionary<string, object?>
-            {
-                ["method"] = r.Method.ToString().ToLowerInvariant(),
-                ["criterion"] = criterion,
-                ["finegrain"] = options.Finegrain.ToString().ToLowerInvariant(),
-                ["seconds_full"] = r.SecondsFull,
-                ["seconds_cp"] = r.SecondsCp,
-                ["seconds_low"] = r.SecondsLow,
-                ["seconds_total"] = r.SecondsTotal,
-                ["val_loss"] = r.ValidationLoss,
-                ["full_val_loss"] = double.IsFinite(r.FullValidationLoss) ? r.FullValidationLoss : null,
-                ["test_loss"] = r.TestLoss,
-                ["test_f1"] = r.TestF1,
-                ["test_mse"] = r.TestMse,
-                ["cp_fit"] = double.IsFinite(r.CpFit) ? r.CpFit : null,
-                ["morans_i_mean"] = morans.Length > 0 ? morans.Average() : null,
-                ["morans_i"] = factors.ToDictionary(f => data.Modes[f.Mode].Name, f => double.IsFinite(f.MoransIMean) ? (double?)f.MoransIMean : null),
-                ["factor_recovery"] = recoveries.Length > 0 ? recoveries.Average() : null,
-                ["resolutions"] = new Dictionary<string, string> { ["full"] = r.FullResolutions, ["low"] = r.LowResolutions },
-                ["finegrains"] = r.Finegrains.Select(e => new Dictionary<string, object?>
-                {
-                    ["stage"] = e.Stage, ["from"] = e.From, ["to"] = e.To, ["scale"] = e.Scale, ["reason"] = e.Reason,
-                    ["val_loss_before"] = e.ValidationLossBefore, ["val_loss_after"] = e.ValidationLossAfter, ["seconds"] = e.TotalSeconds,
-                }).ToList(),
-            };
-        }
-        var report = Entry(runs[0].Result, runs[0].Factors);
-        report["task"] = task;
-        report["samples"] = data.Count;
-        report["outputs"] = data.Outputs;
-        report["rank"] = options.Rank;
-        report["seed"] = options.Seed;
-        if (runs.Count > 1) report["runs"] = runs.Select(r => Entry(r.Result, r.Factors)).ToList();
-
-        var csv = new StringBuilder("method,stage,step,resolution,epoch,stage_seconds,total_seconds,train_loss,val_loss,val_metric,criterion,event\n");
-        foreach (var (r, _) in runs)
-            foreach (var e in r.Epochs)
-                csv.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.Method.ToString().ToLowerInvariant()},{e.Stage},{e.Step},\"{e.Resolution}\",{e.Epoch},{e.StageSeconds:R},{e.TotalSeconds:R},{e.TrainLoss:R},{e.ValidationLoss:R},{e.ValidationMetric:R},{e.Criterion:R},\"{e.Event}\""));
-        AtomicFile.WriteAllText(Path.Combine(dir, "metrics.csv"), csv.ToString());
-
-        // Loss against time; finegraining shows as its own series of markers (validation loss right after the move).
-        var series = new List<Series>();
-        foreach (var (r, _) in runs)
-        {
-            var name = r.Method.ToString().ToLowerInvariant();
-            series.Add(new Series(name, r.Epochs.Select(e => e.TotalSeconds).ToArray(), r.Epochs.Select(e => e.ValidationLoss).ToArray()));
-            if (r.Finegrains.Count > 0)
-                series.Add(new Series($"{name} finegrain", r.Finegrains.Select(e => e.TotalSeconds).ToArray(), r.Finegrains.Select(e => e.ValidationLossAfter).ToArray()));
-        }
-        Figures.Lines(Path.Combine(dir, "loss.png"), "validation loss against wall-clock time (finegraining marked)", "seconds", "validation loss", series);
-
-        // Factor heatmaps of the first run: the K factor columns of each spatial mode side by side (|value|).
-        var model = runs[0].Result.Model;
-        for (int m = 0; m < model.Grids.Count; m++)
-        {
-            var grid = model.Grids[m];
-            using var factor = model.SpatialFactor(m).detach().to_type(TorchSharp.torch.ScalarType.Float64);
-            var values = factor.data<double>().ToArray();
-            int k = model.Rank, gap = 1;
-            var image = new double[grid.Rows, k * (grid.Cols + gap)];
-            for (int r = 0; r < grid.Rows; r++)
-                for (int c = 0; c < k * (grid.Cols + gap); c++)
-                    image[r, c] = double.NaN;
-            for (int col = 0; col < k; col++)
-                for (int r = 0; r < grid.Rows; r++)
-                    for (int c = 0; c < grid.Cols; c++)
-                        image[r, col * (grid.Cols + gap) + c] = values[grid.Index(r, c) * k + col];
-            Figures.Heatmap(Path.Combine(dir, $"factors_{data.Modes[m].Name}.png"), image, $"{data.Modes[m].Name} factors (|value|, {grid}, K = {k})", "factor · column", "row");
-        }
-        ProlongCommand.WriteJson(Path.Combine(dir, "report.json"), report);
     }
 }

@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Multiscale.Mrtl.Criteria;
+using Multiscale.Mrtl.Data;
+using Multiscale.Mrtl.Training;
+using Multiscale.Training;
+
+namespace Multiscale.Mrtl;
+
+/// <summary>What one MRTL run needs: the data, the trainer's settings, and which methods to train on the same split.</summary>
+/// <param name="Data">The dataset (split by <see cref="MrtlTrainerOptions.Seed"/> into train, validation and test).</param>
+/// <param name="Task">Name for reports (<c>basketball</c>, <c>climate</c>, a user file's name).</param>
+/// <param name="Options">Schedule, criterion, finegraining, rank, stage settings, seed; its method and device are set per run.</param>
+/// <param name="Methods">MRTL and/or its baselines; the first is the main run, the others are sub-runs named after their method.</param>
+public sealed record MrtlSettings(MrtlDataset Data, string Task, MrtlTrainerOptions Options, IReadOnlyList<MrtlMethod> Methods);
+
+/// <summary>
+/// Multiresolution tensor learning as a hosted method (paper 001, Algorithm 1, and its fixed-resolution and random-init
+/// baselines): trains each requested method on one split and returns the report (timings, validation loss, test F1 or
+/// MSE, Moran's I and factor recovery of the spatial factors, the resolutions and finegraining events), a metrics row
+/// per epoch, the loss-against-time figure with finegraining marked, and heatmaps of the main run's spatial factors.
+/// </summary>
+public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettings>
+{
+    /// <inheritdoc/>
+    public string Name => "mrtl";
+
+    /// <inheritdoc/>
+    public JsonObject Describe(MrtlSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var o = settings.Options;
+        JsonObject Stage(StageOptions s) => new()
+        {
+            ["lr"] = s.LearningRate, ["decay"] = s.Decay, ["batch"] = s.BatchSize, ["max_epochs"] = s.MaxEpochs,
+            ["l2"] = s.Regularization.L2, ["spatial"] = s.Regularization.Spatial, ["sigma"] = s.Regularization.Sigma, ["per_cell"] = s.Regularization.PerCell,
+        };
+        return new JsonObject
+        {
+            ["task"] = settings.Task,
+            ["samples"] = settings.Data.Count,
+            ["outputs"] = settings.Data.Outputs,
+            ["modes"] = new JsonArray(settings.Data.Modes.Select(m => (JsonNode)JsonValue.Create(m.Name)!).ToArray()),
+            ["methods"] = new JsonArray(settings.Methods.Select(m => (JsonNode)JsonValue.Create(MethodName(m))!).ToArray()),
+            ["full"] = ResolutionSchedule.Format(o.Schedule.FullRank),
+            ["low"] = ResolutionSchedule.Format(o.Schedule.LowRank),
+            ["criterion"] = FinegrainCriterion.Name(o.Criterion),
+            ["patience"] = o.CriterionOptions.Patience,
+            ["finegrain"] = o.Finegrain.ToString().ToLowerInvariant(),
+            ["rank"] = o.Rank,
+            ["cp_iterations"] = o.CpAls.MaxIterations,
+            ["cp_tolerance"] = o.CpAls.Tolerance,
+            ["full_rank"] = Stage(o.FullRank),
+            ["low_rank"] = Stage(o.LowRank),
+            ["seed"] = o.Seed,
+        };
+    }
+
+    /// <inheritdoc/>
+    public RunRecord Run(MrtlSettings settings, RunContext context)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(context);
+        if (settings.Methods.Count == 0) throw new MultiscaleException("no MRTL method to run (expected mrtl, fixed and/or random)");
+        if (settings.Methods.Distinct().Count() != settings.Methods.Count) throw new MultiscaleException("each MRTL method may run once per call");
+        settings.Options.Validate();
+        var data = settings.Data;
+        var split = data.Split(settings.Options.Seed);
+        var runs = new List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)>();
+        try
+        {
+            string metricName = data.Task == MrtlTask.Classification ? "F1" : "MSE";
+            foreach (var method in settings.Methods)
+            {
+                string name = MethodName(method);
+                string? run = runs.Count == 0 ? null : name;
+                int epochIndex = 0;
+                var result = MrtlTrainer.Train(split, Configure(settings.Options, method, context), e =>
+                {
+                    if (e.Epoch == 0) return;
+                    epochIndex++;
+                    context.Reporter.Scalar(run, "loss/validation", e.ValidationLoss, epochIndex, e.TotalSeconds);
+                    context.Reporter.Scalar(run, "loss/train", e.TrainLoss, epochIndex, e.TotalSeconds);
+                    context.Reporter.Scalar(run, $"validation/{metricName}", e.ValidationMetric, epochIndex, e.TotalSeconds);
+                    context.Reporter.Line(string.Create(CultureInfo.InvariantCulture,
+                        $"  {name} {e.Stage} {e.Resolution} epoch {e.Epoch}: train {e.TrainLoss:G5} val {e.ValidationLoss:G5} {metricName} {e.ValidationMetric:G4} {e.TotalSeconds:F1}s{(e.Event is null ? "" : "  " + e.Event)}"));
+                }, context.Cancellation);
+                runs.Add((result, FactorReport.Compute(result.Model, data.Planted)));
+                context.Reporter.Line(string.Create(CultureInfo.InvariantCulture,
+                    $"  → {name}: val {result.ValidationLoss:G5}, test {(result.TestF1 is { } t ? $"F1 {t:F4}" : $"MSE {result.TestMse:G5}")}, {result.SecondsTotal:F1} s (full {result.SecondsFull:F1}, cp {result.SecondsCp:F1}, low {result.SecondsLow:F1})"));
+                if (context.Cancellation.IsCancellationRequested) break;
+            }
+            return Record(settings, runs);
+        }
+        finally
+        {
+            foreach (var r in runs) r.Result.Model.Dispose();
+        }
+    }
+
+    /// <summary>The trainer options of one method's run on the context's device.</summary>
+    private static MrtlTrainerOptions Configure(MrtlTrainerOptions options, MrtlMethod method, RunContext context) =>
+        options with { Method = method };
+
+    private static string MethodName(MrtlMethod method) => method.ToString().ToLowerInvariant();
+
+    private static RunRecord Record(MrtlSettings settings, List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)> runs)
+    {
+        var data = settings.Data;
+        var options = settings.Options;
+        JsonObject Entry(MrtlResult r, IReadOnlyList<SpatialFactorReport> factors)
+        {
+            var recoveries = factors.Where(f => f.Recovery is not null).Select(f => f.Recovery!.Mean).ToArray();
+            var morans = factors.Select(f => f.MoransIMean).Where(double.IsFinite).ToArray();
+            var moransByMode = new JsonObject();
+            foreach (var f in factors) moransByMode[data.Modes[f.Mode].Name] = double.IsFinite(f.MoransIMean) ? f.MoransIMean : null;
+            return new JsonObject
+            {
+                ["method"] = MethodName(r.Method),
+                ["criterion"] = FinegrainCriterion.Name(options.Criterion),
+                ["finegrain"] = options.Finegrain.ToString().ToLowerInvariant(),
+                ["seconds_full"] = r.SecondsFull,
+                ["seconds_cp"] = r.SecondsCp,
+                ["seconds_low"] = r.SecondsLow,
+                ["seconds_total"] = r.SecondsTotal,
+                ["val_loss"] = r.ValidationLoss,
+                ["full_val_loss"] = double.IsFinite(r.FullValidationLoss) ? r.FullValidationLoss : null,
+                ["test_loss"] = r.TestLoss,
+                ["test_f1"] = r.TestF1,
+                ["test_mse"] = r.TestMse,
+                ["cp_fit"] = double.IsFinite(r.CpFit) ? r.CpFit : null,
+                ["morans_i_mean"] = morans.Length > 0 ? morans.Average() : null,
+                ["morans_i"] = moransByMode,
+                ["factor_recovery"] = recoveries.Length > 0 ? recoveries.Average() : null,
+                ["resolutions"] = new JsonObject { ["full"] = r.FullResolutions, ["low"] = r.LowResolutions },
+                ["finegrains"] = new JsonArray(r.Finegrains.Select(e => (JsonNode)new JsonObject
+                {
+                    ["stage"] = e.Stage, ["from"] = e.From, ["to"] = e.To, ["scale"] = e.Scale, ["reason"] = e.Reason,
+                    ["val_loss_before"] = e.ValidationLossBefore, ["val_loss_after"] = e.ValidationLossAfter, ["seconds"] = e.TotalSeconds,
+                }).ToArray()),
+            };
+        }
+        var report = Entry(runs[0].Result, runs[0].Factors);
+        report["task"] = settings.Task;
+        report["samples"] = data.Count;
+        report["outputs"] = data.Outputs;
+        report["rank"] = options.Rank;
+        report["seed"] = options.Seed;
+        if (runs.Count > 1) report["runs"] = new JsonArray(runs.Select(r => (JsonNode)Entry(r.Result, r.Factors)).ToArray());
+
+        var metrics = new MetricsTable("method", "stage", "step", "resolution", "epoch", "stage_seconds", "total_seconds",
+            "train_loss", "val_loss", "val_metric", "criterion", "event");
+        foreach (var (r, _) in runs)
+            foreach (var e in r.Epochs)
+                metrics.Add(MethodName(r.Method), e.Stage, e.Step, e.Resolution, e.Epoch, e.StageSeconds, e.TotalSeconds,
+                    e.TrainLoss, e.ValidationLoss, e.ValidationMetric, e.Criterion, e.Event ?? "");
+
+        // Loss against time; finegraining is its own series of markers (the validation loss right after the move).
+        var series = new List<FigureSeries>();
+        foreach (var (r, _) in runs)
+        {
+            var name = MethodName(r.Method);
+            series.Add(new FigureSeries(name, r.Epochs.Select(e => e.TotalSeconds).ToArray(), r.Epochs.Select(e => e.ValidationLoss).ToArray()));
+            if (r.Finegrains.Count > 0)
+                series.Add(new FigureSeries($"{name} finegrain", r.Finegrains.Select(e => e.TotalSeconds).ToArray(), r.Finegrains.Select(e => e.ValidationLossAfter).ToArray()));
+        }
+        var figures = new List<RunFigure>
+        {
+            new LineFigure("loss", "validation loss against wall-clock time (finegraining marked)", "seconds", "validation loss", series),
+        };
+
+        // The main run's factors: the K columns of each spatial mode side by side, a blank column between panels.
+        var model = runs[0].Result.Model;
+        for (int m = 0; m < model.Grids.Count; m++)
+        {
+            var grid = model.Grids[m];
+            using var factor = model.SpatialFactor(m).detach().cpu().to_type(TorchSharp.torch.ScalarType.Float64);
+            var values = factor.data<double>().ToArray();
+            int k = model.Rank, width = grid.Cols + 1;
+            var image = new double[grid.Rows, k * width];
+            for (int r = 0; r < grid.Rows; r++)
+                for (int c = 0; c < k * width; c++)
+                    image[r, c] = double.NaN;
+            for (int col = 0; col < k; col++)
+                for (int r = 0; r < grid.Rows; r++)
+                    for (int c = 0; c < grid.Cols; c++)
+                        image[r, col * width + c] = values[grid.Index(r, c) * k + col];
+            figures.Add(new HeatmapFigure($"factors_{data.Modes[m].Name}", $"{data.Modes[m].Name} factors (|value|, {grid}, K = {k})", "factor · column", "row", image));
+        }
+        return new RunRecord(report, metrics, figures);
+    }
+}

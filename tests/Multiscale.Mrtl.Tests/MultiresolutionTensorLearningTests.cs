@@ -1,0 +1,61 @@
+using Multiscale.Mrtl.Data;
+using Multiscale.Mrtl.Decomposition;
+using Multiscale.Mrtl.Training;
+using Multiscale.Training;
+using Xunit;
+
+namespace Multiscale.Mrtl.Tests;
+
+public class MultiresolutionTensorLearningTests
+{
+    private static readonly MrtlDataset Basketball = BasketballSynthetic.Generate(BasketballOptions.Small with { Samples = 600 });
+
+    private static MrtlSettings Settings(params MrtlMethod[] methods) => new(Basketball, "basketball", new MrtlTrainerOptions
+    {
+        Schedule = ResolutionSchedule.Parse("4x5,6x6;8x10,12x12", "8x10,12x12;20x25,12x12"),
+        Rank = 2,
+        CpAls = new CpAlsOptions { MaxIterations = 30, Tolerance = 1e-6 },
+        FullRank = new StageOptions { MaxEpochs = 2, BatchSize = 128 },
+        LowRank = new StageOptions { LearningRate = 0.002, MaxEpochs = 2, BatchSize = 128 },
+        Seed = 3,
+    }, methods);
+
+    private sealed class Recorder : IRunReporter
+    {
+        public List<(string? Run, string Tag)> Points { get; } = new();
+        public void Line(string text) { }
+        public void Scalar(string? run, string tag, double value, long step, double seconds) => Points.Add((run, tag));
+    }
+
+    [Fact]
+    public void RunTrainsEachMethodOnOneSplitAndReturnsTheRecordAHostWrites()
+    {
+        var recorder = new Recorder();
+        var method = new MultiresolutionTensorLearning();
+        var settings = Settings(MrtlMethod.Mrtl, MrtlMethod.Random);
+        var record = method.Run(settings, new RunContext(TorchSharp.torch.CPU, recorder));
+
+        var report = record.Report;
+        foreach (var field in new[] { "method", "criterion", "finegrain", "seconds_full", "seconds_low", "seconds_total", "val_loss", "test_f1", "morans_i_mean", "factor_recovery", "resolutions" })
+            Assert.True(report.ContainsKey(field), field);
+        Assert.Equal("mrtl", report["method"]!.GetValue<string>());
+        Assert.Equal(2, report["runs"]!.AsArray().Count);
+        // Every epoch row of a run is a curve point of that run: the first method is the main run, the others sub-runs.
+        foreach (var (name, run) in new[] { ("mrtl", (string?)null), ("random", "random") })
+            Assert.Equal(record.Metrics.Rows.Count(r => (string)r[0]! == name && (int)r[4]! > 0),
+                recorder.Points.Count(p => p.Run == run && p.Tag == "loss/validation"));
+        Assert.Equal(new[] { "loss", "factors_ball", "factors_defenders" }, record.Figures.Select(f => f.Name));
+        var describe = method.Describe(settings);
+        Assert.Equal("val-loss", describe["criterion"]!.GetValue<string>());
+        Assert.Equal("4x5,6x6;8x10,12x12", describe["full"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void SeededRunsRepeatExactlyAndMethodsAreChecked()
+    {
+        double Loss() => new MultiresolutionTensorLearning().Run(Settings(MrtlMethod.Mrtl), RunContext.Cpu()).Report["val_loss"]!.GetValue<double>();
+        Assert.Equal(Loss(), Loss());
+        Assert.Throws<MultiscaleException>(() => new MultiresolutionTensorLearning().Run(Settings(), RunContext.Cpu()));
+        Assert.Throws<MultiscaleException>(() => new MultiresolutionTensorLearning().Run(Settings(MrtlMethod.Fixed, MrtlMethod.Fixed), RunContext.Cpu()));
+    }
+}
