@@ -14,8 +14,9 @@ namespace Multiscale.MsAnn;
 /// <param name="Training">Budget, batch, learning rate, optimizer flavor, coarse steps, all-together.</param>
 /// <param name="Seed">Seed of initialization, maps and batches.</param>
 /// <param name="CompareDefault">Also train the default model (L = 0) on the same data, as the sub-run <c>default</c>.</param>
+/// <param name="MapCache">Folder where optimized level maps are kept between runs (null: solve every time); the maps are the same either way.</param>
 public sealed record MsAnnSettings(IAutoencoderData Data, int[] Sizes, CycleSchedule Schedule, LayerMapStrategy Maps,
-    MsAnnTrainingOptions Training, long Seed, bool CompareDefault = false);
+    MsAnnTrainingOptions Training, long Seed, bool CompareDefault = false, string? MapCache = null);
 
 /// <summary>
 /// MsANN as a hosted method (paper 004, Algorithm 3.1): trains the hierarchy, optionally default training beside it,
@@ -61,23 +62,24 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         var shape = new HierarchyShape(settings.Sizes, settings.Schedule.Depth);
         var runs = new List<(string Name, MsAnnResult Result)>
         {
-            ("msann", TrainOne(shape, settings.Schedule, settings.Maps, settings.Training, settings.Data, settings.Seed, context, run: null)),
+            ("msann", TrainOne(shape, settings.Schedule, settings.Maps, settings.Training, settings.Data, settings.Seed, context, run: null, mapCache: settings.MapCache)),
         };
         if (settings.CompareDefault && settings.Schedule.Depth > 0 && !context.Cancellation.IsCancellationRequested)
             runs.Add(("default", TrainOne(new HierarchyShape(settings.Sizes, 0), new CycleSchedule(0, 1, 1), settings.Maps, settings.Training,
-                settings.Data, settings.Seed, context, run: "default")));
+                settings.Data, settings.Seed, context, run: "default", mapCache: settings.MapCache)));
         return Record(settings, runs);
     }
 
     /// <summary>
     /// Trains one model and reports its validation MSE (by cost, by step, and by cost per visited level) as curve
-    /// points of sub-run <paramref name="run"/>, with a progress line at most once a second.
+    /// points of sub-run <paramref name="run"/>, with a progress line at most once a second. Optimized level maps are
+    /// read from and written to <paramref name="mapCache"/> when given.
     /// </summary>
     public static MsAnnResult TrainOne(HierarchyShape shape, CycleSchedule schedule, LayerMapStrategy maps, MsAnnTrainingOptions options,
-        IAutoencoderData data, long seed, RunContext context, string? run = null, string indent = "  ")
+        IAutoencoderData data, long seed, RunContext context, string? run = null, string indent = "  ", string? mapCache = null)
     {
         ArgumentNullException.ThrowIfNull(context);
-        using var layerMaps = new LayerMaps(shape, maps, seed);
+        using var layerMaps = new LayerMaps(shape, maps, seed, mapCache);
         using var network = new MultilevelNetwork(layerMaps, new Generator((ulong)seed), context.Device);
         var reporter = context.Reporter;
         double lastLine = double.NegativeInfinity;

@@ -25,6 +25,35 @@ public class MsAnnCommandTests
         finally { dir.Delete(true); }
     }
 
+    [Fact]
+    public void OptimizedMapsAreCachedAndTheCachedRunRepeatsTheNumbers()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string cache = Path.Combine(dir.FullName, "cache");
+            double Final(string name, params string[] extra)
+            {
+                var (code, output, error) = CliRunner.Run(new[] { "msann", "--maps", "optimized", "--layers", "64,16,64", "--levels", "2", "--budget", "2000",
+                    "--batch", "32", "--out", Path.Combine(dir.FullName, name) }.Concat(extra).ToArray());
+                Assert.True(code == 0, error + output);
+                using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, name, "report.json")));
+                return report.RootElement.GetProperty("final_mse").GetDouble();
+            }
+            double solved = Final("solved", "--no-cache");
+            Assert.False(Directory.Exists(cache));
+            double first = Final("first", "--cache", cache);
+            var files = Directory.GetFiles(cache, "local-optimized-path*.npy");
+            Assert.NotEmpty(files);  // 64 → 32 → 16 and the 16 → 8 → 4 of the hidden layer
+            var stamps = files.Select(File.GetLastWriteTimeUtc).ToList();
+            double cached = Final("cached", "--cache", cache);
+            Assert.Equal(stamps, files.Select(File.GetLastWriteTimeUtc));  // read, not solved again
+            Assert.Equal(solved, first);
+            Assert.Equal(solved, cached);
+        }
+        finally { dir.Delete(true); }
+    }
+
     [Theory]
     [InlineData(new[] { "--layers", "96,24,96", "--levels", "4" }, "cannot be coarsened 4 times")]
     [InlineData(new[] { "--budget", "0" }, "budget must be positive")]

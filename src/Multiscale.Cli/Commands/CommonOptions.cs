@@ -12,6 +12,27 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "auto",
     };
 
+    /// <summary>Where solved maps are kept between runs (default $MULTISCALE_CACHE or ~/.cache/multiscale/maps).</summary>
+    public static Option<string?> Cache(string what) => new("--cache")
+    {
+        Description = $"Map cache folder for {what} (default $MULTISCALE_CACHE or ~/.cache/multiscale/maps).",
+    };
+
+    /// <summary>Neither read nor write the map cache.</summary>
+    public static Option<bool> NoCache() => new("--no-cache") { Description = "Neither read nor write the map cache." };
+
+    /// <summary>The cache folder the two options select: null with --no-cache.</summary>
+    public static string? CacheDirectory(ParseResult parse, Option<string?> cache, Option<bool> noCache) =>
+        parse.GetValue(noCache) ? null : parse.GetValue(cache) ?? DefaultCache();
+
+    /// <summary>$MULTISCALE_CACHE, else ~/.cache/multiscale/maps.</summary>
+    public static string DefaultCache()
+    {
+        var env = Environment.GetEnvironmentVariable("MULTISCALE_CACHE");
+        if (!string.IsNullOrWhiteSpace(env)) return env;
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "multiscale", "maps");
+    }
+
     public static Option<DirectoryInfo?> Out(string description) => new("--out")
     {
         Description = description,

@@ -20,8 +20,8 @@ internal static class LineageCommand
         };
         source.AcceptOnlyFromAmong("optimized", "kronecker", "aggregation", "interpolation");
         var s = new Option<double>("--s") { Description = "Locality weight s (1 = fully local, the paper's choice for MsANN).", DefaultValueFactory = _ => 1.0 };
-        var cache = new Option<string?>("--cache") { Description = "Map cache folder (default $MULTISCALE_CACHE or ~/.cache/multiscale/maps)." };
-        var noCache = new Option<bool>("--no-cache") { Description = "Neither read nor write the map cache." };
+        var cache = CommonOptions.Cache("the lineage's maps");
+        var noCache = CommonOptions.NoCache();
         var outDir = CommonOptions.Out("Output folder (P_k.npy, Pro_k_to_0.npy, lineage.json).");
         outDir.Required = true;
         var solver = new ProlongationCliOptions();
@@ -50,7 +50,7 @@ internal static class LineageCommand
                 "interpolation" => MapSource.Interpolation,
                 _ => MapSource.Optimized,
             };
-            string? cacheDir = parse.GetValue(noCache) ? null : parse.GetValue(cache) ?? DefaultCache();
+            string? cacheDir = CommonOptions.CacheDirectory(parse, cache, noCache);
             var progress = new Progress(output);
             progress.Line($"lineage {string.Join(" → ", specs)} ({mapSource.ToString().ToLowerInvariant()}, s = {sValue.ToString(CultureInfo.InvariantCulture)}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
             using var lineage = Lineage.Build(specs, mapSource, options, cacheDir, progress.Line, cancel.Token);
@@ -68,12 +68,5 @@ internal static class LineageCommand
             return 0;
         }));
         return command;
-    }
-
-    private static string DefaultCache()
-    {
-        var env = Environment.GetEnvironmentVariable("MULTISCALE_CACHE");
-        if (!string.IsNullOrWhiteSpace(env)) return env;
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "multiscale", "maps");
     }
 }

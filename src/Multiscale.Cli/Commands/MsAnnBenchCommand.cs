@@ -103,7 +103,8 @@ internal static class MsAnnBenchCommand
             var shape = new HierarchyShape(_sizes, s.Levels);
             var schedule = s.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(s.Levels, s.Gamma, s.K);
             log.WriteLine($"  {s}, maps {strategy.Name()}{(coarse ? ", coarse steps" : "")}, RMSProp {(flavor == RmsPropFlavor.PyTorch ? "torch" : "tf1")}, budget {runBudget}");
-            return MsAnnMethod.TrainOne(shape, schedule, strategy, Options(runBudget, coarse, flavor), source, 0, Context(), indent: "    ");
+            return MsAnnMethod.TrainOne(shape, schedule, strategy, Options(runBudget, coarse, flavor), source, 0, Context(), indent: "    ",
+                mapCache: quick ? null : CommonOptions.DefaultCache());
         }
 
         /// <summary>Default training's budget: the paper's 256,000, or 8× the MsANN budget, so its cost to 1/10 is measured.</summary>

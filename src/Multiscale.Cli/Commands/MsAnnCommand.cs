@@ -36,7 +36,7 @@ internal static class MsAnnCommand
             var dev = DeviceChoice.Resolve(setup.Device);
             using var data = setup.OpenSource(dev);
             output.WriteLine($"msann {setup.Task}: layers {string.Join(',', setup.Sizes)}, L = {schedule.Depth}, γ = {schedule.Gamma}, k = {schedule.BatchesPerVisit}, maps {setup.Strategy.Name()}, budget {options.Budget}, {dev}");
-            var settings = new MsAnnSettings(data, setup.Sizes, schedule, setup.Strategy, options, setup.Seed, parse.GetValue(compare));
+            var settings = new MsAnnSettings(data, setup.Sizes, schedule, setup.Strategy, options, setup.Seed, parse.GetValue(compare), setup.MapCache);
             return MethodHost.Run(new MsAnnMethod(), settings, parse, parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token);
         }));
         return command;

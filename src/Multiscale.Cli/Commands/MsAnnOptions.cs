@@ -24,6 +24,8 @@ internal sealed class MsAnnOptions
     private readonly Option<bool> _coarseSteps = new("--coarse-steps") { Description = "Train coarse levels on their Galerkin coarse model and restricted data (cheaper; not the paper's exact gradient)." };
     private readonly Option<string> _rmsProp = new("--rmsprop") { Description = "RMSProp semantics: tf1 (the reference code's TensorFlow 1 optimizer: accumulator from 1, ε under the root; default) or torch (PyTorch's).", DefaultValueFactory = _ => "tf1" };
     private readonly Option<string> _device = CommonOptions.Device();
+    private readonly Option<string?> _cache = CommonOptions.Cache("--maps optimized and optimized-grid");
+    private readonly Option<bool> _noCache = CommonOptions.NoCache();
 
     public MsAnnOptions()
     {
@@ -34,7 +36,7 @@ internal sealed class MsAnnOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _rmsProp, _device })
+        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _rmsProp, _device, _cache, _noCache })
             command.Options.Add(o);
     }
 
@@ -52,7 +54,8 @@ internal sealed class MsAnnOptions
         };
         training.Validate();
         return new MsAnnSetup(parse.GetValue(_task)!, parse.GetValue(_data)?.FullName, sizes,
-            Enum.Parse<LayerMapStrategy>(parse.GetValue(_maps)!.Replace("-", ""), ignoreCase: true), training, parse.GetValue(_seed), parse.GetValue(_device) ?? "auto");
+            Enum.Parse<LayerMapStrategy>(parse.GetValue(_maps)!.Replace("-", ""), ignoreCase: true), training, parse.GetValue(_seed), parse.GetValue(_device) ?? "auto",
+            CommonOptions.CacheDirectory(parse, _cache, _noCache));
     }
 
     /// <summary>Parses a comma-separated list of integers ≥ <paramref name="min"/>, naming the option when one is not.</summary>
@@ -68,7 +71,8 @@ internal sealed class MsAnnOptions
 }
 
 /// <summary>What the shared options say: the task and its data, the finest model, the training settings.</summary>
-internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerMapStrategy Strategy, MsAnnTrainingOptions Training, long Seed, string Device)
+internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerMapStrategy Strategy, MsAnnTrainingOptions Training, long Seed, string Device,
+    string? MapCache)
 {
     /// <summary>Loads the data (MNIST from <see cref="Data"/>, or the synthetic objects).</summary>
     public IAutoencoderData OpenSource(Device device) => Task == "mnist"

@@ -60,7 +60,7 @@ internal static class MsAnnSweepCommand
                     }
                     output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}");
                     var schedule = run.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value);
-                    var settings = new MsAnnSettings(source, setup.Sizes, schedule, setup.Strategy, setup.Training, setup.Seed);
+                    var settings = new MsAnnSettings(source, setup.Sizes, schedule, setup.Strategy, setup.Training, setup.Seed, MapCache: setup.MapCache);
                     // Figures are left out: a sweep's runs are compared in the summary, not one by one.
                     using var folder = new RunFolder(runDir);
                     var context = new RunContext(dev, folder.Reporter(line => output.WriteLine("  " + line)), cancel.Token);
