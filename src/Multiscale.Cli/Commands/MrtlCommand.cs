@@ -8,6 +8,7 @@ using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Finegraining;
 using Multiscale.Mrtl.Models;
 using Multiscale.Mrtl.Training;
+using Multiscale.Training;
 
 namespace Multiscale.Cli.Commands;
 
@@ -45,16 +46,19 @@ internal static class MrtlCommand
         var patience = new Option<int>("--patience") { Description = "Criterion patience.", DefaultValueFactory = _ => 1 };
         var cpIterations = new Option<int>("--cp-iterations") { Description = "CP-ALS sweep cap (tolerance 1e-8).", DefaultValueFactory = _ => 500 };
         var seed = new Option<long>("--seed") { Description = "Seed of data, split, initialization and shuffling.", DefaultValueFactory = _ => 0 };
+        var device = CommonOptions.Device();
         var outDir = CommonOptions.Out("Output folder (report.json, metrics.csv, loss.png, factors_<mode>.png).");
         outDir.Required = true;
         var command = new Command("mrtl", "Multiresolution tensor learning: full rank coarse → fine, CP-ALS, low rank → finest (paper 001).")
         {
             task, size, samples, dataDir, positions, modes, fields, labels, lags, method, criterion, finegrain, full, low, rank,
-            epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, outDir,
+            epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, outDir,
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             using var cancel = CancelOnCtrlC.Create();
+            // First, so that an unusable device is one error before any data is generated or read.
+            var dev = DeviceChoice.Resolve(parse.GetValue(device));
             long s = parse.GetValue(seed);
             var (data, taskName, defaultSchedule) = LoadData(parse, task, size, samples, dataDir, positions, modes, fields, labels, lags, s);
             bool averaged = data.Modes[0] is FieldMode;
@@ -78,13 +82,14 @@ internal static class MrtlCommand
                 FullRank = new StageOptions { LearningRate = parse.GetValue(lrFull), MaxEpochs = parse.GetValue(epochsFull), BatchSize = batchSize, Regularization = reg },
                 LowRank = new StageOptions { LearningRate = parse.GetValue(lrLow), MaxEpochs = parse.GetValue(epochsLow), BatchSize = batchSize, Regularization = reg },
                 Seed = s,
+                Device = dev,
             };
             options.Validate();
             var split = data.Split(s);
             var methods = parse.GetValue(method) == "all"
                 ? new[] { MrtlMethod.Mrtl, MrtlMethod.Fixed, MrtlMethod.Random }
                 : new[] { MrtlTrainerOptions.ParseMethod(parse.GetValue(method)!) };
-            output.WriteLine($"mrtl {taskName}: {data.Count} samples, I = {data.Outputs}, full {ResolutionSchedule.Format(schedule.FullRank)}, low {ResolutionSchedule.Format(schedule.LowRank)}, K = {options.Rank}, {fg.ToString().ToLowerInvariant()}, {parse.GetValue(criterion)}");
+            output.WriteLine($"mrtl {taskName}: {data.Count} samples, I = {data.Outputs}, full {ResolutionSchedule.Format(schedule.FullRank)}, low {ResolutionSchedule.Format(schedule.LowRank)}, K = {options.Rank}, {fg.ToString().ToLowerInvariant()}, {parse.GetValue(criterion)}, {dev}");
             var runs = new List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)>();
             try
             {
@@ -217,6 +222,7 @@ internal static class MrtlCommand
         report["outputs"] = data.Outputs;
         report["rank"] = options.Rank;
         report["seed"] = options.Seed;
+        report["device"] = (options.Device ?? TorchSharp.torch.CPU).ToString();
         if (runs.Count > 1) report["runs"] = runs.Select(r => Entry(r.Result, r.Factors)).ToList();
 
         var csv = new StringBuilder("method,stage,step,resolution,epoch,stage_seconds,total_seconds,train_loss,val_loss,val_metric,criterion,event\n");
@@ -242,7 +248,8 @@ internal static class MrtlCommand
         for (int m = 0; m < model.Grids.Count; m++)
         {
             var grid = model.Grids[m];
-            using var factor = model.SpatialFactor(m).detach().to_type(TorchSharp.torch.ScalarType.Float64);
+            // data<T>() reads host memory: copy the factor to the CPU (a no-op copy of a CPU run's factor).
+            using var factor = model.SpatialFactor(m).detach().to(TorchSharp.torch.ScalarType.Float64, TorchSharp.torch.CPU);
             var values = factor.data<double>().ToArray();
             int k = model.Rank, gap = 1;
             var image = new double[grid.Rows, k * (grid.Cols + gap)];
