@@ -90,7 +90,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                     $"  → {name}: val {result.ValidationLoss:G5}, test {(result.TestF1 is { } t ? $"F1 {t:F4}" : $"MSE {result.TestMse:G5}")}, {result.SecondsTotal:F1} s (full {result.SecondsFull:F1}, cp {result.SecondsCp:F1}, low {result.SecondsLow:F1})"));
                 if (context.Cancellation.IsCancellationRequested) break;
             }
-            return Record(settings, runs);
+            return Record(settings, runs, context.Device);
         }
         finally
         {
@@ -100,11 +100,11 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
 
     /// <summary>The trainer options of one method's run on the context's device.</summary>
     private static MrtlTrainerOptions Configure(MrtlTrainerOptions options, MrtlMethod method, RunContext context) =>
-        options with { Method = method };
+        options with { Method = method, Device = context.Device };
 
     private static string MethodName(MrtlMethod method) => method.ToString().ToLowerInvariant();
 
-    private static RunRecord Record(MrtlSettings settings, List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)> runs)
+    private static RunRecord Record(MrtlSettings settings, List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)> runs, TorchSharp.torch.Device device)
     {
         var data = settings.Data;
         var options = settings.Options;
@@ -146,6 +146,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         report["outputs"] = data.Outputs;
         report["rank"] = options.Rank;
         report["seed"] = options.Seed;
+        report["device"] = device.ToString();
         if (runs.Count > 1) report["runs"] = new JsonArray(runs.Select(r => (JsonNode)Entry(r.Result, r.Factors)).ToArray());
 
         var metrics = new MetricsTable("method", "stage", "step", "resolution", "epoch", "stage_seconds", "total_seconds",
@@ -174,7 +175,8 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         for (int m = 0; m < model.Grids.Count; m++)
         {
             var grid = model.Grids[m];
-            using var factor = model.SpatialFactor(m).detach().cpu().to_type(TorchSharp.torch.ScalarType.Float64);
+            // data<T>() reads host memory: copy the factor to the CPU.
+            using var factor = model.SpatialFactor(m).detach().to(TorchSharp.torch.ScalarType.Float64, TorchSharp.torch.CPU);
             var values = factor.data<double>().ToArray();
             int k = model.Rank, width = grid.Cols + 1;
             var image = new double[grid.Rows, k * width];

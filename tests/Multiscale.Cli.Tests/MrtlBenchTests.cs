@@ -20,6 +20,7 @@ public class MrtlBenchTests
     [InlineData("--only", "speeed", "unknown section 'speeed'")]
     [InlineData("--tasks", "soccer", "unknown task 'soccer'")]
     [InlineData("--seeds", "0", "--seeds must be positive")]
+    [InlineData("--device", "bogus", "unknown device 'bogus'")]
     public void BadOptionsAreRejectedBeforeAnythingRuns(string option, string value, string message)
     {
         var dir = CliRunner.TempDirectory();

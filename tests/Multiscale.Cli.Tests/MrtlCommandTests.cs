@@ -78,6 +78,46 @@ public class MrtlCommandTests
         finally { dir.Delete(true); }
     }
 
+    [Fact]
+    public void DeviceCpuTrainsAndIsNamedInTheHeaderAndReport()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, output, error) = CliRunner.Run(new[] { "mrtl", "--task", "basketball", "--device", "cpu" }.Concat(Short).Concat(new[] { "--out", dir.FullName }).ToArray());
+            Assert.True(code == 0, error + output);
+            Assert.EndsWith(", val-loss, cpu", output.Split('\n')[0].TrimEnd());
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "report.json")));
+            Assert.Equal("cpu", report.RootElement.GetProperty("device").GetString());
+            Assert.True(File.Exists(Path.Combine(dir.FullName, "factors_ball.png")));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData("cuda", "device 'cuda' was requested but CUDA is not available")]
+    [InlineData("cuda:1", "device 'cuda:1' was requested but CUDA is not available")]
+    [InlineData("bogus", "unknown device 'bogus'")]
+    public void AnUnusableDeviceIsOneClearErrorAndWritesNothing(string device, string message)
+    {
+        // The CUDA cases assume the CPU backend (what this repository builds by default); with a GPU they would train.
+        if (device.StartsWith("cuda", StringComparison.Ordinal) && TorchSharp.torch.cuda.is_available()) return;
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var outDir = Path.Combine(dir.FullName, "x");
+            var (code, output, error) = CliRunner.Run(new[] { "mrtl", "--device", device }.Concat(Short).Concat(new[] { "--out", outDir }).ToArray());
+            Assert.Equal(MultiscaleCli.UserError, code);
+            var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.StartsWith("error: ", lines[0]);
+            Assert.Contains(message, lines[0]);
+            Assert.Equal("", output);   // refused before any data is made or a header printed
+            Assert.False(Directory.Exists(outDir));
+        }
+        finally { dir.Delete(true); }
+    }
+
     [Theory]
     [InlineData(new[] { "--full", "8x10,12x12;4x5,6x6", "--low", "4x5,6x6" }, "coarse→fine")]
     [InlineData(new[] { "--positions", "nowhere.csv" }, "--modes")]
@@ -94,6 +134,23 @@ public class MrtlCommandTests
             Assert.Equal(MultiscaleCli.UserError, code);
             Assert.Contains(fragment, error);
             Assert.False(Directory.Exists(Path.Combine(dir.FullName, "x")));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void OptimizedFinegrainingKeepsItsMapsInTheCache()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string cache = Path.Combine(dir.FullName, "cache");
+            var (code, output, error) = CliRunner.Run("mrtl", "--size", "small", "--samples", "600", "--finegrain", "optimized", "--rank", "2",
+                "--full", "4x5,6x6", "--low", "4x5,6x6;8x10,12x12", "--epochs-full", "1", "--epochs-low", "1", "--cp-iterations", "20",
+                "--cache", cache, "--out", Path.Combine(dir.FullName, "run"));
+            Assert.True(code == 0, error + output);
+            // 4 → 8 and 5 → 10 for the ball's grid, 6 → 12 for the defenders'.
+            Assert.Equal(3, Directory.GetFiles(cache, "local-optimized-path*.npy").Length);
         }
         finally { dir.Delete(true); }
     }

@@ -7,6 +7,7 @@ using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Finegraining;
 using Multiscale.Mrtl.Models;
 using Multiscale.Mrtl.Training;
+using Multiscale.Training;
 using static TorchSharp.torch;
 
 namespace Multiscale.Cli.Commands;
@@ -26,9 +27,10 @@ internal static class MrtlBenchCommand
         var only = new Option<string[]>("--only") { Description = "Run only these sections: " + string.Join(", ", AllSections) + ".", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<int>("--seeds") { Description = "Seeds (data, split and initialization) per configuration.", DefaultValueFactory = _ => 3 };
         var tasks = new Option<string>("--tasks") { Description = "basketball, climate or both.", DefaultValueFactory = _ => "basketball,climate" };
+        var device = CommonOptions.Device();
         var command = new Command("bench", "Measure MRTL against fixed resolution and random initialization, the finegraining maps and the criteria; write Markdown.")
         {
-            outFile, quick, only, seeds, tasks,
+            outFile, quick, only, seeds, tasks, device,
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
@@ -37,8 +39,9 @@ internal static class MrtlBenchCommand
             var taskList = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var t in taskList)
                 if (t is not ("basketball" or "climate")) throw new MultiscaleException($"unknown task '{t}'; choose basketball and/or climate");
+            var dev = DeviceChoice.Resolve(parse.GetValue(device));
             using var cancel = CancelOnCtrlC.Create();
-            var bench = new Bench(output, parse.GetValue(quick), sections, parse.GetValue(quick) ? 1 : parse.GetValue(seeds), taskList, cancel.Token);
+            var bench = new Bench(output, parse.GetValue(quick), sections, parse.GetValue(quick) ? 1 : parse.GetValue(seeds), taskList, dev, cancel.Token);
             return BenchOutput.Write(bench.Run(), cancel.Token.IsCancellationRequested, parse.GetValue(outFile)!, output, error);
         }));
         return command;
@@ -47,7 +50,7 @@ internal static class MrtlBenchCommand
     /// <summary>What one run measured (its model is disposed once the factors are reported).</summary>
     private sealed record Outcome(MrtlResult Result, double? MoransI, double? Recovery);
 
-    private sealed class Bench(TextWriter log, bool quick, HashSet<string> only, int seeds, string[] tasks, CancellationToken cancel)
+    private sealed class Bench(TextWriter log, bool quick, HashSet<string> only, int seeds, string[] tasks, Device device, CancellationToken cancel)
     {
         private readonly StringBuilder _md = new();
         private readonly Stopwatch _total = Stopwatch.StartNew();
@@ -76,7 +79,7 @@ internal static class MrtlBenchCommand
         {
             _md.AppendLine("# MRTL benchmarks").AppendLine();
             _md.AppendLine($"Measured by `multiscale mrtl bench{(quick ? " --quick" : "")}` on {Environment.ProcessorCount} cores " +
-                $"({System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, torch threads {get_num_threads()}), " +
+                $"({System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, torch threads {get_num_threads()}, device {device}), " +
                 $"{DateTime.UtcNow:yyyy-MM-dd}; {seeds} seed(s) per configuration (mean ± standard deviation). Data: the synthetic " +
                 $"{(quick ? "small presets" : "presets (basketball: 8 players, 24,000 samples, planted rank 4; climate: the default 1,200 months on 80×180, planted rank 3)")}, regenerated per seed; appendix B's resolution schedules. " +
                 "Regenerate with `dotnet run -c Release --project src/Multiscale.Cli -- mrtl bench`. Seconds are training time on this machine " +
@@ -116,6 +119,7 @@ internal static class MrtlBenchCommand
                 FullRank = new StageOptions { MaxEpochs = epochs, BatchSize = batch },
                 LowRank = new StageOptions { LearningRate = 2e-3, MaxEpochs = epochs, BatchSize = batch },
                 Seed = seed,
+                Device = device,
             };
         }
 

@@ -6,6 +6,7 @@ using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Finegraining;
 using Multiscale.Mrtl.Models;
 using Multiscale.Mrtl.Training;
+using Multiscale.Training;
 
 namespace Multiscale.Cli.Commands;
 
@@ -43,16 +44,21 @@ internal static class MrtlCommand
         var patience = new Option<int>("--patience") { Description = "Criterion patience.", DefaultValueFactory = _ => 1 };
         var cpIterations = new Option<int>("--cp-iterations") { Description = "CP-ALS sweep cap (tolerance 1e-8).", DefaultValueFactory = _ => 500 };
         var seed = new Option<long>("--seed") { Description = "Seed of data, split, initialization and shuffling.", DefaultValueFactory = _ => 0 };
+        var device = CommonOptions.Device();
+        var cache = CommonOptions.Cache("--finegrain optimized");
+        var noCache = CommonOptions.NoCache();
         var outDir = CommonOptions.Out("Output folder (config.json, report.json, metrics.csv, loss.png, factors_<mode>.png, TensorBoard events; baselines' events in <method>/).");
         outDir.Required = true;
         var command = new Command("mrtl", "Multiresolution tensor learning: full rank coarse → fine, CP-ALS, low rank → finest (paper 001).")
         {
             task, size, samples, dataDir, positions, modes, fields, labels, lags, method, criterion, finegrain, full, low, rank,
-            epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, outDir,
+            epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, cache, noCache, outDir,
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             using var cancel = CancelOnCtrlC.Create();
+            // First, so that an unusable device is one error before any data is generated or read.
+            var dev = DeviceChoice.Resolve(parse.GetValue(device));
             long s = parse.GetValue(seed);
             var (data, taskName, defaultSchedule) = LoadData(parse, task, size, samples, dataDir, positions, modes, fields, labels, lags, s);
             bool averaged = data.Modes[0] is FieldMode;
@@ -76,14 +82,15 @@ internal static class MrtlCommand
                 FullRank = new StageOptions { LearningRate = parse.GetValue(lrFull), MaxEpochs = parse.GetValue(epochsFull), BatchSize = batchSize, Regularization = reg },
                 LowRank = new StageOptions { LearningRate = parse.GetValue(lrLow), MaxEpochs = parse.GetValue(epochsLow), BatchSize = batchSize, Regularization = reg },
                 Seed = s,
+                CacheDirectory = CommonOptions.CacheDirectory(parse, cache, noCache),
             };
             options.Validate();
             var methods = parse.GetValue(method) == "all"
                 ? new[] { MrtlMethod.Mrtl, MrtlMethod.Fixed, MrtlMethod.Random }
                 : new[] { MrtlTrainerOptions.ParseMethod(parse.GetValue(method)!) };
-            output.WriteLine($"mrtl {taskName}: {data.Count} samples, I = {data.Outputs}, full {ResolutionSchedule.Format(schedule.FullRank)}, low {ResolutionSchedule.Format(schedule.LowRank)}, K = {options.Rank}, {fg.ToString().ToLowerInvariant()}, {parse.GetValue(criterion)}");
+            output.WriteLine($"mrtl {taskName}: {data.Count} samples, I = {data.Outputs}, full {ResolutionSchedule.Format(schedule.FullRank)}, low {ResolutionSchedule.Format(schedule.LowRank)}, K = {options.Rank}, {fg.ToString().ToLowerInvariant()}, {parse.GetValue(criterion)}, {dev}");
             return MethodHost.Run(new MultiresolutionTensorLearning(), new MrtlSettings(data, taskName, options, methods), parse,
-                parse.GetValue(outDir)!.FullName, TorchSharp.torch.CPU, output, error, cancel.Token);
+                parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token);
         }));
         command.Subcommands.Add(MrtlBenchCommand.Create(output, error));
         return command;

@@ -263,6 +263,7 @@ public sealed class GradientStatisticCriterion : FinegrainCriterion
     {
         ArgumentNullException.ThrowIfNull(gradient);
         using var scope = NewDisposeScope();
+        // The running statistics live on the CPU in float64 whatever the training device: gradients are read there.
         var g = gradient.detach().to(ScalarType.Float64, CPU).reshape(-1);
         if (!isfinite(g).all().item<bool>()) throw new MultiscaleException("ObserveGradient: the gradient contains NaN or infinite entries");
         if (_sum is null)
@@ -346,6 +347,7 @@ public sealed class SpatialEntropyCriterion : FinegrainCriterion
     {
         ArgumentNullException.ThrowIfNull(gradient);
         using var scope = NewDisposeScope();
+        // The window lives on the CPU in float64 whatever the training device: gradients are read there.
         var g = gradient.detach().to(ScalarType.Float64, CPU).reshape(-1);
         if (!isfinite(g).all().item<bool>()) throw new MultiscaleException("ObserveGradient: the gradient contains NaN or infinite entries");
         if (_window is null)
@@ -393,7 +395,8 @@ public sealed class SpatialEntropyCriterion : FinegrainCriterion
         // Constant columns put every sample in bin 0 (entropy 0) instead of dividing by a zero range.
         var scaled = where(width > 0, (samples - lo) / where(width > 0, width, ones_like(width)) * bins, zeros_like(samples));
         var index = scaled.floor().clamp(0, bins - 1).to(ScalarType.Int64);
-        var counts = zeros(samples.shape[1], bins, dtype: ScalarType.Float64).scatter_add_(1, index.T.contiguous(), ones(samples.shape[1], t, dtype: ScalarType.Float64));
+        var counts = zeros(samples.shape[1], bins, dtype: ScalarType.Float64, device: samples.device)
+            .scatter_add_(1, index.T.contiguous(), ones(samples.shape[1], t, dtype: ScalarType.Float64, device: samples.device));
         var p = counts / t;
         var entropy = where(p > 0, -p * p.clamp_min(double.Epsilon).log(), zeros_like(p)).sum(dim: 1);
         return entropy.MoveToOuterDisposeScope();

@@ -12,7 +12,7 @@ namespace Multiscale.Mrtl.Data;
 /// </summary>
 public static class AreaAverage
 {
-    /// <summary>The [coarse, fine] float64 averaging matrix of one axis (rows sum to 1).</summary>
+    /// <summary>The [coarse, fine] float64 averaging matrix of one axis (rows sum to 1), on the CPU.</summary>
     public static Tensor AxisMatrix(int coarse, int fine)
     {
         if (coarse < 1 || fine < coarse)
@@ -31,7 +31,7 @@ public static class AreaAverage
         return tensor(a, new long[] { coarse, fine }, ScalarType.Float64);
     }
 
-    /// <summary>Averages the last two axes of <paramref name="fields"/> ([..., R, C]) onto <paramref name="target"/>; same dtype.</summary>
+    /// <summary>Averages the last two axes of <paramref name="fields"/> ([..., R, C]) onto <paramref name="target"/>; same dtype and device.</summary>
     public static Tensor Apply(Tensor fields, GridShape target)
     {
         ArgumentNullException.ThrowIfNull(fields);
@@ -41,8 +41,9 @@ public static class AreaAverage
             throw new MultiscaleException($"cannot area-average a {rows}x{cols} field onto the finer grid {target}");
         using var scope = NewDisposeScope();
         if (target.Rows == rows && target.Cols == cols) return fields.clone().MoveToOuterDisposeScope();
-        var ar = AxisMatrix(target.Rows, rows).to(fields.dtype);
-        var ac = AxisMatrix(target.Cols, cols).to(fields.dtype);
+        // The averaging matrices are built on the CPU in float64; they follow the fields' dtype and device.
+        var ar = AxisMatrix(target.Rows, rows).to(fields.dtype, fields.device);
+        var ac = AxisMatrix(target.Cols, cols).to(fields.dtype, fields.device);
         return matmul(matmul(ar, fields), ac.t()).MoveToOuterDisposeScope();
     }
 }

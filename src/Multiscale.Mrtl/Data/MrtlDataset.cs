@@ -15,7 +15,8 @@ public enum MrtlTask
 /// A supervised MRTL dataset in resolution-free form. Sample n has an output index i_n ∈ [0, I) (the ball handler), a
 /// label, optional non-spatial features, and one input per spatial mode: either <see cref="CountMode"/>s (any number)
 /// or one <see cref="FieldMode"/> (whose lags and variables are the non-spatial features). Every resolution is made by
-/// <see cref="Discretize"/> from the same data. Tensors live on the CPU and are not tied to any dispose scope.
+/// <see cref="Discretize"/> from the same data. Tensors live on the CPU and are not tied to any dispose scope; a
+/// discretized copy can be put on a compute device for training.
 /// </summary>
 public sealed class MrtlDataset
 {
@@ -129,33 +130,67 @@ public sealed class MrtlDataset
         return new MrtlSplit(Subset(perm[..nTrain]), Subset(perm[nTrain..(nTrain + nVal)]), Subset(perm[(nTrain + nVal)..]));
     }
 
-    /// <summary>The data on one grid per spatial mode.</summary>
-    public DiscreteData Discretize(IReadOnlyList<GridShape> grids)
+    /// <summary>
+    /// The data on one grid per spatial mode. Without <paramref name="device"/> the result shares this dataset's CPU
+    /// tensors (output index, labels, features). With one, every tensor a batch is gathered from — the gridded inputs,
+    /// output index, labels and features — is copied there once, so training steps move no data; the copies belong to
+    /// the caller's dispose scope (a trainer discretizes once per resolution inside that resolution's scope).
+    /// </summary>
+    public DiscreteData Discretize(IReadOnlyList<GridShape> grids, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(grids);
         if (grids.Count != Modes.Count)
             throw new MultiscaleException($"the dataset has {Modes.Count} spatial modes ({string.Join(", ", Modes.Select(m => m.Name))}) but {grids.Count} grids were given");
-        return new DiscreteData(this, Modes.Select((m, k) => m.Discretize(grids[k])).ToArray());
+        if (device is null)
+            return new DiscreteData(this, Modes.Select((m, k) => m.Discretize(grids[k])).ToArray(), OutputIndex, Labels, Features);
+        using var scope = NewDisposeScope();
+        // Discretized on the CPU (the resolution-free data lives there), then moved; the CPU intermediates die with the scope.
+        var inputs = Modes.Select((m, k) => m.Discretize(grids[k]) switch
+        {
+            CountInput c => (ModeInput)new CountInput(c.Grid, c.Cells.to(device).MoveToOuterDisposeScope(), c.Weights.to(device).MoveToOuterDisposeScope()),
+            FieldInput f => new FieldInput(f.Grid, f.Series.to(device).MoveToOuterDisposeScope(), f.TimeIndex.to(device).MoveToOuterDisposeScope()),
+            _ => throw new InvalidOperationException("unknown mode input"),
+        }).ToArray();
+        return new DiscreteData(this, inputs, OutputIndex.to(device).MoveToOuterDisposeScope(), Labels.to(device).MoveToOuterDisposeScope(),
+            Features?.to(device).MoveToOuterDisposeScope());
     }
 }
 
 /// <summary>Train, validation and test parts.</summary>
 public sealed record MrtlSplit(MrtlDataset Train, MrtlDataset Validation, MrtlDataset Test);
 
-/// <summary>A dataset on one resolution step; <see cref="Batch"/> gathers samples for the model.</summary>
+/// <summary>
+/// A dataset on one resolution step, on one device (<see cref="Device"/>); <see cref="Batch"/> gathers samples for the
+/// model from tensors on that device.
+/// </summary>
 public sealed class DiscreteData
 {
-    internal DiscreteData(MrtlDataset source, IReadOnlyList<ModeInput> modes)
+    internal DiscreteData(MrtlDataset source, IReadOnlyList<ModeInput> modes, Tensor outputIndex, Tensor labels, Tensor? features)
     {
         Source = source;
         Modes = modes;
+        OutputIndex = outputIndex;
+        Labels = labels;
+        Features = features;
     }
 
-    /// <summary>The resolution-free dataset.</summary>
+    /// <summary>The resolution-free dataset (on the CPU).</summary>
     public MrtlDataset Source { get; }
 
     /// <summary>Inputs per spatial mode.</summary>
     public IReadOnlyList<ModeInput> Modes { get; }
+
+    /// <summary>[N] int64 output indices, on <see cref="Device"/>.</summary>
+    public Tensor OutputIndex { get; }
+
+    /// <summary>[N] float32 labels, on <see cref="Device"/>.</summary>
+    public Tensor Labels { get; }
+
+    /// <summary>[N, F] float32 features or null, on <see cref="Device"/>.</summary>
+    public Tensor? Features { get; }
+
+    /// <summary>The device every tensor of this step lives on (index tensors given to <see cref="Batch"/> included).</summary>
+    public Device Device => Labels.device;
 
     /// <summary>The grid of each mode.</summary>
     public IReadOnlyList<GridShape> Grids => Modes.Select(m => m.Grid).ToArray();
@@ -163,22 +198,26 @@ public sealed class DiscreteData
     /// <summary>N.</summary>
     public int Count => Source.Count;
 
-    /// <summary>The samples at <paramref name="index"/> ([n] int64).</summary>
+    /// <summary>The samples at <paramref name="index"/> ([n] int64, on <see cref="Device"/>); the batch is on <see cref="Device"/>.</summary>
     public MrtlBatch Batch(Tensor index)
     {
         ArgumentNullException.ThrowIfNull(index);
+        // index_select needs the index with the data; a trainer draws it there once per epoch, so this is for callers
+        // that did not (a check rather than a silent per-step transfer).
+        if (index.device_type != Labels.device_type || index.device_index != Labels.device_index)
+            throw new MultiscaleException($"batch indices are on {index.device} but the data is on {Device}");
         var inputs = Modes.Select(m => m switch
         {
             CountInput c => new BatchInput(c.Cells.index_select(0, index), c.Weights.index_select(0, index), null),
             FieldInput f => new BatchInput(null, null, f.Gather(index)),
             _ => throw new InvalidOperationException(),
         }).ToArray();
-        return new MrtlBatch(Source.OutputIndex.index_select(0, index), Source.Labels.index_select(0, index),
-            Source.Features?.index_select(0, index), inputs);
+        return new MrtlBatch(OutputIndex.index_select(0, index), Labels.index_select(0, index),
+            Features?.index_select(0, index), inputs);
     }
 
     /// <summary>Every sample in order.</summary>
-    public MrtlBatch All() { using var i = arange(Count, ScalarType.Int64); return Batch(i); }
+    public MrtlBatch All() { using var i = arange(Count, ScalarType.Int64, device: Device); return Batch(i); }
 }
 
 /// <summary>

@@ -98,7 +98,10 @@ public sealed class CpDecomposition : IDisposable
 /// </summary>
 public static class CpAls
 {
-    /// <summary>Decomposes <paramref name="tensor"/> (float32 or float64, computed in float64) at rank <paramref name="rank"/>.</summary>
+    /// <summary>
+    /// Decomposes <paramref name="tensor"/> (float32 or float64, any device; computed on the CPU in float64) at rank
+    /// <paramref name="rank"/>. The decomposition's tensors are on the CPU.
+    /// </summary>
     public static CpDecomposition Decompose(Tensor tensor, int rank, CpAlsOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(tensor);
@@ -111,6 +114,8 @@ public static class CpAls
         if (!(options.Tolerance >= 0)) throw new MultiscaleException($"CP-ALS tolerance must be non-negative (got {options.Tolerance})");
 
         using var outer = NewDisposeScope();
+        // Always on the CPU in float64, whatever the input's device: it runs once per run, its pinv/eigh want float64,
+        // and its seeded CPU draws then give the same factors on every device. Every tensor below is made on the CPU.
         var x = tensor.detach().to(ScalarType.Float64, CPU).contiguous();
         if (!isfinite(x).all().item<bool>()) throw new MultiscaleException("CP-ALS input contains NaN or infinite entries");
         double normX = linalg.norm(x).item<double>();

@@ -189,6 +189,7 @@ public sealed class GridFinegrain : IDisposable
 
     private static ProlongationMap Wrap(double[] data, int fine, int coarse, string method)
     {
+        // Maps stay on the CPU in float64; ProlongationMap applies a cached copy in the weights' dtype on their device.
         using var t = tensor(data, new long[] { fine, coarse }, ScalarType.Float64);
         return new ProlongationMap(t, new MapProvenance { Method = method, CoarseGraph = $"path:{coarse}", FineGraph = $"path:{fine}" });
     }

@@ -13,22 +13,32 @@ namespace Multiscale.Mrtl.Models;
 /// </summary>
 public sealed class FullRankModel : TensorModel
 {
-    /// <summary>A model with W ~ N(0, initScale²) from <paramref name="generator"/> (zero when the scale is 0) and zero biases.</summary>
+    /// <summary>
+    /// A model with W ~ N(0, initScale²) from <paramref name="generator"/> (zero when the scale is 0) and zero biases,
+    /// on <paramref name="device"/> (null = CPU). W is drawn on the CPU (the generator is a CPU generator) and then
+    /// moved, so a seed gives the same initial weights on every device.
+    /// </summary>
     public FullRankModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
-        Generator? generator = null, double initScale = 0.01)
-        : this(task, outputs, featureShape, grids, InitialWeights(outputs, featureShape, grids, generator, initScale), zeros(outputs))
+        Generator? generator = null, double initScale = 0.01, Device? device = null)
+        : this(task, outputs, featureShape, grids, InitialWeights(outputs, featureShape, grids, generator, initScale),
+            zeros(outputs, device: device ?? CPU), device ?? CPU)
     {
     }
 
-    /// <summary>A model with the given weights [I, F, D₁, …, D_M] (or [I, F₁, …, F_k, D₁, …]) and biases [I] (copied).</summary>
-    public FullRankModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids, Tensor weights, Tensor bias)
-        : base(task, outputs, featureShape, grids, bias)
+    /// <summary>
+    /// A model with the given weights [I, F, D₁, …, D_M] (or [I, F₁, …, F_k, D₁, …]) and biases [I] (copied), on
+    /// <paramref name="device"/> (null: the given tensors' device).
+    /// </summary>
+    public FullRankModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids, Tensor weights, Tensor bias,
+        Device? device = null)
+        : base(task, outputs, featureShape, grids, bias, device)
     {
         ArgumentNullException.ThrowIfNull(weights);
         var shape = new long[] { outputs, FeatureCount }.Concat(grids.Select(g => (long)g.Cells)).ToArray();
         if (weights.numel() != shape.Aggregate(1L, (a, b) => a * b))
             throw new MultiscaleException($"weights of {weights.numel()} entries do not fit a [{string.Join(",", shape)}] model");
-        Weights = NewParameter(weights.reshape(shape));
+        // With the bias's device, so that both parameters share one device even when only the bias named it.
+        Weights = NewParameter(weights.reshape(shape), Device);
     }
 
     /// <summary>W, [I, F, D₁, …, D_M].</summary>
@@ -62,7 +72,7 @@ public sealed class FullRankModel : TensorModel
             var first = batch.Inputs[0];
             long p0 = first.Cells!.shape[1];
             // Rows of W viewed as [I·F·D₁, rest]: ((i·F + f)·D₁ + cell) — the output index and the first mode fused.
-            var row = ((i.view(n, 1, 1) * f + arange(f, dtype: ScalarType.Int64).view(1, 1, f)) * dims[0] + first.Cells.unsqueeze(2));
+            var row = ((i.view(n, 1, 1) * f + arange(f, dtype: ScalarType.Int64, device: Weights.device).view(1, 1, f)) * dims[0] + first.Cells.unsqueeze(2));
             var t = Weights.reshape(-1, rest).index_select(0, row.flatten()).reshape(n, p0, f, rest);
             t = (t * first.Weights!.view(n, p0, 1, 1)).sum(dim: 1);                           // [n, F, rest]
             for (int m = 1; m < dims.Length; m++)
@@ -101,17 +111,19 @@ public sealed class FullRankModel : TensorModel
 
     /// <summary>
     /// CP-ALS of W (as [I, F₁, …, D_M]) at rank K and the low-rank model initialized from the spread factors (weights
-    /// w^(1/N) on every mode), with this model's biases.
+    /// w^(1/N) on every mode), with this model's biases, on this model's device. CP-ALS itself runs on the CPU in
+    /// float64 (<see cref="CpAls.Decompose"/>); only its factors move to the device.
     /// </summary>
     public (LowRankModel Model, double Fit) ToLowRank(int rank, CpAlsOptions? options = null)
     {
         using var scope = NewDisposeScope();
         using var cp = CpAls.Decompose(Weights.detach().reshape(TensorShape), rank, options);
         var factors = cp.SpreadFactors();
-        var model = new LowRankModel(Task, Outputs, FeatureShape, Grids, factors, Bias.detach());
+        var model = new LowRankModel(Task, Outputs, FeatureShape, Grids, factors, Bias.detach(), Device);
         return (model, cp.Fit);
     }
 
+    /// <summary>W on the CPU; the constructor moves it to the model's device.</summary>
     private static Tensor InitialWeights(int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids, Generator? generator, double scale)
     {
         var shape = new long[] { outputs, featureShape.Aggregate(1, (a, b) => a * b) }.Concat(grids.Select(g => (long)g.Cells)).ToArray();

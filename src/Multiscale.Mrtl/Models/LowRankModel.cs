@@ -11,9 +11,12 @@ namespace Multiscale.Mrtl.Models;
 /// </summary>
 public sealed class LowRankModel : TensorModel
 {
-    /// <summary>A model from given factors (copied; float32) in mode order [A, B…, C…] and biases [I].</summary>
+    /// <summary>
+    /// A model from given factors (copied; float32) in mode order [A, B…, C…] and biases [I], on
+    /// <paramref name="device"/> (null: the bias's device; factors elsewhere, e.g. CP-ALS's CPU factors, are moved there).
+    /// </summary>
     public LowRankModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
-        IReadOnlyList<Tensor> factors, Tensor bias) : base(task, outputs, featureShape, grids, bias)
+        IReadOnlyList<Tensor> factors, Tensor bias, Device? device = null) : base(task, outputs, featureShape, grids, bias, device)
     {
         ArgumentNullException.ThrowIfNull(factors);
         var sizes = new[] { outputs }.Concat(featureShape).Concat(grids.Select(g => g.Cells)).ToArray();
@@ -23,19 +26,25 @@ public sealed class LowRankModel : TensorModel
         for (int m = 0; m < sizes.Length; m++)
             if (factors[m].dim() != 2 || factors[m].shape[0] != sizes[m] || factors[m].shape[1] != rank)
                 throw new MultiscaleException($"factor {m} must be [{sizes[m]}, {rank}], got [{string.Join(",", factors[m].shape)}]");
-        Factors = factors.Select(NewParameter).ToArray();
+        Factors = factors.Select(f => NewParameter(f, Device)).ToArray();
         Rank = (int)rank;
     }
 
-    /// <summary>A model with seeded N(0, scale²) factors and zero biases (the random-initialization baseline).</summary>
+    /// <summary>
+    /// A model with seeded N(0, scale²) factors and zero biases (the random-initialization baseline) on
+    /// <paramref name="device"/> (null = CPU). The factors are drawn on the CPU (the generator is a CPU generator)
+    /// and then moved, so a seed gives the same factors on every device.
+    /// </summary>
     public static LowRankModel Random(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
-        int rank, Generator generator, double scale = 0.1)
+        int rank, Generator generator, double scale = 0.1, Device? device = null)
     {
         if (rank < 1) throw new MultiscaleException($"CP rank must be at least 1 (got {rank})");
         using var scope = NewDisposeScope();
         var sizes = new[] { outputs }.Concat(featureShape).Concat(grids.Select(g => g.Cells));
+        // On the CPU, where the generator draws; the constructor copies the factors to the target device.
         var factors = sizes.Select(s => randn(new long[] { s, rank }, generator: generator) * (float)scale).ToArray();
-        return new LowRankModel(task, outputs, featureShape, grids, factors, zeros(outputs));
+        var target = device ?? CPU;
+        return new LowRankModel(task, outputs, featureShape, grids, factors, zeros(outputs, device: target), target);
     }
 
     /// <summary>K.</summary>
@@ -102,7 +111,7 @@ public sealed class LowRankModel : TensorModel
         using var scope = NewDisposeScope();
         bool perCell = coefficients.PerCell;
         int first = 1 + FeatureShape.Count;
-        Tensor r = zeros(1).squeeze();
+        Tensor r = zeros(1, device: Bias.device).squeeze();
         for (int j = 0; j < Factors.Count; j++)
         {
             double cells = perCell && j >= first ? Grids[j - first].Cells : 1;

@@ -12,7 +12,11 @@ namespace Multiscale.Mrtl.Models;
 /// </summary>
 public sealed class SpatialKernel : IDisposable
 {
-    /// <summary>Builds the kernel factors of <paramref name="grid"/> with bandwidth <paramref name="sigma"/> (float32).</summary>
+    /// <summary>
+    /// Builds the kernel factors of <paramref name="grid"/> with bandwidth <paramref name="sigma"/> (float64 on the CPU;
+    /// <see cref="Penalty"/> makes float32 copies on the device of the weights it is given, once per device). Computed
+    /// on the CPU whatever the training device, so the kernel's values are the same on every device.
+    /// </summary>
     public SpatialKernel(GridShape grid, double sigma = 0.05)
     {
         if (!(sigma > 0)) throw new MultiscaleException($"the spatial kernel's σ must be positive (got {sigma})");
@@ -23,7 +27,7 @@ public sealed class SpatialKernel : IDisposable
         using var scope = NewDisposeScope();
         Tensor Axis(int n)
         {
-            var t = arange(n, ScalarType.Float64);
+            var t = arange(n, ScalarType.Float64, device: CPU);
             return (-(t.unsqueeze(1) - t.unsqueeze(0)).square() / (dmax * dmax * sigma)).exp();
         }
         var kr = Axis(grid.Rows);
@@ -31,10 +35,14 @@ public sealed class SpatialKernel : IDisposable
         Rows = kr.DetachFromDisposeScope();
         Cols = kc.DetachFromDisposeScope();
         Degrees = outer(kr.sum(dim: 1), kc.sum(dim: 1)).reshape(-1).DetachFromDisposeScope();
-        _single = new[] { Rows, Cols, Degrees }.Select(t => t.to_type(ScalarType.Float32).DetachFromDisposeScope()).ToArray();
     }
 
-    private readonly Tensor[] _single;
+    /// <summary>
+    /// Float32 (K_rows, K_cols, deg) per device, keyed by the name of the weights' device (e.g. "cpu", "cuda:0"): the
+    /// training steps' weights are float32, and converting or copying the factors at every step would cost a
+    /// conversion (on a GPU a transfer) per step.
+    /// </summary>
+    private readonly Dictionary<string, Tensor[]> _single = new();
 
     /// <summary>The grid.</summary>
     public GridShape Grid { get; }
@@ -42,19 +50,22 @@ public sealed class SpatialKernel : IDisposable
     /// <summary>σ.</summary>
     public double Sigma { get; }
 
-    /// <summary>K_rows [R, R] float64.</summary>
+    /// <summary>K_rows [R, R] float64 on the CPU.</summary>
     public Tensor Rows { get; }
 
-    /// <summary>K_cols [C, C] float64.</summary>
+    /// <summary>K_cols [C, C] float64 on the CPU.</summary>
     public Tensor Cols { get; }
 
-    /// <summary>deg_d = Σ_d' K_dd' [D] float64.</summary>
+    /// <summary>deg_d = Σ_d' K_dd' [D] float64 on the CPU.</summary>
     public Tensor Degrees { get; }
 
-    /// <summary>The dense kernel [D, D] (for tests and small grids).</summary>
+    /// <summary>The dense kernel [D, D] float64 on the CPU (for tests and small grids).</summary>
     public Tensor Dense() => kron(Rows, Cols);
 
-    /// <summary>R_s of <paramref name="weights"/> along <paramref name="axis"/> (the axis must have D entries); differentiable.</summary>
+    /// <summary>
+    /// R_s of <paramref name="weights"/> along <paramref name="axis"/> (the axis must have D entries); differentiable.
+    /// Computed on the weights' device in their dtype.
+    /// </summary>
     public Tensor Penalty(Tensor weights, int axis)
     {
         ArgumentNullException.ThrowIfNull(weights);
@@ -62,19 +73,41 @@ public sealed class SpatialKernel : IDisposable
             throw new MultiscaleException($"axis {axis} has {weights.shape[axis]} entries but grid {Grid} has {Grid.Cells} cells");
         using var scope = NewDisposeScope();
         var w = weights.movedim(new long[] { axis }, new long[] { 0 }).reshape(Grid.Rows, Grid.Cols, -1);
-        var (kr, kc, deg) = w.dtype == ScalarType.Float32 ? (_single[0], _single[1], _single[2]) : (Rows.to(w.dtype), Cols.to(w.dtype), Degrees.to(w.dtype));
+        Tensor kr, kc, deg;
+        if (w.dtype == ScalarType.Float32)
+        {
+            var single = Single(w.device);
+            (kr, kc, deg) = (single[0], single[1], single[2]);
+        }
+        else (kr, kc, deg) = (Rows.to(w.dtype, w.device), Cols.to(w.dtype, w.device), Degrees.to(w.dtype, w.device));
         var kw = matmul(kr, w.reshape(Grid.Rows, -1)).reshape(Grid.Rows, Grid.Cols, -1);
         kw = matmul(kc, kw);
         var degree = (deg.reshape(Grid.Rows, Grid.Cols, 1) * w.square()).sum();
         return (2 * (degree - (w * kw).sum())).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Releases the kernel tensors.</summary>
+    /// <summary>Releases the kernel tensors (on every device they were copied to).</summary>
     public void Dispose()
     {
         Rows.Dispose();
         Cols.Dispose();
         Degrees.Dispose();
-        foreach (var t in _single) t.Dispose();
+        foreach (var t in _single.Values.SelectMany(f => f)) t.Dispose();
+        _single.Clear();
+    }
+
+    /// <summary>
+    /// The float32 factors on <paramref name="device"/> (a tensor's own device, so the name is canonical), made on first
+    /// use and owned by this kernel, not by the caller's dispose scope.
+    /// </summary>
+    private Tensor[] Single(Device device)
+    {
+        string key = device.ToString();
+        if (!_single.TryGetValue(key, out var factors))
+        {
+            factors = new[] { Rows, Cols, Degrees }.Select(t => t.to(ScalarType.Float32, device).DetachFromDisposeScope()).ToArray();
+            _single[key] = factors;
+        }
+        return factors;
     }
 }

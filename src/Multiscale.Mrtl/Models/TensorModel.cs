@@ -20,7 +20,8 @@ public sealed record Regularization(double L2 = 1e-3, double Spatial = 1.0, doub
 /// <summary>
 /// The common part of the full-rank (eq. 1) and low-rank (eq. 2) models: I outputs with a bias each, non-spatial
 /// feature modes, spatial modes on given grids; logits for a batch, the task's loss and the regularizer. Parameters are
-/// float32. Count modes enter by gathering (the inputs are sparse), field modes by dense contraction.
+/// float32 and live on one device (<see cref="Device"/>): batches and kernels must be on it too. Count modes enter by
+/// gathering (the inputs are sparse), field modes by dense contraction.
 /// <para>A field mode (averaged values) enters as the mean over its D cells, (1/D) Σ_d W_d X_d, rather than the sum of
 /// eq. (1). The two are the same model (W_sum = W_mean / D), but with the sum the weights shrink by the cell ratio at
 /// every finegraining (the paper's "divide by D_{r+1}/D_r"), so a fixed Adam learning rate — Adam steps are ≈ lr
@@ -30,7 +31,8 @@ public sealed record Regularization(double L2 = 1e-3, double Spatial = 1.0, doub
 /// </summary>
 public abstract class TensorModel : IDisposable
 {
-    private protected TensorModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids, Tensor bias)
+    private protected TensorModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids, Tensor bias,
+        Device? device)
     {
         if (outputs < 1) throw new MultiscaleException($"a model needs at least one output (got {outputs})");
         if (grids.Count == 0) throw new MultiscaleException("a model needs at least one spatial mode");
@@ -38,7 +40,7 @@ public abstract class TensorModel : IDisposable
         Outputs = outputs;
         FeatureShape = featureShape.ToArray();
         Grids = grids.ToArray();
-        Bias = NewParameter(bias);
+        Bias = NewParameter(bias, device);
     }
 
     /// <summary>Classification or regression.</summary>
@@ -58,6 +60,9 @@ public abstract class TensorModel : IDisposable
 
     /// <summary>b, [I].</summary>
     public Parameter Bias { get; }
+
+    /// <summary>The device every parameter lives on (the bias's, which the constructors put with the weights).</summary>
+    public Device Device => Bias.device;
 
     /// <summary>Every trained parameter (weights first, bias last).</summary>
     public abstract IReadOnlyList<Parameter> Parameters { get; }
@@ -106,7 +111,7 @@ public abstract class TensorModel : IDisposable
         for (int k = 0; k < ps.Count; k++) ps[k].copy_(snapshot[k]);
     }
 
-    /// <summary>Logits of all samples of <paramref name="data"/>, in chunks, without gradients ([N] float32).</summary>
+    /// <summary>Logits of all samples of <paramref name="data"/> (on this model's device), in chunks, without gradients ([N] float32).</summary>
     public Tensor Predict(DiscreteData data, int chunk = 4096)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -116,17 +121,22 @@ public abstract class TensorModel : IDisposable
         for (int s = 0; s < data.Count; s += chunk)
         {
             using var inner = NewDisposeScope();
-            var idx = arange(s, Math.Min(data.Count, s + chunk), dtype: ScalarType.Int64);
+            // Gather indices live with the data they index.
+            var idx = arange(s, Math.Min(data.Count, s + chunk), dtype: ScalarType.Int64, device: data.Device);
             parts.Add(Logits(data.Batch(idx)).MoveToOuterDisposeScope());
         }
         return cat(parts, 0).MoveToOuterDisposeScope();
     }
 
-    /// <summary>A float32 parameter holding a copy of <paramref name="value"/>, owned by the model (not by any dispose scope).</summary>
-    private protected static Parameter NewParameter(Tensor value)
+    /// <summary>
+    /// A float32 parameter holding a copy of <paramref name="value"/> on <paramref name="device"/> (null: the value's own
+    /// device), owned by the model (not by any dispose scope).
+    /// </summary>
+    private protected static Parameter NewParameter(Tensor value, Device? device)
     {
         using var scope = NewDisposeScope();
-        var p = new Parameter(value.to_type(ScalarType.Float32).detach().clone());
+        // to() returns a new handle (an alias when nothing changes), so the clone is what makes the copy the model owns.
+        var p = new Parameter(value.to(ScalarType.Float32, device ?? value.device).detach().clone());
         p.DetachFromDisposeScope();
         return p;
     }
@@ -134,6 +144,9 @@ public abstract class TensorModel : IDisposable
     private protected void CheckBatch(MrtlBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        // A clear message instead of libtorch's when data discretized for one device meets a model on another.
+        if (batch.Labels.device_type != Bias.device_type || batch.Labels.device_index != Bias.device_index)
+            throw new MultiscaleException($"the batch is on {batch.Labels.device} but the model is on {Device}; discretize the data for the model's device");
         if (batch.Inputs.Count != Grids.Count)
             throw new MultiscaleException($"the model has {Grids.Count} spatial modes but the batch has {batch.Inputs.Count}");
         int f = FeatureCount;

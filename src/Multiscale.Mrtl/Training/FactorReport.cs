@@ -28,7 +28,8 @@ public static class FactorReport
         for (int m = 0; m < model.Grids.Count; m++)
         {
             var grid = model.Grids[m];
-            var factor = model.SpatialFactor(m).detach();
+            // Read on the CPU (one copy per mode, not a device sync per column); the measures work there anyway.
+            var factor = model.SpatialFactor(m).detach().to(CPU);
             var morans = new List<double>();
             for (int k = 0; k < factor.shape[1]; k++)
             {

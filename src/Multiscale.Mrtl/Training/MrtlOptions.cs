@@ -3,6 +3,7 @@ using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Decomposition;
 using Multiscale.Mrtl.Finegraining;
 using Multiscale.Mrtl.Models;
+using TorchSharp;
 
 namespace Multiscale.Mrtl.Training;
 
@@ -94,6 +95,14 @@ public sealed record MrtlTrainerOptions
 
     /// <summary>Seed of every random choice (initialization, shuffling, CP-ALS).</summary>
     public long Seed { get; init; }
+
+    /// <summary>
+    /// The compute device of the run (null = CPU, sharing the dataset's CPU tensors): models, each resolution's data,
+    /// batches, kernels and checkpoints live there. Random draws (initialization, shuffling) are made on the CPU from
+    /// the seeded generator and then moved, and CP-ALS runs on the CPU in float64, so a seed makes the same draws on
+    /// every device. Resolve a user's name with <c>Multiscale.Training.DeviceChoice.Resolve</c>.
+    /// </summary>
+    public torch.Device? Device { get; init; }
 
     /// <summary>Throws <see cref="MultiscaleException"/> for out-of-range values.</summary>
     public void Validate()

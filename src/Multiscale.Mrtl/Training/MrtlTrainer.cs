@@ -14,7 +14,9 @@ namespace Multiscale.Mrtl.Training;
 /// and the best-validation checkpoint carried to the next resolution through <see cref="GridFinegrain"/> on each spatial
 /// mode whose grid changes. Between the stages CP-ALS turns the full-rank weights into the low-rank factors. Every step
 /// runs in a dispose scope; only parameters, optimizer state, the checkpoint and the current resolution's data live
-/// across steps.
+/// across steps. Everything a step touches is on <see cref="MrtlTrainerOptions.Device"/>: each resolution's data is
+/// moved there once, when it is discretized, so steps transfer nothing but the criterion's gradient statistics (the
+/// gradient criteria read them on the CPU) and the scalar losses they report.
 /// </summary>
 public static class MrtlTrainer
 {
@@ -47,11 +49,11 @@ public static class MrtlTrainer
         if (options.Method == MrtlMethod.Random)
         {
             using var scope = NewDisposeScope();
-            low = LowRankModel.Random(data.Task, data.Outputs, data.FeatureShape, schedule.LowRank[0], options.Rank, run.Generator, options.RandomInitScale);
+            low = LowRankModel.Random(data.Task, data.Outputs, data.FeatureShape, schedule.LowRank[0], options.Rank, run.Generator, options.RandomInitScale, run.ModelDevice);
         }
         else
         {
-            TensorModel full = new FullRankModel(data.Task, data.Outputs, data.FeatureShape, schedule.FullRank[0], run.Generator, options.FullInitScale);
+            TensorModel full = new FullRankModel(data.Task, data.Outputs, data.FeatureShape, schedule.FullRank[0], run.Generator, options.FullInitScale, run.ModelDevice);
             full = run.Stage("full", full, schedule.FullRank, options.FullRank);
             fullValidation = run.LastBestValidation;
             var clock = Stopwatch.StartNew();
@@ -63,8 +65,8 @@ public static class MrtlTrainer
         double fullSeconds = run.StageSeconds.GetValueOrDefault("full");
         var trained = (LowRankModel)run.Stage("low", low, schedule.LowRank, options.LowRank);
 
-        var test = split.Test.Discretize(schedule.Finest);
-        var validation = split.Validation.Discretize(schedule.Finest);
+        var test = split.Test.Discretize(schedule.Finest, options.Device);
+        var validation = split.Validation.Discretize(schedule.Finest, options.Device);
         var (testLoss, testMetric) = Evaluate(trained, test, run.PositiveWeight);
         var (valLoss, _) = Evaluate(trained, validation, run.PositiveWeight);
         return new MrtlResult
@@ -91,7 +93,7 @@ public static class MrtlTrainer
 
     /// <summary>
     /// The task loss (no regularizer) and metric — F1 at probability 0.5 for classification, MSE for regression — of
-    /// <paramref name="model"/> on all of <paramref name="data"/>.
+    /// <paramref name="model"/> on all of <paramref name="data"/> (on the model's device).
     /// </summary>
     public static (double Loss, double Metric) Evaluate(TensorModel model, DiscreteData data, double positiveWeight = 1)
     {
@@ -99,7 +101,7 @@ public static class MrtlTrainer
         ArgumentNullException.ThrowIfNull(data);
         using var scope = NewDisposeScope();
         var logits = model.Predict(data);
-        var labels = data.Source.Labels;
+        var labels = data.Labels;
         double loss = TensorModel.LossOf(logits, labels, model.Task, positiveWeight).item<float>();
         return (loss, model.Task == MrtlTask.Regression ? loss : F1(logits.gt(0), labels.gt(0.5)));
     }
@@ -122,7 +124,8 @@ public static class MrtlTrainer
     /// cell-ratio division. For the optimized map
     /// the outputs are then rescaled by the least-squares factor c of ‖y_coarse − c·y_fine‖² on
     /// <paramref name="fitCoarse"/>/<paramref name="fitFine"/> (the same samples at both resolutions), returned as the
-    /// second value (1 otherwise). The given model is not changed or disposed.
+    /// second value (1 otherwise). The given model is not changed or disposed. The new model is on the given model's
+    /// device (the maps are applied there), and so must the fit batches be.
     /// </summary>
     public static (TensorModel Model, double Scale) Finegrain(TensorModel model, IReadOnlyList<GridShape> to, FinegrainMethod method,
         MrtlBatch? fitCoarse = null, MrtlBatch? fitFine = null, double s = 1.0, string? cacheDirectory = null, bool averagedInputs = false)
@@ -135,6 +138,7 @@ public static class MrtlTrainer
                 throw new MultiscaleException($"finegraining goes coarse→fine; mode {m} would go from {model.Grids[m]} to {to[m]}");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        var device = model.Device;
         TensorModel fine;
         switch (model)
         {
@@ -145,9 +149,11 @@ public static class MrtlTrainer
                     if (to[m] != model.Grids[m])
                     {
                         using var fg = GridFinegrain.Create(method, model.Grids[m], to[m], s, cacheDirectory);
-                        w = (averagedInputs ? fg.ApplyUnscaled(w, 2 + m) : fg.Apply(w, 2 + m)).to_type(ScalarType.Float32);
+                        // The maps are float64 on the CPU; ProlongationMap applies a copy in w's dtype on w's device,
+                        // and the explicit target keeps the new weights on the model's device in any case.
+                        w = (averagedInputs ? fg.ApplyUnscaled(w, 2 + m) : fg.Apply(w, 2 + m)).to(ScalarType.Float32, device);
                     }
-                fine = new FullRankModel(model.Task, model.Outputs, model.FeatureShape, to, w, full.Bias.detach());
+                fine = new FullRankModel(model.Task, model.Outputs, model.FeatureShape, to, w, full.Bias.detach(), device);
                 break;
             }
             case LowRankModel low:
@@ -159,9 +165,9 @@ public static class MrtlTrainer
                     {
                         using var fg = GridFinegrain.Create(method, model.Grids[m], to[m], s, cacheDirectory);
                         var f = factors[offset + m];
-                        factors[offset + m] = (averagedInputs ? fg.ApplyUnscaled(f, 0) : fg.Apply(f, 0)).to_type(ScalarType.Float32);
+                        factors[offset + m] = (averagedInputs ? fg.ApplyUnscaled(f, 0) : fg.Apply(f, 0)).to(ScalarType.Float32, device);
                     }
-                fine = new LowRankModel(model.Task, model.Outputs, model.FeatureShape, to, factors, low.Bias.detach());
+                fine = new LowRankModel(model.Task, model.Outputs, model.FeatureShape, to, factors, low.Bias.detach(), device);
                 break;
             }
             default: throw new ArgumentException("unknown model type", nameof(model));
@@ -198,7 +204,11 @@ public static class MrtlTrainer
             Generator = new Generator((ulong)options.Seed);
         }
 
+        /// <summary>The seeded CPU generator of every draw; draws are moved to the device afterwards.</summary>
         public Generator Generator { get; }
+
+        /// <summary>Where the models live (CPU when the options name no device).</summary>
+        public Device ModelDevice => _options.Device ?? CPU;
         public bool Averaged => _split.Train.Modes[0] is FieldMode;
         public double PositiveWeight { get; set; } = 1;
         public double TotalOffset { get; set; }
@@ -216,8 +226,9 @@ public static class MrtlTrainer
             {
                 var grids = chain[step];
                 using var resolutionScope = NewDisposeScope();
-                var train = _split.Train.Discretize(grids);
-                var validation = _split.Validation.Discretize(grids);
+                // Once per resolution, inside its scope: the device copies are freed when the run leaves the resolution.
+                var train = _split.Train.Discretize(grids, _options.Device);
+                var validation = _split.Validation.Discretize(grids, _options.Device);
                 var kernels = grids.Select(g => new SpatialKernel(g, so.Regularization.Sigma)).ToArray();
                 try
                 {
@@ -239,16 +250,16 @@ public static class MrtlTrainer
                         MrtlBatch? fitCoarse = null, fitFine = null;
                         if (_options.Finegrain == FinegrainMethod.Optimized)
                         {
-                            var idx = arange(Math.Min(train.Count, _options.ScaleFitSamples), dtype: ScalarType.Int64);
+                            var idx = arange(Math.Min(train.Count, _options.ScaleFitSamples), dtype: ScalarType.Int64, device: train.Device);
                             fitCoarse = train.Batch(idx);
-                            fitFine = _split.Train.Discretize(next).Batch(idx);
+                            fitFine = _split.Train.Discretize(next, _options.Device).Batch(idx);
                         }
                         var (fine, scale) = Finegrain(model, next, _options.Finegrain, fitCoarse, fitFine, _options.OptimizedS, _options.CacheDirectory, Averaged);
                         model.Dispose();
                         model = fine;
                         clock.Stop();
                         double before = LastBestValidation;
-                        var nextValidation = _split.Validation.Discretize(next);
+                        var nextValidation = _split.Validation.Discretize(next, _options.Device);
                         var (after, _) = Evaluate(model, nextValidation, PositiveWeight);
                         Events.Add(new MrtlFinegrainEvent(stage, ResolutionSchedule.Describe(grids), ResolutionSchedule.Describe(next),
                             _options.Finegrain, scale, reason, before, after, stageStart + clock.Elapsed.TotalSeconds));
@@ -288,7 +299,8 @@ public static class MrtlTrainer
                     int batches = 0;
                     using (var epochScope = NewDisposeScope())
                     {
-                        var order = randperm(n, generator: Generator);
+                        // Drawn on the CPU (the generator's device; the same order on every device), moved once per epoch.
+                        var order = randperm(n, generator: Generator).to(train.Device);
                         for (int start = 0; start < n; start += so.BatchSize)
                         {
                             if (_cancellation.IsCancellationRequested) break;
