@@ -175,9 +175,10 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         for (int m = 0; m < model.Grids.Count; m++)
         {
             var grid = model.Grids[m];
-            // data<T>() reads host memory: copy the factor to the CPU.
-            using var factor = model.SpatialFactor(m).detach().to(TorchSharp.torch.ScalarType.Float64, TorchSharp.torch.CPU);
-            var values = factor.data<double>().ToArray();
+            double[] values;
+            using (TorchSharp.torch.NewDisposeScope())
+                // data<T>() reads host memory: copy the factor to the CPU.
+                values = model.SpatialFactor(m).detach().to(TorchSharp.torch.ScalarType.Float64, TorchSharp.torch.CPU).data<double>().ToArray();
             int k = model.Rank, width = grid.Cols + 1;
             var image = new double[grid.Rows, k * width];
             for (int r = 0; r < grid.Rows; r++)

@@ -36,6 +36,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         return new JsonObject
         {
             ["task"] = settings.Data.Task,
+            ["data"] = settings.Data.Source,
             ["layers"] = string.Join(',', settings.Sizes),
             ["levels"] = settings.Schedule.Depth,
             ["gamma"] = settings.Schedule.Gamma,

@@ -211,4 +211,30 @@ public class MsAnnSweepTests
         }
         finally { root.Delete(true); }
     }
+
+    [Fact]
+    public void RunsWrittenBeforeConfigJsonStillResume()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, output, error) = Sweep(dir.FullName);
+            Assert.True(code == 0, error + output);
+            // The earlier layout: the run's settings inside report.json, no config.json.
+            string run = Path.Combine(dir.FullName, "runs", "g1-L1-k001");
+            var settings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "config.json")))!["settings"]!.DeepClone();
+            var report = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, "report.json")))!.AsObject();
+            report["config"] = settings;
+            File.WriteAllText(Path.Combine(run, "report.json"), report.ToJsonString());
+            File.Delete(Path.Combine(run, "config.json"));
+            // A malformed report trains again instead of stopping the sweep.
+            File.WriteAllText(Path.Combine(dir.FullName, "runs", "g2-L1-k001", "report.json"), "{\"final_mse\": \"x\"}");
+
+            (code, output, error) = Sweep(dir.FullName);
+            Assert.True(code == 0, error + output);
+            Assert.Contains("g1-L1-k001: finished earlier, skipped", output);
+            Assert.DoesNotContain("g2-L1-k001: finished earlier", output);
+        }
+        finally { dir.Delete(true); }
+    }
 }

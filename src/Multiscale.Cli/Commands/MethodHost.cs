@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Multiscale.Cli.Plots;
 using Multiscale.Training;
 using TorchSharp;
@@ -15,7 +16,7 @@ internal static class MethodHost
     public static int Run<TSettings>(IMultiscaleMethod<TSettings> method, TSettings settings, ParseResult parse, string directory,
         torch.Device device, TextWriter output, TextWriter error, CancellationToken cancel)
     {
-        using var folder = new RunFolder(directory);
+        using var folder = Open(directory);
         var context = new RunContext(device, folder.Reporter(output.WriteLine), cancel);
         var record = method.Run(settings, context);
         if (cancel.IsCancellationRequested)
@@ -23,16 +24,76 @@ internal static class MethodHost
             error.WriteLine("cancelled: nothing was written");
             return 130;
         }
-        folder.Complete(record, RunFolder.Config(method.Name, Arguments(parse), method.Describe(settings)), FigureRenderer.Instance);
+        Complete(folder, record, RunFolder.Config(method.Name, Arguments(parse), method.Describe(settings)), FigureRenderer.Instance);
         output.WriteLine($"wrote {folder.Directory}");
         return 0;
     }
 
-    /// <summary>The command line as given (after the program name), so <c>multiscale rerun</c> can repeat it.</summary>
-    public static IEnumerable<string> Arguments(ParseResult parse)
+    /// <summary>Opens a run folder, reporting a folder that cannot be made as one error line.</summary>
+    public static RunFolder Open(string directory)
     {
-        var tokens = parse.Tokens.Select(t => t.Value).ToList();
-        // The leading command names are tokens too; keep them so the list is a complete command line.
-        return tokens;
+        try { return new RunFolder(directory); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MultiscaleException($"cannot create the output folder '{directory}': {e.Message}");
+        }
+    }
+
+    /// <summary>Completes a run folder, reporting a file that cannot be written as one error line.</summary>
+    public static void Complete(RunFolder folder, RunRecord record, System.Text.Json.Nodes.JsonObject config, IFigureRenderer? renderer)
+    {
+        try { folder.Complete(record, config, renderer); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MultiscaleException($"cannot write the run into '{folder.Directory}': {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The command line as given (command names included), with the values of file and folder options made absolute,
+    /// so <c>multiscale rerun</c> repeats it from any working directory.
+    /// </summary>
+    public static List<string> Arguments(ParseResult parse)
+    {
+        var absolute = new HashSet<Token>(ReferenceEqualityComparer.Instance);
+        foreach (var option in parse.CommandResult.Children.OfType<OptionResult>())
+        {
+            var type = option.Option.ValueType;
+            bool isPath = typeof(FileSystemInfo).IsAssignableFrom(type) || PathOptions.Contains(option.Option.Name);
+            if (isPath) foreach (var token in option.Tokens) absolute.Add(token);
+        }
+        return parse.Tokens.Select(t => absolute.Contains(t) ? Path.GetFullPath(t.Value) : t.Value).ToList();
+    }
+
+    /// <summary>String-typed options whose values are paths.</summary>
+    private static readonly HashSet<string> PathOptions = new(StringComparer.Ordinal) { "--cache" };
+
+    /// <summary>
+    /// The command line of one sweep run as a plain <c>msann</c> command: the sweep's shared options, the run's
+    /// (γ, L, k) and its folder, without the grid, the shard or the sweep's own folder.
+    /// </summary>
+    public static List<string> SweepRunArguments(ParseResult parse, int levels, int? gamma, int? k, string runDirectory)
+    {
+        var all = Arguments(parse);
+        var sweepOnly = new HashSet<string>(StringComparer.Ordinal) { "--gammas", "--levels", "--ks", "--shard", "--out" };
+        var result = new List<string> { "msann" };
+        int i = all.Count >= 2 && all[0] == "msann" && all[1] == "sweep" ? 2 : 0;
+        for (; i < all.Count; i++)
+        {
+            string a = all[i];
+            int eq = a.IndexOfAny(new[] { '=', ':' });
+            string name = eq > 0 && a.StartsWith("--", StringComparison.Ordinal) ? a[..eq] : a;
+            if (sweepOnly.Contains(name))
+            {
+                if (eq < 0 || name == a) i++;  // the value is the next token
+                continue;
+            }
+            result.Add(a);
+        }
+        result.AddRange(new[] { "--levels", levels.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        if (gamma is { } g) result.AddRange(new[] { "--gamma", g.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        if (k is { } kk) result.AddRange(new[] { "--k", kk.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        result.AddRange(new[] { "--out", Path.GetFullPath(runDirectory) });
+        return result;
     }
 }

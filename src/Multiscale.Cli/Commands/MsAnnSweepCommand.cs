@@ -19,7 +19,7 @@ internal static class MsAnnSweepCommand
         var levels = new Option<string>("--levels") { Description = "Hierarchy depths L to try; 0 is default training, run once whatever γ and k.", DefaultValueFactory = _ => "0,1,2,3,4,5,6" };
         var ks = new Option<string>("--ks") { Description = "k values to try (batches per visit).", DefaultValueFactory = _ => "1,2,4,8,16,32,64,128" };
         var shard = new Option<string?>("--shard") { Description = "Run only part i of n (1-based, e.g. 3/8) of the grid; merge the parts with 'msann summarize'." };
-        var outDir = CommonOptions.Out("Sweep folder: runs/<id>/ (report.json, metrics.csv, TensorBoard events), sweep-part-<i>-of-<n>.json, and without --shard the summary.");
+        var outDir = CommonOptions.Out("Sweep folder: runs/<id>/ (config.json, report.json, metrics.csv, TensorBoard events), sweep-part-<i>-of-<n>.json, and without --shard the summary.");
         outDir.Required = true;
         var command = new Command("sweep", "Train every (γ, L, k) of a grid, or one shard of it, and write the Table 1–3 summary (paper 004, §4). Finished runs are skipped, so an interrupted sweep resumes.")
         {
@@ -62,7 +62,7 @@ internal static class MsAnnSweepCommand
                     var schedule = run.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value);
                     var settings = new MsAnnSettings(source, setup.Sizes, schedule, setup.Strategy, setup.Training, setup.Seed, MapCache: setup.MapCache);
                     // Figures are left out: a sweep's runs are compared in the summary, not one by one.
-                    using var folder = new RunFolder(runDir);
+                    using var folder = MethodHost.Open(runDir);
                     var context = new RunContext(dev, folder.Reporter(line => output.WriteLine("  " + line)), cancel.Token);
                     var record = method.Run(settings, context);
                     if (cancel.Token.IsCancellationRequested)
@@ -70,7 +70,9 @@ internal static class MsAnnSweepCommand
                         error.WriteLine($"cancelled: {i} finished run(s) of this shard are kept under {Path.Combine(dir, "runs")}; run the same command again to resume");
                         return 130;
                     }
-                    folder.Complete(record, RunFolder.Config(method.Name, MethodHost.Arguments(parse), runConfig), renderer: null);
+                    // The run's config.json records it as a plain msann command, so 'multiscale rerun' repeats this run alone.
+                    MethodHost.Complete(folder, record, RunFolder.Config(method.Name, MethodHost.SweepRunArguments(parse, run.Levels, run.Gamma, run.K, runDir), runConfig),
+                        renderer: null);
                     rows.Add(SweepRow.FromReport(record.Report, run, runDir));
                 }
             }
@@ -127,18 +129,22 @@ internal static class MsAnnSweepCommand
         return config;
     }
 
-    /// <summary>The row of a run whose report.json exists and whose config.json holds the same settings; otherwise null.</summary>
+    /// <summary>
+    /// The row of a run whose report.json exists and whose settings — config.json's, or for a run written before
+    /// config.json existed the report's own <c>config</c> — equal <paramref name="runConfig"/>; otherwise null (it trains again).
+    /// </summary>
     private static SweepRow? TryReadFinished(string runDir, JsonObject runConfig)
     {
         string report = Path.Combine(runDir, "report.json"), config = Path.Combine(runDir, "config.json");
-        if (!File.Exists(report) || !File.Exists(config)) return null;
+        if (!File.Exists(report)) return null;
         try
         {
-            var settings = JsonNode.Parse(File.ReadAllText(config))!["settings"];
+            var reportJson = JsonNode.Parse(File.ReadAllText(report))!.AsObject();
+            var settings = File.Exists(config) ? JsonNode.Parse(File.ReadAllText(config))!["settings"] : reportJson["config"];
             if (!SweepGrid.SameConfig(settings, runConfig)) return null;
             var run = new SweepRun(runConfig["gamma"]?.GetValue<int>(), runConfig["levels"]!.GetValue<int>(), runConfig["k"]?.GetValue<int>());
-            return SweepRow.FromReport(JsonNode.Parse(File.ReadAllText(report))!.AsObject(), run, runDir);
+            return SweepRow.FromReport(reportJson, run, runDir);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException) { return null; }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or MultiscaleException or IOException) { return null; }
     }
 }

@@ -7,7 +7,7 @@ namespace Multiscale.Cli.Commands;
 
 /// <summary>
 /// <c>multiscale rerun DIR --out NEW</c>: repeats a hosted method's run from its <c>config.json</c> (the command line
-/// it was started with) into a new folder. Seeded runs give the same numbers; only timings differ.
+/// it was started with) into a new folder. Seeded CPU runs give the same numbers; only timings differ.
 /// </summary>
 internal static class RerunCommand
 {
@@ -36,7 +36,7 @@ internal static class RerunCommand
         return command;
     }
 
-    /// <summary>The command line stored in <c>DIR/config.json</c>, checked to name a hosted method.</summary>
+    /// <summary>The command line stored in <c>DIR/config.json</c>, checked to name a single hosted run.</summary>
     internal static List<string> ReadArguments(string directory)
     {
         string path = Path.Combine(directory, "config.json");
@@ -44,7 +44,12 @@ internal static class RerunCommand
         JsonNode? config;
         try { config = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new MultiscaleException($"'{path}' is not valid JSON ({e.Message})"); }
-        if (config?["arguments"] is not JsonArray array || array.Count == 0)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MultiscaleException($"cannot read '{path}': {e.Message}"); }
+        if (config is not JsonObject o) throw new MultiscaleException($"'{path}' is not a run configuration (expected a JSON object)");
+        JsonNode? arguments;
+        try { arguments = o["arguments"]; }
+        catch (ArgumentException e) { throw new MultiscaleException($"'{path}' is not a run configuration ({e.Message})"); }
+        if (arguments is not JsonArray array || array.Count == 0)
             throw new MultiscaleException($"'{path}' holds no command line ('arguments')");
         var args = new List<string>();
         foreach (var a in array)
@@ -55,6 +60,9 @@ internal static class RerunCommand
         }
         if (!Methods.Contains(args[0]))
             throw new MultiscaleException($"'{path}' records the command '{args[0]}', which is not a run that can be repeated ({string.Join(", ", Methods)})");
+        // A sweep, a summary or a benchmark is not one run: repeating it from here would redo the whole job.
+        if (args.Count > 1 && !args[1].StartsWith('-'))
+            throw new MultiscaleException($"'{path}' records 'multiscale {args[0]} {args[1]}', which is not a single run that can be repeated");
         return args;
     }
 

@@ -6,8 +6,8 @@ namespace Multiscale.Training;
 /// The plugin contract: a multiscale training method the core hosts (MRTL, MsANN). A host — the <c>multiscale</c>
 /// command or a user's program — builds the method's settings, gives it a <see cref="RunContext"/> (device,
 /// cancellation, progress and curve reporting) and writes the returned <see cref="RunRecord"/> into a
-/// <see cref="RunFolder"/>. A method never writes files itself, so every method's runs share one folder layout and the
-/// same guarantees (nothing half-written, <c>report.json</c> last).
+/// <see cref="RunFolder"/>. A method writes no run files itself (only caches it is pointed to, such as solved maps), so
+/// every method's runs share one folder layout and the same guarantees (nothing half-written, <c>report.json</c> last).
 /// </summary>
 /// <typeparam name="TSettings">Everything the method needs to train, data included.</typeparam>
 public interface IMultiscaleMethod<in TSettings>

@@ -17,7 +17,7 @@ public sealed class RunContext
     /// <summary>A CPU context that reports nothing and cannot be cancelled (tests, library use).</summary>
     public static RunContext Cpu() => new(torch.CPU);
 
-    /// <summary>The device every tensor of the run lives on.</summary>
+    /// <summary>The device the run trains on (models and batches); small bookkeeping such as decompositions and reports may stay on the CPU.</summary>
     public torch.Device Device { get; }
 
     /// <summary>Receives progress lines and curve points.</summary>

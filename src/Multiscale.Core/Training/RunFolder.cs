@@ -15,8 +15,10 @@ public interface IFigureRenderer
 /// <summary>
 /// One run's folder, the layout every hosted method shares: TensorBoard event files while it trains (a sub-run's in
 /// <c>&lt;run&gt;/</c>), then <c>metrics.csv</c>, the figures, <c>config.json</c> and <c>report.json</c> — written last, so
-/// its presence marks a complete run. A run that is cancelled or fails leaves the folder as it was: its event files
-/// are removed, and a folder this run created is removed when nothing else is in it.
+/// its presence marks a complete run. A run that is cancelled or fails before <see cref="Complete"/> adds nothing: its
+/// event files are removed, and a folder this run created is removed when nothing else is in it. A completion that
+/// fails part-way leaves no <c>report.json</c> (an earlier run's is removed first), so the folder never claims a
+/// complete run it does not hold.
 /// </summary>
 public sealed class RunFolder : IDisposable
 {
@@ -55,8 +57,8 @@ public sealed class RunFolder : IDisposable
 
     /// <summary>
     /// Writes the finished run: <c>metrics.csv</c>, each figure through <paramref name="renderer"/> (skipped when
-    /// null), <c>config.json</c> (<paramref name="config"/>) and <c>report.json</c>. Event files of earlier runs in the
-    /// same folders are removed, since TensorBoard would draw old and new curves as one run.
+    /// null), <c>config.json</c> (<paramref name="config"/>) and <c>report.json</c>. Event files of earlier runs in this
+    /// folder and its sub-run folders are then removed, since TensorBoard would draw old and new curves as one run.
     /// </summary>
     public IReadOnlyList<string> Complete(RunRecord record, JsonObject config, IFigureRenderer? renderer)
     {
@@ -84,11 +86,8 @@ public sealed class RunFolder : IDisposable
             string report = Path.Combine(Directory, "report.json");
             WriteJson(report, record.Report);
             written.Add(report);
-            var mine = _boards.Values.Select(b => b.Writer.FilePath).ToHashSet();
-            foreach (var folder in _boards.Keys.Select(FolderOf).Append(Directory).Distinct())
-                foreach (var stale in System.IO.Directory.GetFiles(folder, "events.out.tfevents.*").Where(f => !mine.Contains(f)))
-                    File.Delete(stale);
             _completed = true;
+            RemoveStaleEvents();
             return written;
         }
     }
@@ -126,6 +125,26 @@ public sealed class RunFolder : IDisposable
 
     // Relaxed escaping keeps paths and versions readable ("1.0.0+abc", not "1.0.0\u002Babc"); the files are never embedded in HTML.
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>
+    /// Removes event files of earlier runs in this folder and in its sub-run folders, best effort: a file another
+    /// program holds open stays, and the run is complete either way. A sub-folder counts as a sub-run's only when it
+    /// holds nothing but event files, so another run's folder nested under this one is never touched.
+    /// </summary>
+    private void RemoveStaleEvents()
+    {
+        var mine = _boards.Values.Select(b => b.Writer.FilePath).ToHashSet();
+        var subRuns = System.IO.Directory.GetDirectories(Directory).Where(d =>
+            System.IO.Directory.EnumerateFileSystemEntries(d).All(e => File.Exists(e) && Path.GetFileName(e).StartsWith("events.out.tfevents.", StringComparison.Ordinal)));
+        foreach (var folder in subRuns.Prepend(Directory).ToList())
+        {
+            foreach (var stale in System.IO.Directory.GetFiles(folder, "events.out.tfevents.*").Where(f => !mine.Contains(f)))
+            {
+                try { File.Delete(stale); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+            if (folder != Directory && !_boards.ContainsKey(Path.GetFileName(folder))) RemoveIfEmpty(folder);
+        }
+    }
 
     private string FolderOf(string run) => run.Length == 0 ? Directory : Path.Combine(Directory, run);
 

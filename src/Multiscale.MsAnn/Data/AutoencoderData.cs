@@ -8,6 +8,9 @@ public interface IAutoencoderData : IDisposable
     /// <summary>Short name for reports (<c>one-object</c>, <c>two-object</c>, <c>mnist</c>).</summary>
     string Task { get; }
 
+    /// <summary>Where the data comes from (a folder), or null for generated data.</summary>
+    string? Source { get; }
+
     /// <summary>The validation inputs and targets, on the data's device.</summary>
     (Tensor Input, Tensor Target) Validation { get; }
 
@@ -33,6 +36,9 @@ public sealed class SyntheticObjectsData : IAutoencoderData
     public string Task => _objects == 2 ? "two-object" : "one-object";
 
     /// <inheritdoc/>
+    public string? Source => null;
+
+    /// <inheritdoc/>
     public (Tensor Input, Tensor Target) Validation { get; }
 
     /// <inheritdoc/>
@@ -52,8 +58,9 @@ public sealed class MnistData : IAutoencoderData
     private readonly Tensor _train;
     private readonly Device _device;
 
-    private MnistData(Tensor train, Tensor validation, Device device)
+    private MnistData(Tensor train, Tensor validation, Device device, string source)
     {
+        Source = source;
         _train = train;
         _device = device;
         Validation = (validation, validation.alias().DetachFromDisposeScope());
@@ -72,11 +79,14 @@ public sealed class MnistData : IAutoencoderData
         var order = randperm(images.Count, generator: new Generator((ulong)seed + 3));
         var validation = all.index_select(0, order.narrow(0, 0, 1000)).to(device).DetachFromDisposeScope();
         var train = all.index_select(0, order.narrow(0, 1000, images.Count - 1000)).to(device).DetachFromDisposeScope();
-        return new MnistData(train, validation, device);
+        return new MnistData(train, validation, device, Path.GetFullPath(directory));
     }
 
     /// <inheritdoc/>
     public string Task => "mnist";
+
+    /// <inheritdoc/>
+    public string? Source { get; }
 
     /// <inheritdoc/>
     public (Tensor Input, Tensor Target) Validation { get; }

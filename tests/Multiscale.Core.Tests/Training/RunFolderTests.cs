@@ -113,6 +113,34 @@ public class RunFolderTests
     }
 
     [Fact]
+    public void ANewRunClearsOldSubRunsButNotNestedRuns()
+    {
+        var dir = Directory.CreateTempSubdirectory("runfolder-");
+        try
+        {
+            using (var first = new RunFolder(dir.FullName))
+            {
+                first.Reporter().Scalar("baseline", "loss", 1, 0, 0);
+                first.Complete(Record(), new JsonObject(), renderer: null);
+            }
+            // Another run's folder that happens to sit inside this one keeps everything.
+            string nested = Path.Combine(dir.FullName, "other-run");
+            Directory.CreateDirectory(nested);
+            File.WriteAllText(Path.Combine(nested, "report.json"), "{}");
+            File.WriteAllText(Path.Combine(nested, "events.out.tfevents.1.host"), "");
+
+            using (var second = new RunFolder(dir.FullName))
+            {
+                second.Reporter().Scalar(null, "loss", 1, 0, 0);
+                second.Complete(Record(), new JsonObject(), renderer: null);
+            }
+            Assert.False(Directory.Exists(Path.Combine(dir.FullName, "baseline")));  // the old sub-run's curve is gone
+            Assert.True(File.Exists(Path.Combine(nested, "events.out.tfevents.1.host")));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
     public void MetricsRowsMustMatchTheColumns()
     {
         var table = new MetricsTable("a", "b");
