@@ -1,5 +1,5 @@
 using Multiscale.Mrtl.Data;
-using Multiscale.Mrtl.Decomposition;
+using Multiscale.Mrtl.Tests.Training;
 using Multiscale.Mrtl.Training;
 using Multiscale.Training;
 using Xunit;
@@ -10,15 +10,10 @@ public class MultiresolutionTensorLearningTests
 {
     private static readonly MrtlDataset Basketball = BasketballSynthetic.Generate(BasketballOptions.Small with { Samples = 600 });
 
-    private static MrtlSettings Settings(params MrtlMethod[] methods) => new(Basketball, "basketball", new MrtlTrainerOptions
-    {
-        Schedule = ResolutionSchedule.Parse("4x5,6x6;8x10,12x12", "8x10,12x12;20x25,12x12"),
-        Rank = 2,
-        CpAls = new CpAlsOptions { MaxIterations = 30, Tolerance = 1e-6 },
-        FullRank = new StageOptions { MaxEpochs = 2, BatchSize = 128 },
-        LowRank = new StageOptions { LearningRate = 0.002, MaxEpochs = 2, BatchSize = 128 },
-        Seed = 3,
-    }, methods);
+    private static MrtlSettings Settings(long seed, params MrtlMethod[] methods) =>
+        new(Basketball, "basketball", SmallMrtl.BasketballTraining(epochs: 2) with { CriterionOptions = new(), Seed = seed }, methods);
+
+    private static MrtlSettings Settings(params MrtlMethod[] methods) => Settings(3, methods);
 
     private sealed class Recorder : IRunReporter
     {
@@ -53,8 +48,11 @@ public class MultiresolutionTensorLearningTests
     [Fact]
     public void SeededRunsRepeatExactlyAndMethodsAreChecked()
     {
-        double Loss() => new MultiresolutionTensorLearning().Run(Settings(MrtlMethod.Mrtl), RunContext.Cpu()).Report["val_loss"]!.GetValue<double>();
-        Assert.Equal(Loss(), Loss());
+        double Loss(long seed) => new MultiresolutionTensorLearning().Run(Settings(seed, MrtlMethod.Mrtl), RunContext.Cpu()).Report["val_loss"]!.GetValue<double>();
+        double first = Loss(3);
+        Assert.True(double.IsFinite(first));
+        Assert.Equal(first, Loss(3));
+        Assert.NotEqual(first, Loss(4));  // the seed reaches the split and the initialization
         Assert.Throws<MultiscaleException>(() => new MultiresolutionTensorLearning().Run(Settings(), RunContext.Cpu()));
         Assert.Throws<MultiscaleException>(() => new MultiresolutionTensorLearning().Run(Settings(MrtlMethod.Fixed, MrtlMethod.Fixed), RunContext.Cpu()));
     }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Multiscale.IO;
+using Multiscale.Training;
 
 namespace Multiscale.Cli.Commands;
 
@@ -143,9 +144,6 @@ internal static class SweepGrid
         ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.ToJson()).ToArray()),
     };
 
-    public static void WriteJson(string path, JsonNode node) =>
-        AtomicFile.WriteAllText(path, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-
     /// <summary>Same settings, compared as written (key order included, since both sides come from the same code).</summary>
     public static bool SameConfig(JsonNode? a, JsonNode? b) => a is not null && b is not null && a.ToJsonString() == b.ToJsonString();
 
@@ -252,7 +250,7 @@ internal static class SweepGrid
                 $"{r.Id},{r.Gamma},{r.Levels},{r.K},{r.InitialMse:R},{r.FinalMse:R},{r.CostToTenth:R},{r.SecondsToTenth:R},{r.TotalCost:R},{r.TotalSeconds:R}"));
         AtomicFile.WriteAllText(csv, csvText.ToString());
         AtomicFile.WriteAllText(md, Markdown(config, rows.Count, table));
-        WriteJson(json, summary);
+        RunFolder.WriteJson(json, summary);
         return new[] { json, md, csv };
     }
 

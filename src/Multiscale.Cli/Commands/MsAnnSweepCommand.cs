@@ -77,7 +77,7 @@ internal static class MsAnnSweepCommand
                 }
             }
             string part = Path.Combine(dir, SweepGrid.PartFileName(index, count));
-            SweepGrid.WriteJson(part, SweepGrid.Part(config, index, count, grid.Count, rows));
+            RunFolder.WriteJson(part, SweepGrid.Part(config, index, count, grid.Count, rows));
             output.WriteLine($"wrote {part}");
             if (count == 1)
             {

@@ -18,8 +18,8 @@ namespace Multiscale.Mrtl.Tests.Training;
 /// </summary>
 public class MrtlDeviceTests
 {
-    private static readonly MrtlSplit Basketball = BasketballSynthetic.Generate(BasketballOptions.Small).Split(0);
-    private static readonly MrtlSplit Climate = ClimateSynthetic.Generate(ClimateOptions.Small).Split(0);
+    private static readonly MrtlSplit Basketball = SmallMrtl.Basketball;
+    private static readonly MrtlSplit Climate = SmallMrtl.Climate;
     private static readonly Device Meta = new(DeviceType.META);
     private static readonly GridShape[] Coarse = { new(4, 5), new(6, 6) };
     private static readonly GridShape[] Fine = { new(8, 10), new(12, 12) };
@@ -36,18 +36,13 @@ public class MrtlDeviceTests
             LowRank = new StageOptions { LearningRate = 0.005, MaxEpochs = 2, BatchSize = 16 },
             Seed = 5,
         }
-        : new MrtlTrainerOptions
+        : SmallMrtl.BasketballTraining(epochs: 2) with
         {
             Method = method,
-            Schedule = ResolutionSchedule.Parse("4x5,6x6;8x10,12x12", "8x10,12x12;20x25,12x12"),
-            Rank = 2,
             Finegrain = finegrain,
             Criterion = criterion,
-            CpAls = new CpAlsOptions { MaxIterations = 30, Tolerance = 1e-6 },
-            FullRank = new StageOptions { LearningRate = 0.01, MaxEpochs = 2, BatchSize = 128 },
-            LowRank = new StageOptions { LearningRate = 0.002, MaxEpochs = 2, BatchSize = 128 },
+            CriterionOptions = new(),
             FullInitScale = 0.01,
-            Seed = 3,
         };
 
     [Theory]

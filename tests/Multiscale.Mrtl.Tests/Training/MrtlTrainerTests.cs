@@ -12,19 +12,10 @@ namespace Multiscale.Mrtl.Tests.Training;
 
 public class MrtlTrainerTests
 {
-    private static readonly MrtlSplit Basketball = BasketballSynthetic.Generate(BasketballOptions.Small).Split(0);
-    private static readonly MrtlSplit Climate = ClimateSynthetic.Generate(ClimateOptions.Small).Split(0);
+    private static readonly MrtlSplit Basketball = SmallMrtl.Basketball;
+    private static readonly MrtlSplit Climate = SmallMrtl.Climate;
 
-    private static MrtlTrainerOptions SmallBasketball(int epochs = 3) => new()
-    {
-        Schedule = ResolutionSchedule.Parse("4x5,6x6;8x10,12x12", "8x10,12x12;20x25,12x12"),
-        Rank = 2,
-        CpAls = new CpAlsOptions { MaxIterations = 30, Tolerance = 1e-6 },
-        FullRank = new StageOptions { LearningRate = 0.01, MaxEpochs = epochs, BatchSize = 128 },
-        LowRank = new StageOptions { LearningRate = 0.002, MaxEpochs = epochs, BatchSize = 128 },
-        CriterionOptions = new() { Patience = 2 },
-        Seed = 3,
-    };
+    private static MrtlTrainerOptions SmallBasketball(int epochs = 3) => SmallMrtl.BasketballTraining(epochs);
 
     [Fact]
     public void MrtlReducesValidationLossAndBeatsChanceOnBasketball()
