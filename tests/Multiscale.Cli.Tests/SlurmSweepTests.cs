@@ -62,7 +62,13 @@ public class SlurmSweepTests(ITestOutputHelper log)
             Assert.InRange(finished.Count, 1, mine.Count - 1);
             log.WriteLine($"killed {task} with {finished.Count} of {mine.Count} runs finished after {watch.Elapsed.TotalSeconds:F1} s");
 
+            // A task whose processes are still being cleaned up refuses a requeue for a moment.
             (code, text) = Run("scontrol", "requeue", task);
+            for (int attempt = 0; code != 0 && attempt < 20; attempt++)
+            {
+                Thread.Sleep(500);
+                (code, text) = Run("scontrol", "requeue", task);
+            }
             Assert.True(code == 0, "scontrol requeue: " + text);
             // Slurm holds a requeued job for about two minutes (Reason=BeginTime); make it eligible now.
             (code, text) = Run("scontrol", "update", $"JobId={task}", "StartTime=now");
