@@ -18,19 +18,20 @@ internal static class MsAnnSweepCommand
         var gammas = new Option<string>("--gammas") { Description = "γ values to try (recursive calls per visit).", DefaultValueFactory = _ => "1,2,3" };
         var levels = new Option<string>("--levels") { Description = "Hierarchy depths L to try; 0 is default training, run once whatever γ and k.", DefaultValueFactory = _ => "0,1,2,3,4,5,6" };
         var ks = new Option<string>("--ks") { Description = "k values to try (batches per visit).", DefaultValueFactory = _ => "1,2,4,8,16,32,64,128" };
-        var shard = new Option<string?>("--shard") { Description = "Run only part i of n (1-based, e.g. 3/8) of the grid; merge the parts with 'msann summarize'." };
-        var outDir = CommonOptions.Out("Sweep folder: runs/<id>/ (config.json, report.json, metrics.csv, TensorBoard events), sweep-part-<i>-of-<n>.json, and without --shard the summary.");
+        var shard = new Option<string?>("--shard") { Description = "Run only part i of n (1-based, e.g. 3/8) of the grid; merge the parts with 'msann summarize'. Without it, a Slurm array task runs the shard of its position in the array (SLURM_ARRAY_TASK_ID within SLURM_ARRAY_TASK_MIN..MAX) and a Kubernetes indexed Job the shard JOB_COMPLETION_INDEX + 1 of --shard-count." };
+        var shardCount = new Option<int?>("--shard-count") { Description = "Number of shards n when the shard index comes from a Kubernetes indexed Job (JOB_COMPLETION_INDEX, 0-based): the Job's completions." };
+        var outDir = CommonOptions.Out("Sweep folder: runs/<id>/ (config.json, report.json, metrics.csv, TensorBoard events), sweep-part-<i>-of-<n>.json, and for an unsplit sweep (shard 1/1) the summary.");
         outDir.Required = true;
         var command = new Command("sweep", "Train every (γ, L, k) of a grid, or one shard of it, and write the Table 1–3 summary (paper 004, §4). Finished runs are skipped, so an interrupted sweep resumes.")
         {
-            gammas, levels, ks, shard, outDir,
+            gammas, levels, ks, shard, shardCount, outDir,
         };
         shared.AddTo(command);
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             using var cancel = CancelOnCtrlC.Create();
             var setup = shared.Read(parse);
-            var (index, count) = parse.GetValue(shard) is { } s ? SweepGrid.ParseShard(s) : (1, 1);
+            var (index, count, shardSource) = SweepShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable);
             var g = MsAnnOptions.ParseList(parse.GetValue(gammas)!, "--gammas", min: 1);
             var l = MsAnnOptions.ParseList(parse.GetValue(levels)!, "--levels", min: 0);
             var kk = MsAnnOptions.ParseList(parse.GetValue(ks)!, "--ks", min: 1);
@@ -41,7 +42,7 @@ internal static class MsAnnSweepCommand
             var mine = SweepGrid.Select(grid, index, count);
             var dev = DeviceChoice.Resolve(setup.Device);
             string dir = parse.GetValue(outDir)!.FullName;
-            output.WriteLine($"msann sweep {setup.Task}: {grid.Count} runs in the grid, shard {index}/{count} has {mine.Count}; layers {string.Join(',', setup.Sizes)}, budget {setup.Training.Budget}, {dev}");
+            output.WriteLine($"msann sweep {setup.Task}: {grid.Count} runs in the grid, shard {index}/{count} ({shardSource}) has {mine.Count}; layers {string.Join(',', setup.Sizes)}, budget {setup.Training.Budget}, {dev}");
 
             var rows = new List<SweepRow>();
             var method = new MsAnnMethod();
