@@ -103,10 +103,13 @@ public static class MrtlDataLoader
         int outputs = 1;
         if (outputsPath is not null)
         {
-            var o = Npy.Read(outputsPath);
+            // numpy writes integer indices as int64 ('<i8'); read them as stored so no index passes through float64.
+            var o = Npy.ReadStored(outputsPath);
             if (o.dim() != 1 || o.shape[0] != n) throw new MultiscaleException($"'{outputsPath}': expected {n} output indices, got [{string.Join(",", o.shape)}]");
-            if (!o.eq(o.round()).all().item<bool>() || o.min().item<double>() < 0) throw new MultiscaleException($"'{outputsPath}': output indices must be non-negative integers");
+            if (o.dtype == ScalarType.Bool) throw new MultiscaleException($"'{outputsPath}': output indices must be integers, not booleans");
+            if (o.is_floating_point() && !o.eq(o.round()).all().item<bool>()) throw new MultiscaleException($"'{outputsPath}': output indices must be non-negative integers");
             outputIndex = o.to_type(ScalarType.Int64);
+            if (outputIndex.min().item<long>() < 0) throw new MultiscaleException($"'{outputsPath}': output indices must be non-negative integers");
             outputs = (int)outputIndex.max().item<long>() + 1;
         }
         var times = arange(n, ScalarType.Int64).unsqueeze(1) + (lags - 1) - arange(lags, ScalarType.Int64).unsqueeze(0);
