@@ -1,5 +1,6 @@
 using System.Globalization;
 using Multiscale.IO;
+using nietras.SeparatedValues;
 using static TorchSharp.torch;
 
 namespace Multiscale.Mrtl.Data;
@@ -27,9 +28,9 @@ public static class MrtlDataLoader
         ArgumentNullException.ThrowIfNull(modes);
         if (!File.Exists(path)) throw new MultiscaleException($"'{path}' does not exist");
         if (modes.Count == 0) throw new MultiscaleException("a positions file needs at least one mode");
-        var lines = File.ReadAllLines(path);
-        if (lines.Length < 2) throw new MultiscaleException($"'{path}' has no data lines");
-        var header = lines[0].Split(',').Select(s => s.Trim().ToLowerInvariant()).ToArray();
+        using var rows = CsvRows(path).GetEnumerator();
+        if (!rows.MoveNext()) throw new MultiscaleException($"'{path}' has no data lines");
+        var header = rows.Current.Fields.Select(s => s.ToLowerInvariant()).ToArray();
         int Col(string name, bool required = true)
         {
             int c = Array.IndexOf(header, name);
@@ -42,11 +43,12 @@ public static class MrtlDataLoader
         var outputs = new List<long>();
         var labels = new List<float>();
         var points = modes.Select(_ => new List<List<(float R, float C, float W)>>()).ToArray();
-        for (int li = 1; li < lines.Length; li++)
+        bool any = false;
+        while (rows.MoveNext())
         {
-            if (string.IsNullOrWhiteSpace(lines[li])) continue;
-            var f = lines[li].Split(',');
-            string Where() => $"'{path}' line {li + 1}";
+            var (f, line) = rows.Current;
+            any = true;
+            string Where() => $"'{path}' line {line}";
             if (f.Length < header.Length) throw new MultiscaleException($"{Where()}: expected {header.Length} fields, got {f.Length}");
             if (!long.TryParse(f[cs], NumberStyles.Integer, CultureInfo.InvariantCulture, out var id)) throw new MultiscaleException($"{Where()}: sample '{f[cs]}' is not an integer");
             if (!int.TryParse(f[co], NumberStyles.Integer, CultureInfo.InvariantCulture, out var output) || output < 0) throw new MultiscaleException($"{Where()}: output '{f[co]}' is not a non-negative integer");
@@ -69,6 +71,7 @@ public static class MrtlDataLoader
                 throw new MultiscaleException($"{Where()}: weight '{f[cw]}' is not a number");
             points[m][s].Add((r, c, w));
         }
+        if (!any) throw new MultiscaleException($"'{path}' has no data lines");
         int n = order.Count;
         var spatial = new SpatialMode[modes.Count];
         for (int m = 0; m < modes.Count; m++)
@@ -82,6 +85,46 @@ public static class MrtlDataLoader
                 tensor(rr, new long[] { n, p }), tensor(ccs, new long[] { n, p }), tensor(ww, new long[] { n, p }));
         }
         return new MrtlDataset(task, (int)outputs.Max() + 1, tensor(outputs.ToArray()), tensor(labels.ToArray()), spatial);
+    }
+
+    /// <summary>
+    /// The non-blank records of a CSV file (RFC 4180 through Sep: quoted fields, a BOM, CRLF or LF line ends), fields
+    /// trimmed, each with the line it starts on. A malformed file is one error naming it.
+    /// </summary>
+    private static IEnumerable<(string[] Fields, int Line)> CsvRows(string path)
+    {
+        SepReader reader;
+        try
+        {
+            reader = Sep.New(',').Reader(o => o with { HasHeader = false, Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).FromFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new MultiscaleException($"'{path}' cannot be read as CSV: {e.Message}", e);
+        }
+        using (reader)
+        {
+            using var rows = reader.GetEnumerator();
+            while (true)
+            {
+                string[] fields;
+                int line;
+                try
+                {
+                    if (!rows.MoveNext()) yield break;
+                    var row = rows.Current;
+                    line = row.LineNumberFrom;
+                    fields = new string[row.ColCount];
+                    for (int i = 0; i < fields.Length; i++) fields[i] = row[i].ToString();
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+                {
+                    throw new MultiscaleException($"'{path}' is not valid CSV: {e.Message}", e);
+                }
+                if (fields.Length == 1 && fields[0].Length == 0) continue;
+                yield return (fields, line);
+            }
+        }
     }
 
     /// <summary>Reads fields, labels and optional output indices (see the class remarks) into a one-field-mode dataset.</summary>
