@@ -72,19 +72,29 @@ public static class MrtlDataLoader
             points[m][s].Add((r, c, w));
         }
         if (!any) throw new MultiscaleException($"'{path}' has no data lines");
-        int n = order.Count;
-        var spatial = new SpatialMode[modes.Count];
-        for (int m = 0; m < modes.Count; m++)
+        // The dataset's own checks (domain, labels, outputs) do not know the file: name it here.
+        try
         {
-            int p = Math.Max(1, points[m].Max(l => l.Count));
-            var rr = new float[n * p]; var ccs = new float[n * p]; var ww = new float[n * p];
-            for (int s = 0; s < n; s++)
-                for (int j = 0; j < points[m][s].Count; j++)
-                    (rr[s * p + j], ccs[s * p + j], ww[s * p + j]) = points[m][s][j];
-            spatial[m] = new CountMode(modes[m].Name, modes[m].Height, modes[m].Width,
-                tensor(rr, new long[] { n, p }), tensor(ccs, new long[] { n, p }), tensor(ww, new long[] { n, p }));
+            int n = order.Count;
+            var spatial = new SpatialMode[modes.Count];
+            for (int m = 0; m < modes.Count; m++)
+            {
+                int p = Math.Max(1, points[m].Max(l => l.Count));
+                if ((long)n * p > Array.MaxLength)
+                    throw new MultiscaleException($"mode '{modes[m].Name}': {n} samples padded to the {p} points of the fullest one are too many to hold");
+                var rr = new float[n * p]; var ccs = new float[n * p]; var ww = new float[n * p];
+                for (int s = 0; s < n; s++)
+                    for (int j = 0; j < points[m][s].Count; j++)
+                        (rr[s * p + j], ccs[s * p + j], ww[s * p + j]) = points[m][s][j];
+                spatial[m] = new CountMode(modes[m].Name, modes[m].Height, modes[m].Width,
+                    tensor(rr, new long[] { n, p }), tensor(ccs, new long[] { n, p }), tensor(ww, new long[] { n, p }));
+            }
+            return new MrtlDataset(task, (int)outputs.Max() + 1, tensor(outputs.ToArray()), tensor(labels.ToArray()), spatial);
         }
-        return new MrtlDataset(task, (int)outputs.Max() + 1, tensor(outputs.ToArray()), tensor(labels.ToArray()), spatial);
+        catch (MultiscaleException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            throw new MultiscaleException($"'{path}': {e.Message}", e);
+        }
     }
 
     /// <summary>
@@ -156,6 +166,14 @@ public static class MrtlDataLoader
             outputs = (int)outputIndex.max().item<long>() + 1;
         }
         var times = arange(n, ScalarType.Int64).unsqueeze(1) + (lags - 1) - arange(lags, ScalarType.Int64).unsqueeze(0);
-        return new MrtlDataset(task, outputs, outputIndex, labels, new SpatialMode[] { new FieldMode(modeName, fields, times) });
+        try
+        {
+            return new MrtlDataset(task, outputs, outputIndex, labels, new SpatialMode[] { new FieldMode(modeName, fields, times) });
+        }
+        catch (MultiscaleException e) when (!e.Message.Contains(fieldsPath, StringComparison.Ordinal))
+        {
+            // The dataset's own checks (NaN, labels, outputs) do not know the files: name them here.
+            throw new MultiscaleException($"'{fieldsPath}' with '{labelsPath}': {e.Message}", e);
+        }
     }
 }
