@@ -84,7 +84,14 @@ public static class Npy
             throw new MultiscaleException($"'{path}' holds {count} elements, more than one .NET array can; read it as a tensor");
         var flat = stored.to_type(ScalarType.Float64).reshape(count);
         var data = new double[count];
-        CopyOut(flat, MemoryMarshal.AsBytes(data.AsSpan()));
+        // Element-indexed chunks: a byte span over the whole array would overflow past 2 GB.
+        const int perChunk = ChunkBytes / sizeof(double);
+        for (long at = 0; at < count; at += perChunk)
+        {
+            int n = (int)Math.Min(perChunk, count - at);
+            using var part = flat.narrow(0, at, n);
+            CopyOut(part, MemoryMarshal.AsBytes(data.AsSpan((int)at, n)));
+        }
         return (data, stored.shape);
     }
 
@@ -210,18 +217,11 @@ public static class Npy
         }
     }
 
-    /// <summary>Copies a contiguous CPU tensor's raw bytes into <paramref name="target"/> (its exact size).</summary>
-    private static void CopyOut(Tensor contiguous, Span<byte> target)
+    /// <summary>Copies a 1-D CPU tensor of at most one chunk into <paramref name="target"/> (its exact byte size).</summary>
+    private static void CopyOut(Tensor part, Span<byte> target)
     {
-        long count = contiguous.numel();
-        int width = (int)contiguous.element_size();
-        int perChunk = ChunkBytes / width;
-        for (long at = 0; at < count; at += perChunk)
-        {
-            int n = (int)Math.Min(perChunk, count - at);
-            using var part = contiguous.narrow(0, at, n).contiguous();
-            part.bytes.CopyTo(target.Slice((int)(at * width), n * width));
-        }
+        using var contiguous = part.contiguous();
+        contiguous.bytes.CopyTo(target);
     }
 
     private static NpyDtype CheckWritable(Tensor tensor, bool bigEndian = false) =>
