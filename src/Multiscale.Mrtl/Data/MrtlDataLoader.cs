@@ -143,7 +143,8 @@ public static class MrtlDataLoader
     {
         if (lags < 1) throw new MultiscaleException($"lags must be at least 1 (got {lags})");
         using var scope = NewDisposeScope();
-        var fields = Npy.Read(fieldsPath).to_type(ScalarType.Float32);
+        // As stored, then float32: a large float32 file never passes through a float64 copy.
+        var fields = Npy.ReadStored(fieldsPath).to_type(ScalarType.Float32);
         if (fields.dim() == 3) fields = fields.unsqueeze(1);
         if (fields.dim() != 4) throw new MultiscaleException($"'{fieldsPath}': fields must be [time, variables, rows, cols] or [time, rows, cols]; got {fields.dim()} axes");
         long steps = fields.shape[0];
