@@ -33,6 +33,18 @@ internal static class CommonOptions
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "multiscale", "maps");
     }
 
+    /// <summary><c>--format npy|mtx|both</c>: how matrices are written (default npy, dense).</summary>
+    public static Option<string> MatrixFormat(string what)
+    {
+        var option = new Option<string>("--format")
+        {
+            Description = $"File format of {what}: npy (dense), mtx (MatrixMarket coordinate, nonzeros only; scipy.io.mmread reads it) or both.",
+            DefaultValueFactory = _ => "npy",
+        };
+        option.AcceptOnlyFromAmong("npy", "mtx", "both");
+        return option;
+    }
+
     public static Option<DirectoryInfo?> Out(string description) => new("--out")
     {
         Description = description,

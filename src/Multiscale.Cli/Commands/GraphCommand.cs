@@ -20,10 +20,10 @@ internal static class GraphCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var spec = new Argument<string>("spec") { Description = $"The graph: {GraphSpec.Grammar}." };
-        var outDir = CommonOptions.Out("Folder for graph.json and the requested matrices (.npy).");
+        var outDir = CommonOptions.Out("Folder for graph.json and the requested matrices (.npy and/or .mtx, see --format).");
         var matrices = new Option<string[]>("--matrices")
         {
-            Description = $"Matrices to write as .npy into --out: {string.Join(", ", MatrixNames)} (comma separated or repeated).",
+            Description = $"Matrices to write into --out (as --format): {string.Join(", ", MatrixNames)} (comma separated or repeated).",
             AllowMultipleArgumentsPerToken = true,
         };
         var spectrum = new Option<string>("--spectrum")
@@ -33,18 +33,20 @@ internal static class GraphCommand
         };
         spectrum.AcceptOnlyFromAmong("auto", "yes", "no");
         var device = CommonOptions.Device();
+        var format = CommonOptions.MatrixFormat("the matrices");
 
         var command = new Command("graph", "Build a graph from a spec; print its size, connectivity and extreme Laplacian eigenvalues; write its operators.")
         {
-            spec, outDir, matrices, spectrum, device,
+            spec, outDir, matrices, spectrum, device, format,
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () => Run(
             parse.GetValue(spec)!, parse.GetValue(outDir), parse.GetValue(matrices) ?? Array.Empty<string>(),
-            parse.GetValue(spectrum)!, parse.GetValue(device)!, output)));
+            parse.GetValue(spectrum)!, parse.GetValue(device)!, MatrixFiles.Parse(parse.GetValue(format)!), output)));
         return command;
     }
 
-    private static int Run(string spec, DirectoryInfo? outDir, string[] matrixArgs, string spectrumMode, string deviceName, TextWriter output)
+    private static int Run(string spec, DirectoryInfo? outDir, string[] matrixArgs, string spectrumMode, string deviceName,
+        MatrixFileFormat format, TextWriter output)
     {
         var requested = matrixArgs.SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Select(m => m.ToLowerInvariant()).Distinct().ToList();
@@ -121,9 +123,7 @@ internal static class GraphCommand
                     "eigenvalues" => spectrum!.Eigenvalues,
                     _ => spectrum!.Eigenvectors,
                 };
-                string file = $"{name}.npy";
-                Npy.Write(Path.Combine(outDir.FullName, file), matrix);
-                written.Add(file);
+                written.AddRange(MatrixFiles.Write(Path.Combine(outDir.FullName, name), matrix, format));
             }
             report["files"] = written;
             if (graph.Labels is not null) report["labels"] = graph.Labels;

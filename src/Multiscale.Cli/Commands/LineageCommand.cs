@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Multiscale.IO;
 using Multiscale.Prolongation;
 using Multiscale.Training;
 
@@ -24,10 +25,11 @@ internal static class LineageCommand
         var noCache = CommonOptions.NoCache();
         var outDir = CommonOptions.Out("Output folder (P_k.npy, Pro_k_to_0.npy, lineage.json).");
         outDir.Required = true;
+        var format = CommonOptions.MatrixFormat("the maps");
         var solver = new ProlongationCliOptions();
         var command = new Command("lineage", "Compute, compose and cache the maps of a graph lineage G0 (finest) … GL.")
         {
-            graph, graphs, levels, source, s, cache, noCache, outDir,
+            graph, graphs, levels, source, s, cache, noCache, outDir, format,
         };
         foreach (var o in solver.All) command.Options.Add(o);
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
@@ -60,7 +62,7 @@ internal static class LineageCommand
                 return 130;
             }
             var dir = parse.GetValue(outDir)!.FullName;
-            lineage.Save(dir);
+            lineage.Save(dir, MatrixFiles.Parse(parse.GetValue(format)!));
             foreach (var l in lineage.Levels.Skip(1))
                 progress.Line(string.Create(CultureInfo.InvariantCulture,
                     $"  level {l.Level}: {l.Graph} ({l.Vertices}) {l.Method}{(l.Objective is { } e ? $", E = {e:G8}" : "")}, {l.Seconds:F2} s{(l.FromCache ? " (cached)" : "")}"));

@@ -108,7 +108,11 @@ internal static class MrtlCommand
                 return File.Exists(path) ? path : throw new MultiscaleException($"--data folder '{folder.FullName}' has no {name} (the {parse.GetValue(task)} layout is described in docs/mrtl.md)");
             }
             if (parse.GetValue(task) == "climate")
-                return (MrtlDataLoader.LoadFieldsNpy(Need("fields.npy"), Need("labels.npy"), parse.GetValue(lags)), folder.Name, ResolutionSchedule.Climate);
+            {
+                var outputs = Path.Combine(folder.FullName, "outputs.npy");
+                return (MrtlDataLoader.LoadFieldsNpy(Need("fields.npy"), Need("labels.npy"), parse.GetValue(lags),
+                    outputsPath: File.Exists(outputs) ? outputs : null), folder.Name, ResolutionSchedule.Climate);
+            }
             return (MrtlDataLoader.LoadPositionsCsv(Need("positions.csv"), ParseModes(parse.GetValue(modes) ?? "ball:40x50,defenders:12x12"), MrtlTask.Classification),
                 folder.Name, ResolutionSchedule.Basketball);
         }

@@ -20,23 +20,24 @@ internal static class ProlongCommand
         var s = new Option<string>("--s") { Description = "Locality weight s in [0, 1], or a comma list for a sweep (adds tradeoff.csv/png).", DefaultValueFactory = _ => "0.5" };
         var outDir = CommonOptions.Out("Output folder (report.json, P.npy, P.json, P.png, convergence.png).");
         outDir.Required = true;
+        var format = CommonOptions.MatrixFormat("the map P");
         var solver = new ProlongationCliOptions();
         var command = new Command("prolong", "Compute the optimal prolongation map between a coarse and a fine graph (paper 004, eq. 3.3).")
         {
-            coarse, fine, s, outDir,
+            coarse, fine, s, outDir, format,
         };
         foreach (var o in solver.All) command.Options.Add(o);
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             using var cancel = CancelOnCtrlC.Create();
             return Run(parse, parse.GetValue(coarse)!, parse.GetValue(fine)!, ProlongationCliOptions.ParseSList(parse.GetValue(s)!),
-                parse.GetValue(outDir)!, solver, output, error, cancel.Token);
+                parse.GetValue(outDir)!, MatrixFiles.Parse(parse.GetValue(format)!), solver, output, error, cancel.Token);
         }));
         return command;
     }
 
     private static int Run(ParseResult parse, string coarseSpec, string fineSpec, double[] sValues, DirectoryInfo outDir,
-        ProlongationCliOptions solver, TextWriter output, TextWriter error, CancellationToken cancellation)
+        MatrixFileFormat format, ProlongationCliOptions solver, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         var device = DeviceChoice.Resolve(parse.GetValue(solver.Device));
         var optionsPerS = sValues.Select(v => solver.Read(parse, v, device)).ToArray();
@@ -68,12 +69,12 @@ internal static class ProlongCommand
             Directory.CreateDirectory(outDir.FullName);
             if (results.Count == 1)
             {
-                WriteRun(outDir.FullName, results[0].Report, results[0].Solution);
+                WriteRun(outDir.FullName, results[0].Report, results[0].Solution, format);
             }
             else
             {
                 foreach (var (sv, report, solution) in results)
-                    WriteRun(Path.Combine(outDir.FullName, $"s_{sv.ToString("0.###", CultureInfo.InvariantCulture)}"), report, solution);
+                    WriteRun(Path.Combine(outDir.FullName, $"s_{sv.ToString("0.###", CultureInfo.InvariantCulture)}"), report, solution, format);
                 WriteTradeoff(outDir.FullName, results.Select(r => (r.S, r.Solution)).ToList());
                 WriteJson(Path.Combine(outDir.FullName, "report.json"), new Dictionary<string, object?>
                 {
@@ -133,10 +134,10 @@ internal static class ProlongCommand
         }).ToList(),
     };
 
-    private static void WriteRun(string directory, Dictionary<string, object?> report, ProlongationSolution solution)
+    private static void WriteRun(string directory, Dictionary<string, object?> report, ProlongationSolution solution, MatrixFileFormat format)
     {
         Directory.CreateDirectory(directory);
-        solution.Map.Save(Path.Combine(directory, "P.npy"));
+        solution.Map.Save(Path.Combine(directory, "P" + MatrixFiles.PrimaryExtension(format)), format);
         var p = solution.Map.Matrix.cpu();
         var values = new double[p.shape[0], p.shape[1]];
         var flat = p.data<double>().ToArray();

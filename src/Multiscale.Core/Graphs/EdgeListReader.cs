@@ -52,6 +52,9 @@ public static class EdgeListReader
         {
             long max = raw.Max(r => Math.Max(long.Parse(r.U, CultureInfo.InvariantCulture), long.Parse(r.V, CultureInfo.InvariantCulture)));
             if (max >= 50_000_000) throw new MultiscaleException($"{source}: vertex id {max} is too large (ids must be 0..n−1)");
+            // Unused ids become isolated vertices, but a few edges naming a huge id are a corrupt file, not a graph.
+            if (max >= 1_000_000 + 64L * raw.Count)
+                throw new MultiscaleException($"{source}: vertex id {max} is far beyond what {raw.Count} edges can use (ids must be 0..n−1 with few unused)");
             n = (int)max + 1;
             id = s => int.Parse(s, CultureInfo.InvariantCulture);
         }

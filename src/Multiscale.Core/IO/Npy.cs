@@ -1,125 +1,254 @@
 using System.Buffers.Binary;
-using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.RegularExpressions;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Multiscale.IO;
 
 /// <summary>
-/// NumPy's <c>.npy</c> format (version 1.0, C order) for float64 and float32 arrays, so numpy.load reads what we
-/// write and we read numpy's files. Writes go to a temporary file that is moved into place.
+/// NumPy's <c>.npy</c> format, read and written: float16/32/64, int8/16/32/64, uint8 and bool, either byte order,
+/// C or Fortran order, header versions 1.0, 2.0 and 3.0. Data moves in bounded chunks with 64-bit offsets, so arrays
+/// larger than 2 GB load; nothing is allocated before the header's size has been checked against the bytes present.
+/// Writes go to a temporary file that is moved into place.
 /// </summary>
-public static partial class Npy
+public static class Npy
 {
     private static readonly byte[] Magic = { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
 
-    /// <summary>Writes a float64 or float32 tensor (copied to the CPU) as <c>.npy</c>.</summary>
-    public static void Write(string path, Tensor tensor)
+    /// <summary>Bytes moved per step between a file and a tensor (a multiple of every element width).</summary>
+    private const int ChunkBytes = 1 << 22;
+
+    /// <summary>Writes a tensor (copied to the CPU) as <c>.npy</c> in its own dtype, row-major and little-endian.</summary>
+    public static void Write(string path, Tensor tensor) => Write(path, tensor, NpyWriteOptions.Default);
+
+    /// <summary>Writes a tensor (copied to the CPU) as <c>.npy</c> in its own dtype with the given layout.</summary>
+    public static void Write(string path, Tensor tensor, NpyWriteOptions options)
     {
+        ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensor);
-        using var scope = NewDisposeScope();
-        var cpu = tensor.detach().cpu().contiguous();
-        var shape = cpu.shape;
-        switch (cpu.dtype)
-        {
-            case ScalarType.Float64: Write(path, cpu.data<double>().ToArray(), shape); break;
-            case ScalarType.Float32: Write(path, cpu.data<float>().ToArray(), shape); break;
-            default: throw new MultiscaleException($"cannot write a {cpu.dtype} tensor as .npy (float64 and float32 only)");
-        }
+        ArgumentNullException.ThrowIfNull(options);
+        CheckWritable(tensor);
+        AtomicFile.Write(path, s => WriteTo(s, tensor, options));
     }
 
     /// <summary>Writes a row-major float64 array of the given shape.</summary>
-    public static void Write(string path, double[] data, IReadOnlyList<long> shape) => WriteRaw(path, "<f8", shape, data.Length, s =>
+    public static void Write(string path, double[] data, IReadOnlyList<long> shape)
     {
-        var buffer = new byte[8 * data.Length];
-        for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(buffer.AsSpan(8 * i), data[i]);
-        s.Write(buffer);
-    });
+        ArgumentNullException.ThrowIfNull(data);
+        CheckShape(shape, data.LongLength);
+        using var t = torch.tensor(data, shape.ToArray(), ScalarType.Float64);
+        Write(path, t);
+    }
 
     /// <summary>Writes a row-major float32 array of the given shape.</summary>
-    public static void Write(string path, float[] data, IReadOnlyList<long> shape) => WriteRaw(path, "<f4", shape, data.Length, s =>
+    public static void Write(string path, float[] data, IReadOnlyList<long> shape)
     {
-        var buffer = new byte[4 * data.Length];
-        for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(4 * i), data[i]);
-        s.Write(buffer);
-    });
+        ArgumentNullException.ThrowIfNull(data);
+        CheckShape(shape, data.LongLength);
+        using var t = torch.tensor(data, shape.ToArray(), ScalarType.Float32);
+        Write(path, t);
+    }
 
-    /// <summary>Reads a float64 or float32 <c>.npy</c> file (C order) into a float64 tensor of its shape.</summary>
+    /// <summary>Reads a numeric or bool <c>.npy</c> file into a float64 tensor of its shape.</summary>
     public static Tensor Read(string path, Device? device = null)
     {
-        var (data, shape) = ReadArray(path);
-        return tensor(data, shape, ScalarType.Float64, device);
+        using var stored = ReadStored(path);
+        return stored.to(ScalarType.Float64, device ?? CPU);
     }
 
-    /// <summary>Reads a float64 or float32 <c>.npy</c> file (C order) as a row-major float64 array and its shape.</summary>
+    /// <summary>Reads a <c>.npy</c> file into a tensor of its own dtype and shape (C order in memory).</summary>
+    public static Tensor ReadStored(string path, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new MultiscaleException($"'{path}' does not exist");
+        Tensor t;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            t = ReadFrom(stream, stream.Length, path);
+        }
+        catch (IOException e) { throw new MultiscaleException($"'{path}' cannot be read: {e.Message}", e); }
+        catch (UnauthorizedAccessException e) { throw new MultiscaleException($"'{path}' cannot be read: {e.Message}", e); }
+        if (device is null || device.type == DeviceType.CPU) return t;
+        using (t) return t.to(device);
+    }
+
+    /// <summary>Reads a <c>.npy</c> file as a row-major float64 array and its shape.</summary>
     public static (double[] Data, long[] Shape) ReadArray(string path)
     {
-        if (!File.Exists(path)) throw new MultiscaleException($"'{path}' does not exist");
-        byte[] bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic))
-            throw new MultiscaleException($"'{path}' is not a .npy file (bad magic)");
-        int major = bytes[6];
-        int headerLength, start;
-        if (major == 1) { headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)); start = 10; }
-        else if (major is 2 or 3) { headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)); start = 12; }
-        else throw new MultiscaleException($"'{path}': unsupported .npy version {major}");
-        if (start + headerLength > bytes.Length) throw new MultiscaleException($"'{path}': truncated .npy header");
-        string header = Encoding.Latin1.GetString(bytes, start, headerLength);
-        var descr = DescrRegex().Match(header);
-        var order = FortranRegex().Match(header);
-        var shapeMatch = ShapeRegex().Match(header);
-        if (!descr.Success || !order.Success || !shapeMatch.Success) throw new MultiscaleException($"'{path}': malformed .npy header '{header.Trim()}'");
-        if (order.Groups[1].Value == "True") throw new MultiscaleException($"'{path}': Fortran-ordered arrays are not supported");
-        var shape = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        int width = descr.Groups[1].Value switch
-        {
-            "<f8" => 8,
-            "<f4" => 4,
-            var other => throw new MultiscaleException($"'{path}': dtype '{other}' is not supported (float64 '<f8' and float32 '<f4' only)")
-        };
-        int offset = start + headerLength;
-        if (bytes.Length - offset != count * width)
-            throw new MultiscaleException($"'{path}': holds {bytes.Length - offset} data bytes but shape ({string.Join(", ", shape)}) needs {count * width}");
+        using var scope = NewDisposeScope();
+        var stored = ReadStored(path);
+        long count = stored.numel();
+        if (count > Array.MaxLength)
+            throw new MultiscaleException($"'{path}' holds {count} elements, more than one .NET array can; read it as a tensor");
+        var flat = stored.to_type(ScalarType.Float64).reshape(count);
         var data = new double[count];
-        for (long i = 0; i < count; i++)
-            data[i] = width == 8
-                ? BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(offset + (int)(8 * i)))
-                : BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(offset + (int)(4 * i)));
-        return (data, shape);
+        // Element-indexed chunks: a byte span over the whole array would overflow past 2 GB.
+        const int perChunk = ChunkBytes / sizeof(double);
+        for (long at = 0; at < count; at += perChunk)
+        {
+            int n = (int)Math.Min(perChunk, count - at);
+            using var part = flat.narrow(0, at, n);
+            CopyOut(part, MemoryMarshal.AsBytes(data.AsSpan((int)at, n)));
+        }
+        return (data, stored.shape);
     }
 
-    private static void WriteRaw(string path, string descr, IReadOnlyList<long> shape, long count, Action<Stream> writeData)
+    /// <summary>Writes the .npy encoding of <paramref name="tensor"/> to <paramref name="stream"/>.</summary>
+    internal static void WriteTo(Stream stream, Tensor tensor, NpyWriteOptions options)
     {
+        var dtype = CheckWritable(tensor, options.BigEndian);
+        using var scope = NewDisposeScope();
+        var cpu = tensor.detach().cpu();
+        var shape = cpu.shape;
+        var laidOut = options.FortranOrder && shape.Length > 1
+            ? cpu.permute(Enumerable.Range(0, shape.Length).Reverse().Select(i => (long)i).ToArray()).contiguous()
+            : cpu.contiguous();
+        string dict = new NpyHeader(dtype, options.FortranOrder, shape).Format();
+        bool latin1 = dict.All(c => c < 256);
+        var encoding = latin1 ? Encoding.Latin1 : Encoding.UTF8;
+        int dictBytes = encoding.GetByteCount(dict);
+        int version = !latin1 ? 3 : Magic.Length + 4 + dictBytes + 1 <= ushort.MaxValue ? 1 : 2;
+        int prefix = Magic.Length + 2 + (version == 1 ? 2 : 4);
+        int pad = (64 - (prefix + dictBytes + 1) % 64) % 64;
+        var header = encoding.GetBytes(dict + new string(' ', pad) + "\n");
+        stream.Write(Magic);
+        stream.WriteByte((byte)version);
+        stream.WriteByte(0);
+        Span<byte> length = stackalloc byte[4];
+        if (version == 1)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
+            stream.Write(length[..2]);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)header.Length);
+            stream.Write(length);
+        }
+        stream.Write(header);
+
+        long count = laidOut.numel();
+        if (count == 0) return;
+        var flat = laidOut.reshape(count);
+        var buffer = new byte[(int)Math.Min(ChunkBytes, count * dtype.Width)];
+        int perChunk = buffer.Length / dtype.Width;
+        for (long at = 0; at < count; at += perChunk)
+        {
+            int n = (int)Math.Min(perChunk, count - at);
+            var bytes = buffer.AsSpan(0, n * dtype.Width);
+            using (var part = flat.narrow(0, at, n)) CopyOut(part, bytes);
+            if (dtype.BigEndian) SwapBytes(bytes, dtype.Width);
+            stream.Write(bytes);
+        }
+    }
+
+    /// <summary>
+    /// Reads one .npy array of <paramref name="length"/> bytes from <paramref name="stream"/> (read forward only, so a
+    /// zip entry works); <paramref name="name"/> is the file the errors name.
+    /// </summary>
+    internal static Tensor ReadFrom(Stream stream, long length, string name)
+    {
+        if (length < 10) throw new MultiscaleException($"'{name}' is not a .npy file (only {length} bytes)");
+        Span<byte> start = stackalloc byte[12];
+        Fill(stream, start[..10], name, "header");
+        if (!start[..6].SequenceEqual(Magic)) throw new MultiscaleException($"'{name}' is not a .npy file (bad magic)");
+        int major = start[6];
+        long headerLength;
+        int prefix;
+        if (major == 1) { headerLength = BinaryPrimitives.ReadUInt16LittleEndian(start[8..]); prefix = 10; }
+        else if (major is 2 or 3)
+        {
+            if (length < 12) throw new MultiscaleException($"'{name}': truncated .npy header");
+            Fill(stream, start[10..12], name, "header");
+            headerLength = BinaryPrimitives.ReadUInt32LittleEndian(start[8..]);
+            prefix = 12;
+        }
+        else throw new MultiscaleException($"'{name}': unsupported .npy version {major}.{start[7]} (1.0, 2.0 and 3.0 are read)");
+        if (headerLength > length - prefix) throw new MultiscaleException($"'{name}': truncated .npy header ({headerLength} bytes announced, {length - prefix} present)");
+        if (headerLength > NpyHeader.MaxHeaderBytes) throw new MultiscaleException($"'{name}': .npy header of {headerLength} bytes is implausibly large");
+        var headerBytes = new byte[headerLength];
+        Fill(stream, headerBytes, name, "header");
+        string text;
+        try { text = (major == 3 ? new UTF8Encoding(false, true) : Encoding.Latin1).GetString(headerBytes); }
+        catch (DecoderFallbackException) { throw new MultiscaleException($"'{name}': the .npy 3.0 header is not valid UTF-8"); }
+        var header = NpyHeader.Parse(text, name);
+        long count = header.Count(name);
+        long needed;
+        try { needed = checked(count * header.Dtype.Width); }
+        catch (OverflowException) { throw new MultiscaleException($"'{name}': shape ({string.Join(", ", header.Shape)}) overflows a 64-bit byte count"); }
+        long present = length - prefix - headerLength;
+        if (present != needed)
+            throw new MultiscaleException($"'{name}': holds {present} data bytes but shape ({string.Join(", ", header.Shape)}) of {header.Dtype.Descr} needs {needed}");
+
+        // Allocation is bounded by the bytes actually present (checked just above).
+        var storage = header.FortranOrder ? header.Shape.Reverse().ToArray() : header.Shape;
+        var result = empty(storage, header.Dtype.Type);
+        try
+        {
+            if (count > 0)
+            {
+                using var flat = result.reshape(count);
+                var buffer = new byte[(int)Math.Min(ChunkBytes, needed)];
+                int perChunk = buffer.Length / header.Dtype.Width;
+                for (long at = 0; at < count; at += perChunk)
+                {
+                    int n = (int)Math.Min(perChunk, count - at);
+                    var bytes = buffer.AsSpan(0, n * header.Dtype.Width);
+                    Fill(stream, bytes, name, "data");
+                    if (header.Dtype.BigEndian) SwapBytes(bytes, header.Dtype.Width);
+                    if (header.Dtype.Type == ScalarType.Bool)
+                        for (int i = 0; i < bytes.Length; i++) bytes[i] = bytes[i] == 0 ? (byte)0 : (byte)1;
+                    using var chunk = empty(n, header.Dtype.Type);
+                    chunk.bytes = bytes;
+                    using var target = flat.narrow(0, at, n);
+                    target.copy_(chunk);
+                }
+            }
+            if (!header.FortranOrder || header.Shape.Length < 2) return result;
+            using (result)
+                return result.permute(Enumerable.Range(0, storage.Length).Reverse().Select(i => (long)i).ToArray()).contiguous();
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies a 1-D CPU tensor of at most one chunk into <paramref name="target"/> (its exact byte size).</summary>
+    private static void CopyOut(Tensor part, Span<byte> target)
+    {
+        using var contiguous = part.contiguous();
+        contiguous.bytes.CopyTo(target);
+    }
+
+    private static NpyDtype CheckWritable(Tensor tensor, bool bigEndian = false) =>
+        NpyDtype.For(tensor.dtype, bigEndian)
+        ?? throw new MultiscaleException($"cannot write a {tensor.dtype} tensor as .npy (writable: {NpyDtype.Supported})");
+
+    private static void CheckShape(IReadOnlyList<long> shape, long count)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
         if (shape.Aggregate(1L, (a, b) => a * b) != count)
             throw new ArgumentException($"shape ({string.Join(", ", shape)}) does not hold {count} elements");
-        string shapeText = shape.Count == 1 ? $"({shape[0]},)" : $"({string.Join(", ", shape)})";
-        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
-        int total = Magic.Length + 4 + dict.Length + 1;
-        int pad = (64 - total % 64) % 64;
-        string header = dict + new string(' ', pad) + "\n";
-        AtomicFile.Write(path, s =>
-        {
-            s.Write(Magic);
-            s.WriteByte(1);
-            s.WriteByte(0);
-            Span<byte> len = stackalloc byte[2];
-            BinaryPrimitives.WriteUInt16LittleEndian(len, (ushort)header.Length);
-            s.Write(len);
-            s.Write(Encoding.Latin1.GetBytes(header));
-            writeData(s);
-        });
     }
 
-    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
-    private static partial Regex DescrRegex();
+    private static void Fill(Stream stream, Span<byte> into, string name, string part)
+    {
+        try { stream.ReadExactly(into); }
+        catch (EndOfStreamException) { throw new MultiscaleException($"'{name}': the .npy {part} ends early (truncated file)"); }
+        catch (InvalidDataException e) { throw new MultiscaleException($"'{name}': corrupt compressed data ({e.Message})", e); }
+    }
 
-    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
-    private static partial Regex FortranRegex();
-
-    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
-    private static partial Regex ShapeRegex();
+    private static void SwapBytes(Span<byte> bytes, int width)
+    {
+        switch (width)
+        {
+            case 2: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(bytes), MemoryMarshal.Cast<byte, ushort>(bytes)); break;
+            case 4: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(bytes), MemoryMarshal.Cast<byte, uint>(bytes)); break;
+            case 8: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ulong>(bytes), MemoryMarshal.Cast<byte, ulong>(bytes)); break;
+        }
+    }
 }

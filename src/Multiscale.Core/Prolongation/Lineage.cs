@@ -143,18 +143,25 @@ public sealed partial class Lineage : IDisposable
     }
 
     /// <summary>Writes P_k.npy (+ .json) for every level, Pro_k_to_0.npy for every k ≥ 2, and lineage.json.</summary>
-    public void Save(string directory)
+    public void Save(string directory) => Save(directory, MatrixFileFormat.Npy);
+
+    /// <summary>
+    /// Writes P_k (+ .json) for every level and Pro_k_to_0 for every k ≥ 2 in <paramref name="format"/>, and
+    /// lineage.json naming the primary files (.npy unless only .mtx is written).
+    /// </summary>
+    public void Save(string directory, MatrixFileFormat format)
     {
         Directory.CreateDirectory(directory);
-        for (int k = 0; k < Depth; k++) Maps[k].Save(Path.Combine(directory, $"P_{k}.npy"));
-        for (int k = 2; k <= Depth; k++) ToFinest(k).Save(Path.Combine(directory, $"Pro_{k}_to_0.npy"));
+        string ext = MatrixFiles.PrimaryExtension(format);
+        for (int k = 0; k < Depth; k++) Maps[k].Save(Path.Combine(directory, $"P_{k}{ext}"), format);
+        for (int k = 2; k <= Depth; k++) ToFinest(k).Save(Path.Combine(directory, $"Pro_{k}_to_0{ext}"), format);
         var doc = new
         {
             levels = Levels.Select(l => new
             {
                 level = l.Level, graph = l.Graph, vertices = l.Vertices, method = l.Method, objective = l.Objective,
-                seconds = l.Seconds, from_cache = l.FromCache, map = l.Level == 0 ? null : $"P_{l.Level - 1}.npy",
-                to_finest = l.Level >= 2 ? $"Pro_{l.Level}_to_0.npy" : l.Level == 1 ? "P_0.npy" : null,
+                seconds = l.Seconds, from_cache = l.FromCache, map = l.Level == 0 ? null : $"P_{l.Level - 1}{ext}",
+                to_finest = l.Level >= 2 ? $"Pro_{l.Level}_to_0{ext}" : l.Level == 1 ? $"P_0{ext}" : null,
             }),
         };
         AtomicFile.WriteAllText(Path.Combine(directory, "lineage.json"), JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }) + "\n");

@@ -154,19 +154,39 @@ public sealed class ProlongationMap : IDisposable
     }
 
     /// <summary>Writes P as <c>.npy</c> (float64, C order) and the provenance as JSON beside it (same name, <c>.json</c>).</summary>
-    public void Save(string npyPath)
+    public void Save(string npyPath) => Save(npyPath, MatrixFileFormat.Npy);
+
+    /// <summary>
+    /// Writes P in <paramref name="format"/> (the path's extension is replaced by <c>.npy</c> and/or <c>.mtx</c>) and the
+    /// provenance as JSON beside it (same name, <c>.json</c>).
+    /// </summary>
+    public void Save(string path, MatrixFileFormat format)
     {
-        ArgumentNullException.ThrowIfNull(npyPath);
-        Npy.Write(npyPath, Matrix);
-        AtomicFile.WriteAllText(Path.ChangeExtension(npyPath, ".json"), JsonSerializer.Serialize(Provenance, JsonOptions) + "\n");
+        ArgumentNullException.ThrowIfNull(path);
+        MatrixFiles.Write(Path.ChangeExtension(path, null), Matrix, format);
+        AtomicFile.WriteAllText(Path.ChangeExtension(path, ".json"), JsonSerializer.Serialize(Provenance, JsonOptions) + "\n");
     }
 
-    /// <summary>Reads a map written by <see cref="Save"/> (the JSON is optional: without it the method is "loaded").</summary>
+    /// <summary>
+    /// Reads a map written by <see cref="Save(string, MatrixFileFormat)"/>: <c>.npy</c>, or MatrixMarket when the path
+    /// ends in <c>.mtx</c> (the JSON is optional: without it the method is "loaded").
+    /// </summary>
     public static ProlongationMap Load(string npyPath, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(npyPath);
+        if (npyPath.EndsWith(".mtx", StringComparison.OrdinalIgnoreCase))
+        {
+            using var dense = MatrixMarket.ReadDense(npyPath, device);
+            return new ProlongationMap(dense, ReadProvenance(npyPath));
+        }
         var (data, shape) = Npy.ReadArray(npyPath);
         if (shape.Length != 2) throw new MultiscaleException($"'{npyPath}' holds a {shape.Length}-D array; a map is a matrix");
+        using var t = tensor(data, shape, ScalarType.Float64, device);
+        return new ProlongationMap(t, ReadProvenance(npyPath));
+    }
+
+    private static MapProvenance ReadProvenance(string npyPath)
+    {
         var meta = Path.ChangeExtension(npyPath, ".json");
         MapProvenance provenance = new() { Method = "loaded" };
         if (File.Exists(meta))
@@ -174,8 +194,7 @@ public sealed class ProlongationMap : IDisposable
             try { provenance = JsonSerializer.Deserialize<MapProvenance>(File.ReadAllText(meta), JsonOptions) ?? provenance; }
             catch (JsonException e) { throw new MultiscaleException($"'{meta}' is not valid map metadata: {e.Message}", e); }
         }
-        using var t = tensor(data, shape, ScalarType.Float64, device);
-        return new ProlongationMap(t, provenance);
+        return provenance;
     }
 
     /// <summary>JSON settings for provenance files (snake_case, nulls omitted).</summary>

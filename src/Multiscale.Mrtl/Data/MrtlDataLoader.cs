@@ -1,5 +1,6 @@
 using System.Globalization;
 using Multiscale.IO;
+using nietras.SeparatedValues;
 using static TorchSharp.torch;
 
 namespace Multiscale.Mrtl.Data;
@@ -27,9 +28,9 @@ public static class MrtlDataLoader
         ArgumentNullException.ThrowIfNull(modes);
         if (!File.Exists(path)) throw new MultiscaleException($"'{path}' does not exist");
         if (modes.Count == 0) throw new MultiscaleException("a positions file needs at least one mode");
-        var lines = File.ReadAllLines(path);
-        if (lines.Length < 2) throw new MultiscaleException($"'{path}' has no data lines");
-        var header = lines[0].Split(',').Select(s => s.Trim().ToLowerInvariant()).ToArray();
+        using var rows = CsvRows(path).GetEnumerator();
+        if (!rows.MoveNext()) throw new MultiscaleException($"'{path}' has no data lines");
+        var header = rows.Current.Fields.Select(s => s.ToLowerInvariant()).ToArray();
         int Col(string name, bool required = true)
         {
             int c = Array.IndexOf(header, name);
@@ -42,11 +43,12 @@ public static class MrtlDataLoader
         var outputs = new List<long>();
         var labels = new List<float>();
         var points = modes.Select(_ => new List<List<(float R, float C, float W)>>()).ToArray();
-        for (int li = 1; li < lines.Length; li++)
+        bool any = false;
+        while (rows.MoveNext())
         {
-            if (string.IsNullOrWhiteSpace(lines[li])) continue;
-            var f = lines[li].Split(',');
-            string Where() => $"'{path}' line {li + 1}";
+            var (f, line) = rows.Current;
+            any = true;
+            string Where() => $"'{path}' line {line}";
             if (f.Length < header.Length) throw new MultiscaleException($"{Where()}: expected {header.Length} fields, got {f.Length}");
             if (!long.TryParse(f[cs], NumberStyles.Integer, CultureInfo.InvariantCulture, out var id)) throw new MultiscaleException($"{Where()}: sample '{f[cs]}' is not an integer");
             if (!int.TryParse(f[co], NumberStyles.Integer, CultureInfo.InvariantCulture, out var output) || output < 0) throw new MultiscaleException($"{Where()}: output '{f[co]}' is not a non-negative integer");
@@ -69,19 +71,70 @@ public static class MrtlDataLoader
                 throw new MultiscaleException($"{Where()}: weight '{f[cw]}' is not a number");
             points[m][s].Add((r, c, w));
         }
-        int n = order.Count;
-        var spatial = new SpatialMode[modes.Count];
-        for (int m = 0; m < modes.Count; m++)
+        if (!any) throw new MultiscaleException($"'{path}' has no data lines");
+        // The dataset's own checks (domain, labels, outputs) do not know the file: name it here.
+        try
         {
-            int p = Math.Max(1, points[m].Max(l => l.Count));
-            var rr = new float[n * p]; var ccs = new float[n * p]; var ww = new float[n * p];
-            for (int s = 0; s < n; s++)
-                for (int j = 0; j < points[m][s].Count; j++)
-                    (rr[s * p + j], ccs[s * p + j], ww[s * p + j]) = points[m][s][j];
-            spatial[m] = new CountMode(modes[m].Name, modes[m].Height, modes[m].Width,
-                tensor(rr, new long[] { n, p }), tensor(ccs, new long[] { n, p }), tensor(ww, new long[] { n, p }));
+            int n = order.Count;
+            var spatial = new SpatialMode[modes.Count];
+            for (int m = 0; m < modes.Count; m++)
+            {
+                int p = Math.Max(1, points[m].Max(l => l.Count));
+                if ((long)n * p > Array.MaxLength)
+                    throw new MultiscaleException($"mode '{modes[m].Name}': {n} samples padded to the {p} points of the fullest one are too many to hold");
+                var rr = new float[n * p]; var ccs = new float[n * p]; var ww = new float[n * p];
+                for (int s = 0; s < n; s++)
+                    for (int j = 0; j < points[m][s].Count; j++)
+                        (rr[s * p + j], ccs[s * p + j], ww[s * p + j]) = points[m][s][j];
+                spatial[m] = new CountMode(modes[m].Name, modes[m].Height, modes[m].Width,
+                    tensor(rr, new long[] { n, p }), tensor(ccs, new long[] { n, p }), tensor(ww, new long[] { n, p }));
+            }
+            return new MrtlDataset(task, (int)outputs.Max() + 1, tensor(outputs.ToArray()), tensor(labels.ToArray()), spatial);
         }
-        return new MrtlDataset(task, (int)outputs.Max() + 1, tensor(outputs.ToArray()), tensor(labels.ToArray()), spatial);
+        catch (MultiscaleException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            throw new MultiscaleException($"'{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The non-blank records of a CSV file (RFC 4180 through Sep: quoted fields, a BOM, CRLF or LF line ends), fields
+    /// trimmed, each with the line it starts on. A malformed file is one error naming it.
+    /// </summary>
+    private static IEnumerable<(string[] Fields, int Line)> CsvRows(string path)
+    {
+        SepReader reader;
+        try
+        {
+            reader = Sep.New(',').Reader(o => o with { HasHeader = false, Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).FromFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new MultiscaleException($"'{path}' cannot be read as CSV: {e.Message}", e);
+        }
+        using (reader)
+        {
+            using var rows = reader.GetEnumerator();
+            while (true)
+            {
+                string[] fields;
+                int line;
+                try
+                {
+                    if (!rows.MoveNext()) yield break;
+                    var row = rows.Current;
+                    line = row.LineNumberFrom;
+                    fields = new string[row.ColCount];
+                    for (int i = 0; i < fields.Length; i++) fields[i] = row[i].ToString();
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+                {
+                    throw new MultiscaleException($"'{path}' is not valid CSV: {e.Message}", e);
+                }
+                if (fields.Length == 1 && fields[0].Length == 0) continue;
+                yield return (fields, line);
+            }
+        }
     }
 
     /// <summary>Reads fields, labels and optional output indices (see the class remarks) into a one-field-mode dataset.</summary>
@@ -90,7 +143,8 @@ public static class MrtlDataLoader
     {
         if (lags < 1) throw new MultiscaleException($"lags must be at least 1 (got {lags})");
         using var scope = NewDisposeScope();
-        var fields = Npy.Read(fieldsPath).to_type(ScalarType.Float32);
+        // As stored, then float32: a large float32 file never passes through a float64 copy.
+        var fields = Npy.ReadStored(fieldsPath).to_type(ScalarType.Float32);
         if (fields.dim() == 3) fields = fields.unsqueeze(1);
         if (fields.dim() != 4) throw new MultiscaleException($"'{fieldsPath}': fields must be [time, variables, rows, cols] or [time, rows, cols]; got {fields.dim()} axes");
         long steps = fields.shape[0];
@@ -103,13 +157,24 @@ public static class MrtlDataLoader
         int outputs = 1;
         if (outputsPath is not null)
         {
-            var o = Npy.Read(outputsPath);
+            // numpy writes integer indices as int64 ('<i8'); read them as stored so no index passes through float64.
+            var o = Npy.ReadStored(outputsPath);
             if (o.dim() != 1 || o.shape[0] != n) throw new MultiscaleException($"'{outputsPath}': expected {n} output indices, got [{string.Join(",", o.shape)}]");
-            if (!o.eq(o.round()).all().item<bool>() || o.min().item<double>() < 0) throw new MultiscaleException($"'{outputsPath}': output indices must be non-negative integers");
+            if (o.dtype == ScalarType.Bool) throw new MultiscaleException($"'{outputsPath}': output indices must be integers, not booleans");
+            if (o.is_floating_point() && !o.eq(o.round()).all().item<bool>()) throw new MultiscaleException($"'{outputsPath}': output indices must be non-negative integers");
             outputIndex = o.to_type(ScalarType.Int64);
+            if (outputIndex.min().item<long>() < 0) throw new MultiscaleException($"'{outputsPath}': output indices must be non-negative integers");
             outputs = (int)outputIndex.max().item<long>() + 1;
         }
         var times = arange(n, ScalarType.Int64).unsqueeze(1) + (lags - 1) - arange(lags, ScalarType.Int64).unsqueeze(0);
-        return new MrtlDataset(task, outputs, outputIndex, labels, new SpatialMode[] { new FieldMode(modeName, fields, times) });
+        try
+        {
+            return new MrtlDataset(task, outputs, outputIndex, labels, new SpatialMode[] { new FieldMode(modeName, fields, times) });
+        }
+        catch (MultiscaleException e) when (!e.Message.Contains(fieldsPath, StringComparison.Ordinal))
+        {
+            // The dataset's own checks (NaN, labels, outputs) do not know the files: name them here.
+            throw new MultiscaleException($"'{fieldsPath}' with '{labelsPath}': {e.Message}", e);
+        }
     }
 }

@@ -92,7 +92,7 @@ public static class Mnist
         int rows = BinaryPrimitives.ReadInt32BigEndian(images.AsSpan(8));
         int cols = BinaryPrimitives.ReadInt32BigEndian(images.AsSpan(12));
         int labelCount = BinaryPrimitives.ReadInt32BigEndian(labels.AsSpan(4));
-        if (count < 0 || rows <= 0 || cols <= 0 || 16L + (long)count * rows * cols != images.Length)
+        if (count < 0 || rows <= 0 || cols <= 0 || !HoldsExactly(images.Length - 16L, count, rows, cols))
             throw new MultiscaleException($"'{imagesPath}': header says {count} images of {rows}×{cols} but the file holds {images.Length - 16} pixel bytes");
         if (labelCount != count || 8L + labelCount != labels.Length)
             throw new MultiscaleException($"'{labelsPath}': {labelCount} labels (file holds {labels.Length - 8}) for {count} images in '{imagesPath}'");
@@ -142,6 +142,13 @@ public static class Mnist
         return null;
     }
 
+    /// <summary>count × rows × cols == pixelBytes, without the product overflowing (three header integers).</summary>
+    private static bool HoldsExactly(long pixelBytes, long count, long rows, long cols) =>
+        pixelBytes >= 0 && pixelBytes % (rows * cols) == 0 && pixelBytes / (rows * cols) == count;
+
+    /// <summary>Deflate cannot expand data more than about 1032:1: a gzip file that claims more is refused, not inflated.</summary>
+    private const long MaxGzipRatio = 1032;
+
     private static byte[] ReadAll(string path)
     {
         try
@@ -149,9 +156,16 @@ public static class Mnist
             var bytes = File.ReadAllBytes(path);
             if (bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
             {
+                long limit = Math.Min(Array.MaxLength, MaxGzipRatio * bytes.Length + 1024);
                 using var gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
                 using var raw = new MemoryStream();
-                gz.CopyTo(raw);
+                var buffer = new byte[1 << 16];
+                int n;
+                while ((n = gz.Read(buffer)) > 0)
+                {
+                    if (raw.Length + n > limit) throw new MultiscaleException($"'{path}' inflates to more than {limit} bytes (corrupt gzip file)");
+                    raw.Write(buffer, 0, n);
+                }
                 return raw.ToArray();
             }
             return bytes;

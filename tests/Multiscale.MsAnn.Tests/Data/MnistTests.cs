@@ -6,7 +6,7 @@ namespace Multiscale.MsAnn.Tests.Data;
 
 public class MnistTests
 {
-    private static byte[] IdxImages(int count, int rows, int cols, Func<int, byte> pixel)
+    internal static byte[] IdxImages(int count, int rows, int cols, Func<int, byte> pixel)
     {
         var bytes = new byte[16 + count * rows * cols];
         BinaryPrimitives.WriteInt32BigEndian(bytes, 0x803);
@@ -17,7 +17,7 @@ public class MnistTests
         return bytes;
     }
 
-    private static byte[] IdxLabels(params byte[] labels)
+    internal static byte[] IdxLabels(params byte[] labels)
     {
         var bytes = new byte[8 + labels.Length];
         BinaryPrimitives.WriteInt32BigEndian(bytes, 0x801);
@@ -26,7 +26,7 @@ public class MnistTests
         return bytes;
     }
 
-    private static byte[] Gzip(byte[] raw)
+    internal static byte[] Gzip(byte[] raw)
     {
         using var output = new MemoryStream();
         using (var gz = new GZipStream(output, CompressionLevel.Fastest)) gz.Write(raw);
