@@ -81,6 +81,50 @@ public static class GraphFactory
         return FromProductEdges($"cross({g1.Name},{g2.Name})", (int)n, edges, g1, g2);
     }
 
+    /// <summary>
+    /// A random geometric graph: <paramref name="n"/> points uniform in the unit square (seeded), two joined when they
+    /// are at most r = √(2 ln n / (π n)) apart, unit weights. The expected degree is then 2 ln n, twice the
+    /// connectivity threshold, so the graph is connected with probability about 1 − 1/n (not always: check
+    /// <see cref="Graph.IsConnected"/>). Vertices are in the order the points were drawn.
+    /// </summary>
+    public static Graph RandomGeometric(int n, long seed)
+    {
+        RequirePositive(n, "rgg");
+        double r = n == 1 ? 1 : Math.Sqrt(2 * Math.Log(n) / (Math.PI * n));
+        double[] xy;
+        using (var generator = new TorchSharp.torch.Generator((ulong)seed))
+        using (var points = TorchSharp.torch.rand(new long[] { n, 2 }, generator: generator, dtype: TorchSharp.torch.ScalarType.Float64))
+            xy = points.data<double>().ToArray();
+        // Buckets of side r: a neighbour lies in the point's cell or one of the eight around it.
+        int cells = Math.Max(1, (int)(1 / r));
+        var bucket = new List<int>[cells * cells];
+        int Cell(double c) => Math.Min(cells - 1, (int)(c * cells));
+        for (int i = 0; i < n; i++)
+        {
+            int k = Cell(xy[2 * i]) * cells + Cell(xy[2 * i + 1]);
+            (bucket[k] ??= new List<int>()).Add(i);
+        }
+        var edges = new List<WeightedEdge>();
+        for (int i = 0; i < n; i++)
+        {
+            int cx = Cell(xy[2 * i]), cy = Cell(xy[2 * i + 1]);
+            for (int dx = -1; dx <= 1; dx++)
+                for (int dy = -1; dy <= 1; dy++)
+                {
+                    int x = cx + dx, y = cy + dy;
+                    if (x < 0 || y < 0 || x >= cells || y >= cells || bucket[x * cells + y] is not { } members) continue;
+                    foreach (int j in members)
+                    {
+                        if (j <= i) continue;
+                        double ex = xy[2 * i] - xy[2 * j], ey = xy[2 * i + 1] - xy[2 * j + 1];
+                        if (ex * ex + ey * ey <= r * r) edges.Add(new WeightedEdge(i, j, 1));
+                    }
+                }
+        }
+        var canonical = edges.OrderBy(e => e.Source).ThenBy(e => e.Target).ToArray();
+        return Graph.FromCanonicalEdges($"rgg:{n}:{seed}", n, canonical, null);
+    }
+
     private static Graph FromProductEdges(string name, int n, List<WeightedEdge> edges, Graph g1, Graph g2)
     {
         var canonical = edges
