@@ -7,6 +7,7 @@ public static class GraphFactory
     public static Graph Path(int n)
     {
         RequirePositive(n, "path");
+        SizeLimits.EnsureGraphFits($"path:{n}", n, n - 1);
         var edges = new WeightedEdge[n - 1];
         for (int i = 0; i < n - 1; i++) edges[i] = new WeightedEdge(i, i + 1, 1);
         return Graph.FromCanonicalEdges($"path:{n}", n, edges, null);
@@ -19,6 +20,7 @@ public static class GraphFactory
     public static Graph Cycle(int n)
     {
         RequirePositive(n, "cycle");
+        SizeLimits.EnsureGraphFits($"cycle:{n}", n, n);
         if (n <= 2) return Rename(Path(n), $"cycle:{n}");
         var edges = new List<WeightedEdge>(n);
         edges.Add(new WeightedEdge(0, 1, 1));
@@ -35,9 +37,15 @@ public static class GraphFactory
     {
         ArgumentNullException.ThrowIfNull(sides);
         if (sides.Count == 0) throw new MultiscaleException("a grid needs at least one side length");
+        // Sizes in long before anything is built: the product of the sides can overflow an int.
+        string name = $"{(periodic ? "torus" : "grid")}:{string.Join('x', sides)}";
+        double n = 1, m = 0;
+        foreach (int a in sides) { RequirePositive(a, periodic ? "torus" : "grid"); n *= a; }
+        foreach (int a in sides) m += n / a * (periodic ? (a <= 2 ? a - 1 : a) : a - 1);
+        SizeLimits.EnsureGraphFits(name, n > long.MaxValue ? long.MaxValue : (long)n, m > long.MaxValue ? long.MaxValue : (long)m);
         Graph g = periodic ? Cycle(sides[0]) : Path(sides[0]);
         for (int i = 1; i < sides.Count; i++) g = BoxProduct(g, periodic ? Cycle(sides[i]) : Path(sides[i]));
-        return Rename(g, $"{(periodic ? "torus" : "grid")}:{string.Join('x', sides)}");
+        return Rename(g, name);
     }
 
     /// <summary>
@@ -50,8 +58,9 @@ public static class GraphFactory
         ArgumentNullException.ThrowIfNull(g2);
         int n1 = g1.VertexCount, n2 = g2.VertexCount;
         long n = (long)n1 * n2;
-        if (n > int.MaxValue) throw new MultiscaleException($"box product of {g1.Name} and {g2.Name} has too many vertices ({n})");
-        var edges = new List<WeightedEdge>(n1 * g2.EdgeCount + n2 * g1.EdgeCount);
+        long m = (long)n1 * g2.EdgeCount + (long)n2 * g1.EdgeCount;
+        SizeLimits.EnsureGraphFits($"box({g1.Name},{g2.Name})", n, m);
+        var edges = new List<WeightedEdge>((int)m);
         foreach (var e in g1.Edges)
             for (int v = 0; v < n2; v++) edges.Add(new WeightedEdge(e.Source * n2 + v, e.Target * n2 + v, e.Weight));
         for (int u = 0; u < n1; u++)
@@ -69,8 +78,9 @@ public static class GraphFactory
         ArgumentNullException.ThrowIfNull(g2);
         int n1 = g1.VertexCount, n2 = g2.VertexCount;
         long n = (long)n1 * n2;
-        if (n > int.MaxValue) throw new MultiscaleException($"cross product of {g1.Name} and {g2.Name} has too many vertices ({n})");
-        var edges = new List<WeightedEdge>(2 * g1.EdgeCount * g2.EdgeCount);
+        long m = 2L * g1.EdgeCount * g2.EdgeCount;
+        SizeLimits.EnsureGraphFits($"cross({g1.Name},{g2.Name})", n, m);
+        var edges = new List<WeightedEdge>((int)m);
         foreach (var a in g1.Edges)
             foreach (var b in g2.Edges)
             {
@@ -90,6 +100,8 @@ public static class GraphFactory
     public static Graph RandomGeometric(int n, long seed)
     {
         RequirePositive(n, "rgg");
+        // The expected edge count: n points, each with 2 ln n neighbours on average.
+        SizeLimits.EnsureGraphFits($"rgg:{n}:{seed}", n, (long)(n * Math.Max(1, Math.Log(n))));
         double r = n == 1 ? 1 : Math.Sqrt(2 * Math.Log(n) / (Math.PI * n));
         double[] xy;
         using (var generator = new TorchSharp.torch.Generator((ulong)seed))

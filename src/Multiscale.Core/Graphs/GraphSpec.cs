@@ -93,7 +93,9 @@ public static class GraphSpec
     private static int ParseSize(string text, string argument, string family)
     {
         if (!int.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
-            throw Error(text, $"{family} size '{argument}' must be a positive integer");
+            throw Error(text, argument.Length > 0 && argument.All(char.IsAsciiDigit) && argument.TrimStart('0').Length > 0
+                ? $"{family} size '{argument}' is too large (at most {int.MaxValue} vertices)"
+                : $"{family} size '{argument}' must be a positive integer");
         return n;
     }
 

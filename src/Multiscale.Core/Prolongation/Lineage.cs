@@ -133,6 +133,7 @@ public sealed partial class Lineage : IDisposable
         for (int k = 0; k + 1 < graphs.Count; k++)
             if (graphs[k + 1].VertexCount > graphs[k].VertexCount)
                 throw new MultiscaleException($"lineage is not fine → coarse: '{specs[k + 1]}' ({graphs[k + 1].VertexCount} vertices) follows '{specs[k]}' ({graphs[k].VertexCount})");
+        EnsureFits(graphs, source, options);
         return Assemble(graphs, specs, coarsenings: null, source, options, cacheDirectory, log, cancellation);
     }
 
@@ -154,6 +155,7 @@ public sealed partial class Lineage : IDisposable
         var coarsenings = GraphCoarsener.Hierarchy(finest, method, levels, options.Seed);
         var graphs = new List<Graph> { finest };
         graphs.AddRange(coarsenings.Select(c => c.Coarse));
+        EnsureFits(graphs, source, options);
         return Assemble(graphs, graphs.Select(g => g.Name).ToList(), coarsenings, source, options, cacheDirectory, log, cancellation);
     }
 
@@ -207,6 +209,30 @@ public sealed partial class Lineage : IDisposable
             });
         }
         return new Lineage(graphs, maps, levels);
+    }
+
+    /// <summary>
+    /// Checks, before any map is made, that the largest solve (for optimized maps) plus every map kept — P(k) and the
+    /// composed Pro_{k→0} — fit the available memory; the largest finest size that fits keeps the levels' ratios.
+    /// </summary>
+    private static void EnsureFits(IReadOnlyList<Graph> graphs, MapSource source, ProlongationOptions options)
+    {
+        var fractions = graphs.Select(g => (double)g.VertexCount / graphs[0].VertexCount).ToArray();
+        long BytesAt(long n0)
+        {
+            var n = fractions.Select(f => Math.Max(1, (long)Math.Ceiling(f * n0))).ToArray();
+            double maps = 0, solve = 0;
+            for (int k = 0; k + 1 < n.Length; k++)
+            {
+                maps += 8.0 * n[k] * n[k + 1] + (k >= 1 ? 8.0 * n[0] * n[k + 1] : 0);
+                if (source == MapSource.Optimized)
+                    solve = Math.Max(solve, ProlongationSizes.Bytes(n[k + 1], n[k], ProlongationSizes.UsesFrame((int)Math.Min(n[k], int.MaxValue), options)));
+            }
+            double total = maps + solve;
+            return total >= long.MaxValue ? long.MaxValue : (long)total;
+        }
+        SizeLimits.EnsureFits($"the lineage of '{graphs[0].Name}' ({graphs[0].VertexCount} vertices, {graphs.Count - 1} levels)",
+            BytesAt(graphs[0].VertexCount), BytesAt, "finest graph (same level ratios)");
     }
 
     private static ProlongationMap ImpliedMap(GraphCoarsening coarsening, ProlongationOptions options)

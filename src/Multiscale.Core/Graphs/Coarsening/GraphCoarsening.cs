@@ -64,17 +64,31 @@ public sealed class GraphCoarsening
         var sizes = new int[count];
         foreach (int j in assignment) sizes[j]++;
 
-        var weights = new Dictionary<long, double>();
+        // Sort the crossing edges by their coarse endpoints and merge runs (a hash of packed pairs collides badly for
+        // the near-diagonal pairs a contraction produces).
+        var keys = new List<long>(fine.EdgeCount);
+        var values = new List<double>(fine.EdgeCount);
         foreach (var e in fine.Edges)
         {
             int a = assignment[e.Source], b = assignment[e.Target];
             if (a == b) continue;
-            long key = a < b ? ((long)a << 32) | (uint)b : ((long)b << 32) | (uint)a;
-            weights[key] = weights.GetValueOrDefault(key) + e.Weight;
+            keys.Add(a < b ? ((long)a << 32) | (uint)b : ((long)b << 32) | (uint)a);
+            values.Add(e.Weight);
         }
-        var edges = weights.Select(kv => new WeightedEdge((int)(kv.Key >> 32), (int)(kv.Key & 0xffffffff), kv.Value))
-            .OrderBy(e => e.Source).ThenBy(e => e.Target).ToArray();
-        var coarse = Graph.FromCanonicalEdges(coarseName, count, edges, null);
+        var keyArray = keys.ToArray();
+        var valueArray = values.ToArray();
+        Array.Sort(keyArray, valueArray);
+        var edges = new List<WeightedEdge>();
+        for (int k = 0; k < keyArray.Length; k++)
+        {
+            if (k > 0 && keyArray[k] == keyArray[k - 1])
+            {
+                var last = edges[^1];
+                edges[^1] = last with { Weight = last.Weight + valueArray[k] };
+            }
+            else edges.Add(new WeightedEdge((int)(keyArray[k] >> 32), (int)(keyArray[k] & 0xffffffff), valueArray[k]));
+        }
+        var coarse = Graph.FromCanonicalEdges(coarseName, count, edges.ToArray(), null);
         return new GraphCoarsening(fine, coarse, assignment, sizes, method);
     }
 }

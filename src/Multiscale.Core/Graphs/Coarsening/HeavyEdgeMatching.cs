@@ -48,6 +48,6 @@ public static class HeavyEdgeMatching
     {
         using var generator = new Generator((ulong)seed);
         using var permutation = randperm(n, generator: generator);
-        return permutation.data<long>().Select(v => (int)v).ToArray();
+        return Array.ConvertAll(permutation.data<long>().ToArray(), v => (int)v);
     }
 }
