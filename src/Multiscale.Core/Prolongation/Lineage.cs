@@ -239,16 +239,18 @@ public sealed partial class Lineage : IDisposable
     {
         using var aggregates = ClosedFormMaps.FromCoarsening(coarsening);
         var terms = Evaluate(aggregates, coarsening.Coarse, coarsening.Fine, options);
-        return new ProlongationMap(aggregates.Matrix, aggregates.Provenance with
-        {
-            S = options.S,
-            Objective = terms?.Objective,
-            Diffusion = terms?.Diffusion,
-            Locality = terms?.Locality,
-            Alpha = terms?.Alpha,
-            Beta = terms?.Beta,
-        });
+        return new ProlongationMap(aggregates.Matrix, WithTerms(aggregates.Provenance, options.S, terms));
     }
+
+    private static MapProvenance WithTerms(MapProvenance provenance, double s, ObjectiveTerms? terms) => provenance with
+    {
+        S = s,
+        Objective = terms?.Objective,
+        Diffusion = terms?.Diffusion,
+        Locality = terms?.Locality,
+        Alpha = terms?.Alpha,
+        Beta = terms?.Beta,
+    };
 
     private static ObjectiveTerms? TermsOf(ProlongationMap map) =>
         map.Provenance is { Objective: { } e, Diffusion: { } d, Locality: { } l, Alpha: { } a, Beta: { } b } ? new ObjectiveTerms(e, d, l, a, b) : null;
@@ -321,17 +323,11 @@ public sealed partial class Lineage : IDisposable
         }
         var result = product!;
         var objective = Evaluate(result, coarse, fine, options);
-        var provenance = result.Provenance with
+        var provenance = WithTerms(result.Provenance, options.S, objective) with
         {
             Method = coarseSides.Length == 1 ? result.Provenance.Method : $"kronecker({source.ToString().ToLowerInvariant()})",
             CoarseGraph = coarseSpec,
             FineGraph = fineSpec,
-            S = options.S,
-            Objective = objective?.Objective,
-            Diffusion = objective?.Diffusion,
-            Locality = objective?.Locality,
-            Alpha = objective?.Alpha,
-            Beta = objective?.Beta,
         };
         var wrapped = new ProlongationMap(result.Matrix, provenance);
         result.Dispose();
