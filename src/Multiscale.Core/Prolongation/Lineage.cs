@@ -226,7 +226,7 @@ public sealed partial class Lineage : IDisposable
             {
                 maps += 8.0 * n[k] * n[k + 1] + (k >= 1 ? 8.0 * n[0] * n[k + 1] : 0);
                 if (source == MapSource.Optimized)
-                    solve = Math.Max(solve, ProlongationSizes.Bytes(n[k + 1], n[k], ProlongationSizes.UsesFrame((int)Math.Min(n[k], int.MaxValue), options)));
+                    solve = Math.Max(solve, ProlongationSizes.Bytes(n[k + 1], n[k], ProlongationSizes.UsesFrame((int)Math.Min(n[k], int.MaxValue), options), options.EscapeSaddles));
             }
             double total = maps + solve;
             return total >= long.MaxValue ? long.MaxValue : (long)total;

@@ -24,11 +24,18 @@ public static class ProlongationSizes
     /// </summary>
     public const double MapMatrices = 16;
 
+    /// <summary>
+    /// Fine × coarse matrices the saddle probe adds (<see cref="CurvatureProbe"/>): its Lanczos basis, the gradient
+    /// it differences against, and the escape direction.
+    /// </summary>
+    public const double ProbeMatrices = ProlongationSolver.ProbeSteps + 4;
+
     /// <summary>Peak bytes of a solve between n₁ (coarse) and n₂ (fine) vertices.</summary>
-    public static long Bytes(long coarse, long fine, bool spectralFrame)
+    public static long Bytes(long coarse, long fine, bool spectralFrame, bool escapeSaddles = true)
     {
         double perGraph = spectralFrame ? FrameMatrices : PlainMatrices;
-        double bytes = 8.0 * (perGraph * ((double)coarse * coarse + (double)fine * fine) + MapMatrices * (double)coarse * fine);
+        double perMap = MapMatrices + (escapeSaddles ? ProbeMatrices : 0);
+        double bytes = 8.0 * (perGraph * ((double)coarse * coarse + (double)fine * fine) + perMap * (double)coarse * fine);
         return bytes >= long.MaxValue ? long.MaxValue : (long)bytes;
     }
 
@@ -51,7 +58,9 @@ public static class ProlongationSizes
         int n1 = coarse.VertexCount, n2 = fine.VertexCount;
         bool frame = UsesFrame(n2, options);
         double ratio = (double)n1 / n2;
-        SizeLimits.EnsureFits($"the map {coarse.Name} ({n1}) → {fine.Name} ({n2})", Bytes(n1, n2, frame),
-            n => Bytes((long)Math.Ceiling(ratio * n), n, frame), $"fine graph (at n₁/n₂ = {ratio:G3}{(frame ? ", with the spectral frame" : "")})");
+        SizeLimits.EnsureFits($"the map {coarse.Name} ({n1}) → {fine.Name} ({n2})", Bytes(n1, n2, frame, options.EscapeSaddles),
+            // The frame rule is applied at each size, so the size reported is one the solver would really run.
+            n => Bytes((long)Math.Ceiling(ratio * n), n, UsesFrame((int)Math.Min(n, int.MaxValue), options), options.EscapeSaddles),
+            $"fine graph (at n₁/n₂ = {ratio:G3})");
     }
 }
