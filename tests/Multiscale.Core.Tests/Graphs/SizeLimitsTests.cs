@@ -40,6 +40,17 @@ public class SizeLimitsTests
     }
 
     [Fact]
+    public void EdgeListsAndRandomGraphsCheckTheirSizeBeforeBuilding()
+    {
+        var lines = Enumerable.Range(0, 99).Select(i => $"{i} {i + 1}").ToArray();
+        using var limit = SizeLimits.WithAvailableBytes(SizeLimits.GraphBytes(100, 99) - 1);
+        Assert.Contains("needs about", Assert.Throws<MultiscaleException>(() => EdgeListReader.Parse(lines, "mesh.txt", "file:mesh.txt")).Message);
+        Assert.Contains("rgg:100000:3", Assert.Throws<MultiscaleException>(() => GraphSpec.Parse("rgg:100000:3")).Message);
+        using (SizeLimits.WithAvailableBytes(SizeLimits.GraphBytes(100, 99)))
+            Assert.Equal(100, EdgeListReader.Parse(lines, "mesh.txt", "file:mesh.txt").VertexCount);
+    }
+
+    [Fact]
     public void SizesThatOverflowAnIntAreErrorsNotCrashes()
     {
         using var limit = SizeLimits.WithAvailableBytes(long.MaxValue);
