@@ -118,3 +118,81 @@ public class LineageCommandTests
         finally { dir.Delete(true); }
     }
 }
+
+public class LineageCoarsenCommandTests
+{
+    /// <summary>A weighted 6 × 6 grid as an edge list with string labels (every vertex "rRcC").</summary>
+    private static string WeightedGridFile(string dir, bool disconnected = false)
+    {
+        var lines = new List<string> { "# weighted 6x6 grid" };
+        for (int r = 0; r < 6; r++)
+            for (int c = 0; c < 6; c++)
+            {
+                if (c + 1 < 6 && !(disconnected && c == 2)) lines.Add($"r{r}c{c} r{r}c{c + 1} {1 + (r + c) % 3}");
+                if (r + 1 < 6) lines.Add($"r{r}c{c} r{r + 1}c{c} {(disconnected && c >= 3 ? 1 : 2)}");
+            }
+        var file = Path.Combine(dir, disconnected ? "split.txt" : "mesh.txt");
+        File.WriteAllLines(file, lines);
+        return file;
+    }
+
+    [Theory]
+    [InlineData("heavy-edge")]
+    [InlineData("aggregation")]
+    public void CoarsensAFileGraphAndReportsBothObjectivesPerLevel(string method)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var file = WeightedGridFile(dir.FullName);
+            var outDir = Path.Combine(dir.FullName, "out");
+            var (code, output, error) = CliRunner.Run("lineage", "--graph", $"file:{file}", "--levels", "2", "--coarsen", method,
+                "--alpha", "1", "--starts", "0", "--no-cache", "--out", outDir);
+            Assert.True(code == 0, error);
+            Assert.Contains("E aggregates", output);
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "lineage.json")));
+            var levels = doc.RootElement.GetProperty("levels");
+            Assert.Equal(3, levels.GetArrayLength());
+            for (int k = 1; k <= 2; k++)
+            {
+                var level = levels[k];
+                double optimized = level.GetProperty("objective").GetDouble();
+                double aggregates = level.GetProperty("aggregation_map").GetProperty("objective").GetDouble();
+                Assert.True(optimized <= aggregates * (1 + 1e-9), $"{optimized} > {aggregates}");
+                Assert.True(level.GetProperty("edges").GetInt32() > 0);
+                Assert.True(level.GetProperty("coarsening_seconds").GetDouble() >= 0);
+                using var p = ProlongationMap.Load(Path.Combine(outDir, $"P_{k - 1}.npy"));
+                Assert.True(p.OrthogonalityError <= 1e-12);
+            }
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData("disconnected", "disconnected (2 connected components)")]
+    [InlineData("too-deep", "can be coarsened by heavy-edge only")]
+    [InlineData("graphs", "--coarsen needs --graph")]
+    [InlineData("kronecker", "optimized or aggregation")]
+    public void BadCoarseningsAreOneErrorLineAndWriteNothing(string problem, string fragment)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var outDir = Path.Combine(dir.FullName, "out");
+            var args = problem switch
+            {
+                "disconnected" => new[] { "--graph", $"file:{WeightedGridFile(dir.FullName, disconnected: true)}", "--levels", "2" },
+                "too-deep" => new[] { "--graph", $"file:{WeightedGridFile(dir.FullName)}", "--levels", "40" },
+                "graphs" => new[] { "--graphs", "path:8;path:4" },
+                _ => new[] { "--graph", "path:16", "--source", "kronecker" },
+            };
+            var (code, _, error) = CliRunner.Run(new[] { "lineage", "--coarsen", "heavy-edge", "--no-cache", "--out", outDir }.Concat(args).ToArray());
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.StartsWith("error: ", error);
+            Assert.Contains(fragment, error);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.False(Directory.Exists(outDir));
+        }
+        finally { dir.Delete(true); }
+    }
+}

@@ -69,6 +69,12 @@ internal static class GraphCommand
             throw new MultiscaleException("--matrices asks for eigenvalues/eigenvectors but --spectrum is 'no'");
         if (requested.Contains("distances") && !graph.IsConnected)
             throw new DisconnectedGraphException(graph.Name, graph.ComponentCount);
+        // Each dense matrix written is held, and copied twice while it is written (.npy); the spectrum peaks higher.
+        var denseWritten = requested.Where(m => m != "eigenvalues" && m != "degree").ToList();
+        double dense = (computeSpectrum ? GraphOperators.SpectrumMatrices : 0) + 3 * denseWritten.Count;
+        if (dense > 0)
+            SizeLimits.EnsureDenseFits(graph, dense, string.Join(" and ", (computeSpectrum ? new[] { "its spectrum" } : Array.Empty<string>())
+                .Concat(denseWritten.Count > 0 ? new[] { $"dense {string.Join(", ", denseWritten)}" } : Array.Empty<string>())));
 
         // Rounded for display only (a zero eigenvalue prints as 0, not as 1e-16 round-off); graph.json keeps the raw values.
         string F(double x) => (Math.Round(x, 10) + 0.0).ToString("G12", CultureInfo.InvariantCulture);

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Multiscale.IO;
+using Multiscale.Graphs;
+using Multiscale.Graphs.Coarsening;
 using Multiscale.Prolongation;
 using Multiscale.Training;
 
@@ -11,12 +13,17 @@ internal static class LineageCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var graph = new Option<string?>("--graph") { Description = "Finest graph of a halving lineage: path:N, cycle:N, grid:AxB…, torus:AxB…" };
+        var graph = new Option<string?>("--graph") { Description = "Finest graph: of a halving lineage (path:N, cycle:N, grid:AxB…, torus:AxB…), or any connected graph spec with --coarsen." };
         var graphs = new Option<string?>("--graphs") { Description = "Explicit lineage, finest first, specs separated by ';'." };
-        var levels = new Option<int>("--levels") { Description = "Number of halvings (with --graph).", DefaultValueFactory = _ => 3 };
+        var levels = new Option<int>("--levels") { Description = "Number of halvings or coarsenings (with --graph).", DefaultValueFactory = _ => 3 };
+        var coarsen = new Option<string?>("--coarsen")
+        {
+            Description = "Coarsen --graph automatically instead of halving its spec: heavy-edge (matching, seeded by --seed) or aggregation (algebraic-multigrid standard aggregation).",
+        };
+        coarsen.AcceptOnlyFromAmong("heavy-edge", "aggregation");
         var source = new Option<string>("--source")
         {
-            Description = "Map between consecutive members: optimized, kronecker (per-axis optimized, combined), aggregation, interpolation.",
+            Description = "Map between consecutive members: optimized, kronecker (per-axis optimized, combined), aggregation (with --coarsen: the coarsening's aggregates), interpolation.",
             DefaultValueFactory = _ => "optimized",
         };
         source.AcceptOnlyFromAmong("optimized", "kronecker", "aggregation", "interpolation");
@@ -29,7 +36,7 @@ internal static class LineageCommand
         var solver = new ProlongationCliOptions();
         var command = new Command("lineage", "Compute, compose and cache the maps of a graph lineage G0 (finest) … GL.")
         {
-            graph, graphs, levels, source, s, cache, noCache, outDir, format,
+            graph, graphs, levels, coarsen, source, s, cache, noCache, outDir, format,
         };
         foreach (var o in solver.All) command.Options.Add(o);
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
@@ -38,9 +45,8 @@ internal static class LineageCommand
             var g = parse.GetValue(graph);
             var list = parse.GetValue(graphs);
             if ((g is null) == (list is null)) throw new MultiscaleException("give exactly one of --graph (halving lineage) and --graphs (explicit list)");
-            var specs = g is not null
-                ? Lineage.HalvingSpecs(g, parse.GetValue(levels))
-                : list!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var coarsenName = parse.GetValue(coarsen);
+            if (coarsenName is not null && g is null) throw new MultiscaleException("--coarsen needs --graph (the finest graph), not --graphs");
             double sValue = parse.GetValue(s);
             if (!(sValue >= 0 && sValue <= 1)) throw new MultiscaleException($"--s must be in [0, 1] (got {sValue})");
             var device = DeviceChoice.Resolve(parse.GetValue(solver.Device));
@@ -54,8 +60,23 @@ internal static class LineageCommand
             };
             string? cacheDir = CommonOptions.CacheDirectory(parse, cache, noCache);
             var progress = new Progress(output);
-            progress.Line($"lineage {string.Join(" → ", specs)} ({mapSource.ToString().ToLowerInvariant()}, s = {sValue.ToString(CultureInfo.InvariantCulture)}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
-            using var lineage = Lineage.Build(specs, mapSource, options, cacheDir, progress.Line, cancel.Token);
+            Lineage built;
+            if (coarsenName is not null)
+            {
+                var method = coarsenName == "aggregation" ? CoarseningMethod.Aggregation : CoarseningMethod.HeavyEdge;
+                var finest = GraphSpec.Parse(g!);
+                progress.Line($"lineage {g} coarsened {parse.GetValue(levels)} times by {coarsenName} ({mapSource.ToString().ToLowerInvariant()}, s = {sValue.ToString(CultureInfo.InvariantCulture)}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
+                built = Lineage.Coarsen(finest, method, parse.GetValue(levels), mapSource, options, cacheDir, progress.Line, cancel.Token);
+            }
+            else
+            {
+                var specs = g is not null
+                    ? Lineage.HalvingSpecs(g, parse.GetValue(levels))
+                    : list!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                progress.Line($"lineage {string.Join(" → ", specs)} ({mapSource.ToString().ToLowerInvariant()}, s = {sValue.ToString(CultureInfo.InvariantCulture)}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
+                built = Lineage.Build(specs, mapSource, options, cacheDir, progress.Line, cancel.Token);
+            }
+            using var lineage = built;
             if (cancel.Token.IsCancellationRequested)
             {
                 error.WriteLine("cancelled: nothing was written");
@@ -63,12 +84,38 @@ internal static class LineageCommand
             }
             var dir = parse.GetValue(outDir)!.FullName;
             lineage.Save(dir, MatrixFiles.Parse(parse.GetValue(format)!));
-            foreach (var l in lineage.Levels.Skip(1))
-                progress.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"  level {l.Level}: {l.Graph} ({l.Vertices}) {l.Method}{(l.Objective is { } e ? $", E = {e:G8}" : "")}, {l.Seconds:F2} s{(l.FromCache ? " (cached)" : "")}"));
+            foreach (var line in Table(lineage.Levels)) progress.Line(line);
             progress.Line($"wrote {dir}");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>One row per level: sizes, times, eq. (3.3) and its norms at the map, and at the implied aggregation map when the lineage was coarsened.</summary>
+    internal static IEnumerable<string> Table(IReadOnlyList<LineageLevel> levels)
+    {
+        bool coarsened = levels.Skip(1).Any(l => l.CoarseningSeconds is not null);
+        string F(double? x) => x is { } v ? v.ToString("G8", CultureInfo.InvariantCulture) : "-";
+        string T(double? x) => x is { } v ? v.ToString("F2", CultureInfo.InvariantCulture) : "-";
+        var header = new List<string> { "level", "vertices", "edges" };
+        if (coarsened) header.Add("coarsen s");
+        header.AddRange(new[] { "map s", "E", "diffusion", "locality" });
+        if (coarsened) header.AddRange(new[] { "E aggregates", "diffusion", "locality" });
+        header.AddRange(new[] { "map", "graph" });
+        var rows = new List<string[]> { header.ToArray() };
+        foreach (var l in levels)
+        {
+            var row = new List<string> { l.Level.ToString(CultureInfo.InvariantCulture), l.Vertices.ToString(CultureInfo.InvariantCulture), l.Edges.ToString(CultureInfo.InvariantCulture) };
+            bool top = l.Level == 0;
+            if (coarsened) row.Add(top ? "" : T(l.CoarseningSeconds));
+            row.AddRange(top ? new[] { "", "", "", "" } : new[] { T(l.Seconds), F(l.Objective), F(l.Diffusion), F(l.Locality) });
+            if (coarsened)
+                row.AddRange(top ? new[] { "", "", "" } : new[] { F(l.AggregationTerms?.Objective), F(l.AggregationTerms?.Diffusion), F(l.AggregationTerms?.Locality) });
+            row.Add(top ? "" : (l.Method ?? "") + (l.FromCache ? " (cached)" : ""));
+            row.Add(l.Graph);
+            rows.Add(row.ToArray());
+        }
+        var widths = Enumerable.Range(0, header.Count).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        return rows.Select(r => "  " + string.Join("  ", r.Select((cell, c) => c == r.Length - 1 ? cell : cell.PadLeft(widths[c]))).TrimEnd());
     }
 }

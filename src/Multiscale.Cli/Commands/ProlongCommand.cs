@@ -45,6 +45,7 @@ internal static class ProlongCommand
         var fine = GraphSpec.Parse(fineSpec);
         if (coarse.VertexCount > fine.VertexCount)
             throw new MultiscaleException($"--coarse '{coarseSpec}' has {coarse.VertexCount} vertices, more than --fine '{fineSpec}' ({fine.VertexCount})");
+        ProlongationSizes.EnsureFits(coarse, fine, optionsPerS[0]);
         var progress = new Progress(output);
         progress.Line($"prolong {coarse.Name} ({coarse.VertexCount}) → {fine.Name} ({fine.VertexCount}) on {device}");
 

@@ -69,6 +69,7 @@ public static class EdgeListReader
             id = s => index[s];
         }
 
+        SizeLimits.EnsureGraphFits(name, n, raw.Count);
         var builder = new GraphBuilder(name, n);
         foreach (var r in raw) builder.Add(id(r.U), id(r.V), r.W, $"{source}:{r.Line}");
         return builder.Build(labels);

@@ -145,7 +145,8 @@ internal sealed class GraphBuilder
 {
     private readonly string _name;
     private readonly int _n;
-    private readonly Dictionary<long, (double Weight, string? Origin)> _edges = new();
+    // Packed (a, b) keys hash to a ^ b by default, which collides for every near-diagonal pair of a mesh or a path.
+    private readonly Dictionary<long, (double Weight, string? Origin)> _edges = new(PairKeyComparer.Instance);
 
     public GraphBuilder(string name, int vertexCount)
     {
@@ -181,5 +182,15 @@ internal sealed class GraphBuilder
         var edges = _edges.Select(kv => new WeightedEdge((int)(kv.Key >> 32), (int)(kv.Key & 0xffffffff), kv.Value.Weight))
             .OrderBy(e => e.Source).ThenBy(e => e.Target).ToArray();
         return Graph.FromCanonicalEdges(_name, _n, edges, labels);
+    }
+
+    private sealed class PairKeyComparer : IEqualityComparer<long>
+    {
+        public static readonly PairKeyComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        // Fibonacci hashing: the high bits of key · 2⁶⁴/φ mix both halves.
+        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);
     }
 }

@@ -7,6 +7,7 @@ public static class GraphFactory
     public static Graph Path(int n)
     {
         RequirePositive(n, "path");
+        SizeLimits.EnsureGraphFits($"path:{n}", n, n - 1);
         var edges = new WeightedEdge[n - 1];
         for (int i = 0; i < n - 1; i++) edges[i] = new WeightedEdge(i, i + 1, 1);
         return Graph.FromCanonicalEdges($"path:{n}", n, edges, null);
@@ -19,6 +20,7 @@ public static class GraphFactory
     public static Graph Cycle(int n)
     {
         RequirePositive(n, "cycle");
+        SizeLimits.EnsureGraphFits($"cycle:{n}", n, n);
         if (n <= 2) return Rename(Path(n), $"cycle:{n}");
         var edges = new List<WeightedEdge>(n);
         edges.Add(new WeightedEdge(0, 1, 1));
@@ -35,9 +37,15 @@ public static class GraphFactory
     {
         ArgumentNullException.ThrowIfNull(sides);
         if (sides.Count == 0) throw new MultiscaleException("a grid needs at least one side length");
+        // Sizes in long before anything is built: the product of the sides can overflow an int.
+        string name = $"{(periodic ? "torus" : "grid")}:{string.Join('x', sides)}";
+        double n = 1, m = 0;
+        foreach (int a in sides) { RequirePositive(a, periodic ? "torus" : "grid"); n *= a; }
+        foreach (int a in sides) m += n / a * (periodic ? (a <= 2 ? a - 1 : a) : a - 1);
+        SizeLimits.EnsureGraphFits(name, n > long.MaxValue ? long.MaxValue : (long)n, m > long.MaxValue ? long.MaxValue : (long)m);
         Graph g = periodic ? Cycle(sides[0]) : Path(sides[0]);
         for (int i = 1; i < sides.Count; i++) g = BoxProduct(g, periodic ? Cycle(sides[i]) : Path(sides[i]));
-        return Rename(g, $"{(periodic ? "torus" : "grid")}:{string.Join('x', sides)}");
+        return Rename(g, name);
     }
 
     /// <summary>
@@ -50,8 +58,9 @@ public static class GraphFactory
         ArgumentNullException.ThrowIfNull(g2);
         int n1 = g1.VertexCount, n2 = g2.VertexCount;
         long n = (long)n1 * n2;
-        if (n > int.MaxValue) throw new MultiscaleException($"box product of {g1.Name} and {g2.Name} has too many vertices ({n})");
-        var edges = new List<WeightedEdge>(n1 * g2.EdgeCount + n2 * g1.EdgeCount);
+        long m = (long)n1 * g2.EdgeCount + (long)n2 * g1.EdgeCount;
+        SizeLimits.EnsureGraphFits($"box({g1.Name},{g2.Name})", n, m);
+        var edges = new List<WeightedEdge>((int)m);
         foreach (var e in g1.Edges)
             for (int v = 0; v < n2; v++) edges.Add(new WeightedEdge(e.Source * n2 + v, e.Target * n2 + v, e.Weight));
         for (int u = 0; u < n1; u++)
@@ -69,8 +78,9 @@ public static class GraphFactory
         ArgumentNullException.ThrowIfNull(g2);
         int n1 = g1.VertexCount, n2 = g2.VertexCount;
         long n = (long)n1 * n2;
-        if (n > int.MaxValue) throw new MultiscaleException($"cross product of {g1.Name} and {g2.Name} has too many vertices ({n})");
-        var edges = new List<WeightedEdge>(2 * g1.EdgeCount * g2.EdgeCount);
+        long m = 2L * g1.EdgeCount * g2.EdgeCount;
+        SizeLimits.EnsureGraphFits($"cross({g1.Name},{g2.Name})", n, m);
+        var edges = new List<WeightedEdge>((int)m);
         foreach (var a in g1.Edges)
             foreach (var b in g2.Edges)
             {
@@ -79,6 +89,52 @@ public static class GraphFactory
                 edges.Add(new WeightedEdge(a.Source * n2 + b.Target, a.Target * n2 + b.Source, w));
             }
         return FromProductEdges($"cross({g1.Name},{g2.Name})", (int)n, edges, g1, g2);
+    }
+
+    /// <summary>
+    /// A random geometric graph: <paramref name="n"/> points uniform in the unit square (seeded), two joined when they
+    /// are at most r = √(2 ln n / (π n)) apart, unit weights. The expected degree is then 2 ln n, twice the
+    /// connectivity threshold, so the graph is connected with probability about 1 − 1/n (not always: check
+    /// <see cref="Graph.IsConnected"/>). Vertices are in the order the points were drawn.
+    /// </summary>
+    public static Graph RandomGeometric(int n, long seed)
+    {
+        RequirePositive(n, "rgg");
+        // The expected edge count: n points, each with 2 ln n neighbours on average.
+        SizeLimits.EnsureGraphFits($"rgg:{n}:{seed}", n, (long)(n * Math.Max(1, Math.Log(n))));
+        double r = n == 1 ? 1 : Math.Sqrt(2 * Math.Log(n) / (Math.PI * n));
+        double[] xy;
+        using (var generator = new TorchSharp.torch.Generator((ulong)seed))
+        using (var points = TorchSharp.torch.rand(new long[] { n, 2 }, generator: generator, dtype: TorchSharp.torch.ScalarType.Float64))
+            xy = points.data<double>().ToArray();
+        // Buckets of side r: a neighbour lies in the point's cell or one of the eight around it.
+        int cells = Math.Max(1, (int)(1 / r));
+        var bucket = new List<int>[cells * cells];
+        int Cell(double c) => Math.Min(cells - 1, (int)(c * cells));
+        for (int i = 0; i < n; i++)
+        {
+            int k = Cell(xy[2 * i]) * cells + Cell(xy[2 * i + 1]);
+            (bucket[k] ??= new List<int>()).Add(i);
+        }
+        var edges = new List<WeightedEdge>();
+        for (int i = 0; i < n; i++)
+        {
+            int cx = Cell(xy[2 * i]), cy = Cell(xy[2 * i + 1]);
+            for (int dx = -1; dx <= 1; dx++)
+                for (int dy = -1; dy <= 1; dy++)
+                {
+                    int x = cx + dx, y = cy + dy;
+                    if (x < 0 || y < 0 || x >= cells || y >= cells || bucket[x * cells + y] is not { } members) continue;
+                    foreach (int j in members)
+                    {
+                        if (j <= i) continue;
+                        double ex = xy[2 * i] - xy[2 * j], ey = xy[2 * i + 1] - xy[2 * j + 1];
+                        if (ex * ex + ey * ey <= r * r) edges.Add(new WeightedEdge(i, j, 1));
+                    }
+                }
+        }
+        var canonical = edges.OrderBy(e => e.Source).ThenBy(e => e.Target).ToArray();
+        return Graph.FromCanonicalEdges($"rgg:{n}:{seed}", n, canonical, null);
     }
 
     private static Graph FromProductEdges(string name, int n, List<WeightedEdge> edges, Graph g1, Graph g2)

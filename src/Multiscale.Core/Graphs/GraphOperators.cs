@@ -22,10 +22,17 @@ public sealed record GraphSpectrum(Tensor Eigenvalues, Tensor Eigenvectors) : ID
 /// </summary>
 public static class GraphOperators
 {
+    /// <summary>
+    /// Dense n × n matrices alive at the peak of <see cref="Spectrum"/>: the Laplacian's array and tensor, LAPACK's
+    /// copy and workspace (about 2n² for the divide-and-conquer solver), and the eigenvectors.
+    /// </summary>
+    public const double SpectrumMatrices = 6;
+
     /// <summary>Dense adjacency matrix A (n × n, symmetric, weights as entries).</summary>
     public static Tensor Adjacency(Graph graph, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
+        SizeLimits.EnsureDenseFits(graph, 2, "a dense adjacency matrix");
         int n = graph.VertexCount;
         var a = new double[checked((long)n * n)];
         foreach (var e in graph.Edges)
@@ -50,6 +57,7 @@ public static class GraphOperators
     public static Tensor Laplacian(Graph graph, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
+        SizeLimits.EnsureDenseFits(graph, 2, "a dense Laplacian");
         int n = graph.VertexCount;
         var l = new double[checked((long)n * n)];
         foreach (var e in graph.Edges)
@@ -73,6 +81,9 @@ public static class GraphOperators
     /// <exception cref="MultiscaleException">A weighted graph has a negative edge weight.</exception>
     public static Tensor HopDistances(Graph graph, Device? device = null)
     {
+        ArgumentNullException.ThrowIfNull(graph);
+        // The array and the tensor made from it are both alive for a moment.
+        SizeLimits.EnsureDenseFits(graph, 2, "a dense distance matrix");
         var t = HopDistanceArray(graph);
         return tensor(t, new long[] { graph.VertexCount, graph.VertexCount }, ScalarType.Float64, device);
     }
@@ -84,7 +95,8 @@ public static class GraphOperators
         if (!graph.IsConnected) throw new DisconnectedGraphException(graph.Name, graph.ComponentCount);
         int n = graph.VertexCount;
         if ((long)n * n > Array.MaxLength)
-            throw new MultiscaleException($"graph '{graph.Name}' has {n} vertices: a dense distance matrix of n² = {(long)n * n} entries is too large");
+            throw new MultiscaleException($"graph '{graph.Name}' has {n} vertices: a dense distance matrix of n² = {(long)n * n} entries is too large (at most {(int)Math.Sqrt(Array.MaxLength)} vertices)");
+        SizeLimits.EnsureDenseFits(graph, 1, "a dense distance matrix");
         if (graph.IsWeighted)
         {
             var negative = graph.Edges.FirstOrDefault(e => e.Weight < 0);
@@ -107,6 +119,8 @@ public static class GraphOperators
     /// <summary>Eigenvalues (ascending) and orthonormal eigenvectors of the dense Laplacian, by LAPACK's symmetric solver.</summary>
     public static GraphSpectrum Spectrum(Graph graph, Device? device = null)
     {
+        ArgumentNullException.ThrowIfNull(graph);
+        SizeLimits.EnsureDenseFits(graph, SpectrumMatrices, "a dense spectrum");
         using var l = Laplacian(graph, device);
         var (values, vectors) = linalg.eigh(l);
         return new GraphSpectrum(values, vectors);

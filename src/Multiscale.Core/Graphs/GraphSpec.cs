@@ -5,13 +5,14 @@ namespace Multiscale.Graphs;
 /// <summary>
 /// The compact text form of a graph used by the command line:
 /// <c>path:N</c>, <c>cycle:N</c>, <c>grid:AxBx…</c> (aperiodic), <c>torus:AxBx…</c> (periodic),
+/// <c>rgg:N[:SEED]</c> (a random geometric graph, <see cref="GraphFactory.RandomGeometric"/>),
 /// <c>file:PATH</c> (an edge list, see <see cref="EdgeListReader"/>), and products
 /// <c>box(SPEC,SPEC,…)</c> / <c>cross(SPEC,SPEC,…)</c>, folded left and nestable.
 /// </summary>
 public static class GraphSpec
 {
     /// <summary>A one-line description of the grammar, for help texts and error messages.</summary>
-    public const string Grammar = "path:N | cycle:N | grid:AxB[x…] | torus:AxB[x…] | file:PATH | box(SPEC,SPEC[,…]) | cross(SPEC,SPEC[,…])";
+    public const string Grammar = "path:N | cycle:N | grid:AxB[x…] | torus:AxB[x…] | rgg:N[:SEED] | file:PATH | box(SPEC,SPEC[,…]) | cross(SPEC,SPEC[,…])";
 
     /// <summary>Builds the graph a spec describes; relative file paths resolve against <paramref name="baseDirectory"/> (default: the current directory).</summary>
     public static Graph Parse(string spec, string? baseDirectory = null)
@@ -61,7 +62,7 @@ public static class GraphSpec
         }
         else
         {
-            while (end < text.Length && (char.IsAsciiLetterOrDigit(text[end]))) end++;
+            while (end < text.Length && (char.IsAsciiLetterOrDigit(text[end]) || family == "rgg" && text[end] == ':')) end++;
         }
         string argument = text[(colon + 1)..end].Trim();
         pos = end;
@@ -73,6 +74,13 @@ public static class GraphSpec
             case "torus":
                 var sides = argument.Split('x').Select(a => ParseSize(text, a, family)).ToArray();
                 return GraphFactory.Grid(sides, periodic: family == "torus");
+            case "rgg":
+                var parts = argument.Split(':');
+                if (parts.Length > 2) throw Error(text, "rgg takes rgg:N or rgg:N:SEED");
+                long seed = 0;
+                if (parts.Length == 2 && !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out seed))
+                    throw Error(text, $"rgg seed '{parts[1]}' must be a non-negative integer");
+                return GraphFactory.RandomGeometric(ParseSize(text, parts[0], family), seed);
             case "file":
                 if (argument.Length == 0) throw Error(text, "file: needs a path");
                 string path = Path.IsPathRooted(argument) || baseDirectory is null ? argument : Path.Combine(baseDirectory, argument);
@@ -85,7 +93,9 @@ public static class GraphSpec
     private static int ParseSize(string text, string argument, string family)
     {
         if (!int.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
-            throw Error(text, $"{family} size '{argument}' must be a positive integer");
+            throw Error(text, argument.Length > 0 && argument.All(char.IsAsciiDigit) && argument.TrimStart('0').Length > 0
+                ? $"{family} size '{argument}' is too large (at most {int.MaxValue} vertices)"
+                : $"{family} size '{argument}' must be a positive integer");
         return n;
     }
 

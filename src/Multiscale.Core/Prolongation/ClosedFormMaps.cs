@@ -1,3 +1,4 @@
+using Multiscale.Graphs.Coarsening;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,6 +27,23 @@ public static class ClosedFormMaps
             for (int i = start; i < end; i++) p[(long)i * coarse + j] = w;
         }
         return Wrap(p, fine, coarse, "aggregation", $"path:{coarse}", $"path:{fine}");
+    }
+
+    /// <summary>
+    /// The aggregation map a coarsening implies: P[i, j] = 1/√|aggregate j| when fine vertex i is in aggregate j, 0
+    /// otherwise. The aggregates partition the fine vertices, so the columns are orthonormal.
+    /// </summary>
+    public static ProlongationMap FromCoarsening(GraphCoarsening coarsening)
+    {
+        ArgumentNullException.ThrowIfNull(coarsening);
+        int fine = coarsening.Fine.VertexCount, coarse = coarsening.Coarse.VertexCount;
+        var p = new double[(long)fine * coarse];
+        for (int i = 0; i < fine; i++)
+        {
+            int j = coarsening.AggregateOf[i];
+            p[(long)i * coarse + j] = 1 / Math.Sqrt(coarsening.AggregateSizes[j]);
+        }
+        return Wrap(p, fine, coarse, $"aggregates({GraphCoarsener.Name(coarsening.Method)})", coarsening.Coarse.Name, coarsening.Fine.Name);
     }
 
     /// <summary>

@@ -34,6 +34,9 @@ internal static class CurvatureProbe
         var betas = new List<double>();
         for (int j = 0; j < m; j++)
         {
+            // Each step's temporaries (the Hessian product, the reorthogonalization's partial sums) go at its end;
+            // held to the probe's end they were ~26 fine × coarse matrices per step (6 GB at 1000 → 2000).
+            using var stepScope = NewDisposeScope();
             var w = Hessian(basis[j]);
             double a = manifold.Inner(x, basis[j], w);
             alphas.Add(a);
@@ -42,7 +45,7 @@ internal static class CurvatureProbe
             double b = manifold.Norm(x, w);
             if (j == m - 1 || b < 1e-10) break;
             betas.Add(b);
-            basis.Add(w / b);
+            basis.Add((w / b).MoveToOuterDisposeScope());
         }
         int k = alphas.Count;
         var tri = Matrix<double>.Build.Dense(k, k);
@@ -68,9 +71,10 @@ internal static class CurvatureProbe
         {
             foreach (var sign in new[] { 1.0, -1.0 })
             {
+                using var tryScope = NewDisposeScope();
                 var candidate = manifold.Retract(x, direction * (sign * t));
                 using var e = problem.Evaluate(candidate);
-                if (e.Cost < cost - tolerance) return candidate.MoveToOuterDisposeScope();
+                if (e.Cost < cost - tolerance) return candidate.MoveToOuterDisposeScope().MoveToOuterDisposeScope();
             }
         }
         return null;

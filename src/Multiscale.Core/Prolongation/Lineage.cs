@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Multiscale.Graphs;
+using Multiscale.Graphs.Coarsening;
 using Multiscale.IO;
 using static TorchSharp.torch;
 
@@ -24,13 +25,32 @@ public enum MapSource
 
 /// <summary>One level of a lineage as reported.</summary>
 /// <param name="Level">0 is the finest.</param>
-/// <param name="Graph">The graph's spec.</param>
+/// <param name="Graph">The graph's spec (or, for a coarsened graph, its name).</param>
 /// <param name="Vertices">Its vertex count.</param>
 /// <param name="Method">How the map from this level to the next finer one was made (null at level 0).</param>
 /// <param name="Objective">Eq. (3.3) at that map, when it was evaluated.</param>
 /// <param name="Seconds">Time to make (or load) the map.</param>
 /// <param name="FromCache">True when the map came from the on-disk cache.</param>
-public sealed record LineageLevel(int Level, string Graph, int Vertices, string? Method, double? Objective, double Seconds, bool FromCache);
+public sealed record LineageLevel(int Level, string Graph, int Vertices, string? Method, double? Objective, double Seconds, bool FromCache)
+{
+    /// <summary>Its edge count.</summary>
+    public int Edges { get; init; }
+
+    /// <summary>The diffusion norm at the map (without the 1 − s weight), when evaluated.</summary>
+    public double? Diffusion { get; init; }
+
+    /// <summary>The locality norm at the map (without the s weight), when evaluated.</summary>
+    public double? Locality { get; init; }
+
+    /// <summary>Time to coarsen the finer graph into this one, for automatically coarsened lineages.</summary>
+    public double? CoarseningSeconds { get; init; }
+
+    /// <summary>
+    /// Eq. (3.3) and its two norms at the aggregation map the coarsening implies (P[i, j] = 1/√|aggregate j|), for
+    /// automatically coarsened lineages: the baseline the optimized map is measured against.
+    /// </summary>
+    public ObjectiveTerms? AggregationTerms { get; init; }
+}
 
 /// <summary>
 /// A graph lineage G₀ (finest) … G_L (coarsest) with the maps P(k): G_{k+1} → G_k between consecutive members and the
@@ -113,16 +133,47 @@ public sealed partial class Lineage : IDisposable
         for (int k = 0; k + 1 < graphs.Count; k++)
             if (graphs[k + 1].VertexCount > graphs[k].VertexCount)
                 throw new MultiscaleException($"lineage is not fine → coarse: '{specs[k + 1]}' ({graphs[k + 1].VertexCount} vertices) follows '{specs[k]}' ({graphs[k].VertexCount})");
+        EnsureFits(graphs, source, options);
+        return Assemble(graphs, specs, coarsenings: null, source, options, cacheDirectory, log, cancellation);
+    }
 
+    /// <summary>
+    /// Builds the lineage of <paramref name="finest"/> and its <paramref name="levels"/> automatic coarsenings
+    /// (<see cref="GraphCoarsener.Hierarchy"/>, seeded by the options' seed). <paramref name="source"/> is
+    /// <see cref="MapSource.Optimized"/> (solve every pair) or <see cref="MapSource.Aggregation"/> (the aggregation map
+    /// each coarsening implies). Every level also reports eq. (3.3) at the implied aggregation map. The hierarchy and
+    /// every size are checked before any map is made.
+    /// </summary>
+    public static Lineage Coarsen(Graph finest, CoarseningMethod method, int levels, MapSource source, ProlongationOptions options,
+        string? cacheDirectory, Action<string>? log = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(finest);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (source is not (MapSource.Optimized or MapSource.Aggregation))
+            throw new MultiscaleException($"{source.ToString().ToLowerInvariant()} maps need two path/cycle/grid/torus specs of the same family and dimension; an automatically coarsened lineage takes optimized or aggregation maps");
+        var coarsenings = GraphCoarsener.Hierarchy(finest, method, levels, options.Seed);
+        var graphs = new List<Graph> { finest };
+        graphs.AddRange(coarsenings.Select(c => c.Coarse));
+        EnsureFits(graphs, source, options);
+        return Assemble(graphs, graphs.Select(g => g.Name).ToList(), coarsenings, source, options, cacheDirectory, log, cancellation);
+    }
+
+    private static Lineage Assemble(List<Graph> graphs, IReadOnlyList<string> specs, IReadOnlyList<GraphCoarsening>? coarsenings,
+        MapSource source, ProlongationOptions options, string? cacheDirectory, Action<string>? log, CancellationToken cancellation)
+    {
         var maps = new List<ProlongationMap>();
-        var levels = new List<LineageLevel> { new(0, specs[0], graphs[0].VertexCount, null, null, 0, false) };
+        var levels = new List<LineageLevel> { new(0, specs[0], graphs[0].VertexCount, null, null, 0, false) { Edges = graphs[0].EdgeCount } };
         for (int k = 0; k + 1 < graphs.Count; k++)
         {
             cancellation.ThrowIfCancellationRequested();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var (fine, coarse) = (graphs[k], graphs[k + 1]);
+            var coarsening = coarsenings?[k];
+            // The implied aggregation map is cheap and depends on the aggregates, which the graphs do not determine.
+            bool implied = coarsening is not null && source == MapSource.Aggregation;
             string key = CacheKey(fine, coarse, source, options);
-            string? cached = cacheDirectory is null ? null : Path.Combine(cacheDirectory, key + ".npy");
+            string? cached = cacheDirectory is null || implied ? null : Path.Combine(cacheDirectory, key + ".npy");
             ProlongationMap map;
             bool hit = cached is not null && File.Exists(cached);
             if (hit)
@@ -132,15 +183,77 @@ public sealed partial class Lineage : IDisposable
             }
             else
             {
-                log?.Invoke($"level {k + 1} → {k}: {specs[k + 1]} → {specs[k]} ({source.ToString().ToLowerInvariant()})");
-                map = MakeMap(coarse, fine, specs[k + 1], specs[k], source, options, cancellation);
+                log?.Invoke($"level {k + 1} → {k}: {specs[k + 1]} → {specs[k]} ({(implied ? "aggregates" : source.ToString().ToLowerInvariant())})");
+                map = implied ? ImpliedMap(coarsening!, options) : MakeMap(coarse, fine, specs[k + 1], specs[k], source, options, cancellation);
                 if (cached is not null) map.Save(cached);
             }
             maps.Add(map);
-            levels.Add(new LineageLevel(k + 1, specs[k + 1], coarse.VertexCount, map.Provenance.Method, map.Provenance.Objective, clock.Elapsed.TotalSeconds, hit));
+            double seconds = clock.Elapsed.TotalSeconds;
+            ObjectiveTerms? aggregationTerms = null;
+            if (coarsening is not null)
+            {
+                if (implied) aggregationTerms = TermsOf(map);
+                else
+                {
+                    using var aggregates = ClosedFormMaps.FromCoarsening(coarsening);
+                    aggregationTerms = Evaluate(aggregates, coarse, fine, options);
+                }
+            }
+            levels.Add(new LineageLevel(k + 1, specs[k + 1], coarse.VertexCount, map.Provenance.Method, map.Provenance.Objective, seconds, hit)
+            {
+                Edges = coarse.EdgeCount,
+                Diffusion = map.Provenance.Diffusion,
+                Locality = map.Provenance.Locality,
+                CoarseningSeconds = coarsening is null ? null : coarsening.Seconds,
+                AggregationTerms = aggregationTerms,
+            });
         }
         return new Lineage(graphs, maps, levels);
     }
+
+    /// <summary>
+    /// Checks, before any map is made, that the largest solve (for optimized maps) plus every map kept — P(k) and the
+    /// composed Pro_{k→0} — fit the available memory; the largest finest size that fits keeps the levels' ratios.
+    /// </summary>
+    private static void EnsureFits(IReadOnlyList<Graph> graphs, MapSource source, ProlongationOptions options)
+    {
+        var fractions = graphs.Select(g => (double)g.VertexCount / graphs[0].VertexCount).ToArray();
+        long BytesAt(long n0)
+        {
+            var n = fractions.Select(f => Math.Max(1, (long)Math.Ceiling(f * n0))).ToArray();
+            double maps = 0, solve = 0;
+            for (int k = 0; k + 1 < n.Length; k++)
+            {
+                maps += 8.0 * n[k] * n[k + 1] + (k >= 1 ? 8.0 * n[0] * n[k + 1] : 0);
+                if (source == MapSource.Optimized)
+                    solve = Math.Max(solve, ProlongationSizes.Bytes(n[k + 1], n[k], ProlongationSizes.UsesFrame((int)Math.Min(n[k], int.MaxValue), options), options.EscapeSaddles));
+            }
+            double total = maps + solve;
+            return total >= long.MaxValue ? long.MaxValue : (long)total;
+        }
+        SizeLimits.EnsureFits($"the lineage of '{graphs[0].Name}' ({graphs[0].VertexCount} vertices, {graphs.Count - 1} levels)",
+            BytesAt(graphs[0].VertexCount), BytesAt, "finest graph (same level ratios)");
+    }
+
+    private static ProlongationMap ImpliedMap(GraphCoarsening coarsening, ProlongationOptions options)
+    {
+        using var aggregates = ClosedFormMaps.FromCoarsening(coarsening);
+        var terms = Evaluate(aggregates, coarsening.Coarse, coarsening.Fine, options);
+        return new ProlongationMap(aggregates.Matrix, WithTerms(aggregates.Provenance, options.S, terms));
+    }
+
+    private static MapProvenance WithTerms(MapProvenance provenance, double s, ObjectiveTerms? terms) => provenance with
+    {
+        S = s,
+        Objective = terms?.Objective,
+        Diffusion = terms?.Diffusion,
+        Locality = terms?.Locality,
+        Alpha = terms?.Alpha,
+        Beta = terms?.Beta,
+    };
+
+    private static ObjectiveTerms? TermsOf(ProlongationMap map) =>
+        map.Provenance is { Objective: { } e, Diffusion: { } d, Locality: { } l, Alpha: { } a, Beta: { } b } ? new ObjectiveTerms(e, d, l, a, b) : null;
 
     /// <summary>Writes P_k.npy (+ .json) for every level, Pro_k_to_0.npy for every k ≥ 2, and lineage.json.</summary>
     public void Save(string directory) => Save(directory, MatrixFileFormat.Npy);
@@ -155,12 +268,17 @@ public sealed partial class Lineage : IDisposable
         string ext = MatrixFiles.PrimaryExtension(format);
         for (int k = 0; k < Depth; k++) Maps[k].Save(Path.Combine(directory, $"P_{k}{ext}"), format);
         for (int k = 2; k <= Depth; k++) ToFinest(k).Save(Path.Combine(directory, $"Pro_{k}_to_0{ext}"), format);
+        static object? Terms(double? objective, double? diffusion, double? locality) =>
+            objective is null ? null : new { objective, diffusion, locality };
         var doc = new
         {
             levels = Levels.Select(l => new
             {
-                level = l.Level, graph = l.Graph, vertices = l.Vertices, method = l.Method, objective = l.Objective,
-                seconds = l.Seconds, from_cache = l.FromCache, map = l.Level == 0 ? null : $"P_{l.Level - 1}{ext}",
+                level = l.Level, graph = l.Graph, vertices = l.Vertices, edges = l.Edges, method = l.Method, objective = l.Objective,
+                diffusion = l.Diffusion, locality = l.Locality,
+                seconds = l.Seconds, coarsening_seconds = l.CoarseningSeconds, from_cache = l.FromCache,
+                aggregation_map = l.AggregationTerms is { } a ? Terms(a.Objective, a.Diffusion, a.Locality) : null,
+                map = l.Level == 0 ? null : $"P_{l.Level - 1}{ext}",
                 to_finest = l.Level >= 2 ? $"Pro_{l.Level}_to_0{ext}" : l.Level == 1 ? $"P_0{ext}" : null,
             }),
         };
@@ -212,17 +330,11 @@ public sealed partial class Lineage : IDisposable
         }
         var result = product!;
         var objective = Evaluate(result, coarse, fine, options);
-        var provenance = result.Provenance with
+        var provenance = WithTerms(result.Provenance, options.S, objective) with
         {
             Method = coarseSides.Length == 1 ? result.Provenance.Method : $"kronecker({source.ToString().ToLowerInvariant()})",
             CoarseGraph = coarseSpec,
             FineGraph = fineSpec,
-            S = options.S,
-            Objective = objective?.Objective,
-            Diffusion = objective?.Diffusion,
-            Locality = objective?.Locality,
-            Alpha = objective?.Alpha,
-            Beta = objective?.Beta,
         };
         var wrapped = new ProlongationMap(result.Matrix, provenance);
         result.Dispose();

@@ -214,6 +214,7 @@ public static class ProlongationSolver
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        ProlongationSizes.EnsureFits(coarse, fine, options);
         var clock = Stopwatch.StartNew();
         var device = options.Device ?? CPU;
         bool distances = options.S > 0 || fine.VertexCount <= 4096 && fine.IsConnected && coarse.IsConnected;

@@ -123,4 +123,27 @@ public class GraphFactoryTests
         Assert.Equal(12, g.Structure.EdgeCount);
         Assert.Equal(4, g.Structure.AdjacentDegree(4));
     }
+
+    [Fact]
+    public void RandomGeometricGraphJoinsExactlyThePointsWithinTheRadius()
+    {
+        int n = 500;
+        var g = GraphSpec.Parse("rgg:500:9");
+        Assert.Equal("rgg:500:9", g.Name);
+        using var generator = new TorchSharp.torch.Generator(9);
+        using var points = TorchSharp.torch.rand(new long[] { n, 2 }, generator: generator, dtype: TorchSharp.torch.ScalarType.Float64);
+        var xy = points.data<double>().ToArray();
+        double r = Math.Sqrt(2 * Math.Log(n) / (Math.PI * n));
+        var expected = new List<WeightedEdge>();
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++)
+            {
+                double ex = xy[2 * i] - xy[2 * j], ey = xy[2 * i + 1] - xy[2 * j + 1];
+                if (ex * ex + ey * ey <= r * r) expected.Add(new WeightedEdge(i, j, 1));
+            }
+        Assert.Equal(expected, g.Edges);
+        Assert.Equal(g.Edges, GraphSpec.Parse("rgg:500:9").Edges);
+        Assert.NotEqual(g.Edges, GraphSpec.Parse("rgg:500:10").Edges);
+        Assert.Equal(GraphSpec.Parse("rgg:500:0").Edges, GraphSpec.Parse("rgg:500").Edges);
+    }
 }
