@@ -86,6 +86,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                         $"  {name} {e.Stage} {e.Resolution} epoch {e.Epoch}: train {e.TrainLoss:G5} val {e.ValidationLoss:G5} {metricName} {e.ValidationMetric:G4} {e.TotalSeconds:F1}s{(e.Event is null ? "" : "  " + e.Event)}"));
                 }, context.Cancellation);
                 runs.Add((result, FactorReport.Compute(result.Model, data.Planted)));
+                if (result.LowRankStartNote is { } note) context.Reporter.Line($"  {name}: {note}");
                 context.Reporter.Line(string.Create(CultureInfo.InvariantCulture,
                     $"  → {name}: val {result.ValidationLoss:G5}, test {(result.TestF1 is { } t ? $"F1 {t:F4}" : $"MSE {result.TestMse:G5}")}, {result.SecondsTotal:F1} s (full {result.SecondsFull:F1}, cp {result.SecondsCp:F1}, low {result.SecondsLow:F1})"));
                 if (context.Cancellation.IsCancellationRequested) break;
@@ -129,6 +130,8 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                 ["test_f1"] = r.TestF1,
                 ["test_mse"] = r.TestMse,
                 ["cp_fit"] = double.IsFinite(r.CpFit) ? r.CpFit : null,
+                ["low_rank_start"] = r.Method == MrtlMethod.Random ? "random" : r.LowRankStartNote is null ? "cp-als" : "random (weak data)",
+                ["low_rank_start_note"] = r.LowRankStartNote,
                 ["morans_i_mean"] = morans.Length > 0 ? morans.Average() : null,
                 ["morans_i"] = moransByMode,
                 ["factor_recovery"] = recoveries.Length > 0 ? recoveries.Average() : null,
