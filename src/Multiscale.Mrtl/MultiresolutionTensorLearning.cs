@@ -46,6 +46,11 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             ["low"] = ResolutionSchedule.Format(o.Schedule.LowRank),
             ["criterion"] = FinegrainCriterion.Name(o.Criterion),
             ["patience"] = o.CriterionOptions.Patience,
+            ["thresholds"] = new JsonObject
+            {
+                ["tau_loss"] = o.CriterionOptions.Thresholds.Loss, ["tau_sigma"] = o.CriterionOptions.Thresholds.Sigma,
+                ["tau_mu"] = o.CriterionOptions.Thresholds.Mu, ["fraction"] = o.CriterionOptions.Thresholds.Fraction, ["window"] = o.CriterionOptions.Window,
+            },
             ["finegrain"] = o.Finegrain.ToString().ToLowerInvariant(),
             ["rank"] = o.Rank,
             ["cp_iterations"] = o.CpAls.MaxIterations,

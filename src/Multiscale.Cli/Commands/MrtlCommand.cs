@@ -28,7 +28,12 @@ internal static class MrtlCommand
         var lags = new Option<int>("--lags") { Description = "Lags per sample for --fields.", DefaultValueFactory = _ => 6 };
         var method = new Option<string>("--method") { Description = "mrtl, fixed, random, or all (the three on the same split).", DefaultValueFactory = _ => "mrtl" };
         method.AcceptOnlyFromAmong("mrtl", "fixed", "random", "all");
-        var criterion = new Option<string>("--criterion") { Description = "val-loss, grad-norm, grad-var, grad-entropy or spatial-entropy.", DefaultValueFactory = _ => "val-loss" };
+        var criterion = new Option<string>("--criterion") { Description = "val-loss, grad-norm, grad-var, grad-entropy, spatial-entropy (paper 001 / 000 (28)), or paper 000's loss-convergence, sigma-threshold, mu-sigma-threshold (22), (29), (30).", DefaultValueFactory = _ => "val-loss" };
+        var thresholdDefaults = new ThresholdOptions();
+        var tauLoss = new Option<double>("--tau-loss") { Description = "τ_L of loss-convergence: finegrain when |L − historical mean| < τ_L.", DefaultValueFactory = _ => thresholdDefaults.Loss };
+        var tauSigma = new Option<double>("--tau-sigma") { Description = "τ_σ of sigma-threshold and mu-sigma-threshold (per-weight gradient σ over the window).", DefaultValueFactory = _ => thresholdDefaults.Sigma };
+        var tauMu = new Option<double>("--tau-mu") { Description = "τ_μ of mu-sigma-threshold (per-weight |gradient mean| over the window).", DefaultValueFactory = _ => thresholdDefaults.Mu };
+        var criterionFraction = new Option<double>("--criterion-fraction") { Description = "p of sigma-threshold and mu-sigma-threshold: the fraction of weights that must qualify.", DefaultValueFactory = _ => thresholdDefaults.Fraction };
         var finegrain = new Option<string?>("--finegrain") { Description = "nearest, bilinear or optimized (default: nearest for counts, bilinear for fields)." };
         var full = new Option<string?>("--full") { Description = "Full-rank chain, steps ';'-separated, modes ','-separated (default: appendix B for the task)." };
         var low = new Option<string?>("--low") { Description = "Low-rank chain; starts where --full ends (default: appendix B for the task)." };
@@ -51,7 +56,7 @@ internal static class MrtlCommand
         outDir.Required = true;
         var command = new Command("mrtl", "Multiresolution tensor learning: full rank coarse → fine, CP-ALS, low rank → finest (paper 001).")
         {
-            task, size, samples, dataDir, positions, modes, fields, labels, lags, method, criterion, finegrain, full, low, rank,
+            task, size, samples, dataDir, positions, modes, fields, labels, lags, method, criterion, tauLoss, tauSigma, tauMu, criterionFraction, finegrain, full, low, rank,
             epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, cache, noCache, outDir,
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
@@ -60,6 +65,14 @@ internal static class MrtlCommand
             // First, so that an unusable device is one error before any data is generated or read.
             var dev = DeviceChoice.Resolve(parse.GetValue(device));
             long s = parse.GetValue(seed);
+            var criterionKind = FinegrainCriterion.Parse(parse.GetValue(criterion)!);
+            var criterionOptions = new CriterionOptions
+            {
+                Patience = parse.GetValue(patience),
+                Thresholds = new ThresholdOptions { Loss = parse.GetValue(tauLoss), Sigma = parse.GetValue(tauSigma), Mu = parse.GetValue(tauMu), Fraction = parse.GetValue(criterionFraction) },
+            };
+            // Before the data: a bad criterion setting is one error before anything is generated or read.
+            criterionOptions.Validate();
             var (data, taskName, defaultSchedule) = LoadData(parse, task, size, samples, dataDir, positions, modes, fields, labels, lags, s);
             bool averaged = data.Modes[0] is FieldMode;
             string? fullText = parse.GetValue(full), lowText = parse.GetValue(low);
@@ -74,8 +87,8 @@ internal static class MrtlCommand
             var options = new MrtlTrainerOptions
             {
                 Schedule = schedule,
-                Criterion = FinegrainCriterion.Parse(parse.GetValue(criterion)!),
-                CriterionOptions = new CriterionOptions { Patience = parse.GetValue(patience) },
+                Criterion = criterionKind,
+                CriterionOptions = criterionOptions,
                 Finegrain = fg,
                 Rank = parse.GetValue(rank),
                 CpAls = new Multiscale.Mrtl.Decomposition.CpAlsOptions { MaxIterations = parse.GetValue(cpIterations) },

@@ -325,6 +325,7 @@ public static class MrtlTrainer
                         foreach (var t in best) t.Dispose();
                         best = model.Snapshot();
                     }
+                    if (batches > 0) (criterion as LossConvergenceCriterion)?.ObserveTrainingLoss(sum / batches);
                     bool leave = criterion.EndEpoch(loss);
                     bool cancelled = _cancellation.IsCancellationRequested;
                     if (leave) reason = criterion.Reason ?? "criterion";
