@@ -110,6 +110,34 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
 
     private static string MethodName(MrtlMethod method) => method.ToString().ToLowerInvariant();
 
+    private static double? MeanOrNull(IEnumerable<double> values)
+    {
+        var finite = values.Where(double.IsFinite).ToArray();
+        return finite.Length > 0 ? finite.Average() : null;
+    }
+
+    private static JsonArray Numbers(IEnumerable<double> values) =>
+        new(values.Select(v => (JsonNode?)(double.IsFinite(v) ? JsonValue.Create(v) : null)).ToArray());
+
+    /// <summary>Per spatial mode: per-column Moran's I and sparsity, and recovery overall and per planted kind.</summary>
+    private static JsonObject FactorMeasures(IReadOnlyList<SpatialFactorReport> factors, IReadOnlyList<string> modeNames)
+    {
+        var modes = new JsonObject();
+        foreach (var f in factors)
+            modes[modeNames[f.Mode]] = new JsonObject
+            {
+                ["grid"] = f.Grid.ToString(),
+                ["morans_i"] = Numbers(f.MoransI),
+                ["zero_fraction"] = Numbers(f.ZeroFraction),
+                ["hoyer"] = Numbers(f.Hoyer),
+                ["gini"] = Numbers(f.Gini),
+                ["recovery"] = f.Recovery?.Mean,
+                ["recovery_smooth"] = double.IsFinite(f.RecoverySmooth) ? f.RecoverySmooth : null,
+                ["recovery_sparse"] = double.IsFinite(f.RecoverySparse) ? f.RecoverySparse : null,
+            };
+        return modes;
+    }
+
     private static RunRecord Record(MrtlSettings settings, List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)> runs, TorchSharp.torch.Device device)
     {
         var data = settings.Data;
@@ -140,6 +168,9 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                 ["morans_i_mean"] = morans.Length > 0 ? morans.Average() : null,
                 ["morans_i"] = moransByMode,
                 ["factor_recovery"] = recoveries.Length > 0 ? recoveries.Average() : null,
+                ["factor_recovery_smooth"] = MeanOrNull(factors.Select(f => f.RecoverySmooth)),
+                ["factor_recovery_sparse"] = MeanOrNull(factors.Select(f => f.RecoverySparse)),
+                ["factors"] = FactorMeasures(factors, data.Modes.Select(m => m.Name).ToArray()),
                 ["resolutions"] = new JsonObject { ["full"] = r.FullResolutions, ["low"] = r.LowResolutions },
                 ["finegrains"] = new JsonArray(r.Finegrains.Select(e => (JsonNode)new JsonObject
                 {
