@@ -110,6 +110,17 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
 
     private static string MethodName(MrtlMethod method) => method.ToString().ToLowerInvariant();
 
+    /// <summary>"factor k", with the planted factor matched to it, its kind and the |cosine| when known.</summary>
+    private static string PanelTitle(int learned, Interpretability.FactorRecoveryResult? recovery, IReadOnlyList<bool>? sparse)
+    {
+        string head = string.Create(CultureInfo.InvariantCulture, $"factor {learned + 1}");
+        if (recovery is null) return head;
+        int planted = recovery.Assignment.ToList().IndexOf(learned);
+        if (planted < 0) return head + " · unmatched";
+        string kind = sparse is not null && sparse[planted] ? "sparse" : "smooth";
+        return string.Create(CultureInfo.InvariantCulture, $"{head} · {kind} {planted + 1} · |cos| {recovery.Cosines[planted]:F2}");
+    }
+
     private static double? MeanOrNull(IEnumerable<double> values)
     {
         var finite = values.Where(double.IsFinite).ToArray();
@@ -209,7 +220,8 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             new LineFigure("loss", "validation loss against wall-clock time (finegraining marked)", "seconds", "validation loss", series),
         };
 
-        // The main run's factors: the K columns of each spatial mode side by side, a blank column between panels.
+        // The main run's factors: one signed panel per column k of each spatial mode, titled with the planted factor
+        // it was matched to (and that factor's kind) when there is ground truth on the same grid.
         var model = runs[0].Result.Model;
         for (int m = 0; m < model.Grids.Count; m++)
         {
@@ -218,16 +230,20 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             using (TorchSharp.torch.NewDisposeScope())
                 // data<T>() reads host memory: copy the factor to the CPU.
                 values = model.SpatialFactor(m).detach().to(TorchSharp.torch.ScalarType.Float64, TorchSharp.torch.CPU).data<double>().ToArray();
-            int k = model.Rank, width = grid.Cols + 1;
-            var image = new double[grid.Rows, k * width];
-            for (int r = 0; r < grid.Rows; r++)
-                for (int c = 0; c < k * width; c++)
-                    image[r, c] = double.NaN;
+            int k = model.Rank;
+            var recovery = runs[0].Factors[m].Recovery;
+            var panels = new List<HeatmapPanel>();
             for (int col = 0; col < k; col++)
+            {
+                var image = new double[grid.Rows, grid.Cols];
                 for (int r = 0; r < grid.Rows; r++)
                     for (int c = 0; c < grid.Cols; c++)
-                        image[r, col * width + c] = values[grid.Index(r, c) * k + col];
-            figures.Add(new HeatmapFigure($"factors_{data.Modes[m].Name}", $"{data.Modes[m].Name} factors (|value|, {grid}, K = {k})", "factor · column", "row", image));
+                        image[r, c] = values[grid.Index(r, c) * k + col];
+                panels.Add(new HeatmapPanel(PanelTitle(col, recovery, data.Planted?.Sparse), image));
+            }
+            figures.Add(new HeatmapGridFigure($"factors_{data.Modes[m].Name}",
+                // Short: it heads the first panel (red +, blue −, each panel scaled to its own max |value|).
+                $"{data.Modes[m].Name} factors, {grid}, K = {k}", panels));
         }
         return new RunRecord(report, metrics, figures);
     }
