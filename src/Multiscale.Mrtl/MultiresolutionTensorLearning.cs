@@ -46,6 +46,11 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             ["low"] = ResolutionSchedule.Format(o.Schedule.LowRank),
             ["criterion"] = FinegrainCriterion.Name(o.Criterion),
             ["patience"] = o.CriterionOptions.Patience,
+            ["thresholds"] = new JsonObject
+            {
+                ["tau_loss"] = o.CriterionOptions.Thresholds.Loss, ["tau_sigma"] = o.CriterionOptions.Thresholds.Sigma,
+                ["tau_mu"] = o.CriterionOptions.Thresholds.Mu, ["fraction"] = o.CriterionOptions.Thresholds.Fraction, ["window"] = o.CriterionOptions.Window,
+            },
             ["finegrain"] = o.Finegrain.ToString().ToLowerInvariant(),
             ["rank"] = o.Rank,
             ["cp_iterations"] = o.CpAls.MaxIterations,
@@ -86,6 +91,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                         $"  {name} {e.Stage} {e.Resolution} epoch {e.Epoch}: train {e.TrainLoss:G5} val {e.ValidationLoss:G5} {metricName} {e.ValidationMetric:G4} {e.TotalSeconds:F1}s{(e.Event is null ? "" : "  " + e.Event)}"));
                 }, context.Cancellation);
                 runs.Add((result, FactorReport.Compute(result.Model, data.Planted)));
+                if (result.LowRankStartNote is { } note) context.Reporter.Line($"  {name}: {note}");
                 context.Reporter.Line(string.Create(CultureInfo.InvariantCulture,
                     $"  → {name}: val {result.ValidationLoss:G5}, test {(result.TestF1 is { } t ? $"F1 {t:F4}" : $"MSE {result.TestMse:G5}")}, {result.SecondsTotal:F1} s (full {result.SecondsFull:F1}, cp {result.SecondsCp:F1}, low {result.SecondsLow:F1})"));
                 if (context.Cancellation.IsCancellationRequested) break;
@@ -103,6 +109,45 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         options with { Method = method, Device = context.Device };
 
     private static string MethodName(MrtlMethod method) => method.ToString().ToLowerInvariant();
+
+    /// <summary>"factor k", with the planted factor matched to it, its kind and the |cosine| when known.</summary>
+    private static string PanelTitle(int learned, Interpretability.FactorRecoveryResult? recovery, IReadOnlyList<bool>? sparse)
+    {
+        string head = string.Create(CultureInfo.InvariantCulture, $"factor {learned + 1}");
+        if (recovery is null) return head;
+        int planted = recovery.Assignment.ToList().IndexOf(learned);
+        if (planted < 0) return head + " · unmatched";
+        string kind = sparse is not null && sparse[planted] ? "sparse" : "smooth";
+        return string.Create(CultureInfo.InvariantCulture, $"{head} · {kind} {planted + 1} · |cos| {recovery.Cosines[planted]:F2}");
+    }
+
+    private static double? MeanOrNull(IEnumerable<double> values)
+    {
+        var finite = values.Where(double.IsFinite).ToArray();
+        return finite.Length > 0 ? finite.Average() : null;
+    }
+
+    private static JsonArray Numbers(IEnumerable<double> values) =>
+        new(values.Select(v => (JsonNode?)(double.IsFinite(v) ? JsonValue.Create(v) : null)).ToArray());
+
+    /// <summary>Per spatial mode: per-column Moran's I and sparsity, and recovery overall and per planted kind.</summary>
+    private static JsonObject FactorMeasures(IReadOnlyList<SpatialFactorReport> factors, IReadOnlyList<string> modeNames)
+    {
+        var modes = new JsonObject();
+        foreach (var f in factors)
+            modes[modeNames[f.Mode]] = new JsonObject
+            {
+                ["grid"] = f.Grid.ToString(),
+                ["morans_i"] = Numbers(f.MoransI),
+                ["zero_fraction"] = Numbers(f.ZeroFraction),
+                ["hoyer"] = Numbers(f.Hoyer),
+                ["gini"] = Numbers(f.Gini),
+                ["recovery"] = f.Recovery?.Mean,
+                ["recovery_smooth"] = double.IsFinite(f.RecoverySmooth) ? f.RecoverySmooth : null,
+                ["recovery_sparse"] = double.IsFinite(f.RecoverySparse) ? f.RecoverySparse : null,
+            };
+        return modes;
+    }
 
     private static RunRecord Record(MrtlSettings settings, List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)> runs, TorchSharp.torch.Device device)
     {
@@ -129,9 +174,14 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                 ["test_f1"] = r.TestF1,
                 ["test_mse"] = r.TestMse,
                 ["cp_fit"] = double.IsFinite(r.CpFit) ? r.CpFit : null,
+                ["low_rank_start"] = r.Method == MrtlMethod.Random ? "random" : r.LowRankStartNote is null ? "cp-als" : "random (weak data)",
+                ["low_rank_start_note"] = r.LowRankStartNote,
                 ["morans_i_mean"] = morans.Length > 0 ? morans.Average() : null,
                 ["morans_i"] = moransByMode,
                 ["factor_recovery"] = recoveries.Length > 0 ? recoveries.Average() : null,
+                ["factor_recovery_smooth"] = MeanOrNull(factors.Select(f => f.RecoverySmooth)),
+                ["factor_recovery_sparse"] = MeanOrNull(factors.Select(f => f.RecoverySparse)),
+                ["factors"] = FactorMeasures(factors, data.Modes.Select(m => m.Name).ToArray()),
                 ["resolutions"] = new JsonObject { ["full"] = r.FullResolutions, ["low"] = r.LowResolutions },
                 ["finegrains"] = new JsonArray(r.Finegrains.Select(e => (JsonNode)new JsonObject
                 {
@@ -170,7 +220,8 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             new LineFigure("loss", "validation loss against wall-clock time (finegraining marked)", "seconds", "validation loss", series),
         };
 
-        // The main run's factors: the K columns of each spatial mode side by side, a blank column between panels.
+        // The main run's factors: one signed panel per column k of each spatial mode, titled with the planted factor
+        // it was matched to (and that factor's kind) when there is ground truth on the same grid.
         var model = runs[0].Result.Model;
         for (int m = 0; m < model.Grids.Count; m++)
         {
@@ -179,16 +230,20 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             using (TorchSharp.torch.NewDisposeScope())
                 // data<T>() reads host memory: copy the factor to the CPU.
                 values = model.SpatialFactor(m).detach().to(TorchSharp.torch.ScalarType.Float64, TorchSharp.torch.CPU).data<double>().ToArray();
-            int k = model.Rank, width = grid.Cols + 1;
-            var image = new double[grid.Rows, k * width];
-            for (int r = 0; r < grid.Rows; r++)
-                for (int c = 0; c < k * width; c++)
-                    image[r, c] = double.NaN;
+            int k = model.Rank;
+            var recovery = runs[0].Factors[m].Recovery;
+            var panels = new List<HeatmapPanel>();
             for (int col = 0; col < k; col++)
+            {
+                var image = new double[grid.Rows, grid.Cols];
                 for (int r = 0; r < grid.Rows; r++)
                     for (int c = 0; c < grid.Cols; c++)
-                        image[r, col * width + c] = values[grid.Index(r, c) * k + col];
-            figures.Add(new HeatmapFigure($"factors_{data.Modes[m].Name}", $"{data.Modes[m].Name} factors (|value|, {grid}, K = {k})", "factor · column", "row", image));
+                        image[r, c] = values[grid.Index(r, c) * k + col];
+                panels.Add(new HeatmapPanel(PanelTitle(col, recovery, data.Planted?.Sparse), image));
+            }
+            figures.Add(new HeatmapGridFigure($"factors_{data.Modes[m].Name}",
+                // Short: it heads the first panel (red +, blue −, each panel scaled to its own max |value|).
+                $"{data.Modes[m].Name} factors, {grid}, K = {k}", panels));
         }
         return new RunRecord(report, metrics, figures);
     }

@@ -11,9 +11,11 @@ public class MrtlBenchTests
         Assert.True(code == 0, err);
         var md = File.ReadAllText(file);
         Assert.Contains("## climate: MRTL against fixed resolution and random initialization", md);
-        foreach (var row in new[] { "| mrtl |", "| fixed |", "| random |", "| nearest |", "| bilinear |", "| optimized |", "| val-loss |", "| spatial-entropy |" })
+        foreach (var row in new[] { "| mrtl |", "| fixed |", "| random |", "| nearest |", "| bilinear |", "| optimized |", "| val-loss |", "| spatial-entropy |",
+                     "| loss-convergence | 000 (2018) |", "| sigma-threshold | 000 (2018) |", "| mu-sigma-threshold | 000 (2018) |" })
             Assert.Contains(row, md);
         Assert.Contains("Time to the same full-rank validation loss, fixed ÷ MRTL:", md);
+        Assert.Contains("| criterion | paper | epochs per resolution (full / low) | total s |", md);
     }
 
     [Theory]

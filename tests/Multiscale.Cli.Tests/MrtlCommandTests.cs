@@ -124,6 +124,10 @@ public class MrtlCommandTests
     [InlineData(new[] { "--data", "/nonexistent-mrtl-folder" }, "does not exist")]
     [InlineData(new[] { "--finegrain", "cubic" }, "unknown finegrain method")]
     [InlineData(new[] { "--criterion", "loss" }, "criterion")]
+    [InlineData(new[] { "--criterion", "loss-convergence", "--tau-loss", "-1" }, "τ_L")]
+    [InlineData(new[] { "--criterion", "sigma-threshold", "--tau-sigma", "0" }, "τ_σ")]
+    [InlineData(new[] { "--criterion", "mu-sigma-threshold", "--tau-mu", "-0.5" }, "τ_μ")]
+    [InlineData(new[] { "--criterion", "sigma-threshold", "--criterion-fraction", "1.5" }, "fraction p")]
     [InlineData(new[] { "--full", "4x5,6x6", "--low", "8x10,12x12" }, "start where")]
     public void BadInputIsOneClearError(string[] args, string fragment)
     {

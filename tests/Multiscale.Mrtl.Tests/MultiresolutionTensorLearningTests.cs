@@ -40,6 +40,11 @@ public class MultiresolutionTensorLearningTests
             Assert.Equal(record.Metrics.Rows.Count(r => (string)r[0]! == name && (int)r[4]! > 0),
                 recorder.Points.Count(p => p.Run == run && p.Tag == "loss/validation"));
         Assert.Equal(new[] { "loss", "factors_ball", "factors_defenders" }, record.Figures.Select(f => f.Name));
+        // One signed panel per factor; on the defender box (the truth's grid) each is titled with its matched planted factor.
+        var defenders = Assert.IsType<HeatmapGridFigure>(record.Figures[2]);
+        Assert.Equal(2, defenders.Panels.Count);
+        Assert.All(defenders.Panels, p => Assert.Equal((12, 12), (p.Values.GetLength(0), p.Values.GetLength(1))));
+        Assert.All(defenders.Panels, p => Assert.Contains("smooth", p.Title));
         var describe = method.Describe(settings);
         Assert.Equal("val-loss", describe["criterion"]!.GetValue<string>());
         Assert.Equal("4x5,6x6;8x10,12x12", describe["full"]!.GetValue<string>());

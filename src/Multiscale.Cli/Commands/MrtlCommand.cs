@@ -20,6 +20,7 @@ internal static class MrtlCommand
         var size = new Option<string>("--size") { Description = "Synthetic data size: default (paper-like) or small (tests, CI).", DefaultValueFactory = _ => "default" };
         size.AcceptOnlyFromAmong("default", "small");
         var samples = new Option<int?>("--samples") { Description = "Override the synthetic sample (basketball) or month (climate) count." };
+        var sparseRank = new Option<int>("--sparse-rank") { Description = "Synthetic basketball: planted sparse (few-cell, peaked) components next to the smooth ones (default 0: none).", DefaultValueFactory = _ => 0 };
         var dataDir = new Option<DirectoryInfo?>("--data") { Description = "User data folder in the task's layout: basketball → positions.csv (modes from --modes, default ball:40x50,defenders:12x12); climate → fields.npy and labels.npy (docs/mrtl.md). The task's appendix-B chains are the default." };
         var positions = new Option<FileInfo?>("--positions") { Description = "User classification data: CSV sample,output,label,mode,row,col[,weight] (docs/mrtl.md); needs --modes." };
         var modes = new Option<string?>("--modes") { Description = "Count modes of --positions and their domains, e.g. ball:40x50,defenders:12x12." };
@@ -28,7 +29,12 @@ internal static class MrtlCommand
         var lags = new Option<int>("--lags") { Description = "Lags per sample for --fields.", DefaultValueFactory = _ => 6 };
         var method = new Option<string>("--method") { Description = "mrtl, fixed, random, or all (the three on the same split).", DefaultValueFactory = _ => "mrtl" };
         method.AcceptOnlyFromAmong("mrtl", "fixed", "random", "all");
-        var criterion = new Option<string>("--criterion") { Description = "val-loss, grad-norm, grad-var, grad-entropy or spatial-entropy.", DefaultValueFactory = _ => "val-loss" };
+        var criterion = new Option<string>("--criterion") { Description = "val-loss, grad-norm, grad-var, grad-entropy, spatial-entropy (paper 001 / 000 (28)), or paper 000's loss-convergence, sigma-threshold, mu-sigma-threshold (22), (29), (30).", DefaultValueFactory = _ => "val-loss" };
+        var thresholdDefaults = new ThresholdOptions();
+        var tauLoss = new Option<double>("--tau-loss") { Description = "τ_L of loss-convergence: finegrain when |L − historical mean| < τ_L.", DefaultValueFactory = _ => thresholdDefaults.Loss };
+        var tauSigma = new Option<double>("--tau-sigma") { Description = "τ_σ of sigma-threshold and mu-sigma-threshold (per-weight gradient σ over the window).", DefaultValueFactory = _ => thresholdDefaults.Sigma };
+        var tauMu = new Option<double>("--tau-mu") { Description = "τ_μ of mu-sigma-threshold (per-weight |gradient mean| over the window).", DefaultValueFactory = _ => thresholdDefaults.Mu };
+        var criterionFraction = new Option<double>("--criterion-fraction") { Description = "p of sigma-threshold and mu-sigma-threshold: the fraction of weights that must qualify.", DefaultValueFactory = _ => thresholdDefaults.Fraction };
         var finegrain = new Option<string?>("--finegrain") { Description = "nearest, bilinear or optimized (default: nearest for counts, bilinear for fields)." };
         var full = new Option<string?>("--full") { Description = "Full-rank chain, steps ';'-separated, modes ','-separated (default: appendix B for the task)." };
         var low = new Option<string?>("--low") { Description = "Low-rank chain; starts where --full ends (default: appendix B for the task)." };
@@ -51,7 +57,7 @@ internal static class MrtlCommand
         outDir.Required = true;
         var command = new Command("mrtl", "Multiresolution tensor learning: full rank coarse → fine, CP-ALS, low rank → finest (paper 001).")
         {
-            task, size, samples, dataDir, positions, modes, fields, labels, lags, method, criterion, finegrain, full, low, rank,
+            task, size, samples, sparseRank, dataDir, positions, modes, fields, labels, lags, method, criterion, tauLoss, tauSigma, tauMu, criterionFraction, finegrain, full, low, rank,
             epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, cache, noCache, outDir,
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
@@ -60,7 +66,15 @@ internal static class MrtlCommand
             // First, so that an unusable device is one error before any data is generated or read.
             var dev = DeviceChoice.Resolve(parse.GetValue(device));
             long s = parse.GetValue(seed);
-            var (data, taskName, defaultSchedule) = LoadData(parse, task, size, samples, dataDir, positions, modes, fields, labels, lags, s);
+            var criterionKind = FinegrainCriterion.Parse(parse.GetValue(criterion)!);
+            var criterionOptions = new CriterionOptions
+            {
+                Patience = parse.GetValue(patience),
+                Thresholds = new ThresholdOptions { Loss = parse.GetValue(tauLoss), Sigma = parse.GetValue(tauSigma), Mu = parse.GetValue(tauMu), Fraction = parse.GetValue(criterionFraction) },
+            };
+            // Before the data: a bad criterion setting is one error before anything is generated or read.
+            criterionOptions.Validate();
+            var (data, taskName, defaultSchedule) = LoadData(parse, task, size, samples, sparseRank, dataDir, positions, modes, fields, labels, lags, s);
             bool averaged = data.Modes[0] is FieldMode;
             string? fullText = parse.GetValue(full), lowText = parse.GetValue(low);
             ResolutionSchedule schedule = fullText is null && lowText is null
@@ -74,8 +88,8 @@ internal static class MrtlCommand
             var options = new MrtlTrainerOptions
             {
                 Schedule = schedule,
-                Criterion = FinegrainCriterion.Parse(parse.GetValue(criterion)!),
-                CriterionOptions = new CriterionOptions { Patience = parse.GetValue(patience) },
+                Criterion = criterionKind,
+                CriterionOptions = criterionOptions,
                 Finegrain = fg,
                 Rank = parse.GetValue(rank),
                 CpAls = new Multiscale.Mrtl.Decomposition.CpAlsOptions { MaxIterations = parse.GetValue(cpIterations) },
@@ -97,7 +111,7 @@ internal static class MrtlCommand
     }
 
     private static (MrtlDataset Data, string Name, ResolutionSchedule? Schedule) LoadData(ParseResult parse, Option<string> task, Option<string> size,
-        Option<int?> samples, Option<DirectoryInfo?> dataDir, Option<FileInfo?> positions, Option<string?> modes, Option<FileInfo?> fields, Option<FileInfo?> labels, Option<int> lags, long seed)
+        Option<int?> samples, Option<int> sparseRank, Option<DirectoryInfo?> dataDir, Option<FileInfo?> positions, Option<string?> modes, Option<FileInfo?> fields, Option<FileInfo?> labels, Option<int> lags, long seed)
     {
         if (parse.GetValue(dataDir) is { } folder)
         {
@@ -126,7 +140,7 @@ internal static class MrtlCommand
             var y = parse.GetValue(labels) ?? throw new MultiscaleException("--fields needs --labels");
             return (MrtlDataLoader.LoadFieldsNpy(npy.FullName, y.FullName, parse.GetValue(lags)), npy.Name, null);
         }
-        return Synthetic(parse, task, size, samples, seed);
+        return Synthetic(parse, task, size, samples, sparseRank, seed);
     }
 
     private static CountModeSpec[] ParseModes(string text) =>
@@ -142,7 +156,7 @@ internal static class MrtlCommand
                 return new CountModeSpec(parts[0], h, w);
             }).ToArray();
 
-    private static (MrtlDataset Data, string Name, ResolutionSchedule? Schedule) Synthetic(ParseResult parse, Option<string> task, Option<string> size, Option<int?> samples, long seed)
+    private static (MrtlDataset Data, string Name, ResolutionSchedule? Schedule) Synthetic(ParseResult parse, Option<string> task, Option<string> size, Option<int?> samples, Option<int> sparseRank, long seed)
     {
         bool small = parse.GetValue(size) == "small";
         if (parse.GetValue(task) == "climate")
@@ -152,7 +166,7 @@ internal static class MrtlCommand
             var schedule = small ? ResolutionSchedule.ClimateSmall : ResolutionSchedule.Climate;
             return (ClimateSynthetic.Generate(o), "climate", schedule);
         }
-        var b = (small ? BasketballOptions.Small : new BasketballOptions()) with { Seed = seed };
+        var b = (small ? BasketballOptions.Small : new BasketballOptions()) with { Seed = seed, SparseRank = parse.GetValue(sparseRank) };
         if (parse.GetValue(samples) is { } k) b = b with { Samples = k };
         return (BasketballSynthetic.Generate(b), "basketball", ResolutionSchedule.Basketball);
     }

@@ -18,6 +18,9 @@ internal sealed class FigureRenderer : IFigureRenderer
             case HeatmapFigure map:
                 Figures.Heatmap(path, map.Values, map.Title, map.XLabel, map.YLabel);
                 break;
+            case HeatmapGridFigure grid:
+                Figures.HeatmapGrid(path, grid.Title, grid.Panels.Select(p => (p.Title, p.Values)).ToList(), grid.Columns);
+                break;
             default:
                 throw new NotSupportedException($"no renderer for figure kind {figure.GetType().Name}");
         }

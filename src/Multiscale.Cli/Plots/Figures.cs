@@ -76,6 +76,73 @@ internal static class Figures
         Save(plot, path, width, height);
     }
 
+    /// <summary>Pixel size of one panel's data area in <see cref="HeatmapGrid"/> (its longer side).</summary>
+    internal const int PanelDataSide = 180;
+
+    /// <summary>
+    /// Writes a grid of small signed heatmaps, one per panel, each titled and drawn on a diverging colour map (blue
+    /// negative, white 0, red positive — cmocean's "balance") over [−m, m] with m the panel's largest |value|, row 0
+    /// at the top, non-finite cells grey. Panels larger than <see cref="MaxHeatmapCells"/> a side are not reduced
+    /// (factor grids are small); the figure title says what the panels share.
+    /// </summary>
+    /// <param name="path">The PNG to write; its folder is created when missing.</param>
+    /// <param name="title">Figure title, drawn above the first row, also named in error messages.</param>
+    /// <param name="panels">Title and matrix of each panel, drawn row by row.</param>
+    /// <param name="columns">Panels per row; 0 picks ⌈√count⌉.</param>
+    /// <exception cref="MultiscaleException">No panel, an empty or too large matrix, or one with no finite entry.</exception>
+    internal static void HeatmapGrid(string path, string title, IReadOnlyList<(string Title, double[,] Values)> panels, int columns = 0)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(panels);
+        if (panels.Count == 0) throw new MultiscaleException($"figure '{title}': no panels");
+        int cols = columns > 0 ? Math.Min(columns, panels.Count) : (int)Math.Ceiling(Math.Sqrt(panels.Count));
+        int rows = (panels.Count + cols - 1) / cols;
+        // Every panel shares the first one's pixel size (factor panels all have one grid's shape).
+        int r0 = panels[0].Values.GetLength(0), c0 = panels[0].Values.GetLength(1);
+        double aspect = r0 > 0 ? Math.Clamp((double)c0 / r0, 1 / MaxHeatmapAspect, MaxHeatmapAspect) : 1;
+        int panelWidth = (int)Math.Round(aspect >= 1 ? PanelDataSide : PanelDataSide * aspect) + 40;
+        int panelHeight = (int)Math.Round(aspect >= 1 ? PanelDataSide / aspect : PanelDataSide) + 45;
+
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(rows * cols);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, cols);
+        for (int i = 0; i < rows * cols; i++)
+        {
+            var plot = multiplot.GetPlot(i);
+            if (i >= panels.Count)
+            {
+                plot.Layout.Frameless();
+                plot.HideGrid();
+                plot.Axes.Frameless();
+                continue;
+            }
+            var (panelTitle, values) = panels[i];
+            int pr = values.GetLength(0), pc = values.GetLength(1);
+            if (pr == 0 || pc == 0) throw new MultiscaleException($"figure '{title}': panel '{panelTitle}' is empty ({pr}x{pc})");
+            if (pr > MaxHeatmapCells || pc > MaxHeatmapCells) throw new MultiscaleException($"figure '{title}': panel '{panelTitle}' is {pr}x{pc}, more than {MaxHeatmapCells} a side");
+            double max = 0;
+            bool anyFinite = false;
+            foreach (double v in values)
+                if (double.IsFinite(v)) { anyFinite = true; max = Math.Max(max, Math.Abs(v)); }
+            if (!anyFinite) throw new MultiscaleException($"figure '{title}': panel '{panelTitle}' has no finite entry");
+            var heatmap = plot.Add.Heatmap(values);
+            heatmap.Colormap = new ScottPlot.Colormaps.Balance();
+            // Symmetric about 0 so white is exactly 0 and the two signs read alike.
+            heatmap.ManualRange = new ScottPlot.Range(-(max > 0 ? max : 1), max > 0 ? max : 1);
+            heatmap.NaNCellColor = Colors.Gray;
+            heatmap.FlipVertically = true;
+            heatmap.Rectangle = new CoordinateRect(left: -0.5, right: pc - 0.5, bottom: pr - 0.5, top: -0.5);
+            plot.Axes.SetLimits(left: -0.5, right: pc - 0.5, bottom: pr - 0.5, top: -0.5);
+            plot.Axes.Bottom.TickGenerator = IndexTicks();
+            plot.Axes.Left.TickGenerator = IndexTicks();
+            plot.Axes.Bottom.TickLabelStyle.FontSize = 9;
+            plot.Axes.Left.TickLabelStyle.FontSize = 9;
+            Label(plot, i == 0 ? $"{title}\n{panelTitle}" : panelTitle, "", "");
+            plot.Axes.Title.Label.FontSize = 11;
+        }
+        SaveAtomically(path, temp => multiplot.SavePng(temp, cols * panelWidth, rows * panelHeight + 20));
+    }
+
     /// <summary>
     /// Writes a line plot of <paramref name="series"/>, with a legend when there is more than one. A log axis plots log10
     /// of the data with ticks labelled by real values; points that are not positive there are left out.
@@ -261,7 +328,11 @@ internal static class Figures
     }
 
     /// <summary>Renders to a temporary PNG beside <paramref name="path"/> and moves it into place.</summary>
-    private static void Save(Plot plot, string path, int width, int height)
+    private static void Save(Plot plot, string path, int width, int height) =>
+        SaveAtomically(path, temp => plot.SavePng(temp, width, height));
+
+    /// <summary>Lets <paramref name="write"/> render to a temporary PNG beside <paramref name="path"/>, then moves it into place.</summary>
+    private static void SaveAtomically(string path, Action<string> write)
     {
         string full = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(full) ?? ".";
@@ -270,7 +341,7 @@ internal static class Figures
         string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp.png");
         try
         {
-            plot.SavePng(temp, width, height);
+            write(temp);
             File.Move(temp, full, overwrite: true);
         }
         catch

@@ -17,6 +17,12 @@ public enum CriterionKind
     GradientEntropy,
     /// <summary>At least a fraction p of the weights have windowed gradient-histogram entropy ≥ τ (paper 000 (28)).</summary>
     SpatialEntropy,
+    /// <summary>|L_t − L̄_t| &lt; τ_L: the loss has converged to its historical mean (paper 000 (22)).</summary>
+    LossConvergence,
+    /// <summary>At least a fraction p of the weights have windowed gradient σ &gt; τ_σ (paper 000 (29)).</summary>
+    SigmaThreshold,
+    /// <summary>At least a fraction p of the weights have σ &gt; τ_σ and |μ| &lt; τ_μ (paper 000 (30)).</summary>
+    MuSigmaThreshold,
 }
 
 /// <summary>Settings shared by every criterion.</summary>
@@ -43,6 +49,9 @@ public sealed record CriterionOptions
     /// <summary>Spatial entropy: histogram bins per weight.</summary>
     public int Bins { get; init; } = 32;
 
+    /// <summary>τ_L, τ_σ, τ_μ and p of the loss-convergence and moment criteria (paper 000 (22), (29), (30)).</summary>
+    public ThresholdOptions Thresholds { get; init; } = new();
+
     /// <summary>Throws <see cref="MultiscaleException"/> for out-of-range values.</summary>
     public void Validate()
     {
@@ -53,6 +62,7 @@ public sealed record CriterionOptions
         if (!(Fraction > 0 && Fraction <= 1)) throw new MultiscaleException($"spatial-entropy fraction must be in (0, 1] (got {Fraction})");
         if (Bins < 2) throw new MultiscaleException($"spatial-entropy bins must be at least 2 (got {Bins})");
         if (!double.IsNaN(Threshold) && !(Threshold >= 0 && double.IsFinite(Threshold))) throw new MultiscaleException($"spatial-entropy threshold must be a non-negative number (got {Threshold})");
+        (Thresholds ?? throw new MultiscaleException("criterion thresholds are missing")).Validate();
     }
 }
 
@@ -154,10 +164,12 @@ public abstract class FinegrainCriterion : IDisposable
         CriterionKind.ValidationLoss => new ValidationLossCriterion(options),
         CriterionKind.GradientNorm or CriterionKind.GradientVariance or CriterionKind.GradientEntropy => new GradientStatisticCriterion(kind, options),
         CriterionKind.SpatialEntropy => new SpatialEntropyCriterion(options),
+        CriterionKind.LossConvergence => new LossConvergenceCriterion(options),
+        CriterionKind.SigmaThreshold or CriterionKind.MuSigmaThreshold => new GradientMomentCriterion(kind, options),
         _ => throw new MultiscaleException($"unknown finegraining criterion {kind}"),
     };
 
-    /// <summary>Parses "val-loss", "grad-norm", "grad-var", "grad-entropy", "spatial-entropy" (or the enum names).</summary>
+    /// <summary>Parses "val-loss", "grad-norm", "grad-var", "grad-entropy", "spatial-entropy", "loss-convergence", "sigma-threshold", "mu-sigma-threshold" (or the enum names).</summary>
     public static CriterionKind Parse(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -177,6 +189,9 @@ public abstract class FinegrainCriterion : IDisposable
         ("grad-var", CriterionKind.GradientVariance),
         ("grad-entropy", CriterionKind.GradientEntropy),
         ("spatial-entropy", CriterionKind.SpatialEntropy),
+        ("loss-convergence", CriterionKind.LossConvergence),
+        ("sigma-threshold", CriterionKind.SigmaThreshold),
+        ("mu-sigma-threshold", CriterionKind.MuSigmaThreshold),
     };
 
     private static string Describe(CriterionKind kind) => kind switch

@@ -11,8 +11,21 @@ public sealed record BasketballOptions
     /// <summary>Samples (frames).</summary>
     public int Samples { get; init; } = 60_000;
 
-    /// <summary>Rank of the planted model.</summary>
+    /// <summary>Rank of the planted model's smooth part.</summary>
     public int Rank { get; init; } = 4;
+
+    /// <summary>
+    /// Planted sparse components next to the smooth ones (paper 000 (31)'s W^S): each a peaked block of
+    /// <see cref="SparseBlock"/>² truth-grid cells at a hot spot of the court and a block in the defender box, exactly
+    /// zero elsewhere. 0 (the default) plants none and leaves the data exactly as without the option.
+    /// </summary>
+    public int SparseRank { get; init; }
+
+    /// <summary>Side, in truth-grid cells, of a sparse component's block on each grid.</summary>
+    public int SparseBlock { get; init; } = 3;
+
+    /// <summary>Height of a sparse block relative to a smooth bump's peak (1).</summary>
+    public double SparseAmplitude { get; init; } = 2.0;
 
     /// <summary>Half-court extent along rows (feet, baseline at row 0).</summary>
     public double CourtHeight { get; init; } = 40;
@@ -59,6 +72,10 @@ public static class BasketballSynthetic
             throw new MultiscaleException("basketball data needs at least 1 player, 10 samples, rank 1 and 1 defender");
         if (!(options.PositiveRate > 0 && options.PositiveRate < 1)) throw new MultiscaleException($"the positive rate must be in (0, 1) (got {options.PositiveRate})");
         if (options.TruthGrids.Count != 2) throw new MultiscaleException("basketball truth grids are (court, box)");
+        if (options.SparseRank < 0) throw new MultiscaleException($"the sparse rank must be non-negative (got {options.SparseRank})");
+        if (options.SparseRank > 0 && (options.SparseBlock < 1 || options.TruthGrids.Any(t => options.SparseBlock > Math.Min(t.Rows, t.Cols))))
+            throw new MultiscaleException($"the sparse block side must be between 1 and the smallest truth-grid side (got {options.SparseBlock})");
+        if (!(options.SparseAmplitude > 0 && double.IsFinite(options.SparseAmplitude))) throw new MultiscaleException($"the sparse amplitude must be positive (got {options.SparseAmplitude})");
         using var scope = NewDisposeScope();
         var g = new Generator((ulong)options.Seed);
         int n = options.Samples, k = options.Rank, p = options.Defenders;
@@ -88,6 +105,24 @@ public static class BasketballSynthetic
         var boxBumps = Bumps(k, box, box, 0.15, 0.25, g);
         var c = Evaluate(courtBumps, br.unsqueeze(1), bc.unsqueeze(1)).squeeze(1);            // [n, k]
         var e = (Evaluate(boxBumps, dr, dc) * dw.unsqueeze(-1)).sum(dim: 1);                  // [n, k]
+        var courtTruth = CellCentres(courtBumps, options.TruthGrids[0], h, w);
+        var boxTruth = CellCentres(boxBumps, options.TruthGrids[1], box, box);
+        if (options.SparseRank > 0)
+        {
+            // Drawn only when asked, after every draw of the smooth model, so SparseRank = 0 changes nothing.
+            int ks = options.SparseRank;
+            var spotOf = randint(0, 6, new long[] { ks }, generator: g);
+            var courtCentres = spots.index_select(0, spotOf).narrow(1, 0, 2);
+            // Defender blocks where defenders mostly are: rows 2 + box/4 ± box/4, columns box/2 ± box/4 (fractions of the box).
+            var boxCentres = stack(new[] { (2 + box / 4) / box + 0.25 * (rand(ks, generator: g) - 0.5), 0.5 + 0.5 * (rand(ks, generator: g) - 0.5) }, dim: 1).to_type(ScalarType.Float32);
+            var courtSparse = SparseBlocks(courtCentres, options.TruthGrids[0], options.SparseBlock, options.SparseAmplitude);
+            var boxSparse = SparseBlocks(boxCentres, options.TruthGrids[1], options.SparseBlock, options.SparseAmplitude);
+            a = cat(new[] { a, randn(options.Players, ks, generator: g) }, 1);
+            c = cat(new[] { c, Lookup(courtSparse, options.TruthGrids[0], br.unsqueeze(1), bc.unsqueeze(1), h, w).squeeze(1) }, 1);
+            e = cat(new[] { e, (Lookup(boxSparse, options.TruthGrids[1], dr, dc, box, box) * dw.unsqueeze(-1)).sum(dim: 1) }, 1);
+            courtTruth = cat(new[] { courtTruth, courtSparse }, 1);
+            boxTruth = cat(new[] { boxTruth, boxSparse }, 1);
+        }
         var raw = (a.index_select(0, players) * c * e).sum(dim: 1);
         var z = (raw - raw.mean()) / raw.std().clamp_min(1e-12) * (float)options.Signal;
         double bias = SolveBias(z, options.PositiveRate);
@@ -96,9 +131,10 @@ public static class BasketballSynthetic
 
         var truth = new PlantedModel(a.DetachFromDisposeScope(), Array.Empty<Tensor>(), new[]
         {
-            CellCentres(courtBumps, options.TruthGrids[0], h, w).DetachFromDisposeScope(),
-            CellCentres(boxBumps, options.TruthGrids[1], box, box).DetachFromDisposeScope(),
-        }, options.TruthGrids, k);
+            courtTruth.DetachFromDisposeScope(),
+            boxTruth.DetachFromDisposeScope(),
+        }, options.TruthGrids, k + options.SparseRank,
+            options.SparseRank > 0 ? Enumerable.Range(0, k + options.SparseRank).Select(j => j >= k).ToArray() : null);
         var modes = new SpatialMode[]
         {
             new CountMode("ball", h, w, br.unsqueeze(1), bc.unsqueeze(1), ones(n, 1)),
@@ -116,6 +152,36 @@ public static class BasketballSynthetic
         var amplitude = ones(k, 2);
         amplitude[.., 1] = rand(k, generator: g) * 1.6f - 0.8f;
         return stack(new[] { centreR, centreC, spread, amplitude }, dim: -1);
+    }
+
+    /// <summary>
+    /// Sparse factors on <paramref name="grid"/>, [D, k]: column j is <paramref name="amplitude"/> on the
+    /// side × side block of cells nearest centre j (row, col as fractions of the domain, clipped inside the grid), 0
+    /// elsewhere.
+    /// </summary>
+    internal static Tensor SparseBlocks(Tensor centres, GridShape grid, int side, double amplitude)
+    {
+        int k = (int)centres.shape[0];
+        var values = new float[grid.Cells * k];
+        var fractions = centres.to_type(ScalarType.Float64).data<double>().ToArray();
+        for (int j = 0; j < k; j++)
+        {
+            int r0 = Math.Clamp((int)Math.Round(fractions[2 * j] * grid.Rows - side / 2.0), 0, grid.Rows - side);
+            int c0 = Math.Clamp((int)Math.Round(fractions[2 * j + 1] * grid.Cols - side / 2.0), 0, grid.Cols - side);
+            for (int r = r0; r < r0 + side; r++)
+                for (int c = c0; c < c0 + side; c++)
+                    values[grid.Index(r, c) * k + j] = (float)amplitude;
+        }
+        return tensor(values).reshape(grid.Cells, k);
+    }
+
+    /// <summary>Piecewise-constant factors [D, k] on <paramref name="grid"/> over a height × width domain at positions [..., m] → [..., m, k].</summary>
+    internal static Tensor Lookup(Tensor factors, GridShape grid, Tensor rows, Tensor cols, double height, double width)
+    {
+        var r = (rows / (float)height * grid.Rows).floor().clamp(0, grid.Rows - 1).to_type(ScalarType.Int64);
+        var c = (cols / (float)width * grid.Cols).floor().clamp(0, grid.Cols - 1).to_type(ScalarType.Int64);
+        var index = r * grid.Cols + c;
+        return factors.index_select(0, index.reshape(-1)).reshape(index.shape.Append(factors.shape[1]).ToArray());
     }
 
     /// <summary>The factors at positions [..., m] → [..., m, k].</summary>

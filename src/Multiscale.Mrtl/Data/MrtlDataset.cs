@@ -235,7 +235,9 @@ public sealed record BatchInput(Tensor? Cells, Tensor? Weights, Tensor? Values);
 
 /// <summary>
 /// The ground truth of a synthetic dataset: factors of the output mode [I, K], of the non-spatial modes, and of each
-/// spatial mode evaluated at the cell centres of <see cref="Grids"/> (the finest grids), float32.
+/// spatial mode evaluated at the cell centres of <see cref="Grids"/> (the finest grids), float32. <see cref="Sparse"/>
+/// marks, per component, whether it was planted sparse (few cells, exact zeros elsewhere) rather than smooth; null
+/// when all are smooth.
 /// </summary>
 public sealed record PlantedModel(Tensor OutputFactor, IReadOnlyList<Tensor> FeatureFactors, IReadOnlyList<Tensor> SpatialFactors,
-    IReadOnlyList<GridShape> Grids, int Rank);
+    IReadOnlyList<GridShape> Grids, int Rank, IReadOnlyList<bool>? Sparse = null);

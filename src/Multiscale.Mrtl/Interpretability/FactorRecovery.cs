@@ -59,4 +59,23 @@ public static class FactorRecovery
         var cosines = assignment.Select((i, j) => i < 0 ? 0.0 : cos[i, j]).ToArray();
         return new FactorRecoveryResult(cosines.Average(), cosines, assignment);
     }
+
+    /// <summary>
+    /// The mean matched |cosine| over the planted factors of each kind (<paramref name="sparse"/>[j] true for a sparse
+    /// planted factor j), from one joint matching — a learned factor serves at most one planted factor of either kind.
+    /// NaN for a kind with no planted factor.
+    /// </summary>
+    public static (double Smooth, double Sparse) MeanByKind(FactorRecoveryResult result, IReadOnlyList<bool> sparse)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(sparse);
+        if (sparse.Count != result.Cosines.Count)
+            throw new MultiscaleException($"factor recovery: {sparse.Count} kinds given for {result.Cosines.Count} planted factors");
+        double Mean(bool kind)
+        {
+            var c = result.Cosines.Where((_, j) => sparse[j] == kind).ToArray();
+            return c.Length > 0 ? c.Average() : double.NaN;
+        }
+        return (Mean(false), Mean(true));
+    }
 }

@@ -11,14 +11,21 @@ namespace Multiscale.Mrtl.Training;
 /// <param name="MoransI">Moran's I of each factor column (NaN for a constant column).</param>
 /// <param name="MoransIMean">Mean over the columns that have one.</param>
 /// <param name="Recovery">Matching against the planted factors (null without ground truth on the same grid).</param>
-public sealed record SpatialFactorReport(int Mode, GridShape Grid, IReadOnlyList<double> MoransI, double MoransIMean, FactorRecoveryResult? Recovery);
+/// <param name="ZeroFraction">Per column, the fraction of exactly zero entries.</param>
+/// <param name="Hoyer">Per column, Hoyer's sparsity (NaN for an all-zero column).</param>
+/// <param name="Gini">Per column, the Gini index of |value| (NaN for an all-zero column).</param>
+/// <param name="RecoverySmooth">Mean matched |cosine| over the planted smooth factors (NaN without any or without ground truth).</param>
+/// <param name="RecoverySparse">The same over the planted sparse factors.</param>
+public sealed record SpatialFactorReport(int Mode, GridShape Grid, IReadOnlyList<double> MoransI, double MoransIMean, FactorRecoveryResult? Recovery,
+    IReadOnlyList<double> ZeroFraction, IReadOnlyList<double> Hoyer, IReadOnlyList<double> Gini, double RecoverySmooth, double RecoverySparse);
 
-/// <summary>Moran's I and factor recovery of every spatial factor of a trained model (the run report's figures).</summary>
+/// <summary>Moran's I, sparsity and factor recovery of every spatial factor of a trained model (the run report's figures).</summary>
 public static class FactorReport
 {
     /// <summary>
     /// One report per spatial mode. Recovery compares the learned factor with <paramref name="planted"/>'s factor of
-    /// that mode when both are on the same grid (the planted factors are given at the finest grids).
+    /// that mode when both are on the same grid (the planted factors are given at the finest grids), over all planted
+    /// factors and, from the same matching, per kind (smooth or sparse, <see cref="PlantedModel.Sparse"/>).
     /// </summary>
     public static IReadOnlyList<SpatialFactorReport> Compute(LowRankModel model, PlantedModel? planted = null)
     {
@@ -31,17 +38,29 @@ public static class FactorReport
             // Read on the CPU (one copy per mode, not a device sync per column); the measures work there anyway.
             var factor = model.SpatialFactor(m).detach().to(CPU);
             var morans = new List<double>();
+            var zeros = new List<double>();
+            var hoyer = new List<double>();
+            var gini = new List<double>();
             for (int k = 0; k < factor.shape[1]; k++)
             {
                 var column = factor[.., k];
                 // A constant column has no spatial variance, so Moran's I is undefined there.
                 morans.Add(column.std().item<float>() > 0 ? MoransI.Compute(column, grid) : double.NaN);
+                zeros.Add(Sparsity.ZeroFraction(column));
+                bool allZero = zeros[^1] == 1;
+                hoyer.Add(allZero || grid.Cells < 2 ? double.NaN : Sparsity.Hoyer(column));
+                gini.Add(allZero ? double.NaN : Sparsity.Gini(column));
             }
             var defined = morans.Where(double.IsFinite).ToArray();
             FactorRecoveryResult? recovery = null;
+            double smooth = double.NaN, sparse = double.NaN;
             if (planted is not null && m < planted.SpatialFactors.Count && planted.Grids[m] == grid)
+            {
                 recovery = FactorRecovery.Compute(factor, planted.SpatialFactors[m]);
-            reports.Add(new SpatialFactorReport(m, grid, morans, defined.Length > 0 ? defined.Average() : double.NaN, recovery));
+                (smooth, sparse) = FactorRecovery.MeanByKind(recovery, planted.Sparse ?? Enumerable.Repeat(false, recovery.Cosines.Count).ToArray());
+            }
+            reports.Add(new SpatialFactorReport(m, grid, morans, defined.Length > 0 ? defined.Average() : double.NaN, recovery,
+                zeros, hoyer, gini, smooth, sparse));
         }
         return reports;
     }

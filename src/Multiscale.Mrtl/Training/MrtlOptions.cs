@@ -172,6 +172,8 @@ public sealed record MrtlResult
     public double SecondsTotal => SecondsFull + SecondsCp + SecondsLow;
     /// <summary>CP-ALS fit 1 − ‖W − Ŵ‖/‖W‖ (NaN for Random).</summary>
     public required double CpFit { get; init; }
+    /// <summary>Null when the low-rank stage started from CP-ALS (or at random for Random); else why it started otherwise (weak data).</summary>
+    public string? LowRankStartNote { get; init; }
     /// <summary>Best validation loss of the full-rank stage at its last resolution (NaN for Random).</summary>
     public required double FullValidationLoss { get; init; }
     /// <summary>Validation loss of the final model.</summary>

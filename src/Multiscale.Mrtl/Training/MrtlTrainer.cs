@@ -46,6 +46,7 @@ public static class MrtlTrainer
 
         LowRankModel low;
         double cpFit = double.NaN, cpSeconds = 0, fullValidation = double.NaN;
+        string? lowStartNote = null;
         if (options.Method == MrtlMethod.Random)
         {
             using var scope = NewDisposeScope();
@@ -57,7 +58,7 @@ public static class MrtlTrainer
             full = run.Stage("full", full, schedule.FullRank, options.FullRank);
             fullValidation = run.LastBestValidation;
             var clock = Stopwatch.StartNew();
-            (low, cpFit) = ((FullRankModel)full).ToLowRank(options.Rank, options.CpAls with { Seed = options.Seed });
+            (low, cpFit, lowStartNote) = LowRankStart.FromFullRank((FullRankModel)full, options.Rank, options.CpAls with { Seed = options.Seed }, run.Generator, options.RandomInitScale);
             cpSeconds = clock.Elapsed.TotalSeconds;
             run.TotalOffset += cpSeconds;
             full.Dispose();
@@ -77,6 +78,7 @@ public static class MrtlTrainer
             SecondsLow = run.StageSeconds.GetValueOrDefault("low"),
             SecondsCp = cpSeconds,
             CpFit = cpFit,
+            LowRankStartNote = lowStartNote,
             FullValidationLoss = fullValidation,
             ValidationLoss = valLoss,
             TestLoss = testLoss,
@@ -323,6 +325,7 @@ public static class MrtlTrainer
                         foreach (var t in best) t.Dispose();
                         best = model.Snapshot();
                     }
+                    if (batches > 0) (criterion as LossConvergenceCriterion)?.ObserveTrainingLoss(sum / batches);
                     bool leave = criterion.EndEpoch(loss);
                     bool cancelled = _cancellation.IsCancellationRequested;
                     if (leave) reason = criterion.Reason ?? "criterion";

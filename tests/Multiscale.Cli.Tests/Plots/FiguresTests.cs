@@ -46,6 +46,56 @@ public sealed class FiguresTests : IDisposable
     }
 
     [Fact]
+    public void HeatmapGridDrawsPositiveRedNegativeBlueAndScalesEachPanelToItself()
+    {
+        // One 10 × 10 panel: top half +2, bottom half −2.
+        var values = new double[10, 10];
+        for (int i = 0; i < 10; i++)
+            for (int j = 0; j < 10; j++) values[i, j] = i < 5 ? 2 : -2;
+        var path = Path.Combine(_dir.FullName, "grid.png");
+        Figures.HeatmapGrid(path, "signs", new[] { ("factor 1", values) });
+        using (var image = SkiaSharp.SKBitmap.Decode(path))
+        {
+            var (width, height) = PngSize(path);
+            var top = image.GetPixel(width / 2 + 10, (int)(height * 0.38));
+            var bottom = image.GetPixel(width / 2 + 10, (int)(height * 0.75));
+            Assert.True(top.Red > 2 * top.Blue && top.Red > 2 * top.Green, $"top should be red, was {top}");
+            Assert.True(bottom.Blue > 2 * bottom.Red, $"bottom should be blue, was {bottom}");
+        }
+
+        // A thousand times larger, the same picture: each panel is drawn over its own [−max, max].
+        var scaled = new double[10, 10];
+        for (int i = 0; i < 10; i++)
+            for (int j = 0; j < 10; j++) scaled[i, j] = 1000 * values[i, j];
+        var second = Path.Combine(_dir.FullName, "scaled.png");
+        Figures.HeatmapGrid(second, "signs", new[] { ("factor 1", scaled) });
+        using var a = new ScottPlot.Image(path);
+        using var b = new ScottPlot.Image(second);
+        Assert.Equal(a.GetArrayGrayscale().Cast<byte>(), b.GetArrayGrayscale().Cast<byte>());
+        AssertNoTemporaries();
+    }
+
+    [Fact]
+    public void HeatmapGridLaysOutPanelsInRowsAndRejectsBadPanels()
+    {
+        var panel = new double[12, 12];
+        panel[3, 4] = 1;
+        var five = Enumerable.Range(1, 5).Select(k => ($"factor {k}", panel)).ToArray();
+        var square = Path.Combine(_dir.FullName, "five.png");
+        Figures.HeatmapGrid(square, "five", five);                 // ⌈√5⌉ = 3 columns, 2 rows
+        var wide = Path.Combine(_dir.FullName, "wide.png");
+        Figures.HeatmapGrid(wide, "five", five, columns: 5);       // one row
+        var (w3, h3) = PngSize(square);
+        var (w5, h5) = PngSize(wide);
+        Assert.Equal(w3 * 5, w5 * 3);
+        Assert.True(h3 > h5, $"{h3} vs {h5}");
+        Assert.Throws<MultiscaleException>(() => Figures.HeatmapGrid(wide, "none", Array.Empty<(string, double[,])>()));
+        Assert.Throws<MultiscaleException>(() => Figures.HeatmapGrid(wide, "empty", new[] { ("e", new double[0, 3]) }));
+        var nan = new double[2, 2] { { double.NaN, double.NaN }, { double.NaN, double.NaN } };
+        Assert.Contains("no finite entry", Assert.Throws<MultiscaleException>(() => Figures.HeatmapGrid(wide, "nan", new[] { ("n", nan) })).Message);
+    }
+
+    [Fact]
     public void HeatmapOfATallMatrixKeepsItsShapeAndStaysSmall()
     {
         var path = Path.Combine(_dir.FullName, "tall.png");

@@ -172,6 +172,8 @@ public class MrtlTrainerTests
     [InlineData("grad-var")]
     [InlineData("grad-entropy")]
     [InlineData("spatial-entropy")]
+    [InlineData("sigma-threshold")]
+    [InlineData("mu-sigma-threshold")]
     public void EveryCriterionDrivesTheRunAndIsRecorded(string name)
     {
         var options = SmallBasketball(3) with { Criterion = FinegrainCriterion.Parse(name), CriterionOptions = new() { Patience = 1, Window = 4 } };
@@ -181,6 +183,30 @@ public class MrtlTrainerTests
         Assert.All(trained, e => Assert.True(e.Epoch <= 3));
         // Every resolution ends with exactly one "leave" record.
         Assert.Equal(4, trained.Count(e => e.Event is not null));
+    }
+
+    [Fact]
+    public void LossConvergenceSeesTheEpochTrainingObjectiveThroughTheTrainer()
+    {
+        // τ_L so small that only the epoch cap ends a resolution: every statistic can be checked against the records.
+        var options = SmallBasketball(3) with
+        {
+            Criterion = CriterionKind.LossConvergence,
+            CriterionOptions = new() { Thresholds = new ThresholdOptions { Loss = 1e-12 } },
+        };
+        using var result = new Owned(MrtlTrainer.Train(Basketball, options));
+        foreach (var resolution in result.Value.Epochs.Where(e => e.Epoch > 0).GroupBy(e => (e.Stage, e.Step)))
+        {
+            var epochs = resolution.OrderBy(e => e.Epoch).ToArray();
+            Assert.Equal(3, epochs.Length);
+            Assert.True(double.IsNaN(epochs[0].Criterion));
+            for (int i = 1; i < epochs.Length; i++)
+            {
+                double mean = epochs.Take(i).Average(e => e.TrainLoss);
+                Assert.Equal(Math.Abs(epochs[i].TrainLoss - mean), epochs[i].Criterion, 5);
+            }
+            Assert.Equal("leave: epoch cap 3", epochs[^1].Event);
+        }
     }
 
     [Fact]

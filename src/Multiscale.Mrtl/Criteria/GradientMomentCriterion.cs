@@ -1,0 +1,108 @@
+using System.Globalization;
+using static TorchSharp.torch;
+
+namespace Multiscale.Mrtl.Criteria;
+
+/// <summary>
+/// The moment thresholds of paper 000 (29)–(30), on the per-weight gradient distribution: every weight w_j keeps its
+/// last T = <see cref="CriterionOptions.Window"/> gradients (a ring buffer [T, #weights], as the spatial-entropy
+/// control; before it is full, the steps seen so far), whose mean μ_j and population standard deviation σ_j are its
+/// statistics. A weight qualifies under
+/// <list type="bullet">
+/// <item><b>sigma-threshold</b> (29) when σ_j &gt; τ_σ — its minibatch gradients disagree;</item>
+/// <item><b>mu-sigma-threshold</b> (30) when σ_j &gt; τ_σ and |μ_j| &lt; τ_μ — they disagree while their mean has
+/// settled at zero, i.e. the weight has converged at this resolution.</item>
+/// </list>
+/// Finegrain when at least p = <see cref="ThresholdOptions.Fraction"/> of the weights qualify. The statistic in
+/// <see cref="FinegrainCriterion.History"/> is the qualifying fraction; <see cref="CurrentFraction"/> can be checked
+/// after any step (the paper checks every ω steps). Patience does not apply.
+/// </summary>
+public sealed class GradientMomentCriterion : FinegrainCriterion
+{
+    private readonly CriterionKind _kind;
+    private Tensor? _window;
+    private int _filled;
+    private int _next;
+
+    internal GradientMomentCriterion(CriterionKind kind, CriterionOptions options) : base(options)
+    {
+        if (kind is not (CriterionKind.SigmaThreshold or CriterionKind.MuSigmaThreshold))
+            throw new MultiscaleException($"{kind} is not a gradient-moment criterion");
+        _kind = kind;
+        Thresholds = options.Thresholds;
+    }
+
+    /// <inheritdoc />
+    public override CriterionKind Kind => _kind;
+
+    /// <summary>τ_σ, τ_μ and p.</summary>
+    public ThresholdOptions Thresholds { get; }
+
+    /// <inheritdoc />
+    public override void ObserveGradient(Tensor gradient)
+    {
+        ArgumentNullException.ThrowIfNull(gradient);
+        using var scope = NewDisposeScope();
+        // The window lives on the CPU in float64 whatever the training device: gradients are read there.
+        var g = gradient.detach().to(ScalarType.Float64, CPU).reshape(-1);
+        if (!isfinite(g).all().item<bool>()) throw new MultiscaleException("ObserveGradient: the gradient contains NaN or infinite entries");
+        if (_window is null)
+            _window = zeros(Options.Window, g.shape[0], dtype: ScalarType.Float64).DetachFromDisposeScope();
+        else if (_window.shape[1] != g.shape[0])
+            throw new MultiscaleException($"ObserveGradient: the gradient has {g.shape[0]} entries, earlier steps had {_window.shape[1]}; Reset the criterion after finegraining");
+        _window[_next].copy_(g);
+        _next = (_next + 1) % Options.Window;
+        _filled = Math.Min(_filled + 1, Options.Window);
+    }
+
+    /// <summary>μ_j and σ_j (population) of each weight's windowed gradients, [#weights] each; the caller owns them.</summary>
+    public (Tensor Mean, Tensor Std) WeightMoments()
+    {
+        if (_window is null || _filled == 0) throw new MultiscaleException($"the {Name(Kind)} criterion has seen no gradient yet");
+        using var scope = NewDisposeScope();
+        var w = _window.narrow(0, 0, _filled);
+        var mean = w.mean(new long[] { 0 });
+        var std = (w - mean).square().mean(new long[] { 0 }).sqrt();
+        return (mean.MoveToOuterDisposeScope(), std.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Fraction of the weights that qualify now.</summary>
+    public double CurrentFraction()
+    {
+        using var scope = NewDisposeScope();
+        var (mean, std) = WeightMoments();
+        var qualifies = std > Thresholds.Sigma;
+        if (_kind == CriterionKind.MuSigmaThreshold) qualifies &= mean.abs() < Thresholds.Mu;
+        return qualifies.to(ScalarType.Float64).mean().item<double>();
+    }
+
+    /// <inheritdoc />
+    protected override double EpochStatistic(double validationLoss) => CurrentFraction();
+
+    /// <inheritdoc />
+    protected override string? Triggered(double statistic)
+    {
+        if (statistic < Thresholds.Fraction) return null;
+        return _kind == CriterionKind.SigmaThreshold
+            ? string.Create(CultureInfo.InvariantCulture, $"σ-threshold: {statistic:P0} of weights with σ > τ_σ = {Thresholds.Sigma:G3}")
+            : string.Create(CultureInfo.InvariantCulture, $"μ, σ-threshold: {statistic:P0} of weights with σ > τ_σ = {Thresholds.Sigma:G3} and |μ| < τ_μ = {Thresholds.Mu:G3}");
+    }
+
+    /// <inheritdoc />
+    public override void Reset()
+    {
+        base.Reset();
+        _window?.Dispose();
+        _window = null;
+        _filled = 0;
+        _next = 0;
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _window?.Dispose();
+        _window = null;
+        base.Dispose();
+    }
+}
