@@ -56,6 +56,7 @@ internal static class MrtlCommand
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             using var cancel = CancelOnCtrlC.Create();
             // First, so that an unusable device is one error before any data is generated or read.
             var dev = DeviceChoice.Resolve(parse.GetValue(device));

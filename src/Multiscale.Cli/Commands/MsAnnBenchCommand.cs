@@ -31,6 +31,7 @@ internal static class MsAnnBenchCommand
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.File(parse.GetValue(outFile)!.FullName);
             var sections = BenchOutput.Sections(parse.GetValue(only), AllSections);
             if (!(parse.GetValue(budget) > 0)) throw new MultiscaleException($"--budget must be positive (got {parse.GetValue(budget)})");
             var mnistDir = parse.GetValue(mnist)?.FullName;

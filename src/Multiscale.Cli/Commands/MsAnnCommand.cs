@@ -27,6 +27,7 @@ internal static class MsAnnCommand
         command.Subcommands.Add(MsAnnBenchCommand.Create(output, error));
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             using var cancel = CancelOnCtrlC.Create();
             var setup = shared.Read(parse);
             var schedule = new CycleSchedule(parse.GetValue(levels), parse.GetValue(gamma), parse.GetValue(k));

@@ -28,6 +28,7 @@ internal static class MsAnnSweepCommand
         shared.AddTo(command);
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             using var cancel = CancelOnCtrlC.Create();
             var setup = shared.Read(parse);
             var (index, count) = parse.GetValue(shard) is { } s ? SweepGrid.ParseShard(s) : (1, 1);
@@ -99,6 +100,9 @@ internal static class MsAnnSweepCommand
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            string summaryOut = parse.GetValue(outPath)!;
+            if (summaryOut.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) OutputCheck.File(summaryOut);
+            else OutputCheck.Folder(summaryOut);
             var files = new List<string>();
             foreach (var p in parse.GetValue(parts)!)
             {
