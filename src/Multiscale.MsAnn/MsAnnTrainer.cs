@@ -230,13 +230,14 @@ public static class MsAnnTrainer
                             if (options.AllTogether) meter.RecordAllLevels(options.BatchSize);
                             else meter.Record(visit.Level, options.BatchSize);
                             lastLevel = visit.Level;
-                            if (meter.Cost >= nextEvaluation)
+                            bool evaluated = meter.Cost >= nextEvaluation;
+                            if (evaluated)
                             {
                                 Evaluate();
                                 while (nextEvaluation <= meter.Cost) nextEvaluation += options.EvaluateEvery;
                             }
-                            bool cycleEnded = i == visits.Count - 1 && b == visit.Batches - 1;
-                            if (checkpointing is not null && checkpointing.Due(cycleEnded) && meter.Cost < options.Budget) SaveCheckpoint(i, b + 1);
+                            // Counted in evaluations (rows of the curve), a unit of the same cost whatever L, γ and k.
+                            if (checkpointing is not null && checkpointing.Due(evaluated) && meter.Cost < options.Budget) SaveCheckpoint(i, b + 1);
                         }
                     }
                     finally

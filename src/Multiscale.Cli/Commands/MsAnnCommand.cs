@@ -22,7 +22,7 @@ internal static class MsAnnCommand
             levels, gamma, k, together, compare, outDir,
         };
         shared.AddTo(command);
-        var checkpoint = new CheckpointOptions("cycles");
+        var checkpoint = new CheckpointOptions("evaluations (rows of metrics.csv, one per budget/200 of cost)");
         checkpoint.AddTo(command);
         command.Subcommands.Add(MsAnnSweepCommand.CreateSweep(output, error));
         command.Subcommands.Add(MsAnnSweepCommand.CreateSummarize(output, error));

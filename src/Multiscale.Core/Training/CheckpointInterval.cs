@@ -4,7 +4,7 @@ namespace Multiscale.Training;
 
 /// <summary>
 /// How often a run writes a checkpoint besides when it is stopped: every so much wall-clock time, or every so many of
-/// the method's units (MRTL: epochs, MsANN: cycles), or never. The default is every 5 minutes, so a killed run loses
+/// the method's units (MRTL: epochs, MsANN: evaluations, the rows of its curve), or never. The default is every 5 minutes, so a killed run loses
 /// at most that much work while short runs (tests, examples) spend nothing on it.
 /// </summary>
 public sealed record CheckpointInterval
@@ -30,12 +30,12 @@ public sealed record CheckpointInterval
     public static CheckpointInterval Every(TimeSpan time) =>
         time > TimeSpan.Zero ? new(time, null) : throw new MultiscaleException($"a checkpoint interval must be positive (got {time})");
 
-    /// <summary>Every <paramref name="units"/> epochs or cycles.</summary>
+    /// <summary>Every <paramref name="units"/> epochs or evaluations.</summary>
     public static CheckpointInterval EveryUnits(int units) =>
         units >= 1 ? new(null, units) : throw new MultiscaleException($"a checkpoint interval must be at least one unit (got {units})");
 
     /// <summary>
-    /// Parses <c>30s</c>, <c>5m</c>, <c>1.5h</c> (time), a bare count such as <c>10</c> (epochs or cycles), or
+    /// Parses <c>30s</c>, <c>5m</c>, <c>1.5h</c> (time), a bare count such as <c>10</c> (epochs or evaluations), or
     /// <c>off</c>.
     /// </summary>
     public static CheckpointInterval Parse(string text)
@@ -47,7 +47,7 @@ public sealed record CheckpointInterval
         if (t.Length >= 2 && "smh".Contains(t[^1])
             && double.TryParse(t[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double amount) && amount > 0 && double.IsFinite(amount))
             return Every(t[^1] switch { 's' => TimeSpan.FromSeconds(amount), 'm' => TimeSpan.FromMinutes(amount), _ => TimeSpan.FromHours(amount) });
-        throw new MultiscaleException($"unknown checkpoint interval '{text}' (expected a time such as 30s, 5m or 1h, a count of epochs or cycles such as 10, or off)");
+        throw new MultiscaleException($"unknown checkpoint interval '{text}' (expected a time such as 30s, 5m or 1h, a count of epochs or evaluations such as 10, or off)");
     }
 
     /// <inheritdoc/>

@@ -48,8 +48,8 @@ public sealed class RunCheckpoints : IDisposable
     public int Saved { get; private set; }
 
     /// <summary>
-    /// Whether a periodic checkpoint is due now; <paramref name="unitEnded"/> is true when a step ends an epoch or a
-    /// cycle (counted for unit intervals), false after any other step (timed intervals are checked after every step).
+    /// Whether a periodic checkpoint is due now; <paramref name="unitEnded"/> is true when a step ends one of the
+    /// method's units (an epoch, an evaluation; counted for unit intervals), false after any other step (timed intervals are checked after every step).
     /// </summary>
     public bool Due(bool unitEnded)
     {
