@@ -49,7 +49,9 @@ public class KillAndResumeTests
             Assert.Equal(MultiscaleCli.UserError, code);
             Assert.Contains("other settings (seed: 0 there, 9 here)", error);
 
-            Assert.Equal(0, Finish(args, killed, "--resume", "--checkpoint-every", "1"));
+            var lines = new List<string>();
+            Assert.Equal(0, Finish(args, killed, lines, "--resume", "--checkpoint-every", "1"));
+            Assert.Contains(lines, l => l.StartsWith("resuming the unfinished run from", StringComparison.Ordinal));
             Assert.False(File.Exists(checkpoint));
             AssertSameRun(straight, killed);
         }
@@ -90,6 +92,37 @@ public class KillAndResumeTests
         finally { dir.Delete(true); }
     }
 
+    [Fact]
+    public void AKilledSweepContinuesItsStoppedRunFromTheCheckpoint()
+    {
+        string[] sweep = { "msann", "sweep", "--layers", "64,16,64", "--levels", "0,2", "--gammas", "2", "--ks", "2", "--budget", "8000", "--batch", "32" };
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string straight = Path.Combine(dir.FullName, "straight"), killed = Path.Combine(dir.FullName, "killed");
+            Assert.Equal(0, Finish(sweep, straight, "--checkpoint-every", "off"));
+            using (var p = Start(sweep.Concat(new[] { "--out", killed, "--checkpoint-every", "1" })))
+            {
+                var clock = Stopwatch.StartNew();
+                string runs = Path.Combine(killed, "runs");
+                while (!p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3) &&
+                       !(Directory.Exists(runs) && Directory.GetFiles(runs, "checkpoint.zip", SearchOption.AllDirectories).Length > 0)) Thread.Sleep(10);
+                Assert.False(p.HasExited, "the sweep finished before it could be killed");
+                p.Kill();
+                p.WaitForExit();
+            }
+            var stopped = Directory.GetFiles(Path.Combine(killed, "runs"), "checkpoint.zip", SearchOption.AllDirectories);
+            Assert.Single(stopped);
+            var lines = new List<string>();
+            Assert.Equal(0, Finish(sweep, killed, lines, "--checkpoint-every", "1"));
+            Assert.Contains(lines, l => l.Contains("resuming from " + stopped[0], StringComparison.Ordinal));
+            Assert.Empty(Directory.GetFiles(killed, "checkpoint.zip", SearchOption.AllDirectories));
+            foreach (var run in Directory.GetDirectories(Path.Combine(straight, "runs")))
+                AssertSameRun(run, Path.Combine(killed, "runs", Path.GetFileName(run)));
+        }
+        finally { dir.Delete(true); }
+    }
+
     /// <summary>The command as its own process (one thread, as every run here, so all three runs compute alike).</summary>
     private static Process Start(IEnumerable<string> args, List<string>? lines = null)
     {
@@ -103,9 +136,11 @@ public class KillAndResumeTests
         return p;
     }
 
-    private static int Finish(string[] args, string outDir, params string[] extra)
+    private static int Finish(string[] args, string outDir, params string[] extra) => Finish(args, outDir, new List<string>(), extra);
+
+    private static int Finish(string[] args, string outDir, List<string> lines, params string[] extra)
     {
-        using var p = Start(args.Concat(new[] { "--out", outDir }).Concat(extra));
+        using var p = Start(args.Concat(new[] { "--out", outDir }).Concat(extra), lines);
         string error = p.StandardError.ReadToEnd();
         p.WaitForExit();
         Assert.True(p.ExitCode == 0, error);
