@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Multiscale.Tests.Shared;
 
 namespace Multiscale.Cli.Tests;
 
@@ -147,47 +148,16 @@ public class KillAndResumeTests
         return p.ExitCode;
     }
 
-    /// <summary>The fields of a CSV line (RFC 4180 quotes: the resolution column holds commas).</summary>
-    private static List<string> Fields(string line)
-    {
-        var fields = new List<string>();
-        var field = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char c = line[i];
-            if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
-            else if (c == '"') quoted = !quoted;
-            else if (c == ',' && !quoted) { fields.Add(field.ToString()); field.Clear(); }
-            else field.Append(c);
-        }
-        fields.Add(field.ToString());
-        return fields;
-    }
-
     private static void AssertSameRun(string expected, string actual)
     {
         string[] Metrics(string d)
         {
             var lines = File.ReadAllLines(Path.Combine(d, "metrics.csv"));
-            var timing = Fields(lines[0]).Select((c, i) => (c, i)).Where(t => t.c.Contains("seconds", StringComparison.Ordinal)).Select(t => t.i).ToHashSet();
-            return lines.Select(l => string.Join('|', Fields(l).Where((_, i) => !timing.Contains(i)))).ToArray();
+            var timing = RunComparison.CsvFields(lines[0]).Select((c, i) => (c, i)).Where(t => t.c.Contains("seconds", StringComparison.Ordinal)).Select(t => t.i).ToHashSet();
+            return lines.Select(l => string.Join('|', RunComparison.CsvFields(l).Where((_, i) => !timing.Contains(i)))).ToArray();
         }
         Assert.Equal(Metrics(expected), Metrics(actual));
-        string Report(string d)
-        {
-            var report = JsonNode.Parse(File.ReadAllText(Path.Combine(d, "report.json")))!;
-            void Strip(JsonNode? node)
-            {
-                if (node is JsonObject o)
-                    foreach (var key in o.Select(p => p.Key).ToList())
-                        if (key.Contains("seconds", StringComparison.Ordinal)) o.Remove(key);
-                        else Strip(o[key]);
-                else if (node is JsonArray a) foreach (var x in a) Strip(x);
-            }
-            Strip(report);
-            return report.ToJsonString();
-        }
+        string Report(string d) => RunComparison.WithoutSeconds(JsonNode.Parse(File.ReadAllText(Path.Combine(d, "report.json")))!);
         Assert.Equal(Report(expected), Report(actual));
     }
 }

@@ -1,4 +1,5 @@
 using Multiscale.MsAnn.Data;
+using Multiscale.Tests.Shared;
 using Multiscale.Training;
 using static TorchSharp.torch;
 
@@ -137,22 +138,9 @@ public class MsAnnResumeTests
             for (int c = 0; c < expected.Metrics.Columns.Count; c++)
                 if (c != seconds) Assert.True(Equals(expected.Metrics.Rows[i][c], actual.Metrics.Rows[i][c]),
                     $"row {i} column {expected.Metrics.Columns[c]}: {expected.Metrics.Rows[i][c]} vs {actual.Metrics.Rows[i][c]}");
-        Assert.Equal(WithoutSeconds(expected.Report), WithoutSeconds(actual.Report));
+        Assert.Equal(RunComparison.WithoutSeconds(expected.Report), RunComparison.WithoutSeconds(actual.Report));
         var cost = (LineFigure)expected.Figures.Single(f => f.Name == "loss_vs_cost");
         var cost2 = (LineFigure)actual.Figures.Single(f => f.Name == "loss_vs_cost");
         Assert.Equal(cost.Series.Select(s => (s.Label, s.X, s.Y)), cost2.Series.Select(s => (s.Label, s.X, s.Y)));
-    }
-
-    private static string WithoutSeconds(System.Text.Json.Nodes.JsonObject report)
-    {
-        var copy = (System.Text.Json.Nodes.JsonObject)report.DeepClone();
-        void Strip(System.Text.Json.Nodes.JsonObject o)
-        {
-            foreach (var key in o.Select(p => p.Key).ToList())
-                if (key.Contains("seconds", StringComparison.Ordinal)) o.Remove(key);
-                else if (o[key] is System.Text.Json.Nodes.JsonObject inner) Strip(inner);
-        }
-        Strip(copy);
-        return copy.ToJsonString();
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Multiscale.Mrtl.Criteria;
 using Multiscale.Mrtl.Finegraining;
 using Multiscale.Mrtl.Training;
+using Multiscale.Tests.Shared;
 using Multiscale.Training;
 using Xunit;
 using static TorchSharp.torch;
@@ -113,7 +114,7 @@ public class MrtlResumeTests
             for (int i = 0; i < straight.Metrics.Rows.Count; i++)
                 for (int c = 0; c < straight.Metrics.Columns.Count; c++)
                     if (!seconds.Contains(c)) Assert.True(Equals(straight.Metrics.Rows[i][c], record.Metrics.Rows[i][c]), $"row {i} column {straight.Metrics.Columns[c]}");
-            Assert.Equal(WithoutSeconds(straight.Report), WithoutSeconds(record.Report));
+            Assert.Equal(RunComparison.WithoutSeconds(straight.Report), RunComparison.WithoutSeconds(record.Report));
             foreach (var (a, b) in straight.Figures.OfType<HeatmapFigure>().Zip(record.Figures.OfType<HeatmapFigure>()))
                 Assert.Equal(a.Values.Cast<double>(), b.Values.Cast<double>());
         }
@@ -141,20 +142,5 @@ public class MrtlResumeTests
         Assert.Equal(expected.FullValidationLoss, actual.FullValidationLoss);
         for (int k = 0; k < expected.Model.Parameters.Count; k++)
             Assert.True(expected.Model.Parameters[k].equal(actual.Model.Parameters[k]).all().item<bool>(), $"parameter {k} differs");
-    }
-
-    private static string WithoutSeconds(JsonObject report)
-    {
-        var copy = (JsonObject)report.DeepClone();
-        void Strip(JsonNode? node)
-        {
-            if (node is JsonObject o)
-                foreach (var key in o.Select(p => p.Key).ToList())
-                    if (key.Contains("seconds", StringComparison.Ordinal)) o.Remove(key);
-                    else Strip(o[key]);
-            else if (node is JsonArray a) foreach (var x in a) Strip(x);
-        }
-        Strip(copy);
-        return copy.ToJsonString();
     }
 }
