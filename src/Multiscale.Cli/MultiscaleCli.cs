@@ -47,5 +47,11 @@ public static class MultiscaleCli
             error.WriteLine($"error: {e.Message}");
             return UserError;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file or folder the checks before the run could not foresee (removed, filled, made read-only meanwhile).
+            error.WriteLine($"error: {e.Message}");
+            return UserError;
+        }
     }
 }

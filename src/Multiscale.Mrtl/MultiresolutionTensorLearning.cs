@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Multiscale.Mrtl.Criteria;
 using Multiscale.Mrtl.Data;
+using Multiscale.Mrtl.Models;
 using Multiscale.Mrtl.Training;
 using Multiscale.Training;
 
@@ -72,14 +73,33 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         var data = settings.Data;
         var split = data.Split(settings.Options.Seed);
         var runs = new List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)>();
+        var checkpoints = context.Checkpoints;
+        Checkpoint? resume = checkpoints?.Resume;
         try
         {
-            string metricName = data.Task == MrtlTask.Classification ? "F1" : "MSE";
-            foreach (var method in settings.Methods)
+            if (resume is not null)
             {
+                int i = 0;
+                foreach (var finished in resume.State["finished"] as JsonArray ?? new JsonArray())
+                {
+                    var result = ReadResult((JsonObject)finished!, resume, $"finished{i++}/", settings, context.Device);
+                    runs.Add((result, FactorReport.Compute(result.Model, data.Planted)));
+                }
+                if (resume.State["trainer"] is null) resume = null;   // saved between methods: the next one starts fresh
+            }
+            string metricName = data.Task == MrtlTask.Classification ? "F1" : "MSE";
+            for (int m = runs.Count; m < settings.Methods.Count; m++)
+            {
+                if (m > 0 && context.Cancellation.IsCancellationRequested) break;
+                var method = settings.Methods[m];
                 string name = MethodName(method);
                 string? run = runs.Count == 0 ? null : name;
                 int epochIndex = 0;
+                var checkpointing = checkpoints is null ? null : new MrtlCheckpointing(resume, checkpoints.Due, c =>
+                {
+                    AddFinished(c, runs);
+                    checkpoints.Save(c);
+                });
                 var result = MrtlTrainer.Train(split, Configure(settings.Options, method, context), e =>
                 {
                     if (e.Epoch == 0) return;
@@ -89,12 +109,23 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                     context.Reporter.Scalar(run, $"validation/{metricName}", e.ValidationMetric, epochIndex, e.TotalSeconds);
                     context.Reporter.Line(string.Create(CultureInfo.InvariantCulture,
                         $"  {name} {e.Stage} {e.Resolution} epoch {e.Epoch}: train {e.TrainLoss:G5} val {e.ValidationLoss:G5} {metricName} {e.ValidationMetric:G4} {e.TotalSeconds:F1}s{(e.Event is null ? "" : "  " + e.Event)}"));
-                }, context.Cancellation);
+                }, context.Cancellation, checkpointing);
+                resume = null;
                 runs.Add((result, FactorReport.Compute(result.Model, data.Planted)));
                 if (result.LowRankStartNote is { } note) context.Reporter.Line($"  {name}: {note}");
                 context.Reporter.Line(string.Create(CultureInfo.InvariantCulture,
                     $"  → {name}: val {result.ValidationLoss:G5}, test {(result.TestF1 is { } t ? $"F1 {t:F4}" : $"MSE {result.TestMse:G5}")}, {result.SecondsTotal:F1} s (full {result.SecondsFull:F1}, cp {result.SecondsCp:F1}, low {result.SecondsLow:F1})"));
-                if (context.Cancellation.IsCancellationRequested) break;
+                if (context.Cancellation.IsCancellationRequested)
+                {
+                    // A method that finished before the stop is kept for the resumed run; one stopped part-way has saved its own state.
+                    if (checkpoints is not null && !result.Stopped && runs.Count < settings.Methods.Count)
+                    {
+                        using var between = new Checkpoint();
+                        AddFinished(between, runs);
+                        checkpoints.Save(between);
+                    }
+                    break;
+                }
             }
             return Record(settings, runs, context.Device);
         }
@@ -102,6 +133,63 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         {
             foreach (var r in runs) r.Result.Model.Dispose();
         }
+    }
+
+    /// <summary>The finished methods' results (scalars and records as JSON, models' parameters as tensors).</summary>
+    private static void AddFinished(Checkpoint checkpoint, List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)> runs)
+    {
+        var finished = new JsonArray();
+        for (int i = 0; i < runs.Count; i++)
+        {
+            var r = runs[i].Result;
+            r.Model.Save(checkpoint, $"finished{i}/");
+            finished.Add(new JsonObject
+            {
+                ["method"] = r.Method.ToString(),
+                ["seconds_full"] = Checkpoint.Number(r.SecondsFull),
+                ["seconds_low"] = Checkpoint.Number(r.SecondsLow),
+                ["seconds_cp"] = Checkpoint.Number(r.SecondsCp),
+                ["cp_fit"] = Checkpoint.Number(r.CpFit),
+                ["full_validation_loss"] = Checkpoint.Number(r.FullValidationLoss),
+                ["validation_loss"] = Checkpoint.Number(r.ValidationLoss),
+                ["test_loss"] = Checkpoint.Number(r.TestLoss),
+                ["test_f1"] = r.TestF1 is { } f ? Checkpoint.Number(f) : null,
+                ["test_mse"] = r.TestMse is { } m ? Checkpoint.Number(m) : null,
+                ["positive_weight"] = Checkpoint.Number(r.PositiveWeight),
+                ["full_resolutions"] = r.FullResolutions,
+                ["low_resolutions"] = r.LowResolutions,
+                ["epochs"] = MrtlRecords.WriteEpochs(r.Epochs),
+                ["finegrains"] = MrtlRecords.WriteFinegrains(r.Finegrains),
+            });
+        }
+        checkpoint.State["finished"] = finished;
+    }
+
+    private static MrtlResult ReadResult(JsonObject o, Checkpoint checkpoint, string prefix, MrtlSettings settings, TorchSharp.torch.Device device)
+    {
+        var method = Enum.Parse<MrtlMethod>(o["method"]!.GetValue<string>());
+        var data = settings.Data;
+        var finest = settings.Options.Schedule.Finest;
+        var model = (LowRankModel)TensorModel.Load(checkpoint, prefix, lowRank: true, data.Task, data.Outputs, data.FeatureShape, finest, device);
+        return new MrtlResult
+        {
+            Method = method,
+            Model = model,
+            SecondsFull = Checkpoint.ToDouble(o["seconds_full"]),
+            SecondsLow = Checkpoint.ToDouble(o["seconds_low"]),
+            SecondsCp = Checkpoint.ToDouble(o["seconds_cp"]),
+            CpFit = Checkpoint.ToDouble(o["cp_fit"]),
+            FullValidationLoss = Checkpoint.ToDouble(o["full_validation_loss"]),
+            ValidationLoss = Checkpoint.ToDouble(o["validation_loss"]),
+            TestLoss = Checkpoint.ToDouble(o["test_loss"]),
+            TestF1 = o["test_f1"] is null ? null : Checkpoint.ToDouble(o["test_f1"]),
+            TestMse = o["test_mse"] is null ? null : Checkpoint.ToDouble(o["test_mse"]),
+            PositiveWeight = Checkpoint.ToDouble(o["positive_weight"]),
+            FullResolutions = o["full_resolutions"]!.GetValue<string>(),
+            LowResolutions = o["low_resolutions"]!.GetValue<string>(),
+            Epochs = MrtlRecords.ReadEpochs(o["epochs"]),
+            Finegrains = MrtlRecords.ReadFinegrains(o["finegrains"]),
+        };
     }
 
     /// <summary>The trainer options of one method's run on the context's device.</summary>

@@ -23,6 +23,14 @@ public sealed class CostMeter
     /// <summary>Wall-clock seconds since the first batch.</summary>
     public double Seconds => _clock.Elapsed.TotalSeconds;
 
+    /// <summary>Continues from a checkpoint's C(t) and batch count (the clock starts anew).</summary>
+    public void Restore(double cost, long batches)
+    {
+        if (!(cost >= 0) || batches < 0) throw new ArgumentOutOfRangeException(nameof(cost));
+        Cost = cost;
+        Batches = batches;
+    }
+
     /// <summary>Adds one batch that trains every level's variables at once: Σ_l |M_l|/|M_0| × batch size.</summary>
     public void RecordAllLevels(int batchSize)
     {

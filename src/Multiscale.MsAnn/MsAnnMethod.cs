@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Multiscale.MsAnn.Data;
 using Multiscale.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Multiscale.MsAnn;
@@ -55,36 +56,96 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// With <see cref="RunContext.Checkpoints"/> the run checkpoints its state (the sub-run in training, the finished
+    /// sub-runs' results, the trainer's whole state) when due and when cancelled, and continues from
+    /// <see cref="RunCheckpoints.Resume"/> to the same numbers as an uninterrupted run.
+    /// </remarks>
     public RunRecord Run(MsAnnSettings settings, RunContext context)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
         settings.Training.Validate();
         var shape = new HierarchyShape(settings.Sizes, settings.Schedule.Depth);
-        var runs = new List<(string Name, MsAnnResult Result)>
+        var plan = new List<(string Name, HierarchyShape Shape, CycleSchedule Schedule)> { ("msann", shape, settings.Schedule) };
+        if (settings.CompareDefault && settings.Schedule.Depth > 0)
+            plan.Add(("default", new HierarchyShape(settings.Sizes, 0), new CycleSchedule(0, 1, 1)));
+
+        var runs = new List<(string Name, MsAnnResult Result)>();
+        var checkpoints = context.Checkpoints;
+        Checkpoint? resume = checkpoints?.Resume;
+        if (resume is not null)
         {
-            ("msann", TrainOne(shape, settings.Schedule, settings.Maps, settings.Training, settings.Data, settings.Seed, context, run: null, mapCache: settings.MapCache)),
-        };
-        if (settings.CompareDefault && settings.Schedule.Depth > 0 && !context.Cancellation.IsCancellationRequested)
-            runs.Add(("default", TrainOne(new HierarchyShape(settings.Sizes, 0), new CycleSchedule(0, 1, 1), settings.Maps, settings.Training,
-                settings.Data, settings.Seed, context, run: "default", mapCache: settings.MapCache)));
+            foreach (var finished in resume.State["finished"] as JsonArray ?? new JsonArray())
+                runs.Add((finished!["name"]!.GetValue<string>(), ReadResult(finished)));
+            if (resume.State["trainer"] is null) resume = null;   // saved between sub-runs: the next one starts fresh
+        }
+        JsonArray Finished() => new(runs.Select(r => (JsonNode)WriteResult(r.Name, r.Result)).ToArray());
+        for (int i = runs.Count; i < plan.Count; i++)
+        {
+            if (i > 0 && context.Cancellation.IsCancellationRequested) break;
+            var (name, runShape, schedule) = plan[i];
+            var save = checkpoints is null ? (Action<Checkpoint>?)null : c =>
+            {
+                c.State["finished"] = Finished();
+                checkpoints.Save(c);
+            };
+            var result = TrainOne(runShape, schedule, settings.Maps, settings.Training, settings.Data, settings.Seed, context,
+                run: i == 0 ? null : name, mapCache: settings.MapCache, resume: resume, save: save);
+            resume = null;
+            // Stopped before its budget: the trainer has saved its state, and the host keeps nothing of this call.
+            bool stoppedEarly = context.Cancellation.IsCancellationRequested && result.TotalCost < settings.Training.Budget;
+            runs.Add((name, result));
+            if (stoppedEarly) break;
+            if (context.Cancellation.IsCancellationRequested && checkpoints is not null && runs.Count < plan.Count)
+            {
+                using var between = new Checkpoint();
+                between.State["finished"] = Finished();
+                checkpoints.Save(between);
+            }
+        }
         return Record(settings, runs);
     }
+
+    private static JsonObject WriteResult(string name, MsAnnResult r) => new()
+    {
+        ["name"] = name,
+        ["initial_mse"] = Checkpoint.Number(r.InitialMse),
+        ["final_mse"] = Checkpoint.Number(r.FinalMse),
+        ["cost_to_tenth"] = r.CostToTenth is { } c ? Checkpoint.Number(c) : null,
+        ["seconds_to_tenth"] = r.SecondsToTenth is { } t ? Checkpoint.Number(t) : null,
+        ["total_cost"] = Checkpoint.Number(r.TotalCost),
+        ["total_seconds"] = Checkpoint.Number(r.TotalSeconds),
+        ["metrics"] = MsAnnTrainer.WriteMetrics(r.Metrics),
+    };
+
+    private static MsAnnResult ReadResult(JsonNode node) => new(
+        Checkpoint.ToDouble(node["initial_mse"]), Checkpoint.ToDouble(node["final_mse"]),
+        node["cost_to_tenth"] is null ? null : Checkpoint.ToDouble(node["cost_to_tenth"]),
+        node["seconds_to_tenth"] is null ? null : Checkpoint.ToDouble(node["seconds_to_tenth"]),
+        Checkpoint.ToDouble(node["total_cost"]), Checkpoint.ToDouble(node["total_seconds"]), MsAnnTrainer.ReadMetrics(node["metrics"]).ToList());
 
     /// <summary>
     /// Trains one model and reports its validation MSE (by cost, by step, and by cost per visited level) as curve
     /// points of sub-run <paramref name="run"/>, with a progress line at most once a second. Optimized level maps are
-    /// read from and written to <paramref name="mapCache"/> when given.
+    /// read from and written to <paramref name="mapCache"/> when given. With <paramref name="save"/> the trainer
+    /// checkpoints when <see cref="RunContext.Checkpoints"/> says it is due and when cancelled, and it continues from
+    /// <paramref name="resume"/> when given.
     /// </summary>
     public static MsAnnResult TrainOne(HierarchyShape shape, CycleSchedule schedule, LayerMapStrategy maps, MsAnnTrainingOptions options,
-        IAutoencoderData data, long seed, RunContext context, string? run = null, string indent = "  ", string? mapCache = null)
+        IAutoencoderData data, long seed, RunContext context, string? run = null, string indent = "  ", string? mapCache = null,
+        Checkpoint? resume = null, Action<Checkpoint>? save = null)
     {
         ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(data);
         using var layerMaps = new LayerMaps(shape, maps, seed, mapCache);
         using var network = new MultilevelNetwork(layerMaps, new Generator((ulong)seed), context.Device);
         var reporter = context.Reporter;
         double lastLine = double.NegativeInfinity;
-        var result = MsAnnTrainer.Train(network, schedule, options, data.Batches(seed), data.Validation,
+        var batches = IAutoencoderData.BatchGenerator(seed);
+        var checkpointing = save is null ? null
+            : new MsAnnCheckpointing(batches, resume, unitEnded => context.Checkpoints?.Due(unitEnded) ?? false, save);
+        var result = MsAnnTrainer.Train(network, schedule, options, data.Batches(batches), data.Validation,
             m =>
             {
                 long cost = (long)Math.Round(m.Cost);
@@ -94,7 +155,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
                 if (m.Seconds - lastLine < 1 && m.Cost < options.Budget && m.Step > 0) return;
                 lastLine = m.Seconds;
                 reporter.Line(string.Create(CultureInfo.InvariantCulture, $"{indent}L={shape.Depth} cost {m.Cost,10:F0}  level {m.Level}  validation MSE {m.ValidationMse:G5}  {m.Seconds:F1}s"));
-            }, context.Cancellation);
+            }, context.Cancellation, checkpointing);
         reporter.Line(string.Create(CultureInfo.InvariantCulture,
             $"{indent}→ MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s"));
         return result;

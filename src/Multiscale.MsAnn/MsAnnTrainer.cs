@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Multiscale.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -66,10 +68,15 @@ public sealed record MsAnnResult(double InitialMse, double FinalMse, double? Cos
 /// </summary>
 public static class MsAnnTrainer
 {
-    /// <summary>Runs the training. <paramref name="nextBatch"/> returns (input, target) for the given batch size.</summary>
+    /// <summary>
+    /// Runs the training. <paramref name="nextBatch"/> returns (input, target) for the given batch size. With
+    /// <paramref name="checkpointing"/> the run saves its whole state when a checkpoint is due and when it is cancelled
+    /// (inside a visit, at an explicit position: the visit's index in the cycle and the batches done in it), and a run
+    /// started from one of these checkpoints continues to the same numbers as one never stopped.
+    /// </summary>
     public static MsAnnResult Train(MultilevelNetwork network, CycleSchedule schedule, MsAnnTrainingOptions options,
         Func<int, (Tensor Input, Tensor Target)> nextBatch, (Tensor Input, Tensor Target) validation,
-        Action<MsAnnMetrics>? progress = null, CancellationToken cancellation = default)
+        Action<MsAnnMetrics>? progress = null, CancellationToken cancellation = default, MsAnnCheckpointing? checkpointing = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(schedule);
@@ -88,46 +95,125 @@ public static class MsAnnTrainer
         network.InvalidateSums();   // the caller may have changed variables since the last visit
         var meter = new CostMeter(network.Shape);
         var training = new Stopwatch();
+        double secondsBefore = 0;   // training seconds of the runs this one continues
+        double Seconds() => secondsBefore + training.Elapsed.TotalSeconds;
         var metrics = new List<MsAnnMetrics>();
-        double initial = ValidationMse(network, validation);
-        metrics.Add(new MsAnnMetrics(0, 0, 0, 0, initial));
-        progress?.Invoke(metrics[0]);
+        double initial;
         double? costToTenth = null, secondsToTenth = null;
         double nextEvaluation = options.EvaluateEvery;
         int lastLevel = 0;
+        long cycle = 0;
+        int firstVisit = 0, firstBatch = 0;
+        IDisposable? resumedVisit = null;
+        bool resuming = checkpointing?.Resume is not null;
+        var visits = schedule.Visits();
+
+        if (checkpointing?.Resume is { } resume)
+        {
+            var state = resume.State["trainer"] as JsonObject ?? throw new MultiscaleException("the checkpoint holds no MsANN trainer state");
+            if (state["visits_per_cycle"]!.GetValue<int>() != visits.Count || state["optimizers"]!.GetValue<int>() != optimizers.Length)
+                throw new MultiscaleException("the checkpoint was written for another cycle schedule");
+            cycle = state["cycle"]!.GetValue<long>();
+            firstVisit = state["visit"]!.GetValue<int>();
+            firstBatch = state["batch"]!.GetValue<int>();
+            meter.Restore(Checkpoint.ToDouble(state["cost"]), state["batches"]!.GetValue<long>());
+            secondsBefore = Checkpoint.ToDouble(state["seconds"]);
+            initial = Checkpoint.ToDouble(state["initial_mse"]);
+            costToTenth = state["cost_to_tenth"] is null ? null : Checkpoint.ToDouble(state["cost_to_tenth"]);
+            secondsToTenth = state["seconds_to_tenth"] is null ? null : Checkpoint.ToDouble(state["seconds_to_tenth"]);
+            nextEvaluation = Checkpoint.ToDouble(state["next_evaluation"]);
+            lastLevel = state["last_level"]!.GetValue<int>();
+            metrics.AddRange(ReadMetrics(state["metrics"]));
+            for (int k = 0; k < optimizers.Length; k++) optimizers[k].Restore(resume, $"rmsprop{k}/");
+            resume.RestoreGenerator("batches", checkpointing.BatchGenerator);
+            int visitLevel = options.AllTogether ? 0 : visits[firstVisit].Level;
+            resumedVisit = network.Restore(resume, "network/", options.AllTogether ? null : visitLevel);
+            // The curve so far goes to the reporter again: a resumed run's TensorBoard files hold the whole run.
+            foreach (var row in metrics) progress?.Invoke(row);
+        }
+        else
+        {
+            initial = ValidationMse(network, validation);
+            metrics.Add(new MsAnnMetrics(0, 0, 0, 0, initial));
+            progress?.Invoke(metrics[0]);
+        }
 
         void Evaluate()
         {
             double mse = ValidationMse(network, validation);
-            var row = new MsAnnMetrics(meter.Batches, lastLevel, meter.Cost, training.Elapsed.TotalSeconds, mse);
+            var row = new MsAnnMetrics(meter.Batches, lastLevel, meter.Cost, Seconds(), mse);
             metrics.Add(row);
             progress?.Invoke(row);
             if (costToTenth is null && mse <= initial / 10)
             {
                 costToTenth = meter.Cost;
-                secondsToTenth = training.Elapsed.TotalSeconds;
+                secondsToTenth = Seconds();
             }
         }
 
-        var visits = schedule.Visits();
+        // Called inside a visit: the position is the visit's index in the cycle and the batches it has done.
+        void SaveCheckpoint(int visit, int batch)
+        {
+            using var checkpoint = new Checkpoint();
+            checkpoint.State["trainer"] = new JsonObject
+            {
+                ["cycle"] = cycle,
+                ["visit"] = visit,
+                ["batch"] = batch,
+                ["visits_per_cycle"] = visits.Count,
+                ["optimizers"] = optimizers.Length,
+                ["cost"] = Checkpoint.Number(meter.Cost),
+                ["batches"] = meter.Batches,
+                ["seconds"] = Checkpoint.Number(Seconds()),
+                ["initial_mse"] = Checkpoint.Number(initial),
+                ["cost_to_tenth"] = costToTenth is { } c ? Checkpoint.Number(c) : null,
+                ["seconds_to_tenth"] = secondsToTenth is { } t ? Checkpoint.Number(t) : null,
+                ["next_evaluation"] = Checkpoint.Number(nextEvaluation),
+                ["last_level"] = lastLevel,
+                ["metrics"] = WriteMetrics(metrics),
+            };
+            network.Save(checkpoint, "network/");
+            for (int k = 0; k < optimizers.Length; k++) optimizers[k].Save(checkpoint, $"rmsprop{k}/");
+            checkpoint.PutGenerator("batches", checkpointing!.BatchGenerator);
+            checkpointing.Save(checkpoint);
+        }
+
         bool done = false;
         try
         {
             while (!done)
             {
-                foreach (var scheduled in visits)
+                for (int i = firstVisit; i < visits.Count; i++)
                 {
                     // All-together steps run at the finest level with every variable; the visit then spans them all.
-                    var visit = options.AllTogether ? new CycleVisit(0, 1) : scheduled;
-                    // Forming and releasing a visit's frozen sums is training work: it is timed with the steps.
-                    training.Start();
-                    var visiting = options.AllTogether ? null : network.Visit(visit.Level);
-                    training.Stop();
+                    var visit = options.AllTogether ? new CycleVisit(0, 1) : visits[i];
+                    int b0 = 0;
+                    IDisposable? visiting;
+                    if (resuming)
+                    {
+                        // The checkpoint was taken inside this visit: it is open again, at the batch it had reached.
+                        visiting = resumedVisit;
+                        resumedVisit = null;
+                        b0 = firstBatch;
+                        resuming = false;
+                    }
+                    else
+                    {
+                        // Forming and releasing a visit's frozen sums is training work: it is timed with the steps.
+                        training.Start();
+                        visiting = options.AllTogether ? null : network.Visit(visit.Level);
+                        training.Stop();
+                    }
                     try
                     {
-                        for (int b = 0; b < visit.Batches; b++)
+                        for (int b = b0; b < visit.Batches; b++)
                         {
-                            if (meter.Cost >= options.Budget || cancellation.IsCancellationRequested) { done = true; break; }
+                            if (meter.Cost >= options.Budget || cancellation.IsCancellationRequested)
+                            {
+                                if (checkpointing is not null && meter.Cost < options.Budget) SaveCheckpoint(i, b);
+                                done = true;
+                                break;
+                            }
                             training.Start();
                             using (var scope = NewDisposeScope())
                             {
@@ -144,11 +230,14 @@ public static class MsAnnTrainer
                             if (options.AllTogether) meter.RecordAllLevels(options.BatchSize);
                             else meter.Record(visit.Level, options.BatchSize);
                             lastLevel = visit.Level;
-                            if (meter.Cost >= nextEvaluation)
+                            bool evaluated = meter.Cost >= nextEvaluation;
+                            if (evaluated)
                             {
                                 Evaluate();
                                 while (nextEvaluation <= meter.Cost) nextEvaluation += options.EvaluateEvery;
                             }
+                            // Counted in evaluations (rows of the curve), a unit of the same cost whatever L, γ and k.
+                            if (checkpointing is not null && checkpointing.Due(evaluated) && meter.Cost < options.Budget) SaveCheckpoint(i, b + 1);
                         }
                     }
                     finally
@@ -159,17 +248,32 @@ public static class MsAnnTrainer
                     }
                     if (done) break;
                 }
+                firstVisit = 0;
+                cycle++;
             }
             if (metrics[^1].Cost != meter.Cost) Evaluate();
         }
         finally
         {
+            resumedVisit?.Dispose();
             network.TrainOnly(null);
             foreach (var o in optimizers) o.Dispose();
         }
         return new MsAnnResult(initial, metrics[^1].ValidationMse, costToTenth, secondsToTenth, meter.Cost,
-            training.Elapsed.TotalSeconds, metrics);
+            Seconds(), metrics);
     }
+
+    /// <summary>Metrics rows as JSON arrays [step, level, cost, seconds, mse] (doubles round-trip).</summary>
+    public static JsonArray WriteMetrics(IEnumerable<MsAnnMetrics> rows) =>
+        new(rows.Select(m => (JsonNode)new JsonArray(m.Step, m.Level, Checkpoint.Number(m.Cost), Checkpoint.Number(m.Seconds), Checkpoint.Number(m.ValidationMse))).ToArray());
+
+    /// <summary>Reads what <see cref="WriteMetrics"/> wrote.</summary>
+    public static IEnumerable<MsAnnMetrics> ReadMetrics(JsonNode? rows) =>
+        (rows as JsonArray ?? throw new MultiscaleException("the checkpoint holds no metrics rows")).Select(r =>
+        {
+            var a = (JsonArray)r!;
+            return new MsAnnMetrics(a[0]!.GetValue<long>(), a[1]!.GetValue<int>(), Checkpoint.ToDouble(a[2]), Checkpoint.ToDouble(a[3]), Checkpoint.ToDouble(a[4]));
+        }).ToList();
 
     /// <summary>Mean squared error of the finest network on a fixed set, without gradients.</summary>
     public static double ValidationMse(MultilevelNetwork network, (Tensor Input, Tensor Target) validation)

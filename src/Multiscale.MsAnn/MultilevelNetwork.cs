@@ -1,4 +1,5 @@
 using Multiscale.Prolongation;
+using Multiscale.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -266,6 +267,82 @@ public sealed class MultilevelNetwork : IDisposable
         }
         _visiting = level;
         return new VisitHandle(this);
+    }
+
+    /// <summary>The level being visited (inside <see cref="Visit"/>), else null.</summary>
+    public int? VisitingLevel => _visiting;
+
+    /// <summary>
+    /// Keeps the whole state in <paramref name="checkpoint"/> under <paramref name="prefix"/>: every level's variables,
+    /// the kept float64 sums Θ (an incremental sum: recomputing it would differ in the last bits) and, inside a visit,
+    /// the visited level's variables as the visit began.
+    /// </summary>
+    public void Save(Checkpoint checkpoint, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        for (int l = 0; l <= Shape.Depth; l++)
+            for (int j = 0; j < _weights[l].Length; j++)
+            {
+                checkpoint.Put($"{prefix}w{l}.{j}", _weights[l][j]);
+                checkpoint.Put($"{prefix}b{l}.{j}", _biases[l][j]);
+            }
+        if (_sumWeights is not null)
+            for (int j = 0; j < _sumWeights.Length; j++)
+            {
+                checkpoint.Put($"{prefix}sum_w.{j}", _sumWeights[j]);
+                checkpoint.Put($"{prefix}sum_b.{j}", _sumBiases![j]);
+            }
+        if (_visiting is not null)
+            for (int j = 0; j < _startWeights!.Length; j++)
+            {
+                checkpoint.Put($"{prefix}start_w.{j}", _startWeights[j]);
+                checkpoint.Put($"{prefix}start_b.{j}", _startBiases![j]);
+            }
+    }
+
+    /// <summary>
+    /// Restores what <see cref="Save"/> kept. When it was saved inside a visit at <paramref name="visitLevel"/>, the
+    /// visit is re-entered exactly as it began (its frozen sums are recomputed from the same kept sums and starting
+    /// variables, so they are the same numbers) and the variables then set to where the visit had got; the returned
+    /// handle ends it. Otherwise returns null.
+    /// </summary>
+    public IDisposable? Restore(Checkpoint checkpoint, string prefix, int? visitLevel)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        EndVisit();
+        InvalidateSums();
+        for (int l = 0; l <= Shape.Depth; l++)
+            for (int j = 0; j < _weights[l].Length; j++)
+            {
+                checkpoint.CopyTo($"{prefix}w{l}.{j}", _weights[l][j]);
+                checkpoint.CopyTo($"{prefix}b{l}.{j}", _biases[l][j]);
+            }
+        int layers = Shape.LayerCount - 1;
+        if (checkpoint.Has($"{prefix}sum_w.0"))
+        {
+            using var scope = NewDisposeScope();
+            _sumWeights = new Tensor[layers];
+            _sumBiases = new Tensor[layers];
+            for (int j = 0; j < layers; j++)
+            {
+                _sumWeights[j] = checkpoint.Get($"{prefix}sum_w.{j}").to(_weights[0][j].device).clone().DetachFromDisposeScope();
+                _sumBiases[j] = checkpoint.Get($"{prefix}sum_b.{j}").to(_weights[0][j].device).clone().DetachFromDisposeScope();
+            }
+        }
+        if (visitLevel is not { } level) return null;
+        if (_sumWeights is null) throw new MultiscaleException("the checkpoint was taken inside a visit but holds no kept sums");
+        for (int j = 0; j < layers; j++)
+        {
+            checkpoint.CopyTo($"{prefix}start_w.{j}", _weights[level][j]);
+            checkpoint.CopyTo($"{prefix}start_b.{j}", _biases[level][j]);
+        }
+        var handle = Visit(level);
+        for (int j = 0; j < layers; j++)
+        {
+            checkpoint.CopyTo($"{prefix}w{level}.{j}", _weights[level][j]);
+            checkpoint.CopyTo($"{prefix}b{level}.{j}", _biases[level][j]);
+        }
+        return handle;
     }
 
     /// <summary>Drops the kept sums Θ (after variables were changed outside a visit); the next visit recomputes them.</summary>

@@ -1,3 +1,4 @@
+using Multiscale.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -86,6 +87,20 @@ public sealed class RmsProp : IDisposable
             var denominator = EpsilonUnderRoot ? (_meanSquares[i] + Epsilon).sqrt() : _meanSquares[i].sqrt() + Epsilon;
             _parameters[i].addcdiv_(g, denominator, -LearningRate);
         }
+    }
+
+    /// <summary>Keeps the accumulators in <paramref name="checkpoint"/> under <paramref name="prefix"/>.</summary>
+    public void Save(Checkpoint checkpoint, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        for (int i = 0; i < _meanSquares.Length; i++) checkpoint.Put($"{prefix}{i}", _meanSquares[i]);
+    }
+
+    /// <summary>Sets the accumulators to those <see cref="Save"/> kept under <paramref name="prefix"/>.</summary>
+    public void Restore(Checkpoint checkpoint, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        for (int i = 0; i < _meanSquares.Length; i++) checkpoint.CopyTo($"{prefix}{i}", _meanSquares[i]);
     }
 
     /// <summary>Releases the accumulators.</summary>

@@ -19,16 +19,19 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
+    private static readonly string[] AllSections = { "matching", "pymanopt", "large", "iteration", "kronecker", "tradeoff", "scales", "munkres" };
+
     public static Command Create(TextWriter output, TextWriter error)
     {
         var outFile = new Option<FileInfo>("--out") { Description = "Markdown file to write.", DefaultValueFactory = _ => new FileInfo("docs/benchmarks.md") };
         var quick = new Option<bool>("--quick") { Description = "Small sizes only (seconds; what the test suite runs)." };
-        var only = new Option<string[]>("--only") { Description = "Run only these sections: matching, pymanopt, large, iteration, kronecker, tradeoff, scales, munkres.", AllowMultipleArgumentsPerToken = true };
+        var only = new Option<string[]>("--only") { Description = "Run only these sections: " + string.Join(", ", AllSections) + ".", AllowMultipleArgumentsPerToken = true };
         var command = new Command("bench", "Run the prolongation-core benchmarks and write them as Markdown.") { outFile, quick, only };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
-            var sections = parse.GetValue(only) ?? Array.Empty<string>();
-            var bench = new Bench(output, parse.GetValue(quick), sections.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToHashSet());
+            OutputCheck.File(parse.GetValue(outFile)!.FullName);
+            var sections = BenchOutput.Sections(parse.GetValue(only), AllSections);
+            var bench = new Bench(output, parse.GetValue(quick), sections);
             var markdown = bench.Run();
             var file = parse.GetValue(outFile)!;
             AtomicFile.WriteAllText(file.FullName, markdown);

@@ -19,6 +19,7 @@ internal static class DataCommand
         mnist.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             var target = parse.GetValue(outDir)!.FullName;
+            OutputCheck.Folder(target);
             var work = Directory.CreateTempSubdirectory("multiscale-mnist-");
             try
             {

@@ -55,6 +55,7 @@ internal static class GraphCommand
             throw new MultiscaleException($"unknown matrix '{unknown[0]}' for --matrices; expected {string.Join(", ", MatrixNames)}");
         if (requested.Count > 0 && outDir is null) throw new MultiscaleException("--matrices needs --out DIR to write them into");
 
+        if (outDir is not null) OutputCheck.Folder(outDir.FullName);
         var dev = DeviceChoice.Resolve(deviceName);
         var graph = GraphSpec.Parse(spec);
         int n = graph.VertexCount;

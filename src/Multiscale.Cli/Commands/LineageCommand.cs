@@ -41,6 +41,7 @@ internal static class LineageCommand
         foreach (var o in solver.All) command.Options.Add(o);
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             using var cancel = CancelOnCtrlC.Create();
             var g = parse.GetValue(graph);
             var list = parse.GetValue(graphs);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Text.Json.Nodes;
 using Multiscale.Cli.Plots;
 using Multiscale.Training;
 using TorchSharp;
@@ -8,25 +9,65 @@ namespace Multiscale.Cli.Commands;
 
 /// <summary>
 /// Hosts a plugin method for a command: one run folder, a context on the chosen device with progress lines to the
-/// console and curves to TensorBoard, and either the complete folder (config.json, metrics.csv, figures,
-/// report.json) or, on Ctrl-C, nothing new at all.
+/// console, curves to TensorBoard and checkpoints to <c>checkpoint.zip</c>, and either the complete folder
+/// (config.json, metrics.csv, figures, report.json) or, on Ctrl-C or SIGTERM, nothing new but the checkpoint.
 /// </summary>
 internal static class MethodHost
 {
     public static int Run<TSettings>(IMultiscaleMethod<TSettings> method, TSettings settings, ParseResult parse, string directory,
-        torch.Device device, TextWriter output, TextWriter error, CancellationToken cancel)
+        torch.Device device, TextWriter output, TextWriter error, CancellationToken cancel, (CheckpointInterval Interval, bool Resume) checkpointing)
     {
+        var header = new JsonObject { ["method"] = method.Name, ["settings"] = method.Describe(settings) };
+        string checkpointPath = Path.Combine(Path.GetFullPath(directory), RunFolder.CheckpointFile);
+        var from = Resumable(checkpointPath, header, checkpointing.Resume, output);
+        using var checkpoints = new RunCheckpoints(checkpointPath, checkpointing.Interval, header, from);
         using var folder = Open(directory);
-        var context = new RunContext(device, folder.Reporter(output.WriteLine), cancel);
+        var context = new RunContext(device, folder.Reporter(output.WriteLine), cancel, checkpoints);
         var record = method.Run(settings, context);
         if (cancel.IsCancellationRequested)
         {
-            error.WriteLine("cancelled: nothing was written");
+            error.WriteLine(File.Exists(checkpointPath)
+                ? $"cancelled: the run's state is in {checkpointPath}; the same command with --resume continues it"
+                : "cancelled: nothing was written");
             return 130;
         }
         Complete(folder, record, RunFolder.Config(method.Name, Arguments(parse), method.Describe(settings)), FigureRenderer.Instance);
         output.WriteLine($"wrote {folder.Directory}");
         return 0;
+    }
+
+    /// <summary>
+    /// The checkpoint to continue from: the folder's unfinished run when it has these settings and --resume was given,
+    /// else null; an unfinished run that --resume would lose, or one of other settings, is an error.
+    /// </summary>
+    private static Checkpoint? Resumable(string path, JsonObject header, bool resume, TextWriter output)
+    {
+        if (!File.Exists(path))
+        {
+            if (resume) output.WriteLine($"no checkpoint in {Path.GetDirectoryName(path)}: starting from the beginning");
+            return null;
+        }
+        var found = RunCheckpoints.ReadHeader(path)
+            ?? throw new MultiscaleException($"'{path}' is not a readable checkpoint; delete it to start the run over");
+        string method = found["method"]?.ToString() ?? "?";
+        if (method != header["method"]!.ToString() || !JsonNode.DeepEquals(found["settings"], header["settings"]))
+            throw new MultiscaleException($"'{Path.GetDirectoryName(path)}' holds an unfinished {method} run with other settings ({Difference(found, header)}); choose another --out, or delete its {RunFolder.CheckpointFile} to start over");
+        if (!resume)
+            throw new MultiscaleException($"'{Path.GetDirectoryName(path)}' holds an unfinished run with these settings: add --resume to continue it, or delete its {RunFolder.CheckpointFile} to start over");
+        output.WriteLine($"resuming the unfinished run from {path}");
+        return Checkpoint.Load(path);
+    }
+
+    /// <summary>The first setting that differs, as "name: there → here".</summary>
+    private static string Difference(JsonObject there, JsonObject here)
+    {
+        if (there["method"]?.ToString() != here["method"]?.ToString()) return $"method: {there["method"]} there, {here["method"]} here";
+        var a = there["settings"] as JsonObject ?? new JsonObject();
+        var b = here["settings"] as JsonObject ?? new JsonObject();
+        foreach (var key in a.Select(p => p.Key).Union(b.Select(p => p.Key)))
+            if (!JsonNode.DeepEquals(a[key], b[key]))
+                return $"{key}: {a[key]?.ToJsonString() ?? "none"} there, {b[key]?.ToJsonString() ?? "none"} here";
+        return "the settings differ";
     }
 
     /// <summary>Opens a run folder, reporting a folder that cannot be made as one error line.</summary>

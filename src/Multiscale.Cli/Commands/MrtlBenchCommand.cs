@@ -34,6 +34,7 @@ internal static class MrtlBenchCommand
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.File(parse.GetValue(outFile)!.FullName);
             var sections = BenchOutput.Sections(parse.GetValue(only), AllSections);
             if (parse.GetValue(seeds) < 1) throw new MultiscaleException($"--seeds must be positive (got {parse.GetValue(seeds)})");
             var taskList = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

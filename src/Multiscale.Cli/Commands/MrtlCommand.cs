@@ -60,8 +60,12 @@ internal static class MrtlCommand
             task, size, samples, sparseRank, dataDir, positions, modes, fields, labels, lags, method, criterion, tauLoss, tauSigma, tauMu, criterionFraction, finegrain, full, low, rank,
             epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, cache, noCache, outDir,
         };
+        var checkpoint = new CheckpointOptions("epochs");
+        checkpoint.AddTo(command);
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
+            var checkpoints = checkpoint.Read(parse);
             using var cancel = CancelOnCtrlC.Create();
             // First, so that an unusable device is one error before any data is generated or read.
             var dev = DeviceChoice.Resolve(parse.GetValue(device));
@@ -104,7 +108,7 @@ internal static class MrtlCommand
                 : new[] { MrtlTrainerOptions.ParseMethod(parse.GetValue(method)!) };
             output.WriteLine($"mrtl {taskName}: {data.Count} samples, I = {data.Outputs}, full {ResolutionSchedule.Format(schedule.FullRank)}, low {ResolutionSchedule.Format(schedule.LowRank)}, K = {options.Rank}, {fg.ToString().ToLowerInvariant()}, {parse.GetValue(criterion)}, {dev}");
             return MethodHost.Run(new MultiresolutionTensorLearning(), new MrtlSettings(data, taskName, options, methods), parse,
-                parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token);
+                parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token, checkpoints);
         }));
         command.Subcommands.Add(MrtlBenchCommand.Create(output, error));
         return command;

@@ -31,6 +31,7 @@ internal static class MsAnnBenchCommand
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.File(parse.GetValue(outFile)!.FullName);
             var sections = BenchOutput.Sections(parse.GetValue(only), AllSections);
             if (!(parse.GetValue(budget) > 0)) throw new MultiscaleException($"--budget must be positive (got {parse.GetValue(budget)})");
             var mnistDir = parse.GetValue(mnist)?.FullName;
@@ -223,7 +224,7 @@ internal static class MsAnnBenchCommand
                 $"Layers {string.Join('-', sizes)}, {s}, budget {memoryBudget:F0}: resident set size (after a full GC) at every tenth of the run. " +
                 "Every step runs in a dispose scope and only parameters, optimizer state and the kept sums live across steps, so the native " +
                 "heap should stay flat once the allocator has warmed up.");
-            using var source = new SyntheticObjectsData(sizes[0], 1, 0, CPU);
+            using IAutoencoderData source = new SyntheticObjectsData(sizes[0], 1, 0, CPU);
             var shape = new HierarchyShape(sizes, s.Levels);
             using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation);
             using var network = new MultilevelNetwork(maps, new TorchSharp.torch.Generator(0));

@@ -22,11 +22,15 @@ internal static class MsAnnCommand
             levels, gamma, k, together, compare, outDir,
         };
         shared.AddTo(command);
+        var checkpoint = new CheckpointOptions("evaluations (rows of metrics.csv, one per budget/200 of cost)");
+        checkpoint.AddTo(command);
         command.Subcommands.Add(MsAnnSweepCommand.CreateSweep(output, error));
         command.Subcommands.Add(MsAnnSweepCommand.CreateSummarize(output, error));
         command.Subcommands.Add(MsAnnBenchCommand.Create(output, error));
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
+            var checkpoints = checkpoint.Read(parse);
             using var cancel = CancelOnCtrlC.Create();
             var setup = shared.Read(parse);
             var schedule = new CycleSchedule(parse.GetValue(levels), parse.GetValue(gamma), parse.GetValue(k));
@@ -37,7 +41,7 @@ internal static class MsAnnCommand
             using var data = setup.OpenSource(dev);
             output.WriteLine($"msann {setup.Task}: layers {string.Join(',', setup.Sizes)}, L = {schedule.Depth}, γ = {schedule.Gamma}, k = {schedule.BatchesPerVisit}, maps {setup.Strategy.Name()}, budget {options.Budget}, {dev}");
             var settings = new MsAnnSettings(data, setup.Sizes, schedule, setup.Strategy, options, setup.Seed, parse.GetValue(compare), setup.MapCache);
-            return MethodHost.Run(new MsAnnMethod(), settings, parse, parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token);
+            return MethodHost.Run(new MsAnnMethod(), settings, parse, parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token, checkpoints);
         }));
         return command;
     }

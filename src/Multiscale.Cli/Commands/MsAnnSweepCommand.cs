@@ -27,8 +27,12 @@ internal static class MsAnnSweepCommand
             gammas, levels, ks, shard, shardCount, outDir,
         };
         shared.AddTo(command);
+        var checkpointEvery = new CheckpointOptions("evaluations").Every;
+        command.Options.Add(checkpointEvery);
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
+            var interval = CheckpointInterval.Parse(parse.GetValue(checkpointEvery)!);
             using var cancel = CancelOnCtrlC.Create();
             var setup = shared.Read(parse);
             var (index, count, shardSource) = SweepShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable);
@@ -63,12 +67,22 @@ internal static class MsAnnSweepCommand
                     var schedule = run.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value);
                     var settings = new MsAnnSettings(source, setup.Sizes, schedule, setup.Strategy, setup.Training, setup.Seed, MapCache: setup.MapCache);
                     // Figures are left out: a sweep's runs are compared in the summary, not one by one.
+                    // A run stopped part-way (a requeued job) continues from its checkpoint when its settings are unchanged.
+                    string checkpointPath = Path.Combine(runDir, RunFolder.CheckpointFile);
+                    var header = new JsonObject { ["method"] = method.Name, ["settings"] = runConfig.DeepClone() };
+                    Checkpoint? from = null;
+                    if (RunCheckpoints.ReadHeader(checkpointPath) is { } found && JsonNode.DeepEquals(found, header))
+                    {
+                        from = Checkpoint.Load(checkpointPath);
+                        output.WriteLine($"  resuming from {checkpointPath}");
+                    }
+                    using var checkpoints = new RunCheckpoints(checkpointPath, interval, header, from);
                     using var folder = MethodHost.Open(runDir);
-                    var context = new RunContext(dev, folder.Reporter(line => output.WriteLine("  " + line)), cancel.Token);
+                    var context = new RunContext(dev, folder.Reporter(line => output.WriteLine("  " + line)), cancel.Token, checkpoints);
                     var record = method.Run(settings, context);
                     if (cancel.Token.IsCancellationRequested)
                     {
-                        error.WriteLine($"cancelled: {i} finished run(s) of this shard are kept under {Path.Combine(dir, "runs")}; run the same command again to resume");
+                        error.WriteLine($"cancelled: {i} finished run(s) of this shard are kept under {Path.Combine(dir, "runs")} and the stopped run's state in its checkpoint; run the same command again to resume");
                         return 130;
                     }
                     // The run's config.json records it as a plain msann command, so 'multiscale rerun' repeats this run alone.
@@ -100,6 +114,9 @@ internal static class MsAnnSweepCommand
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            string summaryOut = parse.GetValue(outPath)!;
+            if (summaryOut.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) OutputCheck.File(summaryOut);
+            else OutputCheck.Folder(summaryOut);
             var files = new List<string>();
             foreach (var p in parse.GetValue(parts)!)
             {

@@ -39,6 +39,7 @@ internal static class ProlongCommand
     private static int Run(ParseResult parse, string coarseSpec, string fineSpec, double[] sValues, DirectoryInfo outDir,
         MatrixFileFormat format, ProlongationCliOptions solver, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
+        OutputCheck.Folder(outDir.FullName);
         var device = DeviceChoice.Resolve(parse.GetValue(solver.Device));
         var optionsPerS = sValues.Select(v => solver.Read(parse, v, device)).ToArray();
         var coarse = GraphSpec.Parse(coarseSpec);
@@ -170,31 +171,4 @@ internal static class ProlongCommand
 
     internal static void WriteJson(string path, object value) =>
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-}
-
-/// <summary>Ctrl-C requests a stop instead of killing the process, so no output is left half-written.</summary>
-internal sealed class CancelOnCtrlC : IDisposable
-{
-    private readonly CancellationTokenSource _source = new();
-    private readonly ConsoleCancelEventHandler _handler;
-
-    private CancelOnCtrlC()
-    {
-        _handler = (_, e) =>
-        {
-            e.Cancel = true;
-            _source.Cancel();
-        };
-        Console.CancelKeyPress += _handler;
-    }
-
-    public CancellationToken Token => _source.Token;
-
-    public static CancelOnCtrlC Create() => new();
-
-    public void Dispose()
-    {
-        Console.CancelKeyPress -= _handler;
-        _source.Dispose();
-    }
 }

@@ -12,9 +12,10 @@ internal static class QuickstartCommand
     {
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Folder for every step's outputs.", DefaultValueFactory = _ => new DirectoryInfo("runs/quickstart") };
         var command = new Command("quickstart", "Run a short tour of Multiscale on built-in data (graph, prolong with an s sweep, lineage, a small MsANN run).") { outDir };
-        command.SetAction(parse =>
+        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             var root = parse.GetValue(outDir)!.FullName;
+            OutputCheck.Folder(root);
             string[][] steps =
             {
                 new[] { "graph", "grid:16x16", "--out", Path.Combine(root, "graph"), "--matrices", "laplacian,distances" },
@@ -34,7 +35,7 @@ internal static class QuickstartCommand
             output.WriteLine();
             output.WriteLine($"quickstart done: see {root} (report.json, P.png, tradeoff.png, lineage.json, msann/loss_vs_cost.png, mrtl/factors_*.png)");
             return 0;
-        });
+        }));
         return command;
     }
 }

@@ -23,6 +23,7 @@ internal static class RerunCommand
         var command = new Command("rerun", "Repeat a run from its config.json into a new folder (same command line, new --out).") { run, outDir, device };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             var source = parse.GetValue(run)!;
             var target = parse.GetValue(outDir)!;
             var args = ReadArguments(source.FullName);

@@ -5,13 +5,17 @@ namespace Multiscale.Training;
 /// <summary>What a host gives a method for one run: where to compute, when to stop, whom to tell.</summary>
 public sealed class RunContext
 {
-    /// <summary>Creates a context; <paramref name="reporter"/> defaults to one that drops everything.</summary>
-    public RunContext(torch.Device device, IRunReporter? reporter = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Creates a context; <paramref name="reporter"/> defaults to one that drops everything, and without
+    /// <paramref name="checkpoints"/> the run neither checkpoints nor resumes.
+    /// </summary>
+    public RunContext(torch.Device device, IRunReporter? reporter = null, CancellationToken cancellation = default, RunCheckpoints? checkpoints = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         Device = device;
         Reporter = reporter ?? SilentReporter.Instance;
         Cancellation = cancellation;
+        Checkpoints = checkpoints;
     }
 
     /// <summary>A CPU context that reports nothing and cannot be cancelled (tests, library use).</summary>
@@ -23,8 +27,15 @@ public sealed class RunContext
     /// <summary>Receives progress lines and curve points.</summary>
     public IRunReporter Reporter { get; }
 
-    /// <summary>Set when the host wants the run to stop (Ctrl-C).</summary>
+    /// <summary>Set when the host wants the run to stop (Ctrl-C, SIGTERM).</summary>
     public CancellationToken Cancellation { get; }
+
+    /// <summary>
+    /// Where the run checkpoints and what it resumes from (null: neither). A method that supports it saves its whole
+    /// training state when <see cref="RunCheckpoints.Due"/> says so and when <see cref="Cancellation"/> fires, and a run
+    /// resumed from a checkpoint ends with the same numbers as one never stopped.
+    /// </summary>
+    public RunCheckpoints? Checkpoints { get; }
 
     private sealed class SilentReporter : IRunReporter
     {

@@ -15,8 +15,9 @@ public interface IFigureRenderer
 /// <summary>
 /// One run's folder, the layout every hosted method shares: TensorBoard event files while it trains (a sub-run's in
 /// <c>&lt;run&gt;/</c>), then <c>metrics.csv</c>, the figures, <c>config.json</c> and <c>report.json</c> — written last, so
-/// its presence marks a complete run. A run that is cancelled or fails before <see cref="Complete"/> adds nothing: its
-/// event files are removed, and a folder this run created is removed when nothing else is in it. A completion that
+/// its presence marks a complete run. A run that is cancelled or fails before <see cref="Complete"/> adds nothing but
+/// its checkpoint (<see cref="CheckpointPath"/>, when the method wrote one, to resume from): its event files are
+/// removed, and a folder this run created is removed when nothing else is in it. A completion that
 /// fails part-way leaves no <c>report.json</c> (an earlier run's is removed first), so the folder never claims a
 /// complete run it does not hold.
 /// </summary>
@@ -42,6 +43,15 @@ public sealed class RunFolder : IDisposable
 
     /// <summary>The folder's full path.</summary>
     public string Directory { get; }
+
+    /// <summary>
+    /// Where an unfinished run keeps its checkpoint (<c>checkpoint.zip</c>): written while it trains and when it is
+    /// stopped, removed when the run completes.
+    /// </summary>
+    public string CheckpointPath => Path.Combine(Directory, CheckpointFile);
+
+    /// <summary>The checkpoint's file name inside a run folder.</summary>
+    public const string CheckpointFile = "checkpoint.zip";
 
     /// <summary>The event files this run has written so far.</summary>
     public IReadOnlyList<string> EventFiles
@@ -87,6 +97,8 @@ public sealed class RunFolder : IDisposable
             WriteJson(report, record.Report);
             written.Add(report);
             _completed = true;
+            // The run is complete: nothing is left to resume.
+            try { File.Delete(CheckpointPath); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
             RemoveStaleEvents();
             return written;
         }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
+using Multiscale.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -147,6 +149,45 @@ public abstract class FinegrainCriterion : IDisposable
         Rises = 0;
         Reason = null;
     }
+
+    /// <summary>
+    /// The criterion's whole state — history, rise count, reason and its summaries — as JSON, with any tensors it keeps
+    /// put into <paramref name="checkpoint"/> under <paramref name="prefix"/>.
+    /// </summary>
+    public JsonObject Save(Checkpoint checkpoint, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var state = new JsonObject
+        {
+            ["history"] = new JsonArray(_history.Select(Checkpoint.Number).ToArray()),
+            ["previous"] = Checkpoint.Number(_previous),
+            ["epochs"] = Epochs,
+            ["rises"] = Rises,
+            ["reason"] = Reason,
+        };
+        SaveSummaries(state, checkpoint, prefix);
+        return state;
+    }
+
+    /// <summary>Continues from what <see cref="Save"/> returned (a fresh or <see cref="Reset"/> criterion of the same kind).</summary>
+    public void Restore(JsonObject state, Checkpoint checkpoint, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        Reset();
+        _history.AddRange((state["history"] as JsonArray ?? new JsonArray()).Select(Checkpoint.ToDouble));
+        _previous = Checkpoint.ToDouble(state["previous"]);
+        Epochs = state["epochs"]!.GetValue<int>();
+        Rises = state["rises"]!.GetValue<int>();
+        Reason = state["reason"]?.GetValue<string>();
+        RestoreSummaries(state, checkpoint, prefix);
+    }
+
+    /// <summary>Adds the kind's own summaries (running sums, windows) to a saved state.</summary>
+    protected virtual void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix) { }
+
+    /// <summary>Reads what <see cref="SaveSummaries"/> added.</summary>
+    protected virtual void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix) { }
 
     /// <summary>Releases the summaries.</summary>
     public virtual void Dispose() => GC.SuppressFinalize(this);
@@ -312,6 +353,22 @@ public sealed class GradientStatisticCriterion : FinegrainCriterion
     }
 
     /// <inheritdoc />
+    protected override void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
+    {
+        state["squared_norms"] = Checkpoint.Number(_squaredNorms);
+        state["steps"] = _steps;
+        if (_sum is not null) checkpoint.Put(prefix + "sum", _sum);
+    }
+
+    /// <inheritdoc />
+    protected override void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
+    {
+        _squaredNorms = Checkpoint.ToDouble(state["squared_norms"]);
+        _steps = state["steps"]!.GetValue<int>();
+        if (checkpoint.Has(prefix + "sum")) _sum = checkpoint.Get(prefix + "sum").clone().DetachFromDisposeScope();
+    }
+
+    /// <inheritdoc />
     public override void Reset()
     {
         base.Reset();
@@ -415,6 +472,22 @@ public sealed class SpatialEntropyCriterion : FinegrainCriterion
         var p = counts / t;
         var entropy = where(p > 0, -p * p.clamp_min(double.Epsilon).log(), zeros_like(p)).sum(dim: 1);
         return entropy.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    protected override void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
+    {
+        state["filled"] = _filled;
+        state["next"] = _next;
+        if (_window is not null) checkpoint.Put(prefix + "window", _window);
+    }
+
+    /// <inheritdoc />
+    protected override void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
+    {
+        _filled = state["filled"]!.GetValue<int>();
+        _next = state["next"]!.GetValue<int>();
+        if (checkpoint.Has(prefix + "window")) _window = checkpoint.Get(prefix + "window").clone().DetachFromDisposeScope();
     }
 
     /// <inheritdoc />

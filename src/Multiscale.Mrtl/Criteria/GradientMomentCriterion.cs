@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
+using Multiscale.Training;
 using static TorchSharp.torch;
 
 namespace Multiscale.Mrtl.Criteria;
@@ -86,6 +88,22 @@ public sealed class GradientMomentCriterion : FinegrainCriterion
         return _kind == CriterionKind.SigmaThreshold
             ? string.Create(CultureInfo.InvariantCulture, $"σ-threshold: {statistic:P0} of weights with σ > τ_σ = {Thresholds.Sigma:G3}")
             : string.Create(CultureInfo.InvariantCulture, $"μ, σ-threshold: {statistic:P0} of weights with σ > τ_σ = {Thresholds.Sigma:G3} and |μ| < τ_μ = {Thresholds.Mu:G3}");
+    }
+
+    /// <inheritdoc />
+    protected override void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
+    {
+        state["filled"] = _filled;
+        state["next"] = _next;
+        if (_window is not null) checkpoint.Put(prefix + "window", _window);
+    }
+
+    /// <inheritdoc />
+    protected override void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
+    {
+        _filled = state["filled"]!.GetValue<int>();
+        _next = state["next"]!.GetValue<int>();
+        if (checkpoint.Has(prefix + "window")) _window = checkpoint.Get(prefix + "window").clone().DetachFromDisposeScope();
     }
 
     /// <inheritdoc />

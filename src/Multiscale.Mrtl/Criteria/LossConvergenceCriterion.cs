@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
+using Multiscale.Training;
 using static TorchSharp.torch;
 
 namespace Multiscale.Mrtl.Criteria;
@@ -52,6 +54,22 @@ public sealed class LossConvergenceCriterion : FinegrainCriterion
         statistic < Threshold
             ? string.Create(CultureInfo.InvariantCulture, $"loss converged: |L − L̄| = {statistic:G3} < τ_L = {Threshold:G3}")
             : null;
+
+    /// <inheritdoc />
+    protected override void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
+    {
+        state["loss_sum"] = Checkpoint.Number(_sum);
+        state["loss_count"] = _count;
+        state["training_loss"] = Checkpoint.Number(_training);
+    }
+
+    /// <inheritdoc />
+    protected override void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
+    {
+        _sum = Checkpoint.ToDouble(state["loss_sum"]);
+        _count = state["loss_count"]!.GetValue<int>();
+        _training = Checkpoint.ToDouble(state["training_loss"]);
+    }
 
     /// <inheritdoc />
     public override void Reset()

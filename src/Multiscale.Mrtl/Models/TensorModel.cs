@@ -1,4 +1,5 @@
 using Multiscale.Mrtl.Data;
+using Multiscale.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -109,6 +110,30 @@ public abstract class TensorModel : IDisposable
         var ps = Parameters;
         if (snapshot.Count != ps.Count) throw new ArgumentException("the snapshot belongs to another model");
         for (int k = 0; k < ps.Count; k++) ps[k].copy_(snapshot[k]);
+    }
+
+    /// <summary>Keeps the parameters (in <see cref="Parameters"/> order) in <paramref name="checkpoint"/> under <paramref name="prefix"/>.</summary>
+    public void Save(Checkpoint checkpoint, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var ps = Parameters;
+        for (int k = 0; k < ps.Count; k++) checkpoint.Put($"{prefix}{k}", ps[k]);
+    }
+
+    /// <summary>
+    /// The model <see cref="Save"/> kept under <paramref name="prefix"/>: low rank (factors in mode order, then the bias)
+    /// or full rank (weights, then the bias), on the given grids and device.
+    /// </summary>
+    public static TensorModel Load(Checkpoint checkpoint, string prefix, bool lowRank, MrtlTask task, int outputs, IReadOnlyList<int> featureShape,
+        IReadOnlyList<GridShape> grids, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(featureShape);
+        ArgumentNullException.ThrowIfNull(grids);
+        if (!lowRank) return new FullRankModel(task, outputs, featureShape, grids, checkpoint.Get($"{prefix}0"), checkpoint.Get($"{prefix}1"), device);
+        int factors = 1 + featureShape.Count + grids.Count;
+        return new LowRankModel(task, outputs, featureShape, grids, Enumerable.Range(0, factors).Select(k => checkpoint.Get($"{prefix}{k}")).ToArray(),
+            checkpoint.Get($"{prefix}{factors}"), device);
     }
 
     /// <summary>Logits of all samples of <paramref name="data"/> (on this model's device), in chunks, without gradients ([N] float32).</summary>

@@ -188,6 +188,8 @@ public sealed record MrtlResult
     public required double PositiveWeight { get; init; }
     /// <summary>True when the token stopped the run early.</summary>
     public bool Cancelled { get; init; }
+    /// <summary>True when the stop was saved as a checkpoint: the run continues from there, not from this result.</summary>
+    public bool Stopped { get; init; }
     /// <summary>Full-rank chain run, "a,b;c,d" form (empty for Random).</summary>
     public required string FullResolutions { get; init; }
     /// <summary>Low-rank chain run.</summary>

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Multiscale.Mrtl.Criteria;
 using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Finegraining;
 using Multiscale.Mrtl.Models;
+using Multiscale.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,9 +22,15 @@ namespace Multiscale.Mrtl.Training;
 /// </summary>
 public static class MrtlTrainer
 {
-    /// <summary>Runs <paramref name="options"/>.Method on the split; <paramref name="progress"/> sees every epoch record.</summary>
+    /// <summary>
+    /// Runs <paramref name="options"/>.Method on the split; <paramref name="progress"/> sees every epoch record. With
+    /// <paramref name="checkpointing"/> the run saves its whole state (stage, resolution step, epoch and position in
+    /// the epoch's shuffled order, model, Adam state and learning-rate steps, best-validation checkpoint, criterion,
+    /// generator, records) when a checkpoint is due and when it is cancelled, and a run started from one of these
+    /// checkpoints continues to the same numbers as one never stopped.
+    /// </summary>
     public static MrtlResult Train(MrtlSplit split, MrtlTrainerOptions options, Action<MrtlEpochRecord>? progress = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default, MrtlCheckpointing? checkpointing = null)
     {
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(options);
@@ -38,31 +46,40 @@ public static class MrtlTrainer
         };
 
         using var runScope = NewDisposeScope();
-        var run = new Run(split, options, progress, cancellation);
+        var run = new Run(split, options, progress, cancellation, checkpointing);
         double positives = data.PositiveFraction;
         run.PositiveWeight = data.Task == MrtlTask.Classification
             ? (positives > 0 && positives < 1 ? (1 - positives) / positives : throw new MultiscaleException("the training labels are all of one class"))
             : 1.0;
+        string? resumeStage = run.RestoreRun();
 
         LowRankModel low;
-        double cpFit = double.NaN, cpSeconds = 0, fullValidation = double.NaN;
-        string? lowStartNote = null;
-        if (options.Method == MrtlMethod.Random)
+        if (resumeStage == "low")
+        {
+            using var scope = NewDisposeScope();
+            low = (LowRankModel)run.ResumedModel(schedule.LowRank, lowRank: true);
+        }
+        else if (options.Method == MrtlMethod.Random)
         {
             using var scope = NewDisposeScope();
             low = LowRankModel.Random(data.Task, data.Outputs, data.FeatureShape, schedule.LowRank[0], options.Rank, run.Generator, options.RandomInitScale, run.ModelDevice);
         }
         else
         {
-            TensorModel full = new FullRankModel(data.Task, data.Outputs, data.FeatureShape, schedule.FullRank[0], run.Generator, options.FullInitScale, run.ModelDevice);
+            TensorModel full = resumeStage == "full"
+                ? run.ResumedModel(schedule.FullRank, lowRank: false)
+                : new FullRankModel(data.Task, data.Outputs, data.FeatureShape, schedule.FullRank[0], run.Generator, options.FullInitScale, run.ModelDevice);
             full = run.Stage("full", full, schedule.FullRank, options.FullRank);
-            fullValidation = run.LastBestValidation;
+            run.FullValidation = run.LastBestValidation;
             var clock = Stopwatch.StartNew();
-            (low, cpFit, lowStartNote) = LowRankStart.FromFullRank((FullRankModel)full, options.Rank, options.CpAls with { Seed = options.Seed }, run.Generator, options.RandomInitScale);
-            cpSeconds = clock.Elapsed.TotalSeconds;
-            run.TotalOffset += cpSeconds;
+            (low, double fit, string? note) = LowRankStart.FromFullRank((FullRankModel)full, options.Rank, options.CpAls with { Seed = options.Seed }, run.Generator, options.RandomInitScale);
+            run.CpFit = fit;
+            run.LowStartNote = note;
+            run.CpSeconds = clock.Elapsed.TotalSeconds;
+            run.TotalOffset += run.CpSeconds;
             full.Dispose();
         }
+        double cpFit = run.CpFit, cpSeconds = run.CpSeconds, fullValidation = run.FullValidation;
         double fullSeconds = run.StageSeconds.GetValueOrDefault("full");
         var trained = (LowRankModel)run.Stage("low", low, schedule.LowRank, options.LowRank);
 
@@ -78,7 +95,7 @@ public static class MrtlTrainer
             SecondsLow = run.StageSeconds.GetValueOrDefault("low"),
             SecondsCp = cpSeconds,
             CpFit = cpFit,
-            LowRankStartNote = lowStartNote,
+            LowRankStartNote = run.LowStartNote,
             FullValidationLoss = fullValidation,
             ValidationLoss = valLoss,
             TestLoss = testLoss,
@@ -86,6 +103,7 @@ public static class MrtlTrainer
             TestMse = data.Task == MrtlTask.Regression ? testMetric : null,
             PositiveWeight = run.PositiveWeight,
             Cancelled = cancellation.IsCancellationRequested,
+            Stopped = run.Stopped,
             FullResolutions = ResolutionSchedule.Format(schedule.FullRank),
             LowResolutions = ResolutionSchedule.Format(schedule.LowRank),
             Epochs = run.Records,
@@ -196,13 +214,17 @@ public static class MrtlTrainer
         private readonly MrtlTrainerOptions _options;
         private readonly Action<MrtlEpochRecord>? _progress;
         private readonly CancellationToken _cancellation;
+        private readonly MrtlCheckpointing? _checkpointing;
+        private JsonObject? _resume;   // the trainer state still to be resumed into (cleared once used)
 
-        public Run(MrtlSplit split, MrtlTrainerOptions options, Action<MrtlEpochRecord>? progress, CancellationToken cancellation)
+        public Run(MrtlSplit split, MrtlTrainerOptions options, Action<MrtlEpochRecord>? progress, CancellationToken cancellation,
+            MrtlCheckpointing? checkpointing)
         {
             _split = split;
             _options = options;
             _progress = progress;
             _cancellation = cancellation;
+            _checkpointing = checkpointing;
             Generator = new Generator((ulong)options.Seed);
         }
 
@@ -215,16 +237,72 @@ public static class MrtlTrainer
         public double PositiveWeight { get; set; } = 1;
         public double TotalOffset { get; set; }
         public double LastBestValidation { get; private set; } = double.NaN;
+        public double CpFit { get; set; } = double.NaN;
+        public double CpSeconds { get; set; }
+        public double FullValidation { get; set; } = double.NaN;
+        public string? LowStartNote { get; set; }
         public Dictionary<string, double> StageSeconds { get; } = new();
         public List<MrtlEpochRecord> Records { get; } = new();
         public List<MrtlFinegrainEvent> Events { get; } = new();
 
+        private Checkpoint ResumeCheckpoint => _checkpointing!.Resume!;
+
+        /// <summary>
+        /// Set when a stop has been saved: the run then only carries its model to the end without training or saving
+        /// again, since the checkpoint, not this call's result, is what continues.
+        /// </summary>
+        public bool Stopped { get; private set; }
+
+        /// <summary>
+        /// With a checkpoint to resume: restores the run-wide state (records — reported again, so a resumed run's
+        /// curves are whole — events, clocks, CP-ALS figures, the generator) and returns the stage it was taken in.
+        /// </summary>
+        public string? RestoreRun()
+        {
+            if (_checkpointing?.Resume is not { } checkpoint) return null;
+            var state = checkpoint.State["trainer"] as JsonObject ?? throw new MultiscaleException("the checkpoint holds no MRTL trainer state");
+            if (state["method"]?.GetValue<string>() != _options.Method.ToString())
+                throw new MultiscaleException($"the checkpoint was written by a {state["method"]} run, not {_options.Method}");
+            _resume = state;
+            Records.AddRange(MrtlRecords.ReadEpochs(state["records"]));
+            Events.AddRange(MrtlRecords.ReadFinegrains(state["events"]));
+            foreach (var (key, value) in (JsonObject)state["stage_seconds"]!) StageSeconds[key] = Checkpoint.ToDouble(value);
+            TotalOffset = Checkpoint.ToDouble(state["total_offset"]);
+            LastBestValidation = Checkpoint.ToDouble(state["last_best"]);
+            CpFit = Checkpoint.ToDouble(state["cp_fit"]);
+            CpSeconds = Checkpoint.ToDouble(state["cp_seconds"]);
+            FullValidation = Checkpoint.ToDouble(state["full_validation"]);
+            LowStartNote = state["low_start_note"]?.GetValue<string>();
+            checkpoint.RestoreGenerator("generator", Generator);
+            foreach (var r in Records) _progress?.Invoke(r);
+            return state["stage"]!.GetValue<string>();
+        }
+
+        /// <summary>The model the checkpoint holds, on the grids of the step it was taken at.</summary>
+        public TensorModel ResumedModel(IReadOnlyList<IReadOnlyList<GridShape>> chain, bool lowRank)
+        {
+            var data = _split.Train;
+            int step = _resume!["step"]!.GetValue<int>();
+            if (step < 0 || step >= chain.Count) throw new MultiscaleException("the checkpoint was taken at a resolution step this schedule does not have");
+            return TensorModel.Load(ResumeCheckpoint, "model/", lowRank, data.Task, data.Outputs, data.FeatureShape, chain[step], ModelDevice);
+        }
+
         /// <summary>Trains through a chain; returns the model at its last step (best checkpoint loaded). Disposes replaced models.</summary>
         public TensorModel Stage(string stage, TensorModel model, IReadOnlyList<IReadOnlyList<GridShape>> chain, StageOptions so)
         {
-            var clock = new Stopwatch();
+            var clock = new Clock();
             double stageStart = TotalOffset;
-            for (int step = 0; step < chain.Count; step++)
+            int firstStep = 0;
+            JsonObject? resume = null;
+            if (_resume is not null && _resume["stage"]!.GetValue<string>() == stage)
+            {
+                resume = _resume;
+                _resume = null;
+                firstStep = resume["step"]!.GetValue<int>();
+                stageStart = Checkpoint.ToDouble(resume["stage_start"]);
+                clock.Offset = Checkpoint.ToDouble(resume["stage_clock"]);
+            }
+            for (int step = firstStep; step < chain.Count; step++)
             {
                 var grids = chain[step];
                 using var resolutionScope = NewDisposeScope();
@@ -242,8 +320,10 @@ public static class MrtlTrainer
                         model.Dispose();
                         model = moved;
                     }
-                    string reason = _cancellation.IsCancellationRequested ? "cancelled"
-                        : Resolution(stage, step, model, train, validation, kernels, so, clock, stageStart);
+                    // With checkpoints a stop is handled inside the resolution, where the state is saved first.
+                    string reason = Stopped || (_cancellation.IsCancellationRequested && _checkpointing is null) ? "cancelled"
+                        : Resolution(stage, step, model, train, validation, kernels, so, clock, stageStart, resume);
+                    resume = null;
                     clock.Stop();
                     if (step + 1 < chain.Count)
                     {
@@ -264,7 +344,7 @@ public static class MrtlTrainer
                         var nextValidation = _split.Validation.Discretize(next, _options.Device);
                         var (after, _) = Evaluate(model, nextValidation, PositiveWeight);
                         Events.Add(new MrtlFinegrainEvent(stage, ResolutionSchedule.Describe(grids), ResolutionSchedule.Describe(next),
-                            _options.Finegrain, scale, reason, before, after, stageStart + clock.Elapsed.TotalSeconds));
+                            _options.Finegrain, scale, reason, before, after, stageStart + clock.Seconds));
                     }
                 }
                 finally
@@ -273,48 +353,116 @@ public static class MrtlTrainer
                     foreach (var k in kernels) k.Dispose();
                 }
             }
-            StageSeconds[stage] = clock.Elapsed.TotalSeconds;
-            TotalOffset = stageStart + clock.Elapsed.TotalSeconds;
+            StageSeconds[stage] = clock.Seconds;
+            TotalOffset = stageStart + clock.Seconds;
             return model;
         }
 
         private string Resolution(string stage, int step, TensorModel model, DiscreteData train, DiscreteData validation,
-            SpatialKernel[] kernels, StageOptions so, Stopwatch clock, double stageStart)
+            SpatialKernel[] kernels, StageOptions so, Clock clock, double stageStart, JsonObject? resume)
         {
             string resolution = ResolutionSchedule.Describe(train.Grids);
             using var criterion = FinegrainCriterion.Create(_options.Criterion, _options.CriterionOptions with { MaxEpochs = so.MaxEpochs });
             var optimizer = optim.Adam(model.Parameters, lr: so.LearningRate);
             var scheduler = optim.lr_scheduler.StepLR(optimizer, 1, so.Decay);
             Tensor[]? best = null;
+            Tensor? order = null;
             string reason = "epoch cap";
             try
             {
-                var (v0, m0) = Evaluate(model, validation, PositiveWeight);
-                double bestLoss = v0;
-                best = model.Snapshot();
-                Emit(new MrtlEpochRecord(stage, step, resolution, 0, clock.Elapsed.TotalSeconds, stageStart + clock.Elapsed.TotalSeconds,
-                    double.NaN, v0, m0, double.NaN, null));
-                int n = train.Count;
-                for (int epoch = 1; epoch <= so.MaxEpochs; epoch++)
+                double bestLoss;
+                int firstEpoch = 1, firstStart = 0;
+                double sum = 0;
+                int batches = 0;
+                var position = resume?["position"] as JsonObject;
+                if (position is not null && position["epoch"]!.GetValue<int>() > 0)
                 {
-                    double sum = 0;
-                    int batches = 0;
+                    // Taken inside this resolution: the model was restored by the caller; here its optimizer, schedule,
+                    // best checkpoint, criterion and position in the epoch's order.
+                    var checkpoint = ResumeCheckpoint;
+                    firstEpoch = position["epoch"]!.GetValue<int>();
+                    firstStart = position["start"]!.GetValue<int>();
+                    for (int e = 1; e < firstEpoch; e++) scheduler.step();
+                    checkpoint.ReadPart("adam", optimizer.load_state_dict);
+                    bestLoss = Checkpoint.ToDouble(position["best_loss"]);
+                    best = model.Parameters.Select((p, k) => checkpoint.Get($"best/{k}").to(p.device).clone().DetachFromDisposeScope()).ToArray();
+                    criterion.Restore((JsonObject)position["criterion"]!, checkpoint, "criterion/");
+                    reason = position["reason"]!.GetValue<string>();
+                    sum = Checkpoint.ToDouble(position["sum"]);
+                    batches = position["batches"]!.GetValue<int>();
+                    if (firstStart >= 0) order = checkpoint.Get("order").to(train.Device).clone().DetachFromDisposeScope();
+                }
+                else
+                {
+                    var (v0, m0) = Evaluate(model, validation, PositiveWeight);
+                    bestLoss = v0;
+                    best = model.Snapshot();
+                    Emit(new MrtlEpochRecord(stage, step, resolution, 0, clock.Seconds, stageStart + clock.Seconds,
+                        double.NaN, v0, m0, double.NaN, null));
+                }
+
+                // The whole state at a point inside this resolution: before the batch at `start` of `epoch` (start −1:
+                // the epoch's order is not drawn yet).
+                void Save(int epoch, int start)
+                {
+                    if (Stopped) return;
+                    Stopped = _cancellation.IsCancellationRequested;
+                    using var checkpoint = new Checkpoint();
+                    var criterionState = criterion.Save(checkpoint, "criterion/");
+                    checkpoint.State["trainer"] = RunState(stage, step, stageStart, clock, new JsonObject
+                    {
+                        ["epoch"] = epoch,
+                        ["start"] = start,
+                        ["best_loss"] = Checkpoint.Number(bestLoss),
+                        ["reason"] = reason,
+                        ["sum"] = Checkpoint.Number(sum),
+                        ["batches"] = batches,
+                        ["criterion"] = criterionState,
+                    });
+                    model.Save(checkpoint, "model/");
+                    for (int k = 0; k < best!.Length; k++) checkpoint.Put($"best/{k}", best[k]);
+                    if (start >= 0) checkpoint.Put("order", order!);
+                    checkpoint.PutPart("adam", optimizer.save_state_dict);
+                    checkpoint.PutGenerator("generator", Generator);
+                    _checkpointing!.Save(checkpoint);
+                }
+
+                int n = train.Count;
+                for (int epoch = firstEpoch; epoch <= so.MaxEpochs; epoch++)
+                {
+                    bool stopped = false;
                     using (var epochScope = NewDisposeScope())
                     {
-                        // Drawn on the CPU (the generator's device; the same order on every device), moved once per epoch.
-                        var order = randperm(n, generator: Generator).to(train.Device);
-                        for (int start = 0; start < n; start += so.BatchSize)
+                        int start0 = 0;
+                        if (epoch == firstEpoch && order is not null) start0 = firstStart;
+                        else
                         {
-                            if (_cancellation.IsCancellationRequested) break;
-                            using var stepScope = NewDisposeScope();
-                            var batch = train.Batch(order[start..Math.Min(n, start + so.BatchSize)]);
-                            optimizer.zero_grad();
-                            var objective = model.Loss(batch, PositiveWeight) + model.Regularizer(so.Regularization, kernels);
-                            objective.backward();
-                            optimizer.step();
-                            criterion.ObserveGradient(cat(model.Parameters.Select(p => p.grad!.detach().flatten()).ToArray()));
-                            sum += objective.item<float>();
-                            batches++;
+                            sum = 0;
+                            batches = 0;
+                            if (_checkpointing is not null && _cancellation.IsCancellationRequested) { Save(epoch, -1); return "cancelled"; }
+                            order?.Dispose();
+                            // Drawn on the CPU (the generator's device; the same order on every device), moved once per epoch.
+                            order = randperm(n, generator: Generator).to(train.Device).DetachFromDisposeScope();
+                        }
+                        for (int start = start0; start < n; start += so.BatchSize)
+                        {
+                            if (_cancellation.IsCancellationRequested)
+                            {
+                                if (_checkpointing is not null) { Save(epoch, start); return "cancelled"; }
+                                break;
+                            }
+                            using (var stepScope = NewDisposeScope())
+                            {
+                                var batch = train.Batch(order[start..Math.Min(n, start + so.BatchSize)]);
+                                optimizer.zero_grad();
+                                var objective = model.Loss(batch, PositiveWeight) + model.Regularizer(so.Regularization, kernels);
+                                objective.backward();
+                                optimizer.step();
+                                criterion.ObserveGradient(cat(model.Parameters.Select(p => p.grad!.detach().flatten()).ToArray()));
+                                sum += objective.item<float>();
+                                batches++;
+                            }
+                            if (_checkpointing is not null && start + so.BatchSize < n && _checkpointing.Due(false)) Save(epoch, start + so.BatchSize);
                         }
                     }
                     scheduler.step();
@@ -327,13 +475,21 @@ public static class MrtlTrainer
                     }
                     if (batches > 0) (criterion as LossConvergenceCriterion)?.ObserveTrainingLoss(sum / batches);
                     bool leave = criterion.EndEpoch(loss);
-                    bool cancelled = _cancellation.IsCancellationRequested;
+                    bool cancelled = _checkpointing is null && _cancellation.IsCancellationRequested;
                     if (leave) reason = criterion.Reason ?? "criterion";
                     if (cancelled) reason = "cancelled";
                     bool last = leave || cancelled || epoch == so.MaxEpochs;
                     double statistic = criterion.History.Count > 0 ? criterion.History[^1] : double.NaN;
-                    Emit(new MrtlEpochRecord(stage, step, resolution, epoch, clock.Elapsed.TotalSeconds, stageStart + clock.Elapsed.TotalSeconds,
+                    Emit(new MrtlEpochRecord(stage, step, resolution, epoch, clock.Seconds, stageStart + clock.Seconds,
                         batches > 0 ? sum / batches : double.NaN, loss, metric, statistic, last ? $"leave: {reason}" : null));
+                    if (_checkpointing is not null && !last && (_checkpointing.Due(true) || _cancellation.IsCancellationRequested))
+                    {
+                        sum = 0;
+                        batches = 0;
+                        Save(epoch + 1, -1);
+                        stopped = _cancellation.IsCancellationRequested;
+                    }
+                    if (stopped) return "cancelled";
                     if (last) break;
                 }
                 model.Restore(best);
@@ -343,14 +499,45 @@ public static class MrtlTrainer
             finally
             {
                 if (best is not null) foreach (var t in best) t.Dispose();
+                order?.Dispose();
                 optimizer.Dispose();
             }
         }
+
+        /// <summary>The run-wide part of a checkpoint's trainer state, with the position inside the resolution.</summary>
+        private JsonObject RunState(string stage, int step, double stageStart, Clock clock, JsonObject position) => new()
+        {
+            ["method"] = _options.Method.ToString(),
+            ["stage"] = stage,
+            ["step"] = step,
+            ["stage_start"] = Checkpoint.Number(stageStart),
+            ["stage_clock"] = Checkpoint.Number(clock.Seconds),
+            ["position"] = position,
+            ["records"] = MrtlRecords.WriteEpochs(Records),
+            ["events"] = MrtlRecords.WriteFinegrains(Events),
+            ["stage_seconds"] = new JsonObject(StageSeconds.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Checkpoint.Number(kv.Value)))),
+            ["total_offset"] = Checkpoint.Number(TotalOffset),
+            ["last_best"] = Checkpoint.Number(LastBestValidation),
+            ["cp_fit"] = Checkpoint.Number(CpFit),
+            ["cp_seconds"] = Checkpoint.Number(CpSeconds),
+            ["full_validation"] = Checkpoint.Number(FullValidation),
+            ["low_start_note"] = LowStartNote,
+        };
 
         private void Emit(MrtlEpochRecord record)
         {
             Records.Add(record);
             _progress?.Invoke(record);
         }
+    }
+
+    /// <summary>A stopwatch that continues from the seconds an interrupted run had counted.</summary>
+    private sealed class Clock
+    {
+        private readonly Stopwatch _watch = new();
+        public double Offset { get; set; }
+        public double Seconds => Offset + _watch.Elapsed.TotalSeconds;
+        public void Start() => _watch.Start();
+        public void Stop() => _watch.Stop();
     }
 }

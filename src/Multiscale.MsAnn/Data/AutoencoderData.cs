@@ -15,7 +15,16 @@ public interface IAutoencoderData : IDisposable
     (Tensor Input, Tensor Target) Validation { get; }
 
     /// <summary>A batch drawer: each call returns (input, target) of the given size, from a stream seeded by <paramref name="seed"/>.</summary>
-    Func<int, (Tensor Input, Tensor Target)> Batches(long seed);
+    Func<int, (Tensor Input, Tensor Target)> Batches(long seed) => Batches(BatchGenerator(seed));
+
+    /// <summary>
+    /// A batch drawer that draws from <paramref name="generator"/>: its state is the data cursor, so a checkpoint that
+    /// keeps it continues the same batch sequence.
+    /// </summary>
+    Func<int, (Tensor Input, Tensor Target)> Batches(Generator generator);
+
+    /// <summary>The generator of the batch stream of <paramref name="seed"/> (the seed's stream of batches, apart from its validation and split draws).</summary>
+    static Generator BatchGenerator(long seed) => new((ulong)seed + 1);
 }
 
 /// <summary>The §4.2 synthetic 1-D denoising task (one or two objects, noise 0.05), drawn fresh per batch.</summary>
@@ -42,10 +51,10 @@ public sealed class SyntheticObjectsData : IAutoencoderData
     public (Tensor Input, Tensor Target) Validation { get; }
 
     /// <inheritdoc/>
-    public Func<int, (Tensor Input, Tensor Target)> Batches(long seed)
+    public Func<int, (Tensor Input, Tensor Target)> Batches(Generator generator)
     {
-        var g = new Generator((ulong)seed + 1);
-        return size => SyntheticObjects.Batch(_n, _objects, 0.05, size, g, _device);
+        ArgumentNullException.ThrowIfNull(generator);
+        return size => SyntheticObjects.Batch(_n, _objects, 0.05, size, generator, _device);
     }
 
     /// <inheritdoc/>
@@ -92,12 +101,12 @@ public sealed class MnistData : IAutoencoderData
     public (Tensor Input, Tensor Target) Validation { get; }
 
     /// <inheritdoc/>
-    public Func<int, (Tensor Input, Tensor Target)> Batches(long seed)
+    public Func<int, (Tensor Input, Tensor Target)> Batches(Generator generator)
     {
-        var g = new Generator((ulong)seed + 1);
+        ArgumentNullException.ThrowIfNull(generator);
         return size =>
         {
-            var rows = randint(0, _train.shape[0], new long[] { size }, generator: g).to(_device);
+            var rows = randint(0, _train.shape[0], new long[] { size }, generator: generator).to(_device);
             var batch = _train.index_select(0, rows);
             return (batch, batch.alias());
         };
