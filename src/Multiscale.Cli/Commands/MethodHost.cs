@@ -17,7 +17,7 @@ internal static class MethodHost
         torch.Device device, TextWriter output, TextWriter error, CancellationToken cancel)
     {
         using var folder = Open(directory);
-        var context = new RunContext(device, folder.Reporter(output.WriteLine), cancel);
+        var context = new RunContext(device, LiveRunReporter.Wrap(folder.Reporter(output.WriteLine), method.Name, method.Describe(settings)), cancel);
         var record = method.Run(settings, context);
         if (cancel.IsCancellationRequested)
         {

@@ -64,7 +64,7 @@ internal static class MsAnnSweepCommand
                     var settings = new MsAnnSettings(source, setup.Sizes, schedule, setup.Strategy, setup.Training, setup.Seed, MapCache: setup.MapCache);
                     // Figures are left out: a sweep's runs are compared in the summary, not one by one.
                     using var folder = MethodHost.Open(runDir);
-                    var context = new RunContext(dev, folder.Reporter(line => output.WriteLine("  " + line)), cancel.Token);
+                    var context = new RunContext(dev, LiveRunReporter.Wrap(folder.Reporter(line => output.WriteLine("  " + line)), "msann sweep"), cancel.Token);
                     var record = method.Run(settings, context);
                     if (cancel.Token.IsCancellationRequested)
                     {
