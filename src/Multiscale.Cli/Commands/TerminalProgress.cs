@@ -18,7 +18,9 @@ internal sealed class TerminalProgress : IDisposable
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
     private Task? _display;
+    private ProgressContext? _context;
     private ProgressTask? _task;
+    private double? _total;
     private string _unit = "it";
 
     /// <summary>The display of this process, or null when output is not a terminal.</summary>
@@ -50,45 +52,53 @@ internal sealed class TerminalProgress : IDisposable
     {
         lock (_gate)
         {
-            var task = EnsureStarted();
+            // Work that starts over (another start, run, level or section) gets a fresh task: its own rate and ETA.
+            string description = Label(what);
+            if (_task is null || _unit != unit || _total != total || done < _task.Value) NewTask(description);
+            var task = _task!;
             _unit = unit;
-            task.Description = Markup.Escape(what);
+            _total = total;
+            task.Description = description;
             task.IsIndeterminate = total is null;
             task.MaxValue = total is > 0 ? total.Value : Math.Max(done, 1);
             task.Value = Math.Min(done, task.MaxValue);
         }
     }
 
-    /// <summary>Shows <paramref name="what"/> on the live line, keeping the amount done.</summary>
+    /// <summary>Shows <paramref name="what"/> as a new phase of unknown size (no bar, no rate, its elapsed time).</summary>
     public void Describe(string what)
     {
         lock (_gate)
         {
-            bool fresh = _task is null;
-            var task = EnsureStarted();
-            task.Description = Markup.Escape(what);
-            if (!fresh) return;
-            task.IsIndeterminate = true;
-            _unit = ""; // no amount of work yet: no rate either
-
+            NewTask(Label(what));
+            _unit = "";
+            _total = null;
+            _task!.IsIndeterminate = true;
         }
     }
 
-    private ProgressTask EnsureStarted()
+    /// <summary>Spectre refuses an empty task name and reads brackets as markup.</summary>
+    private static string Label(string what) => what.Length == 0 ? "…" : Markup.Escape(what);
+
+    private void NewTask(string description)
     {
-        if (_task is not null) return _task;
-        var ready = new TaskCompletionSource<ProgressTask>();
-        _display = _console.Progress()
-            .AutoClear(true)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new WhenDeterminate(new PercentageColumn()),
-                new RateColumn(() => _unit), new WhenDeterminate(new RemainingTimeColumn()), new ElapsedTimeColumn(), new SpinnerColumn())
-            .StartAsync(async context =>
-            {
-                ready.SetResult(context.AddTask("starting", maxValue: 1));
-                await _finished.Task;
-            });
-        return _task = ready.Task.Result;
+        if (_context is null)
+        {
+            var ready = new TaskCompletionSource<ProgressContext>();
+            _display = _console.Progress()
+                .AutoClear(true)
+                .HideCompleted(true)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new WhenDeterminate(new PercentageColumn()),
+                    new RateColumn(() => _unit), new WhenDeterminate(new RemainingTimeColumn()), new ElapsedTimeColumn(), new SpinnerColumn())
+                .StartAsync(async context =>
+                {
+                    ready.SetResult(context);
+                    await _finished.Task;
+                });
+            _context = ready.Task.Result;
+        }
+        _task?.StopTask();
+        _task = _context.AddTask(description, maxValue: 1);
     }
 
     private void WriteLine(string text)
