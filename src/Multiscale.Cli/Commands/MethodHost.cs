@@ -22,7 +22,7 @@ internal static class MethodHost
         var from = Resumable(checkpointPath, header, checkpointing.Resume, output);
         using var checkpoints = new RunCheckpoints(checkpointPath, checkpointing.Interval, header, from);
         using var folder = Open(directory);
-        var context = new RunContext(device, folder.Reporter(output.WriteLine), cancel, checkpoints);
+        var context = new RunContext(device, LiveRunReporter.Wrap(folder.Reporter(output.WriteLine), method.Name, method.Describe(settings)), cancel, checkpoints);
         var record = method.Run(settings, context);
         if (cancel.IsCancellationRequested)
         {

@@ -73,6 +73,7 @@ internal static class MrtlBenchCommand
         private void Section(string title, string text)
         {
             log.WriteLine($"== {title} (at {_total.Elapsed.TotalSeconds:F0} s)");
+            TerminalProgress.Current?.Describe($"bench: {title}");
             _md.AppendLine().AppendLine($"## {title}").AppendLine().AppendLine(text).AppendLine();
         }
 

@@ -78,7 +78,7 @@ internal static class MsAnnSweepCommand
                     }
                     using var checkpoints = new RunCheckpoints(checkpointPath, interval, header, from);
                     using var folder = MethodHost.Open(runDir);
-                    var context = new RunContext(dev, folder.Reporter(line => output.WriteLine("  " + line)), cancel.Token, checkpoints);
+                    var context = new RunContext(dev, LiveRunReporter.Wrap(folder.Reporter(line => output.WriteLine("  " + line)), "msann sweep"), cancel.Token, checkpoints);
                     var record = method.Run(settings, context);
                     if (cancel.Token.IsCancellationRequested)
                     {
