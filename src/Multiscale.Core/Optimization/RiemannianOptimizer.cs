@@ -7,7 +7,7 @@ namespace Multiscale.Optimization;
 /// The loop shared by first-order Riemannian optimizers: a search direction, an Armijo backtracking line search along
 /// the retraction, and the stopping rules. Subclasses choose the direction.
 /// </summary>
-public abstract class RiemannianOptimizer
+public abstract class RiemannianOptimizer : IRiemannianOptimizer
 {
     /// <summary>Armijo sufficient-decrease constant c in f(R(αd)) ≤ f + c·α·⟨g, d⟩.</summary>
     public double SufficientDecrease { get; init; } = 1e-4;
