@@ -142,6 +142,8 @@ internal static class ProlongCommand
         ["seed"] = options.Seed,
         ["winning_start"] = solution.WinningStart,
         ["starts_tried"] = solution.Starts.Count,
+        ["canonical_distance_to_interpolation"] = solution.DistanceToInterpolation,
+        ["distance_to_interpolation_before_canonical"] = solution.DistanceToInterpolationBefore,
         ["solve_stop"] = StopName(solution.SolveStop),
         ["relative_gradient"] = double.IsNaN(solution.RelativeGradient) ? null : solution.RelativeGradient,
         ["start_policy"] = options.StopsWhenDone ? "stop-when-done" : "multi-start",

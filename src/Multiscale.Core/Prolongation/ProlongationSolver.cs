@@ -88,6 +88,13 @@ public sealed record ProlongationOptions
     /// </summary>
     public int? RandomStarts { get; init; }
 
+    /// <summary>
+    /// For separable pairs (cycles, tori, s = 0), whose optimum is a continuous family (degenerate eigenblocks), return
+    /// the member closest to the interpolation map (<see cref="SpectralFrameObjective.Canonical"/>), where the pair has
+    /// one: same objective, a map a person can read.
+    /// </summary>
+    public bool Canonicalize { get; init; } = true;
+
     /// <summary>Add the interpolation family (Fig. 3) as a cheap start under the default policy, where the pair has one.</summary>
     public bool InterpolationStart { get; init; } = true;
 
@@ -256,6 +263,12 @@ public sealed class ProlongationSolution : IDisposable
     /// </summary>
     public double RelativeGradient { get; init; } = double.NaN;
 
+    /// <summary>‖P − P_interp‖_F of the optimum before canonicalization (null when no canonical member was taken).</summary>
+    public double? DistanceToInterpolationBefore { get; init; }
+
+    /// <summary>‖P − P_interp‖_F of the returned canonical member (null when none was taken).</summary>
+    public double? DistanceToInterpolation { get; init; }
+
     /// <summary>Releases the map.</summary>
     public void Dispose() => Map.Dispose();
 }
@@ -414,6 +427,22 @@ public static class ProlongationSolver
         else if (stop == SolveStopReason.AllStartsRun && cancellation.IsCancellationRequested) stop = SolveStopReason.Cancelled;
         else if (stop == SolveStopReason.AllStartsRun && skipped.Count > 0 && skipped.All(k => k.Reason.StartsWith("begins", StringComparison.Ordinal))) stop = SolveStopReason.CriticalPoint;
 
+        double? distanceBefore = null, distanceAfter = null;
+        if (options.Canonicalize && frame is { IsSeparable: true } && ClosedFormMaps.Interpolation(coarse, fine) is { } reference)
+        {
+            using (reference)
+            using (var scope = NewDisposeScope())
+            {
+                var target = frame.ToFrame(reference.Matrix.to(device));
+                var inFrame = frame.ToFrame(best);
+                var canonical = frame.Canonical(inFrame, target);
+                distanceBefore = linalg.norm(inFrame - target).item<double>();
+                distanceAfter = linalg.norm(canonical - target).item<double>();
+                best.Dispose();
+                best = frame.FromFrame(canonical).DetachFromDisposeScope();
+            }
+        }
+
         // Rotating back from the frame costs a few ulps of orthogonality; one Newton–Schulz step P(3I − PᵀP)/2 squares
         // the error away (it converges to the polar factor, the closest orthonormal matrix).
         using (var scope = NewDisposeScope())
@@ -448,6 +477,8 @@ public static class ProlongationSolver
             SolveStop = stop,
             Skipped = skipped,
             RelativeGradient = largestStartGradient > 0 ? bestGradient / largestStartGradient : double.NaN,
+            DistanceToInterpolationBefore = distanceBefore,
+            DistanceToInterpolation = distanceAfter,
         };
     }
 
