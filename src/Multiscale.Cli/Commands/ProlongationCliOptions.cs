@@ -11,7 +11,7 @@ internal sealed class ProlongationCliOptions
     public Option<string> Beta { get; } = new("--beta") { Description = "Locality scale β: paper (n1/n2), auto, or a positive number.", DefaultValueFactory = _ => "paper" };
     public Option<string> Init { get; } = new("--init") { Description = "First start: munkres (eigenvalue matching, §3.3.2), assignment (spectral-frame assignment), interpolation (Fig. 3 family), random, identity.", DefaultValueFactory = _ => "munkres" };
     public Option<int?> Starts { get; } = new("--starts") { Description = "Extra seeded random starts, best kept (opt-in; without it the solve stops at a certified or critical point that no cheap start - assignment, --init, interpolation - begins below)." };
-    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Riemannian optimizer: tr (trust regions, exact Hessian; also trust-regions), cg (preconditioned), sd (preconditioned), lbfgs.", DefaultValueFactory = _ => "cg" };
+    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Riemannian optimizer: tr (trust regions, exact Hessian; also trust-regions), cg (preconditioned), sd (preconditioned), lbfgs.", DefaultValueFactory = _ => "tr" };
     public Option<int> MaxIter { get; } = new("--max-iter") { Description = "Iteration cap per start.", DefaultValueFactory = _ => 2000 };
     public Option<double> Tol { get; } = new("--tol") { Description = "Relative gradient tolerance ‖grad‖/‖grad₀‖.", DefaultValueFactory = _ => 1e-6 };
     public Option<double?> MaxSeconds { get; } = new("--max-seconds") { Description = "Wall-clock budget per solve (all starts)." };
