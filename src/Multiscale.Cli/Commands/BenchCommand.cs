@@ -216,7 +216,10 @@ internal static class BenchCommand
         /// </summary>
         private static readonly Dictionary<string, string> PymanoptRuns = new()
         {
-            ["path:32→path:64"] = "TR 132761.1882 (60 s cap, 102 its); CG 132802.8542 (1000 its, 18.1 s)",
+            ["path:32→path:64"] = "TR 132761.1273 (60 s cap, 106 its, ‖grad‖ 4.8); CG 132802.8542 (1000 its, 30.6 s)",
+            ["grid:8x8→grid:16x16"] = "TR 245724.7187 (60 s cap, 12 its); CG 245308.1607 (60 s cap, 219 its)",
+            ["path:128→path:256"] = "TR 34240888.87 (60 s cap, 9 its); CG 34114128.33 (60 s cap, 169 its)",
+            ["grid:16x16→grid:32x32"] = "TR 18760029.38 (60 s cap, 2 its); CG 19088461.44 (60 s cap, 6 its)",
         };
 
         private void NonSeparable()

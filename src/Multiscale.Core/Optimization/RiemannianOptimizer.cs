@@ -65,11 +65,7 @@ public abstract class RiemannianOptimizer : IRiemannianOptimizer
         {
             // Every temporary of the iteration dies with it; what lives on (point, evaluation, direction) is detached.
             using var iterationScope = NewDisposeScope();
-            if (gradNorm <= criteria.MinGradientNorm) { reason = StopReason.GradientNorm; break; }
-            if (gradNorm0 > 0 && gradNorm / gradNorm0 <= criteria.RelativeGradientTolerance) { reason = StopReason.RelativeGradient; break; }
-            if (iteration >= criteria.MaxIterations) { reason = StopReason.MaxIterations; break; }
-            if (criteria.MaxTime is { } limit && clock.Elapsed >= limit) { reason = StopReason.MaxTime; break; }
-            if (criteria.Cancellation.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
+            if (criteria.Reached(gradNorm, gradNorm0, iteration, clock.Elapsed) is { } stop) { reason = stop; break; }
 
             var g = current.RiemannianGradient();
             double slope = manifold.Inner(x, g, direction!);

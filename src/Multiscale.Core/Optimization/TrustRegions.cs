@@ -76,11 +76,7 @@ public sealed class TrustRegions : IRiemannianOptimizer
         while (true)
         {
             using var iterationScope = NewDisposeScope();
-            if (gradNorm <= criteria.MinGradientNorm) { reason = StopReason.GradientNorm; break; }
-            if (gradNorm0 > 0 && gradNorm / gradNorm0 <= criteria.RelativeGradientTolerance) { reason = StopReason.RelativeGradient; break; }
-            if (iteration >= criteria.MaxIterations) { reason = StopReason.MaxIterations; break; }
-            if (criteria.MaxTime is { } limit && clock.Elapsed >= limit) { reason = StopReason.MaxTime; break; }
-            if (criteria.Cancellation.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
+            if (criteria.Reached(gradNorm, gradNorm0, iteration, clock.Elapsed) is { } stop) { reason = stop; break; }
 
             // Manopt's ρ regularization δ: cost differences below it are rounding.
             double delta = Math.Max(1, Math.Abs(current.Cost)) * 1e3 * MachineEpsilon;
