@@ -33,7 +33,7 @@ public static class LocalPathMaps
     /// The map P_{n₁} → P_{n₂} of <see cref="Options"/>. Eq. (3.3) cannot tell P from −P or from either path reversed,
     /// so of those eight maps the one best aligned with the interpolation start is kept (a reversed map would mirror the
     /// field). Cached under the same key scheme as lineage maps. Shared by MRTL's optimized finegraining and MsANN's
-    /// optimized level maps.
+    /// optimized level maps. The file name keeps its readable prefix (plugins list their cached path maps by it).
     /// </summary>
     public static ProlongationMap Optimized(int coarse, int fine, double s = 1.0, string? cacheDirectory = null)
     {
@@ -45,7 +45,7 @@ public static class LocalPathMaps
         var fineGraph = GraphFactory.Path(fine);
         var options = Options(s);
         string? cached = cacheDirectory is null ? null
-            : Path.Combine(cacheDirectory, Lineage.CacheKey(fineGraph, coarseGraph, "local-path", options) + ".npy");
+            : Path.Combine(cacheDirectory, $"local-optimized-path{coarse}-path{fine}-{Lineage.CacheKey(fineGraph, coarseGraph, "local-path", options)}.npy");
         if (cached is not null && File.Exists(cached)) return ProlongationMap.Load(cached);
 
         using var solution = ProlongationSolver.Solve(coarseGraph, fineGraph, options);
