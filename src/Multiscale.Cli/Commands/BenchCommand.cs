@@ -19,7 +19,7 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    private static readonly string[] AllSections = { "matching", "pymanopt", "large", "iteration", "kronecker", "tradeoff", "scales", "munkres" };
+    private static readonly string[] AllSections = { "matching", "pymanopt", "large", "iteration", "nonseparable", "kronecker", "tradeoff", "scales", "munkres" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -90,6 +90,7 @@ internal static class BenchCommand
             if (Wanted("pymanopt")) PymanoptComparison();
             if (Wanted("large")) LargeCycle();
             if (Wanted("iteration")) IterationCost();
+            if (Wanted("nonseparable")) NonSeparable();
             if (Wanted("kronecker")) Kronecker();
             if (Wanted("tradeoff")) Tradeoff();
             if (Wanted("scales")) Scales();
@@ -210,6 +211,52 @@ internal static class BenchCommand
             result.Dispose();
             _md.AppendLine("| dense products of one evaluation (s) | one iteration (s) | cost evaluations per iteration | ratio | target |").AppendLine("|---|---|---|---|---|");
             Row(products, perIteration, F(evaluationsPerIteration, "F2"), F(perIteration / products, "F2"), "≤ 2×");
+        }
+
+        /// <summary>
+        /// Pymanopt (snapshot a1f52e7) on the same objective through examples/pymanopt_baseline.py (numpy backend, exact
+        /// Euclidean gradient and Hessian, its own random start, 60 s cap per optimizer), measured on this machine in the
+        /// same session as the rows of the table (2026-12-01, shared 2 cores, OMP_NUM_THREADS=1).
+        /// </summary>
+        private static readonly Dictionary<string, string> PymanoptRuns = new()
+        {
+            ["path:32→path:64"] = "TR 132761.1273 (60 s cap, 106 its, ‖grad‖ 4.8); CG 132802.8542 (1000 its, 30.6 s)",
+            ["grid:8x8→grid:16x16"] = "TR 245724.7187 (60 s cap, 12 its); CG 245308.1607 (60 s cap, 219 its)",
+            ["path:128→path:256"] = "TR 34240888.87 (60 s cap, 9 its); CG 34114128.33 (60 s cap, 169 its)",
+            ["grid:16x16→grid:32x32"] = "TR 18760029.38 (60 s cap, 2 its); CG 19088461.44 (60 s cap, 6 its)",
+        };
+
+        private void NonSeparable()
+        {
+            Section("Paths and grids, s = 0.5, α = 1, β = n₁/n₂ (issue 10)",
+                "The pairs the certificate does not cover. *default* is `multiscale prolong` as shipped (start policy: spectral-frame " +
+                "assignment, Munkres, interpolation family, each later start only while it begins below the best critical point; " +
+                "trust regions in the frame); *cg* is the same with `--optimizer cg` (the previous default). Relative gradient = ‖grad‖ over the largest " +
+                "‖grad‖ at any start point built. Issue figures are the old default's. All rows of one run share the machine; " +
+                "the 2 cores were shared with other builds while this was measured, so compare rows, not absolute seconds.");
+            _md.AppendLine("| pair | solver | objective | issue's objective | ‖grad‖ | relative gradient | seconds | winner | starts run / skipped | stop | Pymanopt (same objective) |")
+               .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+            var cases = quick
+                ? new[] { ("path:8", "path:16", "—"), ("grid:3x3", "grid:6x6", "—") }
+                : new[] { ("path:32", "path:64", "132761.009"), ("grid:8x8", "grid:16x16", "244362.10"), ("path:128", "path:256", "34005211.19"), ("grid:16x16", "grid:32x32", "≈ 16,013,36x (stopped)") };
+            foreach (var (c, f, issue) in cases)
+            {
+                var coarse = GraphSpec.Parse(c);
+                var fine = GraphSpec.Parse(f);
+                var options = new ProlongationOptions { S = 0.5, Alpha = ScaleParameter.Fixed(1), MaxTime = TimeSpan.FromSeconds(quick ? 30 : 300) };
+                foreach (var (label, o) in new[] { ("default (tr)", options), ("cg", options with { Optimizer = OptimizerKind.ConjugateGradient }) })
+                {
+                    using var sol = ProlongationSolver.Solve(coarse, fine, o);
+                    Row($"{c}→{f}", label, F(sol.Terms.Objective, "G12"), issue, sol.GradientNorm, sol.RelativeGradient, F(sol.Seconds, "F2"), sol.WinningStart,
+                        $"{sol.Starts.Count} / {sol.Skipped.Count}", sol.SolveStop, label.StartsWith("default", StringComparison.Ordinal) && PymanoptRuns.TryGetValue($"{c}→{f}", out var py) ? py : "");
+                }
+            }
+            // LocalPathMaps at the size the issue measured (~10 min before), s = 1.
+            int n = quick ? 64 : 512;
+            var clock = Stopwatch.StartNew();
+            using (var map = LocalPathMaps.Optimized(n, 2 * n))
+                _md.AppendLine().AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"`LocalPathMaps.Optimized({n}, {2 * n})` (s = 1, α and β auto, interpolation start, one solver call): objective {map.Provenance.Objective:G10}, {map.Provenance.Iterations} iterations, {clock.Elapsed.TotalSeconds:F1} s."));
         }
 
         private void Kronecker()

@@ -55,12 +55,14 @@ internal static class ProlongCommand
         {
             foreach (var options in optionsPerS)
             {
-                progress.Line($"s = {options.S.ToString(CultureInfo.InvariantCulture)}: {options.Init.ToString().ToLowerInvariant()} start + {options.EffectiveRandomStarts} random{(options.AssignmentStart ? " (+ the spectral-frame assignment when the frame is used)" : "")}");
+                progress.Line(options.StopsWhenDone
+                    ? $"s = {options.S.ToString(CultureInfo.InvariantCulture)}: cheap starts{(options.AssignmentStart ? " (spectral-frame assignment when the frame is used)," : "")} {options.Init.ToString().ToLowerInvariant()}{(options.InterpolationStart ? ", interpolation where the pair has one" : "")}; stops at a certified or critical point no remaining start begins below"
+                    : $"s = {options.S.ToString(CultureInfo.InvariantCulture)}: {options.Init.ToString().ToLowerInvariant()} start + {options.EffectiveRandomStarts} random{(options.AssignmentStart ? " (+ the spectral-frame assignment when the frame is used)" : "")}");
                 var solution = ProlongationSolver.Solve(coarse, fine, options, progress.Report, cancellation);
                 results.Add((options.S, BuildReport(coarseSpec, fineSpec, coarse, fine, options, solution), solution));
                 if (cancellation.IsCancellationRequested) break;
                 progress.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"  → E = {solution.Terms.Objective:G10} (diffusion {solution.Terms.Diffusion:G6}, locality {solution.Terms.Locality:G6}), α = {solution.Terms.Alpha:G6}, β = {solution.Terms.Beta:G6}, {solution.Iterations} iterations, {solution.Seconds:F2} s, best start {solution.WinningStart}, ‖PᵀP − I‖ = {solution.OrthogonalityError:G2}{(solution.GloballyOptimal ? ", certified global optimum" : "")}"));
+                    $"  → E = {solution.Terms.Objective:G10} (diffusion {solution.Terms.Diffusion:G6}, locality {solution.Terms.Locality:G6}), α = {solution.Terms.Alpha:G6}, β = {solution.Terms.Beta:G6}, {solution.Iterations} iterations, {solution.Seconds:F2} s, best start {solution.WinningStart} of {solution.Starts.Count} tried ({solution.Skipped.Count} skipped), stopped: {StopText(solution.SolveStop)}, ‖grad‖ = {solution.GradientNorm:G3} (relative {solution.RelativeGradient:G3}), ‖PᵀP − I‖ = {solution.OrthogonalityError:G2}{(solution.GloballyOptimal ? ", certified global optimum" : "")}"));
             }
             if (cancellation.IsCancellationRequested)
             {
@@ -96,6 +98,24 @@ internal static class ProlongCommand
         }
     }
 
+    internal static string StopText(SolveStopReason reason) => reason switch
+    {
+        SolveStopReason.Certified => "certified (attains the proven lower bound)",
+        SolveStopReason.CriticalPoint => "critical point no remaining cheap start begins below",
+        SolveStopReason.TimeBudget => "time budget",
+        SolveStopReason.Cancelled => "cancelled",
+        _ => "every start ran",
+    };
+
+    internal static string StopName(SolveStopReason reason) => reason switch
+    {
+        SolveStopReason.Certified => "certified",
+        SolveStopReason.CriticalPoint => "critical_point",
+        SolveStopReason.TimeBudget => "time_budget",
+        SolveStopReason.Cancelled => "cancelled",
+        _ => "all_starts_run",
+    };
+
     internal static Dictionary<string, object?> BuildReport(string coarseSpec, string fineSpec, Graph coarse, Graph fine,
         ProlongationOptions options, ProlongationSolution solution) => new()
     {
@@ -124,6 +144,18 @@ internal static class ProlongCommand
         ["optimizer"] = options.Optimizer.ToString().ToLowerInvariant(),
         ["seed"] = options.Seed,
         ["winning_start"] = solution.WinningStart,
+        ["starts_tried"] = solution.Starts.Count,
+        ["canonical_distance_to_interpolation"] = solution.DistanceToInterpolation,
+        ["distance_to_interpolation_before_canonical"] = solution.DistanceToInterpolationBefore,
+        ["solve_stop"] = StopName(solution.SolveStop),
+        ["relative_gradient"] = double.IsNaN(solution.RelativeGradient) ? null : solution.RelativeGradient,
+        ["start_policy"] = options.StopsWhenDone ? "stop-when-done" : "multi-start",
+        ["skipped_starts"] = solution.Skipped.Select(k => new Dictionary<string, object?>
+        {
+            ["start"] = k.Start,
+            ["initial_objective"] = double.IsNaN(k.InitialObjective) ? null : k.InitialObjective,
+            ["reason"] = k.Reason,
+        }).ToList(),
         ["starts"] = solution.Starts.Select(st => new Dictionary<string, object?>
         {
             ["start"] = st.Start,
@@ -132,6 +164,9 @@ internal static class ProlongCommand
             ["iterations"] = st.Iterations,
             ["saddle_escapes"] = st.SaddleEscapes,
             ["stop_reason"] = st.Reason.ToString(),
+            ["second_order"] = st.SecondOrder,
+            ["cost_evaluations"] = st.CostEvaluations,
+            ["hessian_products"] = st.HessianProducts,
             ["seconds"] = st.Seconds,
         }).ToList(),
     };

@@ -9,9 +9,9 @@ internal sealed class ProlongationCliOptions
 {
     public Option<string> Alpha { get; } = new("--alpha") { Description = "Diffusion scale α: auto (closed-form optimum at every step) or a positive number.", DefaultValueFactory = _ => "auto" };
     public Option<string> Beta { get; } = new("--beta") { Description = "Locality scale β: paper (n1/n2), auto, or a positive number.", DefaultValueFactory = _ => "paper" };
-    public Option<string> Init { get; } = new("--init") { Description = "First start: munkres (eigenvalue matching, §3.3.2), assignment (spectral-frame assignment), random, identity.", DefaultValueFactory = _ => "munkres" };
-    public Option<int?> Starts { get; } = new("--starts") { Description = "Extra seeded random starts, best kept (default: 4 when s > 0, else 0)." };
-    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Riemannian optimizer: cg (preconditioned), sd (preconditioned), lbfgs.", DefaultValueFactory = _ => "cg" };
+    public Option<string> Init { get; } = new("--init") { Description = "First start: munkres (eigenvalue matching, §3.3.2), assignment (spectral-frame assignment), interpolation (Fig. 3 family), random, identity.", DefaultValueFactory = _ => "munkres" };
+    public Option<int?> Starts { get; } = new("--starts") { Description = "Extra seeded random starts, best kept (opt-in; without it the solve stops at a certified or critical point that no cheap start - assignment, --init, interpolation - begins below)." };
+    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Riemannian optimizer: tr (trust regions, exact Hessian; also trust-regions), cg (preconditioned), sd (preconditioned), lbfgs.", DefaultValueFactory = _ => "tr" };
     public Option<int> MaxIter { get; } = new("--max-iter") { Description = "Iteration cap per start.", DefaultValueFactory = _ => 2000 };
     public Option<double> Tol { get; } = new("--tol") { Description = "Relative gradient tolerance ‖grad‖/‖grad₀‖.", DefaultValueFactory = _ => 1e-6 };
     public Option<double?> MaxSeconds { get; } = new("--max-seconds") { Description = "Wall-clock budget per solve (all starts)." };
@@ -26,8 +26,8 @@ internal sealed class ProlongationCliOptions
 
     public ProlongationCliOptions()
     {
-        Init.AcceptOnlyFromAmong("munkres", "assignment", "random", "identity");
-        Optimizer.AcceptOnlyFromAmong("lbfgs", "cg", "sd");
+        Init.AcceptOnlyFromAmong("munkres", "assignment", "interpolation", "random", "identity");
+        Optimizer.AcceptOnlyFromAmong("lbfgs", "cg", "sd", "tr", "trust-regions");
         Frame.AcceptOnlyFromAmong("auto", "yes", "no");
     }
 
@@ -43,9 +43,9 @@ internal sealed class ProlongationCliOptions
             S = s,
             Alpha = ScaleParameter.Parse(parse.GetValue(Alpha)!, "--alpha"),
             Beta = beta.Equals("paper", StringComparison.OrdinalIgnoreCase) ? null : ScaleParameter.Parse(beta, "--beta"),
-            Init = parse.GetValue(Init) switch { "random" => InitKind.Random, "identity" => InitKind.Identity, "assignment" => InitKind.Assignment, _ => InitKind.Munkres },
+            Init = parse.GetValue(Init) switch { "random" => InitKind.Random, "interpolation" => InitKind.Interpolation, "identity" => InitKind.Identity, "assignment" => InitKind.Assignment, _ => InitKind.Munkres },
             RandomStarts = parse.GetValue(Starts),
-            Optimizer = parse.GetValue(Optimizer) switch { "lbfgs" => OptimizerKind.Lbfgs, "sd" => OptimizerKind.SteepestDescent, _ => OptimizerKind.ConjugateGradient },
+            Optimizer = parse.GetValue(Optimizer) switch { "lbfgs" => OptimizerKind.Lbfgs, "sd" => OptimizerKind.SteepestDescent, "tr" or "trust-regions" => OptimizerKind.TrustRegions, _ => OptimizerKind.ConjugateGradient },
             MaxIterations = parse.GetValue(MaxIter),
             Tolerance = parse.GetValue(Tol),
             MaxTime = maxSeconds is { } sec ? TimeSpan.FromSeconds(sec) : null,

@@ -27,6 +27,12 @@ public interface IManifold
     /// <summary>The Riemannian gradient from the Euclidean gradient of a cost defined around the manifold.</summary>
     Tensor EuclideanToRiemannianGradient(Tensor x, Tensor euclideanGradient);
 
+    /// <summary>
+    /// The Riemannian Hessian applied to tangent u at x, from the Euclidean gradient at x and the Euclidean Hessian
+    /// applied to u, of a cost defined around the manifold.
+    /// </summary>
+    Tensor EuclideanToRiemannianHessian(Tensor x, Tensor euclideanGradient, Tensor euclideanHessian, Tensor u);
+
     /// <summary>A retraction R_x(u): a point on the manifold, first-order equal to x + u.</summary>
     Tensor Retract(Tensor x, Tensor u);
 

@@ -72,6 +72,19 @@ public sealed class Stiefel : IManifold
     /// <inheritdoc />
     public Tensor EuclideanToRiemannianGradient(Tensor x, Tensor euclideanGradient) => Project(x, euclideanGradient);
 
+    /// <summary>
+    /// Hess f(x)[u] = Proj_x(ehess[u] − u·sym(xᵀ egrad)) (Absil, Mahony &amp; Sepulchre 2008, §5.5; the embedded
+    /// metric): the derivative of the projected gradient, with the normal part x·sym(…) removed by the projection. The
+    /// term u·sym(xᵀ egrad) is not tangent by itself, hence the projection of the whole.
+    /// </summary>
+    public Tensor EuclideanToRiemannianHessian(Tensor x, Tensor euclideanGradient, Tensor euclideanHessian, Tensor u)
+    {
+        using var scope = NewDisposeScope();
+        var xtg = x.T.matmul(euclideanGradient);
+        var sym = (xtg + xtg.T) * 0.5;
+        return Project(x, euclideanHessian - u.matmul(sym)).MoveToOuterDisposeScope();
+    }
+
     /// <inheritdoc />
     public Tensor Retract(Tensor x, Tensor u)
     {

@@ -45,6 +45,9 @@ public sealed class OptimizationResult : IDisposable
     /// <summary>Number of cost evaluations (line-search trials included).</summary>
     public int CostEvaluations { get; }
 
+    /// <summary>Number of Hessian–vector products (0 for first-order optimizers).</summary>
+    public int HessianProducts { get; init; }
+
     /// <summary>Releases the point.</summary>
     public void Dispose() => Point.Dispose();
 }

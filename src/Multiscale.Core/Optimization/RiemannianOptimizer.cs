@@ -7,7 +7,7 @@ namespace Multiscale.Optimization;
 /// The loop shared by first-order Riemannian optimizers: a search direction, an Armijo backtracking line search along
 /// the retraction, and the stopping rules. Subclasses choose the direction.
 /// </summary>
-public abstract class RiemannianOptimizer
+public abstract class RiemannianOptimizer : IRiemannianOptimizer
 {
     /// <summary>Armijo sufficient-decrease constant c in f(R(αd)) ≤ f + c·α·⟨g, d⟩.</summary>
     public double SufficientDecrease { get; init; } = 1e-4;
@@ -19,7 +19,7 @@ public abstract class RiemannianOptimizer
     public int MaxLineSearchSteps { get; init; } = 30;
 
     /// <summary>Factor on the quadratic-model guess of the first trial step (see <see cref="InitialStep"/>).</summary>
-    public double Optimism { get; init; } = 2.0;
+    public double Optimism { get; init; } = 1.0;
 
     private IRiemannianProblem? _problem;
 
@@ -65,11 +65,7 @@ public abstract class RiemannianOptimizer
         {
             // Every temporary of the iteration dies with it; what lives on (point, evaluation, direction) is detached.
             using var iterationScope = NewDisposeScope();
-            if (gradNorm <= criteria.MinGradientNorm) { reason = StopReason.GradientNorm; break; }
-            if (gradNorm0 > 0 && gradNorm / gradNorm0 <= criteria.RelativeGradientTolerance) { reason = StopReason.RelativeGradient; break; }
-            if (iteration >= criteria.MaxIterations) { reason = StopReason.MaxIterations; break; }
-            if (criteria.MaxTime is { } limit && clock.Elapsed >= limit) { reason = StopReason.MaxTime; break; }
-            if (criteria.Cancellation.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
+            if (criteria.Reached(gradNorm, gradNorm0, iteration, clock.Elapsed) is { } stop) { reason = stop; break; }
 
             var g = current.RiemannianGradient();
             double slope = manifold.Inner(x, g, direction!);
@@ -93,7 +89,7 @@ public abstract class RiemannianOptimizer
                 trial = problem.Evaluate(trialX);
                 evaluations++;
                 if (trial.Cost <= current.Cost + SufficientDecrease * alpha * slope) break;
-                alpha *= Contraction;
+                alpha = Backtrack(alpha, slope, current.Cost, trial.Cost);
             }
             if (!(trial!.Cost < current.Cost))
             {
@@ -162,6 +158,18 @@ public abstract class RiemannianOptimizer
     /// </summary>
     protected virtual double InitialStep(int iteration, double? previousCost, double cost, double slope, double directionNorm) =>
         previousCost is { } fPrev && fPrev > cost ? Optimism * 2 * (cost - fPrev) / slope : 1.0 / directionNorm;
+
+    /// <summary>
+    /// The next trial after a rejected step α: the minimizer of the quadratic through f(0), the slope and f(α) — eq. (3.3)
+    /// is quadratic in P, so along the retraction the fit is close and the second trial is nearly always accepted —
+    /// kept within [0.1α, <see cref="Contraction"/>·α] so a poor fit cannot stall or skip the search.
+    /// </summary>
+    private double Backtrack(double alpha, double slope, double cost, double trialCost)
+    {
+        double curvature = trialCost - cost - slope * alpha;
+        double fit = curvature > 0 ? -slope * alpha * alpha / (2 * curvature) : Contraction * alpha;
+        return double.IsFinite(fit) ? Math.Clamp(fit, 0.1 * alpha, Contraction * alpha) : Contraction * alpha;
+    }
 
     /// <summary>Clears per-run state (called at the start and end of every <see cref="Optimize"/>).</summary>
     protected virtual void Reset() { }
@@ -234,10 +242,10 @@ public sealed class ConjugateGradient : RiemannianOptimizer
                 beta = Math.Max(0, (newNorm2 - cross) / oldNorm2);
                 break;
             default:
-                var transportedGradient = manifold.Transport(oldX, newX, oldGradient);
-                var difference = newGradient - transportedGradient;
-                double denominator = manifold.Inner(newX, transported, difference);
-                beta = denominator != 0 ? Math.Max(0, manifold.Inner(newX, preconditioned, difference) / denominator) : 0;
+                // Both vectors paired with T(g) are tangent at x₊, where ⟨u, Proj(g)⟩ = ⟨u, g⟩: the old gradient never
+                // needs transporting (one projection, two n₂n₁² products, saved per iteration).
+                double denominator = manifold.Inner(newX, transported, newGradient) - manifold.Inner(newX, transported, oldGradient);
+                beta = denominator != 0 ? Math.Max(0, (newNorm2 - cross) / denominator) : 0;
                 break;
         }
         return beta == 0 ? preconditioned.neg() : transported * beta - preconditioned;

@@ -30,6 +30,20 @@ public sealed record StoppingCriteria
     /// <summary>Stops the loop between iterations (Ctrl-C).</summary>
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>
+    /// The criterion that fires before an iteration, or null to go on: gradient (absolute, then relative to
+    /// <paramref name="referenceGradientNorm"/>), iteration cap, wall time, cancellation — shared by every optimizer.
+    /// </summary>
+    public StopReason? Reached(double gradientNorm, double referenceGradientNorm, int iteration, TimeSpan elapsed)
+    {
+        if (gradientNorm <= MinGradientNorm) return StopReason.GradientNorm;
+        if (referenceGradientNorm > 0 && gradientNorm / referenceGradientNorm <= RelativeGradientTolerance) return StopReason.RelativeGradient;
+        if (iteration >= MaxIterations) return StopReason.MaxIterations;
+        if (MaxTime is { } limit && elapsed >= limit) return StopReason.MaxTime;
+        if (Cancellation.IsCancellationRequested) return StopReason.Cancelled;
+        return null;
+    }
+
     /// <summary>Throws <see cref="MultiscaleException"/> when a value is out of range.</summary>
     public void Validate()
     {

@@ -119,6 +119,48 @@ public static class ClosedFormMaps
         });
     }
 
+    /// <summary>
+    /// The interpolation family for a pair of graphs named by specs of one family and dimension (<c>path</c>,
+    /// <c>cycle</c>, <c>grid:AxB…</c>, <c>torus:AxB…</c>): the 1-D map per axis, and for grids their Kronecker product
+    /// (row-major vertex order, as <see cref="Graphs.GraphFactory.Grid"/> numbers them). Null for any other pair.
+    /// </summary>
+    public static ProlongationMap? Interpolation(Graphs.Graph coarse, Graphs.Graph fine)
+    {
+        ArgumentNullException.ThrowIfNull(coarse);
+        ArgumentNullException.ThrowIfNull(fine);
+        if (!TryAxes(coarse, fine, out var family, out var coarseSides, out var fineSides)) return null;
+        bool periodic = family is "cycle" or "torus";
+        using var scope = NewDisposeScope();
+        Tensor? product = null;
+        for (int axis = 0; axis < coarseSides.Length; axis++)
+        {
+            using var factor = Interpolation(coarseSides[axis], fineSides[axis], periodic);
+            product = product is null ? factor.Matrix.clone() : kron(product, factor.Matrix);
+        }
+        return new ProlongationMap(product!, new MapProvenance { Method = "interpolation", CoarseGraph = coarse.Name, FineGraph = fine.Name });
+    }
+
+    /// <summary>True when <see cref="Interpolation(Graphs.Graph, Graphs.Graph)"/> has a map for the pair.</summary>
+    public static bool HasInterpolation(Graphs.Graph coarse, Graphs.Graph fine) => TryAxes(coarse, fine, out _, out _, out _);
+
+    private static bool TryAxes(Graphs.Graph coarse, Graphs.Graph fine, out string family, out int[] coarseSides, out int[] fineSides)
+    {
+        family = "";
+        coarseSides = fineSides = Array.Empty<int>();
+        var c = SpecPattern.Match(coarse.Name);
+        var f = SpecPattern.Match(fine.Name);
+        if (!c.Success || !f.Success || c.Groups[1].Value != f.Groups[1].Value) return false;
+        family = c.Groups[1].Value;
+        coarseSides = c.Groups[2].Value.Split('x').Select(t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        fineSides = f.Groups[2].Value.Split('x').Select(t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        if (coarseSides.Length != fineSides.Length) return false;
+        // The spec must describe the graph (a renamed or file graph falls through), and every axis must coarsen.
+        long cn = coarseSides.Aggregate(1L, (a, b) => a * b), fn = fineSides.Aggregate(1L, (a, b) => a * b);
+        return cn == coarse.VertexCount && fn == fine.VertexCount && coarseSides.Zip(fineSides).All(p => p.First >= 1 && p.First <= p.Second);
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex SpecPattern = new(@"^(path|cycle|grid|torus):(\d+(?:x\d+)*)$");
+
     /// <summary>The map with its rows permuted at random (§4.4 strategy 3): same spectrum of PᵀP, locality destroyed.</summary>
     public static ProlongationMap Shuffled(ProlongationMap map, long seed)
     {

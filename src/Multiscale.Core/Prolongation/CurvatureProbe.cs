@@ -7,8 +7,9 @@ namespace Multiscale.Prolongation;
 /// <summary>
 /// Tells a local minimum from a saddle at a point where the gradient (nearly) vanishes. The Munkres start is such a
 /// point for cycles with s &gt; 0 (T and L share eigenvectors, so the gradient is zero by symmetry) and optimizers
-/// stop there. We estimate the most negative curvature of the Riemannian Hessian by Lanczos on finite-difference
-/// Hessian–vector products, and if it is negative, move along that direction to a lower point.
+/// stop there. We estimate the most negative curvature of the Riemannian Hessian by Lanczos on exact Hessian–vector
+/// products (finite differences of the gradient for problems without them), and if it is negative, move along that
+/// direction to a lower point.
 /// </summary>
 internal static class CurvatureProbe
 {
@@ -24,6 +25,7 @@ internal static class CurvatureProbe
 
         Tensor Hessian(Tensor v)
         {
+            if (here is IHessianEvaluation exact) return exact.RiemannianHessian(v);
             using var moved = problem.Evaluate(manifold.Retract(x, v * h));
             return (manifold.Transport(x, x, moved.RiemannianGradient()) - g0) / h;
         }

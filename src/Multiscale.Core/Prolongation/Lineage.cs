@@ -358,7 +358,14 @@ public sealed partial class Lineage : IDisposable
         return new ProlongationObjective(ops, options.S, options.Alpha, beta).Terms(map.Matrix.to(ops.Device));
     }
 
-    private static string CacheKey(Graph fine, Graph coarse, MapSource source, ProlongationOptions o)
+    private static string CacheKey(Graph fine, Graph coarse, MapSource source, ProlongationOptions o) =>
+        CacheKey(fine, coarse, source.ToString(), o);
+
+    /// <summary>
+    /// The one cache key of an optimized or derived map: SHA-256 of both graphs' edge lists, the map's source and every
+    /// option that changes the result (shared by lineages and <see cref="LocalPathMaps"/>).
+    /// </summary>
+    internal static string CacheKey(Graph fine, Graph coarse, string source, ProlongationOptions o)
     {
         var text = new StringBuilder("multiscale-map-v1\n");
         void AddGraph(Graph g)
@@ -370,7 +377,7 @@ public sealed partial class Lineage : IDisposable
         AddGraph(fine);
         AddGraph(coarse);
         // Axis-wise sources depend on the specs' family and sides, which the edge lists already determine.
-        text.Append(CultureInfo.InvariantCulture, $"{source}|{o.S:R}|{o.Alpha}|{o.Beta?.ToString() ?? "n1/n2"}|{o.Init}|{o.EffectiveRandomStarts}|{o.EscapeSaddles}|{o.Optimizer}|{o.Precondition}|{o.AssignmentStart}|{o.SpectralFrame}|{o.MaxIterations}|{o.Tolerance:R}|{o.MinGradientNorm:R}|{o.Seed}|{o.Retraction}|{o.MaxTime?.TotalSeconds}");
+        text.Append(CultureInfo.InvariantCulture, $"{source}|{o.S:R}|{o.Alpha}|{o.Beta?.ToString() ?? "n1/n2"}|{o.Init}|{o.RandomStarts?.ToString(CultureInfo.InvariantCulture) ?? "policy"}|{o.InterpolationStart}|{o.EscapeSaddles}|{o.Optimizer}|{o.Precondition}|{o.AssignmentStart}|{o.SpectralFrame}|{o.MaxIterations}|{o.Tolerance:R}|{o.MinGradientNorm:R}|{o.Seed}|{o.Retraction}|{o.MaxTime?.TotalSeconds}");
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
     }
 

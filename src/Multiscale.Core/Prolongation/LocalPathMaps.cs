@@ -1,6 +1,4 @@
-using System.Globalization;
 using Multiscale.Graphs;
-using Multiscale.Optimization;
 using static TorchSharp.torch;
 
 namespace Multiscale.Prolongation;
@@ -12,15 +10,30 @@ namespace Multiscale.Prolongation;
 public static class LocalPathMaps
 {
     /// <summary>
-    /// The map P_{n₁} → P_{n₂} minimizing eq. (3.3) of paper 004 (locality weight s, α and β optimized in closed form),
-    /// found by the core's preconditioned Riemannian conjugate gradient started from the orthonormalized linear
-    /// interpolation map (<see cref="ClosedFormMaps.Interpolation"/>). Why not the core's multi-start solve
-    /// (<see cref="Lineage"/>): with its default β = n₁/n₂ the s = 1 path maps came out scattered (a smooth field became
-    /// noise), and even with auto β its starts (assignment, Munkres, random) ended at higher objectives than this
-    /// local start on 12→24, 20→40, 25→50, and at maps that are far rougher than nearest — while this start reaches
-    /// lower or equal objectives with smooth, local maps in well under a second (docs/mrtl.md). Eq. (3.3) cannot tell
-    /// P from −P or from either path reversed, so of those eight maps the one best aligned with the interpolation start
-    /// is kept (a reversed map would mirror the field). Shared by MRTL's optimized finegraining and MsANN's optimized level maps.
+    /// The options of a local path map: eq. (3.3) with locality weight s and α, β optimized in closed form, solved by
+    /// <see cref="ProlongationSolver"/> from the interpolation family alone (<see cref="InitKind.Interpolation"/>). Why
+    /// only that start: with β = n₁/n₂ the s = 1 path maps came out scattered (a smooth field became noise), and even
+    /// with auto β the assignment, Munkres and random starts ended at higher objectives than this local start on
+    /// 12→24, 20→40, 25→50, at maps far rougher than nearest (docs/mrtl.md). No saddle escape: it may leave the local
+    /// basin for a lower but non-local map, and a plugin asking for a local map wants this basin's minimum.
+    /// </summary>
+    public static ProlongationOptions Options(double s) => new()
+    {
+        S = s,
+        Alpha = ScaleParameter.Auto,
+        Beta = ScaleParameter.Auto,
+        Init = InitKind.Interpolation,
+        AssignmentStart = false,
+        RandomStarts = 0,
+        EscapeSaddles = false,
+        MaxIterations = 5000,
+    };
+
+    /// <summary>
+    /// The map P_{n₁} → P_{n₂} of <see cref="Options"/>. Eq. (3.3) cannot tell P from −P or from either path reversed,
+    /// so of those eight maps the one best aligned with the interpolation start is kept (a reversed map would mirror the
+    /// field). Cached under the same key scheme as lineage maps. Shared by MRTL's optimized finegraining and MsANN's
+    /// optimized level maps. The file name keeps its readable prefix (plugins list their cached path maps by it).
     /// </summary>
     public static ProlongationMap Optimized(int coarse, int fine, double s = 1.0, string? cacheDirectory = null)
     {
@@ -28,22 +41,16 @@ public static class LocalPathMaps
         if (!(s >= 0 && s <= 1)) throw new MultiscaleException($"the locality weight s must lie in [0, 1] (got {s})");
         // P_n → P_n: the identity is the exact optimum (both terms vanish); no solve needed.
         if (coarse == fine) return ClosedFormMaps.Aggregation(coarse, fine);
+        var coarseGraph = GraphFactory.Path(coarse);
+        var fineGraph = GraphFactory.Path(fine);
+        var options = Options(s);
         string? cached = cacheDirectory is null ? null
-            : Path.Combine(cacheDirectory, string.Create(CultureInfo.InvariantCulture, $"local-optimized-path{coarse}-path{fine}-s{s:R}-v1.npy"));
+            : Path.Combine(cacheDirectory, $"local-optimized-path{coarse}-path{fine}-{Lineage.CacheKey(fineGraph, coarseGraph, "local-path", options)}.npy");
         if (cached is not null && File.Exists(cached)) return ProlongationMap.Load(cached);
 
-        using var ops = ProlongationOperators.Create(GraphFactory.Path(coarse), GraphFactory.Path(fine), withDistances: true);
-        var objective = new ProlongationObjective(ops, s, ScaleParameter.Auto, ScaleParameter.Auto);
-        using var start = ClosedFormMaps.Interpolation(coarse, fine, periodic: false);
-        var initial = objective.Terms(start.Matrix);
-        objective.EnablePreconditioner(initial.Alpha, initial.Beta);
-        using var result = new ConjugateGradient().Optimize(objective, start.Matrix, new StoppingCriteria { MaxIterations = 5000 });
-        objective.DisablePreconditioner();
-
+        using var solution = ProlongationSolver.Solve(coarseGraph, fineGraph, options);
         using var scope = NewDisposeScope();
-        // One Newton–Schulz step P(3I − PᵀP)/2 removes the retractions' rounding from PᵀP = I.
-        var p = result.Point;
-        p = p.matmul(eye(coarse, dtype: ScalarType.Float64) * 1.5 - p.T.matmul(p) * 0.5);
+        var p = solution.Map.Matrix;
         // Orientation reference: the same linear interpolation the solve started from (local, order-preserving).
         using var nearest = ClosedFormMaps.Interpolation(coarse, fine, periodic: false);
         Tensor best = p;
@@ -54,22 +61,8 @@ public static class LocalPathMaps
             foreach (var (c, value) in new[] { (candidate, score), (-candidate, -score) })
                 if (value > bestScore) { bestScore = value; best = c; }
         }
-        var terms = objective.Terms(best);
-        var map = new ProlongationMap(best, new MapProvenance
-        {
-            Method = "optimized",
-            CoarseGraph = $"path:{coarse}",
-            FineGraph = $"path:{fine}",
-            S = s,
-            Alpha = terms.Alpha,
-            Beta = terms.Beta,
-            Objective = terms.Objective,
-            Diffusion = terms.Diffusion,
-            Locality = terms.Locality,
-            Start = "interpolation",
-            Optimizer = "cg",
-            Iterations = result.Iterations,
-        });
+        // The flips and signs are symmetries of eq. (3.3): the objective and its terms are the solution's.
+        var map = new ProlongationMap(best, solution.Map.Provenance);
         if (cached is not null)
         {
             Directory.CreateDirectory(cacheDirectory!);
@@ -77,5 +70,4 @@ public static class LocalPathMaps
         }
         return map;
     }
-
 }

@@ -179,6 +179,14 @@ public sealed class ProlongationObjective : IRiemannianProblem, IObjectiveOperat
         return AutoScale(Norm2(a), Norm2(b));
     }
 
+    /// <summary>True when the closed-form scale is strictly inside the clamp (so it moves with P).</summary>
+    internal static bool IsInteriorAutoScale(double aNorm2, double bNorm2)
+    {
+        if (!(aNorm2 > 0 && bNorm2 > 0)) return false;
+        double raw = Math.Sqrt(aNorm2 / bNorm2);
+        return raw > 1 / MaxAutoScale && raw < MaxAutoScale;
+    }
+
     internal static double AutoScale(double aNorm2, double bNorm2) =>
         aNorm2 > 0 && bNorm2 > 0 ? Math.Clamp(Math.Sqrt(aNorm2 / bNorm2), 1 / MaxAutoScale, MaxAutoScale) : 1.0;
 }

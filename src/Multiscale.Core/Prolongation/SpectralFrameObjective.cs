@@ -192,6 +192,72 @@ public sealed class SpectralFrameObjective : IRiemannianProblem, IObjectiveOpera
         return _manifold.Project(x, ScaleByInverseCurvature(tangent)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The member of P̃'s optimum family closest to <paramref name="frameReference"/> (both in frame coordinates), for
+    /// separable pairs (<see cref="IsSeparable"/>): rotating P̃ by orthogonal Q₂ inside a block of equal row eigenvalues
+    /// and by Q₁ inside a block of equal column eigenvalues leaves every term unchanged (the operators are multiples of
+    /// the identity on each block), so the nearest member is an orthogonal Procrustes problem per block, solved by the
+    /// SVD (Q = UVᵀ). Row and column blocks are alternated (each step can only shorten the distance) until it stalls.
+    /// </summary>
+    internal Tensor Canonical(Tensor frameP, Tensor frameReference, int rounds = 25)
+    {
+        if (!IsSeparable) throw new InvalidOperationException("canonical members exist only for separable pairs");
+        using var scope = NewDisposeScope();
+        var rowGroups = Blocks(S > 0 ? _lambda! : null, S < 1 ? _d2 : null);
+        var columnGroups = Blocks(S > 0 ? _mu! : null, S < 1 ? _d1 : null);
+        var p = frameP.clone();
+        double distance = linalg.norm(p - frameReference).item<double>();
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (var rows in rowGroups)
+            {
+                var a = p.index_select(0, rows);
+                var (u, _, vh) = linalg.svd(frameReference.index_select(0, rows).matmul(a.T));
+                p.index_copy_(0, rows, u.matmul(vh).matmul(a));
+            }
+            foreach (var columns in columnGroups)
+            {
+                var a = p.index_select(1, columns);
+                var (u, _, vh) = linalg.svd(a.T.matmul(frameReference.index_select(1, columns)));
+                p.index_copy_(1, columns, a.matmul(u.matmul(vh)));
+            }
+            double next = linalg.norm(p - frameReference).item<double>();
+            bool stalled = distance - next <= 1e-12 * Math.Max(1, distance);
+            distance = next;
+            if (stalled) break;
+        }
+        return p.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Index sets (size ≥ 2) of equal (primary, secondary) eigenvalue pairs, to a relative 1e-9.</summary>
+    private static List<Tensor> Blocks(Tensor? primary, Tensor? secondary)
+    {
+        var a = primary?.cpu().data<double>().ToArray();
+        var b = secondary?.cpu().data<double>().ToArray();
+        int n = (int)(primary ?? secondary)!.shape[0];
+        double Scale(double[]? v) => v is null ? 1 : Math.Max(1, v.Max(Math.Abs));
+        double ta = 1e-9 * Scale(a), tb = 1e-9 * Scale(b);
+        var order = Enumerable.Range(0, n).OrderBy(i => a?[i] ?? 0).ThenBy(i => b?[i] ?? 0).ToArray();
+        var groups = new List<Tensor>();
+        var device = (primary ?? secondary)!.device;
+        // Group by the primary key within tolerance, then by the secondary within each.
+        var current = new List<int> { order[0] };
+        void Flush()
+        {
+            if (current.Count < 2) return;
+            foreach (var g in current.GroupBy(i => b is null ? 0 : Math.Round(b[i] / tb)))
+                if (g.Count() >= 2) groups.Add(tensor(g.Select(i => (long)i).ToArray(), device: device));
+        }
+        for (int k = 1; k < n; k++)
+        {
+            int i = order[k], prev = current[^1];
+            if (a is null || Math.Abs(a[i] - a[prev]) <= ta) current.Add(i);
+            else { Flush(); current = new List<int> { i }; }
+        }
+        Flush();
+        return groups;
+    }
+
     /// <summary>Releases the frame.</summary>
     public void Dispose()
     {

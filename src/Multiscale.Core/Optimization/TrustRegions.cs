@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using static TorchSharp.torch;
+
+namespace Multiscale.Optimization;
+
+/// <summary>
+/// Riemannian trust-region method with a truncated (Steihaug–Toint) conjugate-gradient inner solver (Absil, Baker
+/// &amp; Gallivan 2007; the <c>trustregions</c> solver of Manopt/Pymanopt). Each iteration minimizes the quadratic
+/// model f + ⟨g, η⟩ + ½⟨η, Hess f[η]⟩ in the tangent space within a radius Δ, measured in the norm of the problem's
+/// preconditioner (‖η‖²_M = ⟨η, M⁻¹η⟩, so the region follows the modelled curvature), retracts, and accepts the step
+/// when the actual decrease is at least <see cref="AcceptanceRatio"/> of the predicted one. It needs exact
+/// Hessian–vector products (<see cref="IHessianEvaluation"/>) and costs one cost evaluation per iteration: there is no
+/// line search.
+/// </summary>
+public sealed class TrustRegions : IRiemannianOptimizer
+{
+    /// <summary>Accept a step when ρ = actual / predicted decrease exceeds this (Manopt's ρ′ = 0.1).</summary>
+    public double AcceptanceRatio { get; init; } = 0.1;
+
+    /// <summary>Inner CG stops when ‖r‖ ≤ ‖r₀‖·min((‖r₀‖/‖g₀‖)^θ, κ): κ (linear rate far away).</summary>
+    public double Kappa { get; init; } = 0.1;
+
+    /// <summary>θ = 1 gives the quadratic local rate of Newton's method.</summary>
+    public double Theta { get; init; } = 1.0;
+
+    /// <summary>
+    /// Inner iterations per outer one (Manopt: the dimension). Near an optimum of eq. (3.3) on paths and grids the
+    /// preconditioned Hessian has a wide spectrum of tiny curvatures (a flat valley of near-equal maps) and the inner
+    /// solve ran to the full dimension each outer iteration; a cap keeps each step a truncated Newton step.
+    /// </summary>
+    public int MaxInnerIterations { get; init; } = 200;
+
+    /// <summary>Accepted iterations over which a decrease below rounding stops the run.</summary>
+    public int StallWindow { get; init; } = 3;
+
+    /// <inheritdoc />
+    public string Name => "tr";
+
+    private const double MachineEpsilon = 2.220446049250313e-16;
+
+    /// <inheritdoc />
+    public OptimizationResult Optimize(IRiemannianProblem problem, Tensor start, StoppingCriteria? criteria = null,
+        Action<IterationRecord>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(start);
+        criteria ??= new StoppingCriteria();
+        criteria.Validate();
+        var manifold = problem.Manifold;
+        var clock = Stopwatch.StartNew();
+        var history = new List<IterationRecord>();
+        int evaluations = 1, hessianProducts = 0;
+        int maxInner = (int)Math.Min(MaxInnerIterations, manifold.Dimension);
+
+        Tensor x;
+        using (var scope = NewDisposeScope()) x = start.detach().clone().DetachFromDisposeScope();
+        var current = Require(problem.Evaluate(x));
+        double gradNorm = manifold.Norm(x, current.RiemannianGradient());
+        double gradNorm0 = criteria.ReferenceGradientNorm ?? gradNorm;
+        Record(0, current.Cost, gradNorm, 0);
+
+        // Radius: the first preconditioned gradient step (a Newton step of the diagonal model when M models the
+        // inverse Hessian) fits inside; an identity metric starts at Manopt's typical-distance rule instead.
+        double radius, maxRadius;
+        using (var scope = NewDisposeScope())
+        {
+            var g = current.RiemannianGradient();
+            var z = Precondition(problem, x, g);
+            double size = Math.Sqrt(Math.Max(manifold.Inner(x, g, z), 0));
+            maxRadius = problem.HasPreconditioner ? Math.Max(size, 1e-300) * 1e6 : Math.Sqrt(manifold.Dimension);
+            radius = problem.HasPreconditioner ? Math.Max(size, 1e-300) : maxRadius / 8;
+        }
+
+        StopReason reason;
+        int iteration = 0, rejectedInARow = 0;
+        while (true)
+        {
+            using var iterationScope = NewDisposeScope();
+            if (criteria.Reached(gradNorm, gradNorm0, iteration, clock.Elapsed) is { } stop) { reason = stop; break; }
+
+            // Manopt's ρ regularization δ: cost differences below it are rounding.
+            double delta = Math.Max(1, Math.Abs(current.Cost)) * 1e3 * MachineEpsilon;
+            var (eta, modelDecrease, products) = TruncatedCg(problem, manifold, x, current, radius, maxInner, gradNorm0, out bool boundary);
+            hessianProducts += products;
+            double etaNorm = manifold.Norm(x, eta);
+
+            Tensor candidateX;
+            using (var scope = NewDisposeScope()) candidateX = manifold.Retract(x, eta).DetachFromDisposeScope();
+            var candidate = Require(problem.Evaluate(candidateX));
+            evaluations++;
+            // Near convergence both decreases are at rounding level; δ keeps ρ meaningful instead of 0/0.
+            double rho = (current.Cost - candidate.Cost + delta) / (modelDecrease + delta);
+            if (rho < 0.25) radius *= 0.25;
+            else if (rho > 0.75 && boundary) radius = Math.Min(2 * radius, maxRadius);
+
+            if (rho > AcceptanceRatio)
+            {
+                iteration++;
+                rejectedInARow = 0;
+                current.Dispose();
+                x.Dispose();
+                x = candidateX;
+                current = candidate;
+                gradNorm = manifold.Norm(x, current.RiemannianGradient());
+                Record(iteration, current.Cost, gradNorm, etaNorm);
+                if (etaNorm < criteria.MinStepSize) { reason = StopReason.StepSize; break; }
+                // Three accepted steps together lowered the cost by less than its rounding δ: further progress cannot be
+                // verified in double precision (the line-search optimizers stop here when no trial decreases the cost).
+                if (iteration >= StallWindow && history[^(StallWindow + 1)].Cost - current.Cost < delta) { reason = StopReason.StepSize; break; }
+            }
+            else
+            {
+                candidate.Dispose();
+                candidateX.Dispose();
+                // The radius shrinks by 4 per rejection; once a step this small is still rejected the model cannot
+                // resolve a decrease any more (rounding level).
+                if (++rejectedInARow > 40 || etaNorm < criteria.MinStepSize) { reason = StopReason.StepSize; break; }
+            }
+        }
+
+        double finalCost = current.Cost;
+        current.Dispose();
+        return new OptimizationResult(x, finalCost, gradNorm, iteration, clock.Elapsed.TotalSeconds, reason, history, evaluations)
+        {
+            HessianProducts = hessianProducts,
+        };
+
+        void Record(int i, double cost, double norm, double step)
+        {
+            var record = new IterationRecord(i, cost, norm, step, clock.Elapsed.TotalSeconds);
+            history.Add(record);
+            progress?.Invoke(record);
+        }
+    }
+
+    private static IHessianEvaluation Require(IPointEvaluation evaluation) => evaluation as IHessianEvaluation
+        ?? throw new MultiscaleException("the trust-region optimizer needs a problem with exact Hessian–vector products");
+
+    private static Tensor Precondition(IRiemannianProblem problem, Tensor x, Tensor tangent) =>
+        problem.HasPreconditioner ? problem.Precondition(x, tangent) : tangent.clone();
+
+    /// <summary>
+    /// Steihaug–Toint truncated CG on the model, preconditioned (Manopt's tCG): stops at the boundary of the region
+    /// (also along negative curvature), when the model stops decreasing, or on the κ/θ residual rule. Returns the step,
+    /// the model decrease −(⟨g, η⟩ + ½⟨η, Hη⟩) and the number of Hessian products. Temporaries die in the caller's scope.
+    /// </summary>
+    private (Tensor Eta, double ModelDecrease, int Products) TruncatedCg(IRiemannianProblem problem, Manifolds.IManifold manifold,
+        Tensor x, IHessianEvaluation at, double radius, int maxInner, double gradNorm0, out bool boundary)
+    {
+        boundary = false;
+        var g = at.RiemannianGradient();
+        var eta = zeros_like(g);
+        var hEta = zeros_like(g);
+        var r = g.clone();
+        double rNorm0 = manifold.Norm(x, r);
+        var z = Precondition(problem, x, r);
+        double zr = manifold.Inner(x, z, r);
+        var d = z.neg();
+        // Norms in the preconditioner's metric: ⟨η, M⁻¹η⟩, ⟨η, M⁻¹d⟩, ⟨d, M⁻¹d⟩, updated by recurrences.
+        double ePe = 0, ePd = 0, dPd = zr;
+        double model = 0;
+        double radius2 = radius * radius;
+        int products = 0;
+        for (int j = 0; j < maxInner; j++)
+        {
+            var hd = at.RiemannianHessian(d);
+            products++;
+            double dHd = manifold.Inner(x, d, hd);
+            double alpha = zr / dHd;
+            double ePeNew = ePe + 2 * alpha * ePd + alpha * alpha * dPd;
+            if (!(dHd > 0) || ePeNew >= radius2)
+            {
+                // Negative curvature or the step leaves the region: go to the boundary along d.
+                double tau = (-ePd + Math.Sqrt(Math.Max(ePd * ePd + dPd * (radius2 - ePe), 0))) / dPd;
+                var nextEta = eta + d * tau;
+                var nextHEta = hEta + hd * tau;
+                double nextModel = manifold.Inner(x, g, nextEta) + 0.5 * manifold.Inner(x, nextEta, nextHEta);
+                if (nextModel < model || j == 0) { eta = nextEta; hEta = nextHEta; model = nextModel; }
+                boundary = true;
+                break;
+            }
+            var newEta = eta + d * alpha;
+            var newHEta = hEta + hd * alpha;
+            double newModel = manifold.Inner(x, g, newEta) + 0.5 * manifold.Inner(x, newEta, newHEta);
+            // In exact arithmetic each CG step lowers the model; when rounding says otherwise, keep the last good step.
+            if (newModel >= model && j > 0) break;
+            eta = newEta;
+            hEta = newHEta;
+            model = newModel;
+            ePe = ePeNew;
+            r = r + hd * alpha;
+            double rNorm = manifold.Norm(x, r);
+            // The rule on ‖r₀‖ relative to the first gradient, so it does not depend on the cost's units.
+            if (rNorm <= rNorm0 * Math.Min(Math.Pow(rNorm0 / (gradNorm0 > 0 ? gradNorm0 : 1), Theta), Kappa)) break;
+            z = Precondition(problem, x, r);
+            double zrOld = zr;
+            zr = manifold.Inner(x, z, r);
+            double beta = zr / zrOld;
+            // Re-projecting d keeps it tangent against the drift of many recurrences.
+            d = manifold.Project(x, d * beta - z);
+            ePd = beta * (ePd + alpha * dPd);
+            dPd = zr + beta * beta * dPd;
+        }
+        return (eta, -model, products);
+    }
+}

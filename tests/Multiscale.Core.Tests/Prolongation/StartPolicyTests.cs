@@ -1,0 +1,74 @@
+using Multiscale.Graphs;
+using Multiscale.Prolongation;
+using static TorchSharp.torch;
+
+namespace Multiscale.Tests.Prolongation;
+
+/// <summary>The default start policy: cheap starts only, stop at a certified or critical point no start begins below.</summary>
+public class StartPolicyTests
+{
+    [Theory]
+    [InlineData("path:8", "path:16", 0.5)]
+    [InlineData("grid:3x3", "grid:6x6", 0.5)]
+    [InlineData("path:6", "path:12", 0.8)]
+    public void TheDefaultRunsOnlyCheapStartsAndSaysWhyItStopped(string coarse, string fine, double s)
+    {
+        var options = new ProlongationOptions { S = s, Alpha = ScaleParameter.Fixed(1), MaxIterations = 300 };
+        using var solution = ProlongationSolver.Solve(GraphSpec.Parse(coarse), GraphSpec.Parse(fine), options);
+        var cheap = new[] { "assignment", "munkres", "interpolation" };
+        Assert.All(solution.Starts, st => Assert.Contains(st.Start, cheap));
+        Assert.All(solution.Skipped, k => Assert.Contains(k.Start, cheap));
+        // Every cheap start is accounted for: run or skipped, in the policy's order.
+        Assert.Equal(cheap, solution.Starts.Select(st => st.Start).Concat(solution.Skipped.Select(k => k.Start)).OrderBy(n => Array.IndexOf(cheap, n)));
+        Assert.Equal("assignment", solution.Starts[0].Start);
+        // A start is skipped only because it begins no lower than the best map found.
+        Assert.All(solution.Skipped, k => Assert.True(k.InitialObjective >= solution.Terms.Objective * (1 - 1e-12), $"{k.Start} began at {k.InitialObjective}"));
+        if (solution.Skipped.Count > 0) Assert.Equal(SolveStopReason.CriticalPoint, solution.SolveStop);
+        else Assert.Equal(SolveStopReason.AllStartsRun, solution.SolveStop);
+        Assert.Contains(solution.WinningStart, solution.Starts.Select(st => st.Start));
+        Assert.Equal(solution.Starts.Min(st => st.FinalObjective), solution.Terms.Objective, 6);
+        Assert.True(solution.OrthogonalityError <= 1e-12);
+        Assert.True(solution.RelativeGradient >= 0 && solution.RelativeGradient <= 1e-2, $"relative gradient {solution.RelativeGradient}");
+    }
+
+    [Fact]
+    public void ACertifiedPairStopsAfterTheFirstStart()
+    {
+        using var solution = ProlongationSolver.Solve(GraphFactory.Cycle(8), GraphFactory.Cycle(16), new ProlongationOptions { S = 0.5, Alpha = ScaleParameter.Fixed(1) });
+        Assert.Equal(SolveStopReason.Certified, solution.SolveStop);
+        Assert.Single(solution.Starts);
+        Assert.True(solution.GloballyOptimal);
+        Assert.All(solution.Skipped, k => Assert.Equal("the best map attains the proven lower bound", k.Reason));
+    }
+
+    [Fact]
+    public void RandomStartsAreOptIn()
+    {
+        var options = new ProlongationOptions { S = 0.5, Alpha = ScaleParameter.Fixed(1), Seed = 2, MaxIterations = 200 };
+        using var policy = ProlongationSolver.Solve(GraphFactory.Path(5), GraphFactory.Path(10), options);
+        Assert.DoesNotContain(policy.Starts, st => st.Start.StartsWith("random", StringComparison.Ordinal));
+        using var multi = ProlongationSolver.Solve(GraphFactory.Path(5), GraphFactory.Path(10), options with { RandomStarts = 2 });
+        Assert.Equal(new[] { "assignment", "munkres", "random:3", "random:4" }, multi.Starts.Select(st => st.Start));
+        Assert.Equal(SolveStopReason.AllStartsRun, multi.SolveStop);
+    }
+
+    [Fact]
+    public void TheGridInterpolationStartIsTheKroneckerProductOfThePathMaps()
+    {
+        using var scope = NewDisposeScope();
+        using var grid = ClosedFormMaps.Interpolation(GraphFactory.Grid(new[] { 2, 3 }), GraphFactory.Grid(new[] { 4, 6 }))!;
+        using var a = ClosedFormMaps.Interpolation(2, 4, periodic: false);
+        using var b = ClosedFormMaps.Interpolation(3, 6, periodic: false);
+        Assert.True(grid.Matrix.allclose(kron(a.Matrix, b.Matrix), rtol: 0, atol: 1e-15));
+        Assert.True(grid.OrthogonalityError < 1e-12);
+        Assert.Null(ClosedFormMaps.Interpolation(GraphFactory.Path(4), GraphFactory.Cycle(8)));
+        Assert.Null(ClosedFormMaps.Interpolation(GraphFactory.Path(6), GraphFactory.Grid(new[] { 3, 4 })));
+        using var solution = ProlongationSolver.Solve(GraphFactory.Grid(new[] { 2, 3 }), GraphFactory.Grid(new[] { 4, 6 }),
+            new ProlongationOptions { S = 0.5, Init = InitKind.Interpolation, AssignmentStart = false, RandomStarts = 0, MaxIterations = 200 });
+        Assert.Equal("interpolation", solution.WinningStart);
+        Assert.True(solution.Terms.Objective <= solution.InitialObjective);
+        var pathToCycle = Assert.Throws<MultiscaleException>(() => ProlongationSolver.Solve(GraphFactory.Path(4), GraphFactory.Cycle(8),
+            new ProlongationOptions { S = 0.5, Init = InitKind.Interpolation, RandomStarts = 0 }));
+        Assert.Contains("interpolation start", pathToCycle.Message);
+    }
+}
