@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """Open a Multiscale run folder with numpy and matplotlib, check the trained arrays, and redraw the loss curve.
 
-    python3 examples/python/open_run.py RUN_FOLDER [--figure PNG]
+    python3 examples/python/open_run.py RUN_FOLDER [--figure PNG] [--inputs X.npy [--targets Y.npy]]
 
 Reads report.json, config.json, metrics.csv, weights.npz and any .npy maps in the folder (docs/formats.md). For an
 MsANN run it rebuilds each fine layer from the levels, Θ = Σ_l Pro_l θ⁽ˡ⁾ Pro_lᵀ (docs/msann.md); for an MRTL run it
 rebuilds each method's W from its CP factors (docs/mrtl.md). Prints a JSON summary (array shapes and sums, the largest
 rebuild difference) and writes the validation curve from metrics.csv as a PNG (default: RUN_FOLDER/loss_numpy.png).
+With --inputs (rows are examples) an MsANN run's fine network is evaluated on them in numpy, y = σ(x Θ_W + Θ_b) layer
+by layer, and the summary gains its mean squared error against --targets (default: the inputs, an autoencoder).
 """
 import argparse
 import csv
@@ -40,6 +42,16 @@ def msann_rebuild(w):
     return worst
 
 
+def msann_forward(w, x, prefix=""):
+    """The fine network's output for rows x."""
+    h = x.astype(np.float64)
+    j = 0
+    while f"{prefix}fine.layer{j}.weight" in w:
+        h = 1.0 / (1.0 + np.exp(-(h @ w[f"{prefix}fine.layer{j}.weight"] + w[f"{prefix}fine.layer{j}.bias"])))
+        j += 1
+    return h
+
+
 def mrtl_rebuild(w):
     """Largest |W − Σ_k ∘_m factor{m}[:, k]| over every method that kept its tensor."""
     worst = 0.0
@@ -56,6 +68,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="a run folder (holds report.json)")
     parser.add_argument("--figure", help="PNG to write (default: RUN/loss_numpy.png)")
+    parser.add_argument("--inputs", help="MsANN: .npy of input rows to run the fine network on")
+    parser.add_argument("--targets", help="MsANN: .npy of target rows for the MSE (default: the inputs)")
     args = parser.parse_args()
     run = args.run
     if not os.path.isfile(os.path.join(run, "report.json")):
@@ -72,8 +86,13 @@ def main():
     maps = {name: np.load(os.path.join(run, name), allow_pickle=False) for name in sorted(os.listdir(run)) if name.endswith(".npy")}
 
     method = config["method"]
+    extra = {}
     if method == "msann":
         difference = msann_rebuild(weights)
+        if args.inputs:
+            x = np.load(args.inputs, allow_pickle=False)
+            y = np.load(args.targets, allow_pickle=False) if args.targets else x
+            extra["fine_mse"] = float(np.mean((msann_forward(weights, x) - y) ** 2))
         group, x_column, y_column, log = "run", "cost", "validation_mse", True
     else:
         difference = mrtl_rebuild(weights)
@@ -104,6 +123,7 @@ def main():
         "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype), "sum": float(v.astype(np.float64).sum())} for k, v in weights.items()},
         "max_rebuild_difference": difference,
         "figure": figure,
+        **extra,
     }))
     return 0
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Multiscale.IO;
+using Multiscale.MsAnn.Data;
 using Multiscale.Tests.IO;
 
 namespace Multiscale.Cli.Tests;
@@ -10,10 +11,11 @@ namespace Multiscale.Cli.Tests;
 /// </summary>
 public class PythonExampleTests
 {
-    private static JsonElement OpenRun(string run)
+    private static JsonElement OpenRun(string run, params string[] options)
     {
         string script = Path.Combine(CliRunner.RepoRoot(), "examples", "python", "open_run.py");
-        string output = Python.Run($"import runpy, sys\nsys.argv = [{JsonSerializer.Serialize(script)}, {JsonSerializer.Serialize(run)}]\n"
+        string argv = string.Join(", ", new[] { script, run }.Concat(options).Select(a => JsonSerializer.Serialize(a)));
+        string output = Python.Run($"import runpy, sys\nsys.argv = [{argv}]\n"
             + $"runpy.run_path(sys.argv[0], run_name='__main__')\n", run);
         return JsonDocument.Parse(output).RootElement.Clone();
     }
@@ -58,8 +60,19 @@ public class PythonExampleTests
             var (code, output, error) = CliRunner.Run("msann", "--layers", string.Join(',', sizes), "--levels", "2", "--gamma", "2", "--k", "2",
                 "--budget", "2000", "--batch", "32", "--compare-default", "--out", dir.FullName);
             Assert.True(code == 0, error + output);
-            var summary = OpenRun(dir.FullName);
+            // The run's own validation set (the CLI's synthetic one-object data, seed 0), for numpy to evaluate the network on.
+            string data = Directory.CreateDirectory(Path.Combine(dir.FullName, "data")).FullName;
+            string inputs = Path.Combine(data, "validation_x.npy"), targets = Path.Combine(data, "validation_y.npy");
+            using (var validation = new SyntheticObjectsData(sizes[0], 1, 0, TorchSharp.torch.CPU))
+            {
+                Npy.Write(inputs, validation.Validation.Input);
+                Npy.Write(targets, validation.Validation.Target);
+            }
+            var summary = OpenRun(dir.FullName, "--inputs", inputs, "--targets", targets);
             Assert.Equal("msann", summary.GetProperty("method").GetString());
+            // numpy's forward pass through the exported Θ gives the validation MSE the run reported (float32 vs float64).
+            double reported = summary.GetProperty("report").GetProperty("final_mse").GetDouble();
+            Assert.Equal(reported, summary.GetProperty("fine_mse").GetDouble(), reported * 1e-5);
             for (int j = 0; j + 1 < sizes.Length; j++)
             {
                 Assert.Equal(new long[] { sizes[j], sizes[j + 1] }, Shape(summary, $"fine.layer{j}.weight"));
