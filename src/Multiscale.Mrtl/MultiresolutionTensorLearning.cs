@@ -333,6 +333,26 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                 // Short: it heads the first panel (red +, blue −, each panel scaled to its own max |value|).
                 $"{data.Modes[m].Name} factors, {grid}, K = {k}", panels));
         }
-        return new RunRecord(report, metrics, figures);
+        return new RunRecord(report, metrics, figures, runs.SelectMany(r => Arrays(r.Result, MethodName(r.Result.Method))).ToList());
+    }
+
+    /// <summary>W of at most this many values is kept beside its factors (beyond it the factors alone, which define it).</summary>
+    internal const long MaxTensorValues = 1L << 24;
+
+    /// <summary>
+    /// A trained model's arrays for <c>weights.npz</c>: <c>&lt;method&gt;.factor{m}</c> [D_m, K] in mode order (output,
+    /// feature modes, spatial modes), <c>&lt;method&gt;.bias</c> [I], and <c>&lt;method&gt;.tensor</c> W = Σ_k ∘_m factor{m}[:, k]
+    /// [I, F…, D…] when it has at most <see cref="MaxTensorValues"/> values.
+    /// </summary>
+    private static IEnumerable<RunArray> Arrays(MrtlResult result, string method)
+    {
+        var model = result.Model;
+        var arrays = model.Factors.Select((f, m) => RunArray.Of($"{method}.factor{m}", f)).ToList();
+        arrays.Add(RunArray.Of($"{method}.bias", model.Bias));
+        if (model.Factors.Aggregate(1L, (n, f) => n * f.shape[0]) <= MaxTensorValues)
+            using (TorchSharp.torch.NewDisposeScope())
+            using (TorchSharp.torch.no_grad())
+                arrays.Add(RunArray.Of($"{method}.tensor", model.FullTensor()));
+        return arrays;
     }
 }

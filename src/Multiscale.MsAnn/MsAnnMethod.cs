@@ -77,17 +77,17 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         if (resume is not null)
         {
             foreach (var finished in resume.State["finished"] as JsonArray ?? new JsonArray())
-                runs.Add((finished!["name"]!.GetValue<string>(), ReadResult(finished)));
+                runs.Add((finished!["name"]!.GetValue<string>(), ReadResult(finished, resume)));
             if (resume.State["trainer"] is null) resume = null;   // saved between sub-runs: the next one starts fresh
         }
-        JsonArray Finished() => new(runs.Select(r => (JsonNode)WriteResult(r.Name, r.Result)).ToArray());
+        void Finished(Checkpoint c) => c.State["finished"] = new JsonArray(runs.Select(r => (JsonNode)WriteResult(r.Name, r.Result, c)).ToArray());
         for (int i = runs.Count; i < plan.Count; i++)
         {
             if (i > 0 && context.Cancellation.IsCancellationRequested) break;
             var (name, runShape, schedule) = plan[i];
             var save = checkpoints is null ? (Action<Checkpoint>?)null : c =>
             {
-                c.State["finished"] = Finished();
+                Finished(c);
                 checkpoints.Save(c);
             };
             var result = TrainOne(runShape, schedule, settings.Maps, settings.Training, settings.Data, settings.Seed, context,
@@ -100,30 +100,43 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             if (context.Cancellation.IsCancellationRequested && checkpoints is not null && runs.Count < plan.Count)
             {
                 using var between = new Checkpoint();
-                between.State["finished"] = Finished();
+                Finished(between);
                 checkpoints.Save(between);
             }
         }
         return Record(settings, runs);
     }
 
-    private static JsonObject WriteResult(string name, MsAnnResult r) => new()
+    /// <summary>A finished sub-run's numbers as JSON; its weights go into <paramref name="checkpoint"/> under <c>finished.&lt;name&gt;.</c>.</summary>
+    private static JsonObject WriteResult(string name, MsAnnResult r, Checkpoint checkpoint)
     {
-        ["name"] = name,
-        ["initial_mse"] = Checkpoint.Number(r.InitialMse),
-        ["final_mse"] = Checkpoint.Number(r.FinalMse),
-        ["cost_to_tenth"] = r.CostToTenth is { } c ? Checkpoint.Number(c) : null,
-        ["seconds_to_tenth"] = r.SecondsToTenth is { } t ? Checkpoint.Number(t) : null,
-        ["total_cost"] = Checkpoint.Number(r.TotalCost),
-        ["total_seconds"] = Checkpoint.Number(r.TotalSeconds),
-        ["metrics"] = MsAnnTrainer.WriteMetrics(r.Metrics),
-    };
+        var weights = r.Weights ?? Array.Empty<RunArray>();
+        foreach (var a in weights)
+        {
+            using var tensor = a.ToTensor();
+            checkpoint.Put($"finished.{name}.{a.Name}", tensor);
+        }
+        return new JsonObject
+        {
+            ["weights"] = new JsonArray(weights.Select(a => (JsonNode)JsonValue.Create(a.Name)!).ToArray()),
+            ["name"] = name,
+            ["initial_mse"] = Checkpoint.Number(r.InitialMse),
+            ["final_mse"] = Checkpoint.Number(r.FinalMse),
+            ["cost_to_tenth"] = r.CostToTenth is { } c ? Checkpoint.Number(c) : null,
+            ["seconds_to_tenth"] = r.SecondsToTenth is { } t ? Checkpoint.Number(t) : null,
+            ["total_cost"] = Checkpoint.Number(r.TotalCost),
+            ["total_seconds"] = Checkpoint.Number(r.TotalSeconds),
+            ["metrics"] = MsAnnTrainer.WriteMetrics(r.Metrics),
+        };
+    }
 
-    private static MsAnnResult ReadResult(JsonNode node) => new(
+    private static MsAnnResult ReadResult(JsonNode node, Checkpoint checkpoint) => new(
         Checkpoint.ToDouble(node["initial_mse"]), Checkpoint.ToDouble(node["final_mse"]),
         node["cost_to_tenth"] is null ? null : Checkpoint.ToDouble(node["cost_to_tenth"]),
         node["seconds_to_tenth"] is null ? null : Checkpoint.ToDouble(node["seconds_to_tenth"]),
-        Checkpoint.ToDouble(node["total_cost"]), Checkpoint.ToDouble(node["total_seconds"]), MsAnnTrainer.ReadMetrics(node["metrics"]).ToList());
+        Checkpoint.ToDouble(node["total_cost"]), Checkpoint.ToDouble(node["total_seconds"]), MsAnnTrainer.ReadMetrics(node["metrics"]).ToList(),
+        (node["weights"] as JsonArray ?? new JsonArray()).Select(w => w!.GetValue<string>())
+            .Select(a => RunArray.Of(a, checkpoint.Get($"finished.{node["name"]!.GetValue<string>()}.{a}"))).ToList());
 
     /// <summary>
     /// Trains one model and reports its validation MSE (by cost, by step, and by cost per visited level) as curve
@@ -156,6 +169,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
                 lastLine = m.Seconds;
                 reporter.Line(string.Create(CultureInfo.InvariantCulture, $"{indent}L={shape.Depth} cost {m.Cost,10:F0}  level {m.Level}  validation MSE {m.ValidationMse:G5}  {m.Seconds:F1}s"));
             }, context.Cancellation, checkpointing);
+        result = result with { Weights = network.Arrays() };
         reporter.Line(string.Create(CultureInfo.InvariantCulture,
             $"{indent}→ MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s"));
         return result;
@@ -196,7 +210,9 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             new LineFigure("loss_vs_time", "validation MSE against wall-clock time", "seconds", "validation MSE",
                 runs.Select(r => Curve(r.Name, r.Result, m => m.Seconds)).ToList(), LogX: true, LogY: true),
         };
-        return new RunRecord(report, metrics, figures);
+        // The main run's names are bare (fine.layer0.weight); a compared default run's carry its name (default.fine.layer0.weight).
+        var arrays = runs.SelectMany((r, i) => (r.Result.Weights ?? Array.Empty<RunArray>()).Select(a => i == 0 ? a : a with { Name = $"{r.Name}.{a.Name}" })).ToList();
+        return new RunRecord(report, metrics, figures, arrays);
     }
 }
 

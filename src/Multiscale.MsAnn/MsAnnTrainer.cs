@@ -59,7 +59,7 @@ public readonly record struct MsAnnMetrics(long Step, int Level, double Cost, do
 
 /// <summary>What a training run measured.</summary>
 public sealed record MsAnnResult(double InitialMse, double FinalMse, double? CostToTenth, double? SecondsToTenth,
-    double TotalCost, double TotalSeconds, IReadOnlyList<MsAnnMetrics> Metrics);
+    double TotalCost, double TotalSeconds, IReadOnlyList<MsAnnMetrics> Metrics, IReadOnlyList<RunArray>? Weights = null);
 
 /// <summary>
 /// Trains a <see cref="MultilevelNetwork"/> with Algorithm 3.1: cycles of the schedule until the budget is spent; a

@@ -345,6 +345,35 @@ public sealed class MultilevelNetwork : IDisposable
         return handle;
     }
 
+    /// <summary>
+    /// The trained parameters for <c>weights.npz</c>, names prefixed by <paramref name="prefix"/>: the fine network
+    /// <c>fine.layer{j}.weight</c> = Θ_W [n_j, n_{j+1}] and <c>fine.layer{j}.bias</c> = Θ_b [n_{j+1}] (y = σ(x Θ_W + Θ_b),
+    /// x a row), every level's own variables <c>level{l}.layer{j}.weight</c>/<c>.bias</c> = θ⁽ˡ⁾ at that level's sizes,
+    /// and the composed maps <c>map.n{n}.level{l}</c> = Pro_{l→0} [n, n_l] (float64), with which Θ = Σ_l Pro θ⁽ˡ⁾ Proᵀ.
+    /// </summary>
+    public IReadOnlyList<RunArray> Arrays(string prefix = "")
+    {
+        var arrays = new List<RunArray>();
+        using var noGrad = no_grad();
+        int layers = Shape.LayerCount - 1;
+        for (int j = 0; j < layers; j++)
+        {
+            using var scope = NewDisposeScope();
+            arrays.Add(RunArray.Of($"{prefix}fine.layer{j}.weight", EffectiveWeight(j)));
+            arrays.Add(RunArray.Of($"{prefix}fine.layer{j}.bias", EffectiveBias(j)));
+        }
+        for (int l = 0; l <= Shape.Depth; l++)
+            for (int j = 0; j < layers; j++)
+            {
+                arrays.Add(RunArray.Of($"{prefix}level{l}.layer{j}.weight", _weights[l][j]));
+                arrays.Add(RunArray.Of($"{prefix}level{l}.layer{j}.bias", _biases[l][j]));
+            }
+        foreach (var n in Shape.Layers(0).Distinct())
+            for (int l = 1; l <= Shape.Depth; l++)
+                arrays.Add(RunArray.Of($"{prefix}map.n{n}.level{l}", _maps.ToFinest(n, l).Matrix));
+        return arrays;
+    }
+
     /// <summary>Drops the kept sums Θ (after variables were changed outside a visit); the next visit recomputes them.</summary>
     public void InvalidateSums()
     {

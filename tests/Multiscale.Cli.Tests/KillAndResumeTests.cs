@@ -159,5 +159,22 @@ public class KillAndResumeTests
         Assert.Equal(Metrics(expected), Metrics(actual));
         string Report(string d) => RunComparison.WithoutSeconds(JsonNode.Parse(File.ReadAllText(Path.Combine(d, "report.json")))!);
         Assert.Equal(Report(expected), Report(actual));
+        // The trained weights too, bit for bit (a finished sub-run's come back from the checkpoint).
+        var want = Multiscale.IO.Npz.Read(Path.Combine(expected, "weights.npz"));
+        var got = Multiscale.IO.Npz.Read(Path.Combine(actual, "weights.npz"));
+        try
+        {
+            Assert.NotEmpty(want);
+            Assert.Equal(want.Keys, got.Keys);
+            foreach (var (name, tensor) in want)
+            {
+                Assert.Equal(tensor.shape, got[name].shape);
+                Assert.True(tensor.eq(got[name]).all().item<bool>(), name);
+            }
+        }
+        finally
+        {
+            foreach (var t in want.Values.Concat(got.Values)) t.Dispose();
+        }
     }
 }

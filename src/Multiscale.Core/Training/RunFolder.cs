@@ -15,7 +15,7 @@ public interface IFigureRenderer
 /// <summary>
 /// One run's folder, the layout every hosted method shares: TensorBoard event files while it trains (a sub-run's in
 /// <c>&lt;run&gt;/</c>), then <c>metrics.csv</c>, the figures, <c>config.json</c> and <c>report.json</c> — written last, so
-/// its presence marks a complete run. A run that is cancelled or fails before <see cref="Complete"/> adds nothing but
+/// its presence marks a complete run. Trained arrays go to <c>weights.npz</c> before it. A run that is cancelled or fails before <see cref="Complete"/> adds nothing but
 /// its checkpoint (<see cref="CheckpointPath"/>, when the method wrote one, to resume from): its event files are
 /// removed, and a folder this run created is removed when nothing else is in it. A completion that
 /// fails part-way leaves no <c>report.json</c> (an earlier run's is removed first), so the folder never claims a
@@ -53,6 +53,9 @@ public sealed class RunFolder : IDisposable
     /// <summary>The checkpoint's file name inside a run folder.</summary>
     public const string CheckpointFile = "checkpoint.zip";
 
+    /// <summary>The trained arrays' file name inside a run folder (<see cref="RunRecord.Arrays"/>, a NumPy <c>.npz</c>).</summary>
+    public const string WeightsFile = "weights.npz";
+
     /// <summary>The event files this run has written so far.</summary>
     public IReadOnlyList<string> EventFiles
     {
@@ -66,7 +69,7 @@ public sealed class RunFolder : IDisposable
     public IRunReporter Reporter(Action<string>? lines = null) => new FolderReporter(this, lines);
 
     /// <summary>
-    /// Writes the finished run: <c>metrics.csv</c>, each figure through <paramref name="renderer"/> (skipped when
+    /// Writes the finished run: <c>metrics.csv</c>, <c>weights.npz</c> (the record's arrays; an earlier one is removed when there are none), each figure through <paramref name="renderer"/> (skipped when
     /// null), <c>config.json</c> (<paramref name="config"/>) and <c>report.json</c>. Event files of earlier runs in this
     /// folder and its sub-run folders are then removed, since TensorBoard would draw old and new curves as one run.
     /// </summary>
@@ -84,6 +87,15 @@ public sealed class RunFolder : IDisposable
             string metrics = Path.Combine(Directory, "metrics.csv");
             AtomicFile.WriteAllText(metrics, record.Metrics.ToCsv());
             written.Add(metrics);
+            string weights = Path.Combine(Directory, WeightsFile);
+            if (record.Arrays is { Count: > 0 } arrays)
+            {
+                WriteArrays(weights, arrays);
+                written.Add(weights);
+            }
+            else
+                // An earlier run's weights would pass for this run's.
+                File.Delete(weights);
             if (renderer is not null)
                 foreach (var figure in record.Figures)
                 {
@@ -130,6 +142,25 @@ public sealed class RunFolder : IDisposable
         ["arguments"] = arguments is null ? null : new JsonArray(arguments.Select(a => (JsonNode)JsonValue.Create(a)!).ToArray()),
         ["settings"] = settings.DeepClone(),
     };
+
+    /// <summary>Writes the arrays as one <c>.npz</c> (deflated), atomically.</summary>
+    private static void WriteArrays(string path, IReadOnlyList<RunArray> arrays)
+    {
+        var tensors = new Dictionary<string, TorchSharp.torch.Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var a in arrays)
+            {
+                if (tensors.ContainsKey(a.Name)) throw new ArgumentException($"the run record holds the array '{a.Name}' twice");
+                tensors[a.Name] = a.ToTensor();
+            }
+            Npz.Write(path, tensors);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
 
     /// <summary>Writes indented JSON atomically.</summary>
     public static void WriteJson(string path, JsonNode node) =>

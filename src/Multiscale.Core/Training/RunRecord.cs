@@ -4,11 +4,12 @@ using System.Text.Json.Nodes;
 
 namespace Multiscale.Training;
 
-/// <summary>What a finished run leaves behind: its figures of merit, its curves as a table, and the figures to draw.</summary>
+/// <summary>What a finished run leaves behind: its figures of merit, its curves as a table, the figures to draw and the trained arrays.</summary>
 /// <param name="Report">The final figures (<c>report.json</c>).</param>
 /// <param name="Metrics">One row per evaluation (<c>metrics.csv</c>).</param>
 /// <param name="Figures">Figures for the host to render (<c>&lt;name&gt;.png</c>); a host without a renderer skips them.</param>
-public sealed record RunRecord(JsonObject Report, MetricsTable Metrics, IReadOnlyList<RunFigure> Figures);
+/// <param name="Arrays">Trained weights and factors, by name (<c>weights.npz</c>); null or empty: none.</param>
+public sealed record RunRecord(JsonObject Report, MetricsTable Metrics, IReadOnlyList<RunFigure> Figures, IReadOnlyList<RunArray>? Arrays = null);
 
 /// <summary>A CSV table built row by row; numbers are written round-trip in the invariant culture.</summary>
 public sealed class MetricsTable

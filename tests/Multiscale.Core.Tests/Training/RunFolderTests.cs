@@ -55,6 +55,55 @@ public class RunFolderTests
     }
 
     [Fact]
+    public void ArraysAreWrittenAsNpzAndARunWithoutArraysRemovesAnOldOne()
+    {
+        var dir = Directory.CreateTempSubdirectory("runfolder-");
+        try
+        {
+            var settings = RunFolder.Config("test", null, new JsonObject());
+            string weights = Path.Combine(dir.FullName, RunFolder.WeightsFile);
+            var arrays = new[]
+            {
+                new RunArray("fine.layer0.weight", new long[] { 2, 3 }, new float[] { 1, 2, 3, 4, 5, -6.5f }),
+                new RunArray("map", new long[] { 3 }, new[] { 0.1, 1e-300, double.MaxValue }),
+            };
+            using (var folder = new RunFolder(dir.FullName, tensorBoard: false))
+                Assert.Contains(weights, folder.Complete(Record() with { Arrays = arrays }, settings, null));
+            var read = Multiscale.IO.Npz.Read(weights);
+            try
+            {
+                Assert.Equal(new[] { "fine.layer0.weight", "map" }, read.Keys);
+                Assert.Equal(new long[] { 2, 3 }, read["fine.layer0.weight"].shape);
+                Assert.Equal(TorchSharp.torch.ScalarType.Float32, read["fine.layer0.weight"].dtype);
+                Assert.Equal(new float[] { 1, 2, 3, 4, 5, -6.5f }, read["fine.layer0.weight"].data<float>().ToArray());
+                Assert.Equal(new[] { 0.1, 1e-300, double.MaxValue }, read["map"].data<double>().ToArray());
+            }
+            finally
+            {
+                foreach (var t in read.Values) t.Dispose();
+            }
+            // A tensor round-trips through RunArray.Of unchanged.
+            using (var t = TorchSharp.torch.arange(6, TorchSharp.torch.ScalarType.Float32).reshape(3, 2))
+            {
+                var a = RunArray.Of("t", t);
+                Assert.Equal(new long[] { 3, 2 }, a.Shape);
+                using var back = a.ToTensor();
+                Assert.True(back.eq(t).all().item<bool>());
+            }
+
+            // An inconsistent array fails the completion before report.json; a run without arrays leaves no stale weights.
+            using (var folder = new RunFolder(dir.FullName, tensorBoard: false))
+                Assert.Throws<ArgumentException>(() => folder.Complete(Record() with { Arrays = new[] { new RunArray("x", new long[] { 4 }, new float[3]) } }, settings, null));
+            Assert.False(File.Exists(Path.Combine(dir.FullName, "report.json")));
+            using (var folder = new RunFolder(dir.FullName, tensorBoard: false))
+                folder.Complete(Record(), settings, null);
+            Assert.False(File.Exists(weights));
+            Assert.True(File.Exists(Path.Combine(dir.FullName, "report.json")));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
     public void AnUnfinishedRunLeavesNothingBehind()
     {
         string root = Path.Combine(Path.GetTempPath(), $"runfolder-new-{Guid.NewGuid():N}");
