@@ -399,13 +399,12 @@ public sealed class GradientStatisticCriterion : FinegrainCriterion
 /// </summary>
 public sealed class SpatialEntropyCriterion : FinegrainCriterion
 {
-    private Tensor? _window;
-    private int _filled;
-    private int _next;
+    private readonly GradientWindow _window;
 
     internal SpatialEntropyCriterion(CriterionOptions options) : base(options)
     {
         Threshold = double.IsNaN(options.Threshold) ? 0.5 * Math.Log(Math.Min(options.Bins, options.Window)) : options.Threshold;
+        _window = new GradientWindow(options.Window);
     }
 
     /// <inheritdoc />
@@ -415,28 +414,13 @@ public sealed class SpatialEntropyCriterion : FinegrainCriterion
     public double Threshold { get; }
 
     /// <inheritdoc />
-    public override void ObserveGradient(Tensor gradient)
-    {
-        ArgumentNullException.ThrowIfNull(gradient);
-        using var scope = NewDisposeScope();
-        // The window lives on the CPU in float64 whatever the training device: gradients are read there.
-        var g = gradient.detach().to(ScalarType.Float64, CPU).reshape(-1);
-        if (!isfinite(g).all().item<bool>()) throw new MultiscaleException("ObserveGradient: the gradient contains NaN or infinite entries");
-        if (_window is null)
-            _window = zeros(Options.Window, g.shape[0], dtype: ScalarType.Float64).DetachFromDisposeScope();
-        else if (_window.shape[1] != g.shape[0])
-            throw new MultiscaleException($"ObserveGradient: the gradient has {g.shape[0]} entries, earlier steps had {_window.shape[1]}; Reset the criterion after finegraining");
-        _window[_next].copy_(g);
-        _next = (_next + 1) % Options.Window;
-        _filled = Math.Min(_filled + 1, Options.Window);
-    }
+    public override void ObserveGradient(Tensor gradient) => _window.Observe(gradient);
 
     /// <summary>Per-weight histogram entropies S_j (nats) of the current window; the caller owns the tensor.</summary>
     public Tensor WeightEntropies()
     {
-        if (_window is null || _filled == 0) throw new MultiscaleException("the spatial-entropy criterion has seen no gradient yet");
         using var scope = NewDisposeScope();
-        return HistogramEntropies(_window.narrow(0, 0, _filled), Options.Bins).MoveToOuterDisposeScope();
+        return HistogramEntropies(_window.Steps("spatial-entropy"), Options.Bins).MoveToOuterDisposeScope();
     }
 
     /// <summary>Fraction of weights whose window entropy is at least τ.</summary>
@@ -475,36 +459,22 @@ public sealed class SpatialEntropyCriterion : FinegrainCriterion
     }
 
     /// <inheritdoc />
-    protected override void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
-    {
-        state["filled"] = _filled;
-        state["next"] = _next;
-        if (_window is not null) checkpoint.Put(prefix + "window", _window);
-    }
+    protected override void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix) => _window.Save(state, checkpoint, prefix);
 
     /// <inheritdoc />
-    protected override void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
-    {
-        _filled = state["filled"]!.GetValue<int>();
-        _next = state["next"]!.GetValue<int>();
-        if (checkpoint.Has(prefix + "window")) _window = checkpoint.Get(prefix + "window").clone().DetachFromDisposeScope();
-    }
+    protected override void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix) => _window.Restore(state, checkpoint, prefix);
 
     /// <inheritdoc />
     public override void Reset()
     {
         base.Reset();
-        _window?.Dispose();
-        _window = null;
-        _filled = 0;
-        _next = 0;
+        _window.Reset();
     }
 
     /// <inheritdoc />
     public override void Dispose()
     {
-        _window?.Dispose();
-        _window = null;
+        _window.Dispose();
         base.Dispose();
     }
 }

@@ -22,9 +22,7 @@ namespace Multiscale.Mrtl.Criteria;
 public sealed class GradientMomentCriterion : FinegrainCriterion
 {
     private readonly CriterionKind _kind;
-    private Tensor? _window;
-    private int _filled;
-    private int _next;
+    private readonly GradientWindow _window;
 
     internal GradientMomentCriterion(CriterionKind kind, CriterionOptions options) : base(options)
     {
@@ -32,6 +30,7 @@ public sealed class GradientMomentCriterion : FinegrainCriterion
             throw new MultiscaleException($"{kind} is not a gradient-moment criterion");
         _kind = kind;
         Thresholds = options.Thresholds;
+        _window = new GradientWindow(options.Window);
     }
 
     /// <inheritdoc />
@@ -41,28 +40,13 @@ public sealed class GradientMomentCriterion : FinegrainCriterion
     public ThresholdOptions Thresholds { get; }
 
     /// <inheritdoc />
-    public override void ObserveGradient(Tensor gradient)
-    {
-        ArgumentNullException.ThrowIfNull(gradient);
-        using var scope = NewDisposeScope();
-        // The window lives on the CPU in float64 whatever the training device: gradients are read there.
-        var g = gradient.detach().to(ScalarType.Float64, CPU).reshape(-1);
-        if (!isfinite(g).all().item<bool>()) throw new MultiscaleException("ObserveGradient: the gradient contains NaN or infinite entries");
-        if (_window is null)
-            _window = zeros(Options.Window, g.shape[0], dtype: ScalarType.Float64).DetachFromDisposeScope();
-        else if (_window.shape[1] != g.shape[0])
-            throw new MultiscaleException($"ObserveGradient: the gradient has {g.shape[0]} entries, earlier steps had {_window.shape[1]}; Reset the criterion after finegraining");
-        _window[_next].copy_(g);
-        _next = (_next + 1) % Options.Window;
-        _filled = Math.Min(_filled + 1, Options.Window);
-    }
+    public override void ObserveGradient(Tensor gradient) => _window.Observe(gradient);
 
     /// <summary>μ_j and σ_j (population) of each weight's windowed gradients, [#weights] each; the caller owns them.</summary>
     public (Tensor Mean, Tensor Std) WeightMoments()
     {
-        if (_window is null || _filled == 0) throw new MultiscaleException($"the {Name(Kind)} criterion has seen no gradient yet");
         using var scope = NewDisposeScope();
-        var w = _window.narrow(0, 0, _filled);
+        var w = _window.Steps(Name(Kind));
         var mean = w.mean(new long[] { 0 });
         var std = (w - mean).square().mean(new long[] { 0 }).sqrt();
         return (mean.MoveToOuterDisposeScope(), std.MoveToOuterDisposeScope());
@@ -91,36 +75,22 @@ public sealed class GradientMomentCriterion : FinegrainCriterion
     }
 
     /// <inheritdoc />
-    protected override void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
-    {
-        state["filled"] = _filled;
-        state["next"] = _next;
-        if (_window is not null) checkpoint.Put(prefix + "window", _window);
-    }
+    protected override void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix) => _window.Save(state, checkpoint, prefix);
 
     /// <inheritdoc />
-    protected override void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix)
-    {
-        _filled = state["filled"]!.GetValue<int>();
-        _next = state["next"]!.GetValue<int>();
-        if (checkpoint.Has(prefix + "window")) _window = checkpoint.Get(prefix + "window").clone().DetachFromDisposeScope();
-    }
+    protected override void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix) => _window.Restore(state, checkpoint, prefix);
 
     /// <inheritdoc />
     public override void Reset()
     {
         base.Reset();
-        _window?.Dispose();
-        _window = null;
-        _filled = 0;
-        _next = 0;
+        _window.Reset();
     }
 
     /// <inheritdoc />
     public override void Dispose()
     {
-        _window?.Dispose();
-        _window = null;
+        _window.Dispose();
         base.Dispose();
     }
 }
