@@ -397,14 +397,11 @@ public sealed class GradientStatisticCriterion : FinegrainCriterion
 /// are used. <see cref="CriterionOptions.Patience"/> does not apply: the condition is checked at each epoch end, and
 /// <see cref="CurrentFraction"/> lets a trainer check it after any step.
 /// </summary>
-public sealed class SpatialEntropyCriterion : FinegrainCriterion
+public sealed class SpatialEntropyCriterion : WindowedGradientCriterion
 {
-    private readonly GradientWindow _window;
-
     internal SpatialEntropyCriterion(CriterionOptions options) : base(options)
     {
         Threshold = double.IsNaN(options.Threshold) ? 0.5 * Math.Log(Math.Min(options.Bins, options.Window)) : options.Threshold;
-        _window = new GradientWindow(options.Window);
     }
 
     /// <inheritdoc />
@@ -413,14 +410,11 @@ public sealed class SpatialEntropyCriterion : FinegrainCriterion
     /// <summary>τ in nats (the option, or its default).</summary>
     public double Threshold { get; }
 
-    /// <inheritdoc />
-    public override void ObserveGradient(Tensor gradient) => _window.Observe(gradient);
-
     /// <summary>Per-weight histogram entropies S_j (nats) of the current window; the caller owns the tensor.</summary>
     public Tensor WeightEntropies()
     {
         using var scope = NewDisposeScope();
-        return HistogramEntropies(_window.Steps("spatial-entropy"), Options.Bins).MoveToOuterDisposeScope();
+        return HistogramEntropies(Window.Steps("spatial-entropy"), Options.Bins).MoveToOuterDisposeScope();
     }
 
     /// <summary>Fraction of weights whose window entropy is at least τ.</summary>
@@ -458,23 +452,4 @@ public sealed class SpatialEntropyCriterion : FinegrainCriterion
         return entropy.MoveToOuterDisposeScope();
     }
 
-    /// <inheritdoc />
-    protected override void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix) => _window.Save(state, checkpoint, prefix);
-
-    /// <inheritdoc />
-    protected override void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix) => _window.Restore(state, checkpoint, prefix);
-
-    /// <inheritdoc />
-    public override void Reset()
-    {
-        base.Reset();
-        _window.Reset();
-    }
-
-    /// <inheritdoc />
-    public override void Dispose()
-    {
-        _window.Dispose();
-        base.Dispose();
-    }
 }

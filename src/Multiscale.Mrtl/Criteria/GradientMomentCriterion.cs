@@ -19,18 +19,15 @@ namespace Multiscale.Mrtl.Criteria;
 /// <see cref="FinegrainCriterion.History"/> is the qualifying fraction; <see cref="CurrentFraction"/> can be checked
 /// after any step (the paper checks every ω steps). Patience does not apply.
 /// </summary>
-public sealed class GradientMomentCriterion : FinegrainCriterion
+public sealed class GradientMomentCriterion : WindowedGradientCriterion
 {
     private readonly CriterionKind _kind;
-    private readonly GradientWindow _window;
-
     internal GradientMomentCriterion(CriterionKind kind, CriterionOptions options) : base(options)
     {
         if (kind is not (CriterionKind.SigmaThreshold or CriterionKind.MuSigmaThreshold))
             throw new MultiscaleException($"{kind} is not a gradient-moment criterion");
         _kind = kind;
         Thresholds = options.Thresholds;
-        _window = new GradientWindow(options.Window);
     }
 
     /// <inheritdoc />
@@ -39,14 +36,11 @@ public sealed class GradientMomentCriterion : FinegrainCriterion
     /// <summary>τ_σ, τ_μ and p.</summary>
     public ThresholdOptions Thresholds { get; }
 
-    /// <inheritdoc />
-    public override void ObserveGradient(Tensor gradient) => _window.Observe(gradient);
-
     /// <summary>μ_j and σ_j (population) of each weight's windowed gradients, [#weights] each; the caller owns them.</summary>
     public (Tensor Mean, Tensor Std) WeightMoments()
     {
         using var scope = NewDisposeScope();
-        var w = _window.Steps(Name(Kind));
+        var w = Window.Steps(Name(Kind));
         var mean = w.mean(new long[] { 0 });
         var std = (w - mean).square().mean(new long[] { 0 }).sqrt();
         return (mean.MoveToOuterDisposeScope(), std.MoveToOuterDisposeScope());
@@ -72,25 +66,5 @@ public sealed class GradientMomentCriterion : FinegrainCriterion
         return _kind == CriterionKind.SigmaThreshold
             ? string.Create(CultureInfo.InvariantCulture, $"σ-threshold: {statistic:P0} of weights with σ > τ_σ = {Thresholds.Sigma:G3}")
             : string.Create(CultureInfo.InvariantCulture, $"μ, σ-threshold: {statistic:P0} of weights with σ > τ_σ = {Thresholds.Sigma:G3} and |μ| < τ_μ = {Thresholds.Mu:G3}");
-    }
-
-    /// <inheritdoc />
-    protected override void SaveSummaries(JsonObject state, Checkpoint checkpoint, string prefix) => _window.Save(state, checkpoint, prefix);
-
-    /// <inheritdoc />
-    protected override void RestoreSummaries(JsonObject state, Checkpoint checkpoint, string prefix) => _window.Restore(state, checkpoint, prefix);
-
-    /// <inheritdoc />
-    public override void Reset()
-    {
-        base.Reset();
-        _window.Reset();
-    }
-
-    /// <inheritdoc />
-    public override void Dispose()
-    {
-        _window.Dispose();
-        base.Dispose();
     }
 }
