@@ -50,7 +50,10 @@ public class SlurmSweepTests(ITestOutputHelper log)
             var mine = SweepGrid.Select(grid, 1, Shards).Select(r => Path.Combine(sharded, "runs", r.Id, "report.json")).ToList();
             Assert.Equal(3, mine.Count);
             string task = $"{array}_0";
-            WaitFor(() => File.Exists(mine[0]), $"the first run of task {task} to finish", root.FullName);
+            // A task that ends before its first run is done has failed: report it now rather than after the patience.
+            WaitFor(() => File.Exists(mine[0]) || JobField(task, "JobState") is not (null or "PENDING" or "RUNNING" or "CONFIGURING"),
+                $"the first run of task {task} to finish", root.FullName);
+            Assert.True(File.Exists(mine[0]), $"task {task} ended {JobField(task, "JobState")} before its first run finished\n{Logs(root.FullName)}");
             Assert.False(File.Exists(mine[^1]), $"task {task} finished its shard before it could be killed; the runs are too short for this test");
             Assert.Equal("RUNNING", JobField(task, "JobState"));
             (code, text) = Run("scancel", "--signal=KILL", "--batch", task);

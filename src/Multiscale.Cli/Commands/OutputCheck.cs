@@ -32,23 +32,26 @@ internal static class OutputCheck
             if (System.IO.File.Exists(existing)) throw new MultiscaleException($"{option} '{folder}' cannot be created: '{existing}' is a file");
             existing = Path.GetDirectoryName(existing);
         }
-        var made = new List<string>();
+        if (existing is null) throw new MultiscaleException($"{option} '{folder}' cannot be created: no part of the path exists");
+        // The probe never makes or removes the folder itself: array tasks sharing one --out start together, and a
+        // check that made and then removed the shared folder would pull it from under a sibling task. A missing
+        // folder is probed by making (and removing) a uniquely named folder in its nearest existing ancestor.
+        string probe = Path.Combine(existing, $".multiscale-write-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
-            for (string? d = folder; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) made.Add(d);
-            Directory.CreateDirectory(folder);
-            string probe = Path.Combine(folder, $".multiscale-write-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
-            using (System.IO.File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
+            if (existing == folder)
+            {
+                using (System.IO.File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
+            }
+            else
+            {
+                Directory.CreateDirectory(probe);
+                Directory.Delete(probe);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             throw new MultiscaleException($"{option} '{folder}' is not a writable folder: {e.Message}");
-        }
-        finally
-        {
-            foreach (var d in made)   // innermost first
-                try { if (Directory.Exists(d) && !Directory.EnumerateFileSystemEntries(d).Any()) Directory.Delete(d); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }
 }
