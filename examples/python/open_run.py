@@ -3,7 +3,7 @@
 
     python3 examples/python/open_run.py RUN_FOLDER [--figure PNG] [--inputs X.npy [--targets Y.npy]]
 
-Reads report.json, config.json, metrics.csv, weights.npz and any .npy maps in the folder (docs/formats.md). For an
+Reads report.json, config.json, metrics.csv, weights.npz (and weights.safetensors, checked equal) and any .npy maps in the folder (docs/formats.md). For an
 MsANN run it rebuilds each fine layer from the levels, Θ = Σ_l Pro_l θ⁽ˡ⁾ Pro_lᵀ (docs/msann.md); for an MRTL run it
 rebuilds each method's W from its CP factors (docs/mrtl.md). Prints a JSON summary (array shapes and sums, the largest
 rebuild difference) and writes the validation curve from metrics.csv as a PNG (default: RUN_FOLDER/loss_numpy.png).
@@ -64,6 +64,22 @@ def mrtl_rebuild(w):
     return worst
 
 
+SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
+                      "U8": "u1", "BOOL": "?"}
+
+
+def load_safetensors(path):
+    """A safetensors file with numpy alone: 8-byte little-endian header length, JSON header, raw C-order data."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = np.frombuffer(raw[:8], dtype="<u8")
+    header = json.loads(raw[8:8 + int(n)])
+    header.pop("__metadata__", None)
+    data = raw[8 + int(n):]
+    return {name: np.frombuffer(data[e["data_offsets"][0]:e["data_offsets"][1]], dtype=SAFETENSORS_DTYPES[e["dtype"]]).reshape(e["shape"])
+            for name, e in header.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="a run folder (holds report.json)")
@@ -83,6 +99,13 @@ def main():
         rows = list(csv.DictReader(f))
     weights_path = os.path.join(run, "weights.npz")
     weights = dict(np.load(weights_path, allow_pickle=False)) if os.path.exists(weights_path) else {}
+    safe_path = os.path.join(run, "weights.safetensors")
+    # The two weight files hold the same arrays: the summary says whether they agree bit for bit.
+    safetensors_equal = None
+    if os.path.exists(safe_path):
+        safe = load_safetensors(safe_path)
+        safetensors_equal = sorted(safe) == sorted(weights) and all(
+            safe[k].dtype == weights[k].dtype and np.array_equal(safe[k], weights[k]) for k in weights)
     maps = {name: np.load(os.path.join(run, name), allow_pickle=False) for name in sorted(os.listdir(run)) if name.endswith(".npy")}
 
     method = config["method"]
@@ -122,6 +145,7 @@ def main():
         "maps": {k: list(v.shape) for k, v in maps.items()},
         "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype), "sum": float(v.astype(np.float64).sum())} for k, v in weights.items()},
         "max_rebuild_difference": difference,
+        "safetensors_equal_npz": safetensors_equal,
         "figure": figure,
         **extra,
     }))

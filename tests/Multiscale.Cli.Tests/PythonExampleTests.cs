@@ -26,6 +26,7 @@ public class PythonExampleTests
     /// <summary>numpy's sum of every array equals the sum of the same array read back here (same values, same layout).</summary>
     private static void AssertSameArrays(JsonElement summary, string weightsPath)
     {
+        Assert.True(summary.GetProperty("safetensors_equal_npz").GetBoolean(), "weights.safetensors differs from weights.npz");
         var arrays = Npz.Read(weightsPath);
         try
         {

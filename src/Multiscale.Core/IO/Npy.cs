@@ -218,7 +218,7 @@ public static class Npy
     }
 
     /// <summary>Copies a 1-D CPU tensor of at most one chunk into <paramref name="target"/> (its exact byte size).</summary>
-    private static void CopyOut(Tensor part, Span<byte> target)
+    internal static void CopyOut(Tensor part, Span<byte> target)
     {
         using var contiguous = part.contiguous();
         contiguous.bytes.CopyTo(target);

@@ -56,6 +56,9 @@ public sealed class RunFolder : IDisposable
     /// <summary>The trained arrays' file name inside a run folder (<see cref="RunRecord.Arrays"/>, a NumPy <c>.npz</c>).</summary>
     public const string WeightsFile = "weights.npz";
 
+    /// <summary>The same arrays as <see cref="WeightsFile"/> in the safetensors format (Hugging Face's loaders read it without numpy).</summary>
+    public const string SafeWeightsFile = "weights.safetensors";
+
     /// <summary>The event files this run has written so far.</summary>
     public IReadOnlyList<string> EventFiles
     {
@@ -87,15 +90,19 @@ public sealed class RunFolder : IDisposable
             string metrics = Path.Combine(Directory, "metrics.csv");
             AtomicFile.WriteAllText(metrics, record.Metrics.ToCsv());
             written.Add(metrics);
-            string weights = Path.Combine(Directory, WeightsFile);
+            string weights = Path.Combine(Directory, WeightsFile), safeWeights = Path.Combine(Directory, SafeWeightsFile);
             if (record.Arrays is { Count: > 0 } arrays)
             {
-                WriteArrays(weights, arrays);
+                WriteArrays(weights, safeWeights, arrays);
                 written.Add(weights);
+                written.Add(safeWeights);
             }
             else
+            {
                 // An earlier run's weights would pass for this run's.
                 File.Delete(weights);
+                File.Delete(safeWeights);
+            }
             if (renderer is not null)
                 foreach (var figure in record.Figures)
                 {
@@ -138,13 +145,13 @@ public sealed class RunFolder : IDisposable
     public static JsonObject Config(string method, IEnumerable<string>? arguments, JsonObject settings) => new()
     {
         ["method"] = method,
-        ["version"] = typeof(RunFolder).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
+        ["version"] = Version,
         ["arguments"] = arguments is null ? null : new JsonArray(arguments.Select(a => (JsonNode)JsonValue.Create(a)!).ToArray()),
         ["settings"] = settings.DeepClone(),
     };
 
-    /// <summary>Writes the arrays as one <c>.npz</c> (deflated), atomically.</summary>
-    private static void WriteArrays(string path, IReadOnlyList<RunArray> arrays)
+    /// <summary>Writes the arrays as one <c>.npz</c> (deflated) and one <c>.safetensors</c>, each atomically.</summary>
+    private static void WriteArrays(string path, string safePath, IReadOnlyList<RunArray> arrays)
     {
         var tensors = new Dictionary<string, TorchSharp.torch.Tensor>(StringComparer.Ordinal);
         try
@@ -155,12 +162,16 @@ public sealed class RunFolder : IDisposable
                 tensors[a.Name] = a.ToTensor();
             }
             Npz.Write(path, tensors);
+            SafeTensors.Write(safePath, tensors, new Dictionary<string, string> { ["producer"] = "multiscale " + Version });
         }
         finally
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
     }
+
+    private static string Version =>
+        typeof(RunFolder).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     /// <summary>Writes indented JSON atomically.</summary>
     public static void WriteJson(string path, JsonNode node) =>

@@ -22,6 +22,13 @@ public class ReaderPropertyTests : IDisposable
         Npz.Write(file, new Dictionary<string, Tensor> { ["a"] = arange(6, ScalarType.Int64), ["b"] = eye(3, dtype: ScalarType.Float64) }, compressed: true);
     });
 
+    private static readonly byte[] ValidSafeTensors = Encode(file =>
+    {
+        using var scope = NewDisposeScope();
+        SafeTensors.Write(file, new Dictionary<string, Tensor> { ["a"] = arange(6, ScalarType.Int64), ["b"] = eye(3, dtype: ScalarType.Float32) },
+            new Dictionary<string, string> { ["producer"] = "fuzz" });
+    });
+
     private static readonly byte[] ValidMtx = Encode(file =>
     {
         using var scope = NewDisposeScope();
@@ -62,6 +69,16 @@ public class ReaderPropertyTests : IDisposable
     }
 
     [Property(MaxTest = 150)]
+    public void SafeTensorsReadsOrFailsCleanly(int seed)
+    {
+        var path = PathFor(".safetensors");
+        ReaderFuzz.ReadsOrFailsCleanly(path, ReaderFuzz.Mutate(ValidSafeTensors, seed), () =>
+        {
+            foreach (var t in SafeTensors.Read(path).Values) t.Dispose();
+        });
+    }
+
+    [Property(MaxTest = 150)]
     public void MatrixMarketReadsOrFailsCleanly(int seed)
     {
         var path = PathFor(".mtx");
@@ -89,6 +106,8 @@ public class ReaderPropertyTests : IDisposable
         ReaderFuzz.ReadsOrFailsCleanly(npy, noise, () => Npy.ReadStored(npy).Dispose());
         var npz = PathFor(".npz");
         ReaderFuzz.ReadsOrFailsCleanly(npz, noise, () => { foreach (var t in Npz.Read(npz).Values) t.Dispose(); });
+        var safe = PathFor(".safetensors");
+        ReaderFuzz.ReadsOrFailsCleanly(safe, noise, () => { foreach (var t in SafeTensors.Read(safe).Values) t.Dispose(); });
         var mtx = PathFor(".mtx");
         ReaderFuzz.ReadsOrFailsCleanly(mtx, noise, () => MatrixMarket.Read(mtx));
         var edges = PathFor(".txt");

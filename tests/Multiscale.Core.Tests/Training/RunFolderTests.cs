@@ -55,7 +55,7 @@ public class RunFolderTests
     }
 
     [Fact]
-    public void ArraysAreWrittenAsNpzAndARunWithoutArraysRemovesAnOldOne()
+    public void ArraysAreWrittenAsNpzAndSafeTensorsAndARunWithoutArraysRemovesOldOnes()
     {
         var dir = Directory.CreateTempSubdirectory("runfolder-");
         try
@@ -82,6 +82,21 @@ public class RunFolderTests
             {
                 foreach (var t in read.Values) t.Dispose();
             }
+            // The safetensors copy holds the same arrays, bit for bit, and names its producer.
+            string safeWeights = Path.Combine(dir.FullName, RunFolder.SafeWeightsFile);
+            var safe = Multiscale.IO.SafeTensors.Read(safeWeights);
+            try
+            {
+                Assert.Equal(new[] { "fine.layer0.weight", "map" }, safe.Keys.Order(StringComparer.Ordinal));
+                Assert.Equal(new float[] { 1, 2, 3, 4, 5, -6.5f }, safe["fine.layer0.weight"].data<float>().ToArray());
+                Assert.Equal(new long[] { 2, 3 }, safe["fine.layer0.weight"].shape);
+                Assert.Equal(new[] { 0.1, 1e-300, double.MaxValue }, safe["map"].data<double>().ToArray());
+                Assert.StartsWith("multiscale ", Multiscale.IO.SafeTensors.Metadata(safeWeights)["producer"]);
+            }
+            finally
+            {
+                foreach (var t in safe.Values) t.Dispose();
+            }
             // A tensor round-trips through RunArray.Of unchanged.
             using (var t = TorchSharp.torch.arange(6, TorchSharp.torch.ScalarType.Float32).reshape(3, 2))
             {
@@ -98,6 +113,7 @@ public class RunFolderTests
             using (var folder = new RunFolder(dir.FullName, tensorBoard: false))
                 folder.Complete(Record(), settings, null);
             Assert.False(File.Exists(weights));
+            Assert.False(File.Exists(safeWeights));
             Assert.True(File.Exists(Path.Combine(dir.FullName, "report.json")));
         }
         finally { dir.Delete(true); }
