@@ -55,6 +55,30 @@ public class TerminalProgressTests
         Assert.True(File.Exists(Path.Combine(dir.Path, "tty", "report.json")));
     }
 
+    [Fact]
+    public void SweepsAndBenchesDrawAnOverallLineWithTheirPiecesAtATerminal()
+    {
+        string cli = Cli();
+        if (!OperatingSystem.IsLinux()) return;
+        Assert.True(File.Exists(cli), $"the built command is not at {cli}");
+        using var dir = new TempDir();
+        // A terminal as wide as a desktop one: at script's default 80 columns Spectre crops the rate column's unit.
+        string Tty(params string[] args) =>
+            Run("/usr/bin/script", "-qec", "stty cols 160; " + string.Join(' ', new[] { cli }.Concat(args).Select(a => $"'{a}'")), "/dev/null");
+
+        string sweep = Tty("msann", "sweep", "--layers", "64,16,64", "--gammas", "1", "--levels", "0,1", "--ks", "1,2", "--budget", "40000",
+            "--device", "cpu", "--out", Path.Combine(dir.Path, "sweep"));
+        Assert.Contains("msann sweep: run 3 of 3", sweep);
+        Assert.Contains("runs/s", sweep);           // the overall line's rate, in runs
+        Assert.Contains("cost/s", sweep);           // the run's own line below it
+        Assert.True(File.Exists(Path.Combine(dir.Path, "sweep", "summary.json")));
+
+        string bench = Tty("bench", "--quick", "--only", "matching,munkres", "--out", Path.Combine(dir.Path, "bench.md"));
+        Assert.Contains("bench: section 2 of 2, munkres", bench);
+        Assert.Contains("%", bench);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "bench.md")));
+    }
+
     private sealed class TempDir : IDisposable
     {
         public string Path { get; } = Directory.CreateTempSubdirectory("multiscale-tty-").FullName;

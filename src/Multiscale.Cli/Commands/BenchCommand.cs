@@ -43,7 +43,9 @@ internal static class BenchCommand
 
     private sealed class Bench(TextWriter log, bool quick, HashSet<string> only)
     {
-        private bool Wanted(string name) => only.Count == 0 || only.Contains(name);
+        private readonly BenchSections _sections = new BenchSections("bench", only, AllSections.Length);
+
+        private bool Wanted(string name) => _sections.Wanted(name);
 
         private readonly StringBuilder _md = new();
 

@@ -56,7 +56,9 @@ internal static class MrtlBenchCommand
         private readonly StringBuilder _md = new();
         private readonly Stopwatch _total = Stopwatch.StartNew();
 
-        private bool Wanted(string name) => only.Count == 0 || only.Contains(name);
+        private readonly BenchSections _sections = new BenchSections("mrtl bench", only, AllSections.Length, tasks.Length);
+
+        private bool Wanted(string name) => _sections.Wanted(name);
 
         private static string F(double? x, string format = "G4") => x is { } v && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "—";
 

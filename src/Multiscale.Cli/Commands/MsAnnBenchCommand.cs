@@ -55,7 +55,9 @@ internal static class MsAnnBenchCommand
         private readonly int[] _sizes = quick ? new[] { 64, 16, 8, 16, 64 } : new[] { 1024, 256, 128, 256, 1024 };
         private double Budget => quick ? Math.Min(budget, 3000) : budget;
 
-        private bool Wanted(string name) => only.Count == 0 || only.Contains(name);
+        private readonly BenchSections _sections = new BenchSections("msann bench", only, AllSections.Length);
+
+        private bool Wanted(string name) => _sections.Wanted(name);
 
         private static string F(double? x, string format = "G4") => x is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "N/A";
 

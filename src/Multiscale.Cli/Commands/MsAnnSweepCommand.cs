@@ -64,6 +64,7 @@ internal static class MsAnnSweepCommand
                         continue;
                     }
                     output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}");
+                    TerminalProgress.Current?.Overall($"msann sweep: run {i + 1} of {mine.Count}, {run.Id}", i, mine.Count, "runs");
                     var schedule = run.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value);
                     var settings = new MsAnnSettings(source, setup.Sizes, schedule, setup.Strategy, setup.Training, setup.Seed, MapCache: setup.MapCache);
                     // Figures are left out: a sweep's runs are compared in the summary, not one by one.

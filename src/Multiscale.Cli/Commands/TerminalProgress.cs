@@ -7,7 +7,9 @@ namespace Multiscale.Cli.Commands;
 
 /// <summary>
 /// The live progress display at a terminal (Spectre.Console): one task line with what runs (start, level, run),
-/// the current objective or loss, a bar and ETA when the amount of work is known, the rate, and the elapsed time.
+/// the current objective or loss, a bar and ETA when the amount of work is known, the rate, and the elapsed time; and
+/// for commands made of many pieces (a sweep's runs, a bench's sections) an overall line above it with their count,
+/// bar and ETA.
 /// Every line a command prints goes through <see cref="Output"/>, which Spectre renders above the live line.
 /// Only <c>Program</c> starts it, and only when stdout is a terminal; redirected output (tests, CI, logs) keeps the
 /// plain lines of <see cref="Progress"/>, since Spectre's display would print nothing there.
@@ -20,8 +22,10 @@ internal sealed class TerminalProgress : IDisposable
     private Task? _display;
     private ProgressContext? _context;
     private ProgressTask? _task;
+    private ProgressTask? _overall;
     private double? _total;
     private string _unit = "it";
+    private string _overallUnit = "";
 
     /// <summary>The display of this process, or null when output is not a terminal.</summary>
     public static TerminalProgress? Current { get; private set; }
@@ -65,6 +69,26 @@ internal sealed class TerminalProgress : IDisposable
         }
     }
 
+    /// <summary>
+    /// Shows the overall line: <paramref name="done"/> of <paramref name="total"/> pieces (runs, sections) finished,
+    /// with <paramref name="what"/> naming the one under way; its bar and ETA follow the pieces, not the work inside one.
+    /// </summary>
+    public void Overall(string what, double done, double total, string unit)
+    {
+        lock (_gate)
+        {
+            if (_overall is null)
+            {
+                EnsureDisplay();
+                _overall = _task is null ? _context!.AddTask(Label(what), maxValue: Math.Max(total, 1)) : _context!.AddTaskBefore(Label(what), new ProgressTaskSettings { MaxValue = Math.Max(total, 1) }, _task);
+            }
+            _overallUnit = unit;
+            _overall.Description = Label(what);
+            _overall.MaxValue = Math.Max(total, 1);
+            _overall.Value = Math.Min(done, _overall.MaxValue);
+        }
+    }
+
     /// <summary>Shows <paramref name="what"/> as a new phase of unknown size (no bar, no rate, its elapsed time).</summary>
     public void Describe(string what)
     {
@@ -82,14 +106,21 @@ internal sealed class TerminalProgress : IDisposable
 
     private void NewTask(string description)
     {
+        EnsureDisplay();
+        _task?.StopTask();
+        _task = _context!.AddTask(description, maxValue: 1);
+    }
+
+    private void EnsureDisplay()
+    {
         if (_context is null)
         {
             var ready = new TaskCompletionSource<ProgressContext>();
             _display = _console.Progress()
                 .AutoClear(true)
                 .HideCompleted(true)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new WhenDeterminate(new PercentageColumn()),
-                    new RateColumn(() => _unit), new WhenDeterminate(new RemainingTimeColumn()), new ElapsedTimeColumn(), new SpinnerColumn())
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 24 }, new WhenDeterminate(new PercentageColumn()),
+                    new RateColumn(task => task == _overall ? _overallUnit : _unit), new WhenDeterminate(new RemainingTimeColumn()), new ElapsedTimeColumn(), new SpinnerColumn())
                 .StartAsync(async context =>
                 {
                     ready.SetResult(context);
@@ -97,8 +128,6 @@ internal sealed class TerminalProgress : IDisposable
                 });
             _context = ready.Task.Result;
         }
-        _task?.StopTask();
-        _task = _context.AddTask(description, maxValue: 1);
     }
 
     private void WriteLine(string text)
@@ -116,12 +145,16 @@ internal sealed class TerminalProgress : IDisposable
     }
 
     /// <summary>Rate in the unit of the current work (iterations, cost units, epochs) per second.</summary>
-    private sealed class RateColumn(Func<string> unit) : ProgressColumn
+    private sealed class RateColumn(Func<ProgressTask, string> unitOf) : ProgressColumn
     {
+        // A rate without its unit would be misread: on a narrow terminal the description gives way, not this.
+        protected override bool NoWrap => true;
+
         public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
         {
             double? speed = task.Speed;
-            return new Text(speed is null || unit().Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"{(speed.Value >= 100 ? speed.Value.ToString("N0", CultureInfo.InvariantCulture) : speed.Value.ToString("G3", CultureInfo.InvariantCulture))} {unit()}/s"));
+            string unit = unitOf(task);
+            return new Text(speed is null || unit.Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"{(speed.Value >= 100 ? speed.Value.ToString("N0", CultureInfo.InvariantCulture) : speed.Value.ToString("G3", CultureInfo.InvariantCulture))} {unit}/s"));
         }
     }
 
