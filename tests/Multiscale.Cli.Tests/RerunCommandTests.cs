@@ -80,6 +80,44 @@ public class RerunCommandTests
     }
 
     [Fact]
+    public void ProlongAndLineageFoldersRecordTheirCommandAndRepeatToTheSameMaps()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string first = Path.Combine(dir.FullName, "p1"), second = Path.Combine(dir.FullName, "p2");
+            var (code, output, error) = CliRunner.Run("prolong", "--coarse", "path:6", "--fine", "path:12", "--s", "0.25,0.75", "--device", "cpu", "--out", first);
+            Assert.True(code == 0, error + output);
+            var config = Read(first, "config.json");
+            Assert.Equal("prolong", config["method"]!.GetValue<string>());
+            Assert.Equal("[0.25,0.75]", config["settings"]!["s"]!.ToJsonString());
+            Assert.Equal("tr", config["settings"]!["solver"]!["optimizer"]!.GetValue<string>());
+            (code, output, error) = CliRunner.Run("rerun", first, "--out", second);
+            Assert.True(code == 0, error + output);
+            foreach (var sub in new[] { "s_0.25", "s_0.75" })
+            {
+                Assert.Equal(File.ReadAllBytes(Path.Combine(first, sub, "P.npy")), File.ReadAllBytes(Path.Combine(second, sub, "P.npy")));
+                Assert.Equal(Read(Path.Combine(first, sub), "report.json")["objective"]!.GetValue<double>(), Read(Path.Combine(second, sub), "report.json")["objective"]!.GetValue<double>());
+            }
+            Assert.Equal(config["settings"]!.ToJsonString(), Read(second, "config.json")["settings"]!.ToJsonString());
+
+            string l1 = Path.Combine(dir.FullName, "l1"), l2 = Path.Combine(dir.FullName, "l2");
+            (code, output, error) = CliRunner.Run("lineage", "--graph", "path:16", "--levels", "2", "--no-cache", "--device", "cpu", "--out", l1);
+            Assert.True(code == 0, error + output);
+            Assert.Equal("lineage", Read(l1, "config.json")["method"]!.GetValue<string>());
+            var levels = Read(l1, "report.json")["levels"]!.AsArray();
+            Assert.Equal(new[] { 16, 8, 4 }, levels.Select(l => l!["vertices"]!.GetValue<int>()));
+            Assert.Null(levels[0]!["objective"]);
+            (code, output, error) = CliRunner.Run("rerun", l1, "--out", l2);
+            Assert.True(code == 0, error + output);
+            foreach (var file in new[] { "P_0.npy", "P_1.npy", "Pro_2_to_0.npy" })
+                Assert.Equal(File.ReadAllBytes(Path.Combine(l1, file)), File.ReadAllBytes(Path.Combine(l2, file)));
+            Assert.Equal(levels.Select(l => l!["objective"]?.GetValue<double>()), Read(l2, "report.json")["levels"]!.AsArray().Select(l => l!["objective"]?.GetValue<double>()));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
     public void BadRerunsAreOneClearError()
     {
         var dir = CliRunner.TempDirectory();
@@ -89,7 +127,7 @@ public class RerunCommandTests
             Assert.Equal(MultiscaleCli.UserError, code);
             Assert.Contains("has no config.json", error);
 
-            File.WriteAllText(Path.Combine(dir.FullName, "config.json"), "{\"arguments\": [\"prolong\", \"--out\", \"y\"]}");
+            File.WriteAllText(Path.Combine(dir.FullName, "config.json"), "{\"arguments\": [\"graph\", \"--out\", \"y\"]}");
             (code, _, error) = CliRunner.Run("rerun", dir.FullName, "--out", Path.Combine(dir.FullName, "x"));
             Assert.Equal(MultiscaleCli.UserError, code);
             Assert.Contains("not a run that can be repeated", error);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Multiscale.IO;
 using Multiscale.Graphs;
 using Multiscale.Graphs.Coarsening;
@@ -84,12 +85,50 @@ internal static class LineageCommand
                 return 130;
             }
             var dir = parse.GetValue(outDir)!.FullName;
-            lineage.Save(dir, MatrixFiles.Parse(parse.GetValue(format)!));
+            var fileFormat = MatrixFiles.Parse(parse.GetValue(format)!);
+            CommandRecord.Begin(dir);
+            var solverSettings = CommandRecord.Describe(options);
+            CommandRecord.WriteConfig(dir, "lineage", parse, new JsonObject
+            {
+                ["graph"] = g,
+                ["graphs"] = list,
+                ["levels"] = g is null ? null : parse.GetValue(levels),
+                ["coarsen"] = coarsenName,
+                ["source"] = mapSource.ToString().ToLowerInvariant(),
+                ["format"] = fileFormat.ToString().ToLowerInvariant(),
+                ["solver"] = solverSettings,
+            });
+            lineage.Save(dir, fileFormat);
+            RunFolder.WriteJson(Path.Combine(dir, "report.json"), Report(lineage.Levels));
             foreach (var line in Table(lineage.Levels)) progress.Line(line);
             progress.Line($"wrote {dir}");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The lineage's report.json: one entry per level (what the table prints), written after every map.</summary>
+    internal static JsonObject Report(IReadOnlyList<LineageLevel> levels)
+    {
+        static JsonNode? N(double? x) => x is { } v && double.IsFinite(v) ? v : null;
+        return new JsonObject
+        {
+            ["levels"] = new JsonArray(levels.Select(l => (JsonNode)new JsonObject
+            {
+                ["level"] = l.Level,
+                ["graph"] = l.Graph,
+                ["vertices"] = l.Vertices,
+                ["edges"] = l.Edges,
+                ["map"] = l.Method,
+                ["from_cache"] = l.Level == 0 ? null : l.FromCache,
+                ["seconds"] = l.Level == 0 ? null : N(l.Seconds),
+                ["coarsening_seconds"] = N(l.CoarseningSeconds),
+                ["objective"] = l.Level == 0 ? null : N(l.Objective),
+                ["diffusion"] = l.Level == 0 ? null : N(l.Diffusion),
+                ["locality"] = l.Level == 0 ? null : N(l.Locality),
+                ["aggregation_objective"] = N(l.AggregationTerms?.Objective),
+            }).ToArray()),
+        };
     }
 
     /// <summary>One row per level: sizes, times, eq. (3.3) and its norms at the map, and at the implied aggregation map when the lineage was coarsened.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Multiscale.Cli.Plots;
 using Multiscale.Graphs;
 using Multiscale.IO;
@@ -70,7 +71,17 @@ internal static class ProlongCommand
                 return 130;
             }
 
-            Directory.CreateDirectory(outDir.FullName);
+            CommandRecord.Begin(outDir.FullName);
+            var solverSettings = CommandRecord.Describe(optionsPerS[0]);
+            solverSettings.Remove("s");   // every s of the run is listed beside it
+            CommandRecord.WriteConfig(outDir.FullName, "prolong", parse, new JsonObject
+            {
+                ["coarse"] = coarseSpec,
+                ["fine"] = fineSpec,
+                ["s"] = new JsonArray(sValues.Select(v => (JsonNode)v).ToArray()),
+                ["format"] = format.ToString().ToLowerInvariant(),
+                ["solver"] = solverSettings,
+            });
             if (results.Count == 1)
             {
                 WriteRun(outDir.FullName, results[0].Report, results[0].Solution, format);
@@ -78,7 +89,7 @@ internal static class ProlongCommand
             else
             {
                 foreach (var (sv, report, solution) in results)
-                    WriteRun(Path.Combine(outDir.FullName, $"s_{sv.ToString("0.###", CultureInfo.InvariantCulture)}"), report, solution, format);
+                    WriteRun(Path.Combine(outDir.FullName, $"s_{CommandRecord.Format(sv)}"), report, solution, format);
                 WriteTradeoff(outDir.FullName, results.Select(r => (r.S, r.Solution)).ToList());
                 WriteJson(Path.Combine(outDir.FullName, "report.json"), new Dictionary<string, object?>
                 {
@@ -201,7 +212,7 @@ internal static class ProlongCommand
         AtomicFile.WriteAllText(Path.Combine(directory, "tradeoff.csv"), csv.ToString());
         Figures.Scatter(Path.Combine(directory, "tradeoff.png"), "trade-off between the terms (Fig. SM1)", "diffusion term", "locality term",
             new[] { new Series("optimized P", sweep.Select(r => r.Solution.Terms.Diffusion).ToArray(), sweep.Select(r => r.Solution.Terms.Locality).ToArray()) },
-            sweep.Select(r => $"s={r.S.ToString("0.###", CultureInfo.InvariantCulture)}").ToList());
+            sweep.Select(r => $"s={CommandRecord.Format(r.S)}").ToList());
     }
 
     internal static void WriteJson(string path, object value) =>

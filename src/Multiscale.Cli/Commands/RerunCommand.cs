@@ -11,12 +11,12 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static class RerunCommand
 {
-    /// <summary>Commands whose runs can be repeated: those that host a plugin method through <see cref="RunFolder"/>.</summary>
-    private static readonly string[] Methods = { "mrtl", "msann" };
+    /// <summary>Commands whose folders can be repeated: the hosted methods' run folders, and the maps' (<see cref="CommandRecord"/>).</summary>
+    private static readonly string[] Methods = { "mrtl", "msann", "prolong", "lineage" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var run = new Argument<DirectoryInfo>("run") { Description = "A run folder written by 'multiscale mrtl' or 'multiscale msann' (it holds config.json)." };
+        var run = new Argument<DirectoryInfo>("run") { Description = "A folder written by 'multiscale mrtl', 'msann', 'prolong' or 'lineage' (it holds config.json)." };
         var outDir = CommonOptions.Out("Folder for the repeated run (must differ from the original, which is left untouched).");
         outDir.Required = true;
         var device = new Option<string?>("--device") { Description = $"Run on another device ({DeviceChoice.Choices}); by default the original command's choice." };
@@ -41,7 +41,7 @@ internal static class RerunCommand
     internal static List<string> ReadArguments(string directory)
     {
         string path = Path.Combine(directory, "config.json");
-        if (!File.Exists(path)) throw new MultiscaleException($"'{directory}' has no config.json (is it a folder written by 'multiscale mrtl' or 'multiscale msann'?)");
+        if (!File.Exists(path)) throw new MultiscaleException($"'{directory}' has no config.json (is it a folder written by 'multiscale mrtl', 'msann', 'prolong' or 'lineage'?)");
         JsonNode? config;
         try { config = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new MultiscaleException($"'{path}' is not valid JSON ({e.Message})"); }
