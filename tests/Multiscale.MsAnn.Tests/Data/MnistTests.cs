@@ -82,7 +82,7 @@ public class MnistTests
         var dir = Directory.CreateTempSubdirectory("mnist-bad-");
         try
         {
-            Assert.Contains("no MNIST data", Assert.Throws<MultiscaleException>(() => Mnist.Load(dir.FullName)).Message);
+            Assert.Contains("no MNIST data", Assert.Throws<MnistNotFoundException>(() => Mnist.Load(dir.FullName)).Message);
             var images = IdxImages(2, 28, 28, _ => 1);
             File.WriteAllBytes(Path.Combine(dir.FullName, "train-images-idx3-ubyte"), images[..^10]);
             File.WriteAllBytes(Path.Combine(dir.FullName, "train-labels-idx1-ubyte"), IdxLabels(1, 2));
@@ -95,7 +95,7 @@ public class MnistTests
             File.WriteAllBytes(Path.Combine(dir.FullName, "train-labels-idx1-ubyte.gz"), new byte[] { 0x1f, 0x8b, 1, 2, 3 });
             File.Delete(Path.Combine(dir.FullName, "train-labels-idx1-ubyte"));
             Assert.Contains("corrupt gzip", Assert.Throws<MultiscaleException>(() => Mnist.Load(dir.FullName)).Message);
-            Assert.Contains("does not exist", Assert.Throws<MultiscaleException>(() => Mnist.Load(Path.Combine(dir.FullName, "nope"))).Message);
+            Assert.Contains("does not exist", Assert.Throws<MnistNotFoundException>(() => Mnist.Load(Path.Combine(dir.FullName, "nope"))).Message);
         }
         finally { dir.Delete(true); }
     }
