@@ -70,7 +70,7 @@ public class TerminalProgressTests
             "--device", "cpu", "--out", Path.Combine(dir.Path, "sweep"));
         Assert.Contains("msann sweep: run 3 of 3", sweep);
         Assert.Contains("runs/s", sweep);           // the overall line's rate, in runs
-        Assert.Contains("cost/s", sweep);           // the run's own line below it
+        Assert.Contains("validation MSE", sweep);   // the run's own line below it (its rate: the test above)
         Assert.True(File.Exists(Path.Combine(dir.Path, "sweep", "summary.json")));
 
         string bench = Tty("bench", "--quick", "--only", "matching,munkres", "--out", Path.Combine(dir.Path, "bench.md"));
