@@ -16,7 +16,7 @@ namespace Multiscale.Mrtl.Tests.Training;
 /// </summary>
 public class MrtlResumeTests
 {
-    public static readonly TheoryData<string> Configurations = new() { "mrtl-val-loss", "mrtl-grad-var-bilinear", "mrtl-spatial-entropy", "mrtl-loss-convergence", "mrtl-mu-sigma-threshold", "fixed", "random" };
+    public static readonly TheoryData<string> Configurations = new() { "mrtl-val-loss", "mrtl-grad-var-bilinear", "mrtl-spatial-entropy", "mrtl-loss-convergence", "mrtl-mu-sigma-threshold", "fixed", "random", "mrtl-low-rank-sparse", "random-low-rank-sparse" };
 
     private static MrtlTrainerOptions Options(string configuration) => configuration switch
     {
@@ -26,6 +26,8 @@ public class MrtlResumeTests
         "mrtl-mu-sigma-threshold" => SmallMrtl.BasketballTraining(2) with { Criterion = CriterionKind.MuSigmaThreshold, CriterionOptions = new() { Window = 4 } },
         "fixed" => SmallMrtl.BasketballTraining(2) with { Method = MrtlMethod.Fixed },
         "random" => SmallMrtl.BasketballTraining(2) with { Method = MrtlMethod.Random },
+        "mrtl-low-rank-sparse" => SmallMrtl.BasketballTraining(2) with { Rank = 4, Model = MrtlModelKind.LowRankSparse, LambdaSparse = 0.3 },
+        "random-low-rank-sparse" => SmallMrtl.BasketballTraining(2) with { Method = MrtlMethod.Random, Rank = 3, Model = MrtlModelKind.LowRankSparse, SparseRank = 1, LambdaSparse = 0.3 },
         _ => SmallMrtl.BasketballTraining(2),
     };
 
