@@ -215,8 +215,10 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         int planted = recovery.Assignment.ToList().IndexOf(learned);
         if (planted < 0) return head + " · unmatched";
         string kind = sparse is not null && sparse[planted] ? "sparse" : "smooth";
-        string truth = model is LowRankSparseModel ? $"planted {kind}" : kind;
-        return string.Create(CultureInfo.InvariantCulture, $"{head} · {truth} {planted + 1} · |cos| {recovery.Cosines[planted]:F2}");
+        // Shorter for the two-term model (its head names the learned term), so that a 180-pixel panel shows it whole.
+        return model is LowRankSparseModel
+            ? string.Create(CultureInfo.InvariantCulture, $"{head} ~ {kind} {planted + 1}, {recovery.Cosines[planted]:F2}")
+            : string.Create(CultureInfo.InvariantCulture, $"{head} · {kind} {planted + 1} · |cos| {recovery.Cosines[planted]:F2}");
     }
 
     private static double? MeanOrNull(IEnumerable<double> values)
@@ -363,7 +365,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             figures.Add(new HeatmapGridFigure($"factors_{data.Modes[m].Name}",
                 // Short: it heads the first panel (red +, blue −, each panel scaled to its own max |value|).
                 model is LowRankSparseModel ls
-                    ? $"{data.Modes[m].Name} factors, {grid}, K = {ls.Rank} smooth + {ls.SparseRank} sparse"
+                    ? $"{data.Modes[m].Name} {grid}: {ls.Rank} smooth + {ls.SparseRank} sparse"
                     : $"{data.Modes[m].Name} factors, {grid}, K = {k}", panels));
         }
         return new RunRecord(report, metrics, figures, runs.SelectMany(r => Arrays(r.Result, MethodName(r.Result.Method))).ToList());

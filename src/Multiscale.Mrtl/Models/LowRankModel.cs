@@ -19,16 +19,25 @@ public class LowRankModel : TensorModel
     public LowRankModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
         IReadOnlyList<Tensor> factors, Tensor bias, Device? device = null) : base(task, outputs, featureShape, grids, bias, device)
     {
+        Rank = CheckFactors(factors, "a low-rank model", "factor");
+        Factors = factors.Select(f => NewParameter(f, Device)).ToArray();
+    }
+
+    /// <summary>
+    /// The common rank of one CP term's <paramref name="factors"/> after checking there is one [size of mode m, rank]
+    /// factor per mode of this model; <paramref name="owner"/> and <paramref name="name"/> word the errors.
+    /// </summary>
+    private protected int CheckFactors(IReadOnlyList<Tensor> factors, string owner, string name)
+    {
         ArgumentNullException.ThrowIfNull(factors);
-        var sizes = new[] { outputs }.Concat(featureShape).Concat(grids.Select(g => g.Cells)).ToArray();
+        var sizes = new[] { Outputs }.Concat(FeatureShape).Concat(Grids.Select(g => g.Cells)).ToArray();
         if (factors.Count != sizes.Length)
-            throw new MultiscaleException($"a low-rank model with {sizes.Length} modes needs {sizes.Length} factors, got {factors.Count}");
+            throw new MultiscaleException($"{owner} with {sizes.Length} modes needs {sizes.Length} factors, got {factors.Count}");
         long rank = factors[0].shape[^1];
         for (int m = 0; m < sizes.Length; m++)
             if (factors[m].dim() != 2 || factors[m].shape[0] != sizes[m] || factors[m].shape[1] != rank)
-                throw new MultiscaleException($"factor {m} must be [{sizes[m]}, {rank}], got [{string.Join(",", factors[m].shape)}]");
-        Factors = factors.Select(f => NewParameter(f, Device)).ToArray();
-        Rank = (int)rank;
+                throw new MultiscaleException($"{name} {m} must be [{sizes[m]}, {rank}], got [{string.Join(",", factors[m].shape)}]");
+        return (int)rank;
     }
 
     /// <summary>

@@ -29,16 +29,8 @@ public sealed class LowRankSparseModel : LowRankModel
         IReadOnlyList<Tensor> smoothFactors, IReadOnlyList<Tensor> sparseFactors, Tensor bias, Device? device = null)
         : base(task, outputs, featureShape, grids, smoothFactors, bias, device)
     {
-        ArgumentNullException.ThrowIfNull(sparseFactors);
-        var sizes = new[] { outputs }.Concat(featureShape).Concat(grids.Select(g => g.Cells)).ToArray();
-        if (sparseFactors.Count != sizes.Length)
-            throw new MultiscaleException($"the sparse term of a model with {sizes.Length} modes needs {sizes.Length} factors, got {sparseFactors.Count}");
-        long rank = sparseFactors[0].shape[^1];
-        for (int m = 0; m < sizes.Length; m++)
-            if (sparseFactors[m].dim() != 2 || sparseFactors[m].shape[0] != sizes[m] || sparseFactors[m].shape[1] != rank)
-                throw new MultiscaleException($"sparse factor {m} must be [{sizes[m]}, {rank}], got [{string.Join(",", sparseFactors[m].shape)}]");
+        SparseRank = CheckFactors(sparseFactors, "the sparse term of a model", "sparse factor");
         SparseFactors = sparseFactors.Select(f => NewParameter(f, Device)).ToArray();
-        SparseRank = (int)rank;
     }
 
     /// <summary>
