@@ -365,7 +365,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             figures.Add(new HeatmapGridFigure($"factors_{data.Modes[m].Name}",
                 // Short: it heads the first panel (red +, blue −, each panel scaled to its own max |value|).
                 model is LowRankSparseModel ls
-                    ? $"{data.Modes[m].Name} {grid}: {ls.Rank} smooth + {ls.SparseRank} sparse"
+                    ? $"{data.Modes[m].Name}: {ls.Rank} smooth, {ls.SparseRank} sparse"
                     : $"{data.Modes[m].Name} factors, {grid}, K = {k}", panels));
         }
         return new RunRecord(report, metrics, figures, runs.SelectMany(r => Arrays(r.Result, MethodName(r.Result.Method))).ToList());

@@ -73,6 +73,32 @@ public class LowRankSparseTrainingTests
     }
 
     [Fact]
+    public void TheClimateRegressionTrainsWithBilinearFinegrainingOfBothTerms()
+    {
+        var options = new MrtlTrainerOptions
+        {
+            Schedule = ResolutionSchedule.ClimateSmall,
+            Rank = 4,
+            Model = MrtlModelKind.LowRankSparse,
+            LambdaSparse = 0.5,
+            Finegrain = Multiscale.Mrtl.Finegraining.FinegrainMethod.Bilinear,
+            FullRank = new StageOptions { LearningRate = 0.01, MaxEpochs = 6, BatchSize = 16 },
+            LowRank = new StageOptions { LearningRate = 0.005, MaxEpochs = 4, BatchSize = 16 },
+            CriterionOptions = new() { Patience = 2 },
+        };
+        var result = MrtlTrainer.Train(SmallMrtl.Climate, options);
+        try
+        {
+            var model = Assert.IsType<LowRankSparseModel>(result.Model);
+            Assert.Equal(ResolutionSchedule.ClimateSmall.Finest, model.Grids);
+            double variance = SmallMrtl.Climate.Test.Labels.var().item<float>();
+            Assert.True(result.TestMse < 0.6 * variance, $"test MSE {result.TestMse} vs variance {variance}");
+            Assert.True(ZeroFraction(model.SparseSpatialFactor(0)) > 0, "no exact zeros after bilinear finegraining and the proximal steps");
+        }
+        finally { result.Model.Dispose(); }
+    }
+
+    [Fact]
     public void SeededRunsRepeatExactlyAndAnotherSeedDiffers()
     {
         var a = MrtlTrainer.Train(SmallMrtl.Basketball, Options(0.3));
