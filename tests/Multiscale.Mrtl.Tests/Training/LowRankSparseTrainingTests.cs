@@ -75,17 +75,7 @@ public class LowRankSparseTrainingTests
     [Fact]
     public void TheClimateRegressionTrainsWithBilinearFinegrainingOfBothTerms()
     {
-        var options = new MrtlTrainerOptions
-        {
-            Schedule = ResolutionSchedule.ClimateSmall,
-            Rank = 4,
-            Model = MrtlModelKind.LowRankSparse,
-            LambdaSparse = 0.5,
-            Finegrain = Multiscale.Mrtl.Finegraining.FinegrainMethod.Bilinear,
-            FullRank = new StageOptions { LearningRate = 0.01, MaxEpochs = 6, BatchSize = 16 },
-            LowRank = new StageOptions { LearningRate = 0.005, MaxEpochs = 4, BatchSize = 16 },
-            CriterionOptions = new() { Patience = 2 },
-        };
+        var options = SmallMrtl.ClimateTraining() with { Rank = 4, Model = MrtlModelKind.LowRankSparse, LambdaSparse = 0.5 };
         var result = MrtlTrainer.Train(SmallMrtl.Climate, options);
         try
         {
