@@ -53,13 +53,19 @@ def msann_forward(w, x, prefix=""):
 
 
 def mrtl_rebuild(w):
-    """Largest |W − Σ_k ∘_m factor{m}[:, k]| over every method that kept its tensor."""
+    """Largest |W − Σ_k ∘_m factor{m}[:, k]| over every method that kept its tensor (plus the sparse term's
+    sparse_factor{m} for the low-rank + sparse model, W = W^L + W^S)."""
     worst = 0.0
     for key in [k for k in w if k.endswith(".tensor")]:
         method = key[: -len(".tensor")]
-        factors = [w[f"{method}.factor{m}"] for m in range(len(w[key].shape))]
-        letters = "abcdefghijklmnop"[: len(factors)]
-        rebuilt = np.einsum(",".join(f"{c}z" for c in letters) + "->" + letters, *[f.astype(np.float64) for f in factors])
+        modes = range(len(w[key].shape))
+        letters = "abcdefghijklmnop"[: len(w[key].shape)]
+        rebuilt = np.zeros(w[key].shape)
+        for name in ("factor", "sparse_factor"):
+            if f"{method}.{name}0" not in w:
+                continue
+            factors = [w[f"{method}.{name}{m}"].astype(np.float64) for m in modes]
+            rebuilt += np.einsum(",".join(f"{c}z" for c in letters) + "->" + letters, *factors)
         worst = max(worst, float(np.abs(w[key] - rebuilt).max()))
     return worst
 

@@ -54,6 +54,9 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             },
             ["finegrain"] = o.Finegrain.ToString().ToLowerInvariant(),
             ["rank"] = o.Rank,
+            ["model"] = MrtlTrainerOptions.ModelName(o.Model),
+            ["sparse_rank"] = o.Model == MrtlModelKind.LowRankSparse ? o.SparseComponents : null,
+            ["lambda_sparse"] = o.Model == MrtlModelKind.LowRankSparse ? o.LambdaSparse : null,
             ["cp_iterations"] = o.CpAls.MaxIterations,
             ["cp_tolerance"] = o.CpAls.Tolerance,
             ["full_rank"] = Stage(o.FullRank),
@@ -170,7 +173,8 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         var method = Enum.Parse<MrtlMethod>(o["method"]!.GetValue<string>());
         var data = settings.Data;
         var finest = settings.Options.Schedule.Finest;
-        var model = (LowRankModel)TensorModel.Load(checkpoint, prefix, lowRank: true, data.Task, data.Outputs, data.FeatureShape, finest, device);
+        var model = (LowRankModel)TensorModel.Load(checkpoint, prefix, lowRank: true, data.Task, data.Outputs, data.FeatureShape, finest, device,
+            sparseTerm: settings.Options.Model == MrtlModelKind.LowRankSparse);
         return new MrtlResult
         {
             Method = method,
@@ -198,15 +202,23 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
 
     private static string MethodName(MrtlMethod method) => method.ToString().ToLowerInvariant();
 
-    /// <summary>"factor k", with the planted factor matched to it, its kind and the |cosine| when known.</summary>
-    private static string PanelTitle(int learned, Interpretability.FactorRecoveryResult? recovery, IReadOnlyList<bool>? sparse)
+    /// <summary>
+    /// "factor k" (low-rank + sparse: "smooth k" or "sparse k", the learned term and its column), with the planted factor
+    /// matched to it, its kind and the |cosine| when known.
+    /// </summary>
+    private static string PanelTitle(LowRankModel model, int learned, Interpretability.FactorRecoveryResult? recovery, IReadOnlyList<bool>? sparse)
     {
-        string head = string.Create(CultureInfo.InvariantCulture, $"factor {learned + 1}");
+        string head = model is not LowRankSparseModel ? string.Create(CultureInfo.InvariantCulture, $"factor {learned + 1}")
+            : model.IsSparseColumn(learned) ? string.Create(CultureInfo.InvariantCulture, $"sparse {learned - model.Rank + 1}")
+            : string.Create(CultureInfo.InvariantCulture, $"smooth {learned + 1}");
         if (recovery is null) return head;
         int planted = recovery.Assignment.ToList().IndexOf(learned);
         if (planted < 0) return head + " · unmatched";
         string kind = sparse is not null && sparse[planted] ? "sparse" : "smooth";
-        return string.Create(CultureInfo.InvariantCulture, $"{head} · {kind} {planted + 1} · |cos| {recovery.Cosines[planted]:F2}");
+        // Shorter for the two-term model (its head names the learned term), so that a 180-pixel panel shows it whole.
+        return model is LowRankSparseModel
+            ? string.Create(CultureInfo.InvariantCulture, $"{head} ~ {kind} {planted + 1}, {recovery.Cosines[planted]:F2}")
+            : string.Create(CultureInfo.InvariantCulture, $"{head} · {kind} {planted + 1} · |cos| {recovery.Cosines[planted]:F2}");
     }
 
     private static double? MeanOrNull(IEnumerable<double> values)
@@ -233,8 +245,22 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                 ["recovery"] = f.Recovery?.Mean,
                 ["recovery_smooth"] = double.IsFinite(f.RecoverySmooth) ? f.RecoverySmooth : null,
                 ["recovery_sparse"] = double.IsFinite(f.RecoverySparse) ? f.RecoverySparse : null,
+                ["term"] = new JsonArray(f.SparseColumns.Select(s => (JsonNode)JsonValue.Create(s ? "sparse" : "smooth")!).ToArray()),
             };
         return modes;
+    }
+
+    /// <summary>The learned sparse term's columns against the smooth term's: mean zero fraction and Moran's I over all spatial modes.</summary>
+    private static JsonObject SparseTermSummary(IReadOnlyList<SpatialFactorReport> factors)
+    {
+        double? Mean(Func<SpatialFactorReport, double> of) => MeanOrNull(factors.Select(of));
+        return new JsonObject
+        {
+            ["zero_fraction_sparse"] = Mean(f => f.MeanOver(f.ZeroFraction, true)),
+            ["zero_fraction_smooth"] = Mean(f => f.MeanOver(f.ZeroFraction, false)),
+            ["morans_i_sparse"] = Mean(f => f.MeanOver(f.MoransI, true)),
+            ["morans_i_smooth"] = Mean(f => f.MeanOver(f.MoransI, false)),
+        };
     }
 
     private static RunRecord Record(MrtlSettings settings, List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)> runs, TorchSharp.torch.Device device)
@@ -270,6 +296,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                 ["factor_recovery_smooth"] = MeanOrNull(factors.Select(f => f.RecoverySmooth)),
                 ["factor_recovery_sparse"] = MeanOrNull(factors.Select(f => f.RecoverySparse)),
                 ["factors"] = FactorMeasures(factors, data.Modes.Select(m => m.Name).ToArray()),
+                ["sparse_term"] = r.Model is LowRankSparseModel ? SparseTermSummary(factors) : null,
                 ["resolutions"] = new JsonObject { ["full"] = r.FullResolutions, ["low"] = r.LowResolutions },
                 ["finegrains"] = new JsonArray(r.Finegrains.Select(e => (JsonNode)new JsonObject
                 {
@@ -283,6 +310,12 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         report["samples"] = data.Count;
         report["outputs"] = data.Outputs;
         report["rank"] = options.Rank;
+        report["model"] = MrtlTrainerOptions.ModelName(options.Model);
+        if (options.Model == MrtlModelKind.LowRankSparse)
+        {
+            report["sparse_rank"] = options.SparseComponents;
+            report["lambda_sparse"] = options.LambdaSparse;
+        }
         report["seed"] = options.Seed;
         report["device"] = device.ToString();
         if (runs.Count > 1) report["runs"] = new JsonArray(runs.Select(r => (JsonNode)Entry(r.Result, r.Factors)).ToArray());
@@ -317,8 +350,8 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             double[] values;
             using (TorchSharp.torch.NewDisposeScope())
                 // data<T>() reads host memory: copy the factor to the CPU.
-                values = model.SpatialFactor(m).detach().to(TorchSharp.torch.ScalarType.Float64, TorchSharp.torch.CPU).data<double>().ToArray();
-            int k = model.Rank;
+                values = model.SpatialColumns(m).to(TorchSharp.torch.ScalarType.Float64, TorchSharp.torch.CPU).contiguous().data<double>().ToArray();
+            int k = model.TotalRank;
             var recovery = runs[0].Factors[m].Recovery;
             var panels = new List<HeatmapPanel>();
             for (int col = 0; col < k; col++)
@@ -327,11 +360,13 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                 for (int r = 0; r < grid.Rows; r++)
                     for (int c = 0; c < grid.Cols; c++)
                         image[r, c] = values[grid.Index(r, c) * k + col];
-                panels.Add(new HeatmapPanel(PanelTitle(col, recovery, data.Planted?.Sparse), image));
+                panels.Add(new HeatmapPanel(PanelTitle(model, col, recovery, data.Planted?.Sparse), image));
             }
             figures.Add(new HeatmapGridFigure($"factors_{data.Modes[m].Name}",
                 // Short: it heads the first panel (red +, blue −, each panel scaled to its own max |value|).
-                $"{data.Modes[m].Name} factors, {grid}, K = {k}", panels));
+                model is LowRankSparseModel ls
+                    ? $"{data.Modes[m].Name}: {ls.Rank} smooth, {ls.SparseRank} sparse"
+                    : $"{data.Modes[m].Name} factors, {grid}, K = {k}", panels));
         }
         return new RunRecord(report, metrics, figures, runs.SelectMany(r => Arrays(r.Result, MethodName(r.Result.Method))).ToList());
     }
@@ -342,12 +377,14 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
     /// <summary>
     /// A trained model's arrays for <c>weights.npz</c>: <c>&lt;method&gt;.factor{m}</c> [D_m, K] in mode order (output,
     /// feature modes, spatial modes), <c>&lt;method&gt;.bias</c> [I], and <c>&lt;method&gt;.tensor</c> W = Σ_k ∘_m factor{m}[:, k]
-    /// [I, F…, D…] when it has at most <see cref="MaxTensorValues"/> values.
+    /// [I, F…, D…] when it has at most <see cref="MaxTensorValues"/> values. The low-rank + sparse model adds its sparse
+    /// term's factors as <c>&lt;method&gt;.sparse_factor{m}</c> [D_m, K_S] (same mode order), and its tensor is W^L + W^S.
     /// </summary>
     private static IEnumerable<RunArray> Arrays(MrtlResult result, string method)
     {
         var model = result.Model;
         var arrays = model.Factors.Select((f, m) => RunArray.Of($"{method}.factor{m}", f)).ToList();
+        if (model is LowRankSparseModel ls) arrays.AddRange(ls.SparseFactors.Select((f, m) => RunArray.Of($"{method}.sparse_factor{m}", f)));
         arrays.Add(RunArray.Of($"{method}.bias", model.Bias));
         if (model.Factors.Aggregate(1L, (n, f) => n * f.shape[0]) <= MaxTensorValues)
             using (TorchSharp.torch.NewDisposeScope())

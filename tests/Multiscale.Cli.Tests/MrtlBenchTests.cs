@@ -18,6 +18,22 @@ public class MrtlBenchTests
         Assert.Contains("| criterion | paper | epochs per resolution (full / low) | total s |", md);
     }
 
+    [Fact]
+    public void QuickBenchComparesTheLowRankSparseModelWithTheLowRankModel()
+    {
+        var dir = CliRunner.TempDirectory();
+        var file = Path.Combine(dir.FullName, "mrtl-bench.md");
+        var (code, _, err) = CliRunner.Run("mrtl", "bench", "--quick", "--only", "low-rank-sparse", "--tasks", "basketball", "--out", file);
+        Assert.True(code == 0, err);
+        var md = File.ReadAllText(file);
+        Assert.Contains("## basketball: low-rank + sparse model (paper 000 (31)) against the low-rank model", md);
+        Assert.Contains("| model | λ₁ | total s | low-rank s | val loss | test F1 | recovery smooth | recovery sparse |", md);
+        Assert.Contains("| low-rank | — |", md);
+        Assert.Contains("| low-rank+sparse | 0 |", md);
+        Assert.Contains("| low-rank+sparse | 0.5 |", md);
+        Assert.DoesNotContain("## basketball: finegraining", md);
+    }
+
     [Theory]
     [InlineData("--only", "speeed", "unknown section 'speeed'")]
     [InlineData("--tasks", "soccer", "unknown task 'soccer'")]

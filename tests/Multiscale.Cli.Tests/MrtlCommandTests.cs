@@ -143,6 +143,69 @@ public class MrtlCommandTests
     }
 
     [Fact]
+    public void TheLowRankSparseModelWritesBothTermsFactorsAndItsMeasures()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, output, error) = CliRunner.Run("mrtl", "--task", "basketball", "--size", "small", "--samples", "2000", "--sparse-rank", "1",
+                "--full", "4x5,6x6", "--low", "4x5,6x6;8x10,12x12", "--rank", "4", "--model", "low-rank+sparse", "--lambda-sparse", "0.5",
+                "--epochs-full", "1", "--epochs-low", "2", "--cp-iterations", "20", "--out", dir.FullName);
+            Assert.True(code == 0, error + output);
+            Assert.Contains("K = 4 (2 low-rank + 2 sparse, λ₁ = 0.5)", output.Split('\n')[0]);
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "report.json")));
+            var root = report.RootElement;
+            Assert.Equal("low-rank+sparse", root.GetProperty("model").GetString());
+            Assert.Equal(2, root.GetProperty("sparse_rank").GetInt32());
+            Assert.Equal(0.5, root.GetProperty("lambda_sparse").GetDouble());
+            var terms = root.GetProperty("factors").GetProperty("defenders").GetProperty("term").EnumerateArray().Select(t => t.GetString()).ToArray();
+            Assert.Equal(new[] { "smooth", "smooth", "sparse", "sparse" }, terms);
+            Assert.InRange(root.GetProperty("sparse_term").GetProperty("zero_fraction_sparse").GetDouble(), 1e-9, 1);
+            Assert.Equal(0, root.GetProperty("sparse_term").GetProperty("zero_fraction_smooth").GetDouble());
+            var weights = Multiscale.IO.Npz.Read(Path.Combine(dir.FullName, "weights.npz"));
+            try
+            {
+                // Output, ball, defenders for each term; W = W^L + W^S.
+                Assert.Equal(new long[] { 80, 2 }, weights["mrtl.factor1"].shape);
+                Assert.Equal(new long[] { 80, 2 }, weights["mrtl.sparse_factor1"].shape);
+                Assert.Equal(new long[] { 144, 2 }, weights["mrtl.sparse_factor2"].shape);
+                Assert.True(weights["mrtl.sparse_factor2"].eq(0).any().item<bool>());
+                var f = Enumerable.Range(0, 3).Select(m => weights[$"mrtl.factor{m}"].to_type(TorchSharp.torch.ScalarType.Float64)).ToArray();
+                var g = Enumerable.Range(0, 3).Select(m => weights[$"mrtl.sparse_factor{m}"].to_type(TorchSharp.torch.ScalarType.Float64)).ToArray();
+                var w = TorchSharp.torch.einsum("ak,bk,ck->abc", f) + TorchSharp.torch.einsum("ak,bk,ck->abc", g);
+                Assert.True(TorchSharp.torch.allclose(w, weights["mrtl.tensor"].to_type(TorchSharp.torch.ScalarType.Float64), 1e-4, 1e-6));
+            }
+            finally { foreach (var t in weights.Values) t.Dispose(); }
+            Assert.True(File.Exists(Path.Combine(dir.FullName, "factors_ball.png")));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--model", "sparse" }, "unknown model 'sparse' (expected low-rank or low-rank+sparse)")]
+    [InlineData(new[] { "--model", "low-rank+sparse", "--lambda-sparse", "-0.1" }, "λ₁ must be a finite number ≥ 0")]
+    [InlineData(new[] { "--model", "low-rank+sparse", "--rank", "4", "--sparse-components", "4" }, "between 0 and K − 1 = 3")]
+    [InlineData(new[] { "--sparse-components", "2" }, "apply to --model low-rank+sparse only")]
+    [InlineData(new[] { "--lambda-sparse", "0.2" }, "apply to --model low-rank+sparse only")]
+    public void BadModelSettingsAreOneErrorLineBeforeAnything(string[] args, string fragment)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var outDir = Path.Combine(dir.FullName, "x");
+            var (code, output, error) = CliRunner.Run(new[] { "mrtl", "--size", "small", "--samples", "200" }.Concat(args).Concat(new[] { "--out", outDir }).ToArray());
+            Assert.Equal(MultiscaleCli.UserError, code);
+            var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.StartsWith("error: ", lines[0]);
+            Assert.Contains(fragment, lines[0]);
+            Assert.Equal("", output);
+            Assert.False(Directory.Exists(outDir));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
     public void OptimizedFinegrainingKeepsItsMapsInTheCache()
     {
         var dir = CliRunner.TempDirectory();

@@ -129,4 +129,25 @@ public class PythonExampleTests
         }
         finally { dir.Delete(true); }
     }
+
+    [Fact]
+    public void LowRankSparseTensorIsTheSumOfBothTermsCpProducts()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, output, error) = CliRunner.Run("mrtl", "--size", "small", "--samples", "1000", "--full", "4x5,6x6", "--low", "4x5,6x6;8x10,12x12",
+                "--rank", "3", "--model", "low-rank+sparse", "--sparse-components", "1", "--epochs-full", "1", "--epochs-low", "1", "--batch", "256",
+                "--cp-iterations", "20", "--out", dir.FullName);
+            Assert.True(code == 0, error + output);
+            var summary = OpenRun(dir.FullName);
+            Assert.Equal(new[] { 80L, 2 }, Shape(summary, "mrtl.factor1"));
+            Assert.Equal(new[] { 80L, 1 }, Shape(summary, "mrtl.sparse_factor1"));
+            Assert.Equal(new[] { 144L, 1 }, Shape(summary, "mrtl.sparse_factor2"));
+            // Without the sparse term the rebuild would miss W^S: the difference is only float32 rounding.
+            Assert.InRange(summary.GetProperty("max_rebuild_difference").GetDouble(), 0, 1e-6);
+            AssertSameArrays(summary, Path.Combine(dir.FullName, "weights.npz"));
+        }
+        finally { dir.Delete(true); }
+    }
 }

@@ -39,6 +39,9 @@ internal static class MrtlCommand
         var full = new Option<string?>("--full") { Description = "Full-rank chain, steps ';'-separated, modes ','-separated (default: appendix B for the task)." };
         var low = new Option<string?>("--low") { Description = "Low-rank chain; starts where --full ends (default: appendix B for the task)." };
         var rank = new Option<int>("--rank") { Description = "CP rank K.", DefaultValueFactory = _ => 20 };
+        var model = new Option<string>("--model") { Description = "low-rank (paper 001 eq. 2) or low-rank+sparse (paper 000 (31): W = W^L + W^S, L1 by a proximal step on the sparse term's spatial factors).", DefaultValueFactory = _ => "low-rank" };
+        var sparseComponents = new Option<int?>("--sparse-components") { Description = "low-rank+sparse: how many of the K CP components form the sparse term W^S (0 … K − 1; default ⌊K/2⌋); the rest form W^L." };
+        var lambdaSparse = new Option<double?>("--lambda-sparse") { Description = $"low-rank+sparse: λ₁ of the sparse term, soft threshold η·λ₁ after every step (default {new MrtlTrainerOptions().LambdaSparse})." };
         var epochsFull = new Option<int>("--epochs-full") { Description = "Epoch cap per full-rank resolution.", DefaultValueFactory = _ => 20 };
         var epochsLow = new Option<int>("--epochs-low") { Description = "Epoch cap per low-rank resolution.", DefaultValueFactory = _ => 20 };
         var lrFull = new Option<double>("--lr-full") { Description = "Full-rank Adam learning rate.", DefaultValueFactory = _ => 1e-2 };
@@ -58,7 +61,7 @@ internal static class MrtlCommand
         var command = new Command("mrtl", "Multiresolution tensor learning: full rank coarse → fine, CP-ALS, low rank → finest (paper 001).")
         {
             task, size, samples, sparseRank, dataDir, positions, modes, fields, labels, lags, method, criterion, tauLoss, tauSigma, tauMu, criterionFraction, finegrain, full, low, rank,
-            epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, cache, noCache, outDir,
+            model, sparseComponents, lambdaSparse, epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, cache, noCache, outDir,
         };
         var checkpoint = new CheckpointOptions("epochs");
         checkpoint.AddTo(command);
@@ -78,6 +81,20 @@ internal static class MrtlCommand
             };
             // Before the data: a bad criterion setting is one error before anything is generated or read.
             criterionOptions.Validate();
+            var modelKind = MrtlTrainerOptions.ParseModel(parse.GetValue(model)!);
+            if (modelKind != MrtlModelKind.LowRankSparse && (parse.GetValue(sparseComponents) is not null || parse.GetValue(lambdaSparse) is not null))
+                throw new MultiscaleException("--sparse-components and --lambda-sparse apply to --model low-rank+sparse only");
+            var modelDefaults = new MrtlTrainerOptions();
+            var modelOptions = modelDefaults with
+            {
+                Model = modelKind,
+                Rank = parse.GetValue(rank),
+                SparseRank = parse.GetValue(sparseComponents),
+                LambdaSparse = parse.GetValue(lambdaSparse) ?? modelDefaults.LambdaSparse,
+            };
+            // Also before the data: λ₁ and the split of K are checked with the rest of the options below, but only after
+            // the data is generated; these cannot depend on it.
+            modelOptions.Validate();
             var (data, taskName, defaultSchedule) = LoadData(parse, task, size, samples, sparseRank, dataDir, positions, modes, fields, labels, lags, s);
             bool averaged = data.Modes[0] is FieldMode;
             string? fullText = parse.GetValue(full), lowText = parse.GetValue(low);
@@ -96,6 +113,9 @@ internal static class MrtlCommand
                 CriterionOptions = criterionOptions,
                 Finegrain = fg,
                 Rank = parse.GetValue(rank),
+                Model = modelOptions.Model,
+                SparseRank = modelOptions.SparseRank,
+                LambdaSparse = modelOptions.LambdaSparse,
                 CpAls = new Multiscale.Mrtl.Decomposition.CpAlsOptions { MaxIterations = parse.GetValue(cpIterations) },
                 FullRank = new StageOptions { LearningRate = parse.GetValue(lrFull), MaxEpochs = parse.GetValue(epochsFull), BatchSize = batchSize, Regularization = reg },
                 LowRank = new StageOptions { LearningRate = parse.GetValue(lrLow), MaxEpochs = parse.GetValue(epochsLow), BatchSize = batchSize, Regularization = reg },
@@ -106,7 +126,7 @@ internal static class MrtlCommand
             var methods = parse.GetValue(method) == "all"
                 ? new[] { MrtlMethod.Mrtl, MrtlMethod.Fixed, MrtlMethod.Random }
                 : new[] { MrtlTrainerOptions.ParseMethod(parse.GetValue(method)!) };
-            output.WriteLine($"mrtl {taskName}: {data.Count} samples, I = {data.Outputs}, full {ResolutionSchedule.Format(schedule.FullRank)}, low {ResolutionSchedule.Format(schedule.LowRank)}, K = {options.Rank}, {fg.ToString().ToLowerInvariant()}, {parse.GetValue(criterion)}, {dev}");
+            output.WriteLine($"mrtl {taskName}: {data.Count} samples, I = {data.Outputs}, full {ResolutionSchedule.Format(schedule.FullRank)}, low {ResolutionSchedule.Format(schedule.LowRank)}, K = {options.Rank}{(options.Model == MrtlModelKind.LowRankSparse ? $" ({options.Rank - options.SparseComponents} low-rank + {options.SparseComponents} sparse, λ₁ = {options.LambdaSparse.ToString(CultureInfo.InvariantCulture)})" : "")}, {fg.ToString().ToLowerInvariant()}, {parse.GetValue(criterion)}, {dev}");
             return MethodHost.Run(new MultiresolutionTensorLearning(), new MrtlSettings(data, taskName, options, methods), parse,
                 parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token, checkpoints);
         }));

@@ -8,8 +8,9 @@ namespace Multiscale.Mrtl.Models;
 /// The CP low-rank model of eq. (2): W = Σ_k A_:k ∘ B⁽¹⁾_:k ∘ … ∘ B⁽ᵏ⁾_:k ∘ C⁽¹⁾_:k ∘ … ∘ C⁽ᴹ⁾_:k, one factor per mode
 /// (output, each non-spatial feature mode, each spatial mode). A count mode contributes Σ_p w_p C[cell_p, :] by
 /// gathering rows of its factor; a field mode contracts X[f, d] with C and the Khatri–Rao product of the feature factors.
+/// <see cref="LowRankSparseModel"/> adds the sparse CP term of paper 000 (31) to it.
 /// </summary>
-public sealed class LowRankModel : TensorModel
+public class LowRankModel : TensorModel
 {
     /// <summary>
     /// A model from given factors (copied; float32) in mode order [A, B…, C…] and biases [I], on
@@ -18,16 +19,25 @@ public sealed class LowRankModel : TensorModel
     public LowRankModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
         IReadOnlyList<Tensor> factors, Tensor bias, Device? device = null) : base(task, outputs, featureShape, grids, bias, device)
     {
+        Rank = CheckFactors(factors, "a low-rank model", "factor");
+        Factors = factors.Select(f => NewParameter(f, Device)).ToArray();
+    }
+
+    /// <summary>
+    /// The common rank of one CP term's <paramref name="factors"/> after checking there is one [size of mode m, rank]
+    /// factor per mode of this model; <paramref name="owner"/> and <paramref name="name"/> word the errors.
+    /// </summary>
+    private protected int CheckFactors(IReadOnlyList<Tensor> factors, string owner, string name)
+    {
         ArgumentNullException.ThrowIfNull(factors);
-        var sizes = new[] { outputs }.Concat(featureShape).Concat(grids.Select(g => g.Cells)).ToArray();
+        var sizes = new[] { Outputs }.Concat(FeatureShape).Concat(Grids.Select(g => g.Cells)).ToArray();
         if (factors.Count != sizes.Length)
-            throw new MultiscaleException($"a low-rank model with {sizes.Length} modes needs {sizes.Length} factors, got {factors.Count}");
+            throw new MultiscaleException($"{owner} with {sizes.Length} modes needs {sizes.Length} factors, got {factors.Count}");
         long rank = factors[0].shape[^1];
         for (int m = 0; m < sizes.Length; m++)
             if (factors[m].dim() != 2 || factors[m].shape[0] != sizes[m] || factors[m].shape[1] != rank)
-                throw new MultiscaleException($"factor {m} must be [{sizes[m]}, {rank}], got [{string.Join(",", factors[m].shape)}]");
-        Factors = factors.Select(f => NewParameter(f, Device)).ToArray();
-        Rank = (int)rank;
+                throw new MultiscaleException($"{name} {m} must be [{sizes[m]}, {rank}], got [{string.Join(",", factors[m].shape)}]");
+        return (int)rank;
     }
 
     /// <summary>
@@ -59,15 +69,30 @@ public sealed class LowRankModel : TensorModel
     /// <inheritdoc />
     public override IReadOnlyList<Parameter> Parameters => Factors.Append(Bias).ToArray();
 
+    /// <summary>All CP components of the model (K; K_L + K_S for the low-rank + sparse model).</summary>
+    public virtual int TotalRank => Rank;
+
+    /// <summary>
+    /// Every spatial column of mode <paramref name="mode"/>, detached, [D_m, <see cref="TotalRank"/>]: the low-rank
+    /// factor's columns, then (low-rank + sparse model) the sparse term's.
+    /// </summary>
+    public virtual Tensor SpatialColumns(int mode) => SpatialFactor(mode).detach();
+
+    /// <summary>Whether column <paramref name="column"/> of <see cref="SpatialColumns"/> belongs to a sparse term.</summary>
+    public virtual bool IsSparseColumn(int column) => false;
+
     /// <summary>W rebuilt from the factors, [I, F₁, …, D_M] (for tests and interpretation).</summary>
-    public Tensor FullTensor()
+    public virtual Tensor FullTensor() => CpTensor(Factors);
+
+    /// <summary>Σ_k ∘_m factors[m][:, k] as a dense tensor [size₀, size₁, …].</summary>
+    private protected static Tensor CpTensor(IReadOnlyList<Tensor> factors)
     {
         using var scope = NewDisposeScope();
-        var t = Factors[0];
-        Tensor acc = t;
-        for (int m = 1; m < Factors.Count; m++)
-            acc = (acc.unsqueeze(-2) * Factors[m]).reshape(-1, Rank);
-        var shape = Factors.Select(f => f.shape[0]).ToArray();
+        long rank = factors[0].shape[1];
+        Tensor acc = factors[0];
+        for (int m = 1; m < factors.Count; m++)
+            acc = (acc.unsqueeze(-2) * factors[m]).reshape(-1, rank);
+        var shape = factors.Select(f => f.shape[0]).ToArray();
         return acc.sum(dim: 1).reshape(shape).MoveToOuterDisposeScope();
     }
 
@@ -76,15 +101,26 @@ public sealed class LowRankModel : TensorModel
     {
         CheckBatch(batch);
         using var scope = NewDisposeScope();
+        return (CpLogits(Factors, batch) + Bias.index_select(0, batch.OutputIndex)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The CP term's contribution [n] to a batch's logits (no bias) for factors in this model's mode order (output,
+    /// feature modes, spatial modes) on this model's grids.
+    /// </summary>
+    private protected Tensor CpLogits(IReadOnlyList<Tensor> factors, MrtlBatch batch)
+    {
+        using var scope = NewDisposeScope();
         long n = batch.Count;
-        int k = Rank, nf = FeatureShape.Count;
-        var prod = Factors[0].index_select(0, batch.OutputIndex);                               // [n, K]
+        long k = factors[0].shape[1];
+        int nf = FeatureShape.Count;
+        var prod = factors[0].index_select(0, batch.OutputIndex);                               // [n, K]
         Tensor? kr = null;
         for (int j = 0; j < nf; j++)
-            kr = kr is null ? Factors[1 + j] : (kr.unsqueeze(1) * Factors[1 + j].unsqueeze(0)).reshape(-1, k);
+            kr = kr is null ? factors[1 + j] : (kr.unsqueeze(1) * factors[1 + j].unsqueeze(0)).reshape(-1, k);
         for (int m = 0; m < Grids.Count; m++)
         {
-            var c = SpatialFactor(m);
+            var c = factors[1 + nf + m];
             var input = batch.Inputs[m];
             if (input.Values is { } x)
             {
@@ -100,7 +136,7 @@ public sealed class LowRankModel : TensorModel
         }
         if (kr is not null && batch.Inputs.All(b => b.Values is null))
             prod = prod * matmul(batch.Features!, kr);
-        return (prod.sum(dim: 1) + Bias.index_select(0, batch.OutputIndex)).MoveToOuterDisposeScope();
+        return prod.sum(dim: 1).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />

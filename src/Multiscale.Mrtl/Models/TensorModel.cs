@@ -122,16 +122,20 @@ public abstract class TensorModel : IDisposable
 
     /// <summary>
     /// The model <see cref="Save"/> kept under <paramref name="prefix"/>: low rank (factors in mode order, then the bias)
-    /// or full rank (weights, then the bias), on the given grids and device.
+    /// or full rank (weights, then the bias), on the given grids and device. With <paramref name="sparseTerm"/> the low-rank
+    /// + sparse model (smooth factors, sparse factors, then the bias).
     /// </summary>
     public static TensorModel Load(Checkpoint checkpoint, string prefix, bool lowRank, MrtlTask task, int outputs, IReadOnlyList<int> featureShape,
-        IReadOnlyList<GridShape> grids, Device device)
+        IReadOnlyList<GridShape> grids, Device device, bool sparseTerm = false)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(featureShape);
         ArgumentNullException.ThrowIfNull(grids);
         if (!lowRank) return new FullRankModel(task, outputs, featureShape, grids, checkpoint.Get($"{prefix}0"), checkpoint.Get($"{prefix}1"), device);
         int factors = 1 + featureShape.Count + grids.Count;
+        if (sparseTerm)
+            return new LowRankSparseModel(task, outputs, featureShape, grids, Enumerable.Range(0, factors).Select(k => checkpoint.Get($"{prefix}{k}")).ToArray(),
+                Enumerable.Range(factors, factors).Select(k => checkpoint.Get($"{prefix}{k}")).ToArray(), checkpoint.Get($"{prefix}{2 * factors}"), device);
         return new LowRankModel(task, outputs, featureShape, grids, Enumerable.Range(0, factors).Select(k => checkpoint.Get($"{prefix}{k}")).ToArray(),
             checkpoint.Get($"{prefix}{factors}"), device);
     }

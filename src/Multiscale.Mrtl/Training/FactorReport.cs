@@ -16,10 +16,25 @@ namespace Multiscale.Mrtl.Training;
 /// <param name="Gini">Per column, the Gini index of |value| (NaN for an all-zero column).</param>
 /// <param name="RecoverySmooth">Mean matched |cosine| over the planted smooth factors (NaN without any or without ground truth).</param>
 /// <param name="RecoverySparse">The same over the planted sparse factors.</param>
+/// <param name="SparseColumns">Per column, whether it belongs to the learned sparse term (low-rank + sparse model; all false otherwise).</param>
 public sealed record SpatialFactorReport(int Mode, GridShape Grid, IReadOnlyList<double> MoransI, double MoransIMean, FactorRecoveryResult? Recovery,
-    IReadOnlyList<double> ZeroFraction, IReadOnlyList<double> Hoyer, IReadOnlyList<double> Gini, double RecoverySmooth, double RecoverySparse);
+    IReadOnlyList<double> ZeroFraction, IReadOnlyList<double> Hoyer, IReadOnlyList<double> Gini, double RecoverySmooth, double RecoverySparse,
+    IReadOnlyList<bool> SparseColumns)
+{
+    /// <summary>Mean of <paramref name="values"/> over the columns of one learned kind that have a finite value (NaN if none).</summary>
+    public double MeanOver(IReadOnlyList<double> values, bool sparse)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var picked = values.Where((v, k) => SparseColumns[k] == sparse && double.IsFinite(v)).ToArray();
+        return picked.Length > 0 ? picked.Average() : double.NaN;
+    }
+}
 
-/// <summary>Moran's I, sparsity and factor recovery of every spatial factor of a trained model (the run report's figures).</summary>
+/// <summary>
+/// Moran's I, sparsity and factor recovery of every spatial factor of a trained model (the run report's figures). For the
+/// low-rank + sparse model the columns are both terms' (<see cref="LowRankModel.SpatialColumns"/>: smooth, then sparse),
+/// matched jointly to the planted factors.
+/// </summary>
 public static class FactorReport
 {
     /// <summary>
@@ -36,7 +51,7 @@ public static class FactorReport
         {
             var grid = model.Grids[m];
             // Read on the CPU (one copy per mode, not a device sync per column); the measures work there anyway.
-            var factor = model.SpatialFactor(m).detach().to(CPU);
+            var factor = model.SpatialColumns(m).to(CPU);
             var morans = new List<double>();
             var zeros = new List<double>();
             var hoyer = new List<double>();
@@ -56,12 +71,27 @@ public static class FactorReport
             double smooth = double.NaN, sparse = double.NaN;
             if (planted is not null && m < planted.SpatialFactors.Count && planted.Grids[m] == grid)
             {
-                recovery = FactorRecovery.Compute(factor, planted.SpatialFactors[m]);
+                recovery = Recover(factor, planted.SpatialFactors[m], zeros);
                 (smooth, sparse) = FactorRecovery.MeanByKind(recovery, planted.Sparse ?? Enumerable.Repeat(false, recovery.Cosines.Count).ToArray());
             }
             reports.Add(new SpatialFactorReport(m, grid, morans, defined.Length > 0 ? defined.Average() : double.NaN, recovery,
-                zeros, hoyer, gini, smooth, sparse));
+                zeros, hoyer, gini, smooth, sparse, Enumerable.Range(0, (int)factor.shape[1]).Select(model.IsSparseColumn).ToArray()));
         }
         return reports;
+    }
+
+    /// <summary>
+    /// Recovery over the learned columns that are not all zero (an L1-shrunk sparse column can be; it has no direction and
+    /// matches nothing), with the assignment given in the indices of all columns.
+    /// </summary>
+    private static FactorRecoveryResult Recover(Tensor learned, Tensor planted, IReadOnlyList<double> zeroFraction)
+    {
+        var live = Enumerable.Range(0, zeroFraction.Count).Where(k => zeroFraction[k] < 1).ToArray();
+        int count = (int)planted.shape[1];
+        if (live.Length == 0) return new FactorRecoveryResult(0, new double[count], Enumerable.Repeat(-1, count).ToArray());
+        if (live.Length == zeroFraction.Count) return FactorRecovery.Compute(learned, planted);
+        using var scope = NewDisposeScope();
+        var r = FactorRecovery.Compute(learned.index_select(1, tensor(live.Select(k => (long)k).ToArray())), planted);
+        return r with { Assignment = r.Assignment.Select(a => a < 0 ? -1 : live[a]).ToArray() };
     }
 }

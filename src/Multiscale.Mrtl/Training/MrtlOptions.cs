@@ -18,6 +18,15 @@ public enum MrtlMethod
     Random,
 }
 
+/// <summary>Which model the low-rank stage trains.</summary>
+public enum MrtlModelKind
+{
+    /// <summary>The CP low-rank model of paper 001 eq. (2).</summary>
+    LowRank,
+    /// <summary>Paper 000 (31): a smooth CP term plus a sparse CP term with L1 (proximal) on its spatial factors.</summary>
+    LowRankSparse,
+}
+
 /// <summary>Optimizer settings of one stage (full rank or low rank).</summary>
 public sealed record StageOptions
 {
@@ -78,6 +87,24 @@ public sealed record MrtlTrainerOptions
     /// <summary>CP rank K (20 in the paper).</summary>
     public int Rank { get; init; } = 20;
 
+    /// <summary>The low-rank stage's model (the low-rank model, or low-rank + sparse of paper 000 (31)).</summary>
+    public MrtlModelKind Model { get; init; } = MrtlModelKind.LowRank;
+
+    /// <summary>
+    /// Low-rank + sparse only: how many of the <see cref="Rank"/> CP components form the sparse term W^S (the other
+    /// K − K_S form W^L); null = ⌊K/2⌋ (paper 000 §6: 10 smooth and 10 sparse of K = 20). Must be below K.
+    /// </summary>
+    public int? SparseRank { get; init; }
+
+    /// <summary>
+    /// λ₁ of the sparse term (low-rank + sparse only): after every optimizer step its spatial factors go through the
+    /// soft threshold at η_t·λ₁, η_t the step's learning rate (the proximal step of λ₁‖V‖₁).
+    /// </summary>
+    public double LambdaSparse { get; init; } = 0.5;
+
+    /// <summary>K_S of the run: 0 for the low-rank model, else <see cref="SparseRank"/> or ⌊K/2⌋.</summary>
+    public int SparseComponents => Model == MrtlModelKind.LowRankSparse ? SparseRank ?? Rank / 2 : 0;
+
     /// <summary>CP-ALS settings (its seed is replaced by <see cref="Seed"/>).</summary>
     public CpAlsOptions CpAls { get; init; } = new();
 
@@ -115,7 +142,22 @@ public sealed record MrtlTrainerOptions
         if (Method == MrtlMethod.Mrtl && Schedule.FullRank.Count == 0)
             throw new MultiscaleException("MRTL needs a full-rank resolution chain (use method 'random' for low rank alone)");
         if (!(FullInitScale >= 0 && RandomInitScale > 0)) throw new MultiscaleException("initialization scales must be non-negative (random: positive)");
+        if (!(LambdaSparse >= 0) || double.IsInfinity(LambdaSparse))
+            throw new MultiscaleException($"the sparse term's λ₁ must be a finite number ≥ 0 (got {LambdaSparse})");
+        if (Model == MrtlModelKind.LowRankSparse && (SparseComponents < 0 || SparseComponents >= Rank))
+            throw new MultiscaleException($"the sparse term's rank must be between 0 and K − 1 = {Rank - 1}: the K = {Rank} CP components are split between the low-rank and the sparse term, and the low-rank term keeps at least one (got {SparseComponents})");
     }
+
+    /// <summary>Parses "low-rank" or "low-rank+sparse".</summary>
+    public static MrtlModelKind ParseModel(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "low-rank" => MrtlModelKind.LowRank,
+        "low-rank+sparse" => MrtlModelKind.LowRankSparse,
+        _ => throw new MultiscaleException($"unknown model '{text}' (expected low-rank or low-rank+sparse)"),
+    };
+
+    /// <summary>The name <see cref="ParseModel"/> reads.</summary>
+    public static string ModelName(MrtlModelKind model) => model == MrtlModelKind.LowRankSparse ? "low-rank+sparse" : "low-rank";
 
     /// <summary>Parses "mrtl", "fixed" or "random".</summary>
     public static MrtlMethod ParseMethod(string text) => text.Trim().ToLowerInvariant() switch

@@ -62,7 +62,10 @@ public static class MrtlTrainer
         else if (options.Method == MrtlMethod.Random)
         {
             using var scope = NewDisposeScope();
-            low = LowRankModel.Random(data.Task, data.Outputs, data.FeatureShape, schedule.LowRank[0], options.Rank, run.Generator, options.RandomInitScale, run.ModelDevice);
+            int sparse = options.SparseComponents;
+            low = options.Model == MrtlModelKind.LowRankSparse
+                ? LowRankSparseModel.Random(data.Task, data.Outputs, data.FeatureShape, schedule.LowRank[0], options.Rank - sparse, sparse, run.Generator, options.RandomInitScale, run.ModelDevice)
+                : LowRankModel.Random(data.Task, data.Outputs, data.FeatureShape, schedule.LowRank[0], options.Rank, run.Generator, options.RandomInitScale, run.ModelDevice);
         }
         else
         {
@@ -73,6 +76,13 @@ public static class MrtlTrainer
             run.FullValidation = run.LastBestValidation;
             var clock = Stopwatch.StartNew();
             (low, double fit, string? note) = LowRankStart.FromFullRank((FullRankModel)full, options.Rank, options.CpAls with { Seed = options.Seed }, run.Generator, options.RandomInitScale);
+            if (options.Model == MrtlModelKind.LowRankSparse)
+            {
+                // Paper 000 initializes (31) from the factorized full-rank model: the K CP components are split between the terms.
+                var cp = low;
+                low = LowRankSparseModel.Split(cp, options.SparseComponents);
+                cp.Dispose();
+            }
             run.CpFit = fit;
             run.LowStartNote = note;
             run.CpSeconds = clock.Elapsed.TotalSeconds;
@@ -178,16 +188,23 @@ public static class MrtlTrainer
             }
             case LowRankModel low:
             {
-                var factors = low.Factors.Select(f => (Tensor)f.detach()).ToArray();
                 int offset = 1 + low.FeatureShape.Count;
-                for (int m = 0; m < to.Count; m++)
-                    if (to[m] != model.Grids[m])
-                    {
-                        using var fg = GridFinegrain.Create(method, model.Grids[m], to[m], s, cacheDirectory);
-                        var f = factors[offset + m];
-                        factors[offset + m] = (averagedInputs ? fg.ApplyUnscaled(f, 0) : fg.Apply(f, 0)).to(ScalarType.Float32, device);
-                    }
-                fine = new LowRankModel(model.Task, model.Outputs, model.FeatureShape, to, factors, low.Bias.detach(), device);
+                // Both CP terms of the low-rank + sparse model move like the low-rank factors, spatial factor by spatial factor.
+                Tensor[] Moved(IReadOnlyList<TorchSharp.Modules.Parameter> source)
+                {
+                    var factors = source.Select(f => (Tensor)f.detach()).ToArray();
+                    for (int m = 0; m < to.Count; m++)
+                        if (to[m] != model.Grids[m])
+                        {
+                            using var fg = GridFinegrain.Create(method, model.Grids[m], to[m], s, cacheDirectory);
+                            var f = factors[offset + m];
+                            factors[offset + m] = (averagedInputs ? fg.ApplyUnscaled(f, 0) : fg.Apply(f, 0)).to(ScalarType.Float32, device);
+                        }
+                    return factors;
+                }
+                fine = low is LowRankSparseModel ls
+                    ? new LowRankSparseModel(model.Task, model.Outputs, model.FeatureShape, to, Moved(ls.Factors), Moved(ls.SparseFactors), ls.Bias.detach(), device)
+                    : new LowRankModel(model.Task, model.Outputs, model.FeatureShape, to, Moved(low.Factors), low.Bias.detach(), device);
                 break;
             }
             default: throw new ArgumentException("unknown model type", nameof(model));
@@ -203,6 +220,8 @@ public static class MrtlTrainer
             if (!double.IsFinite(scale) || scale == 0) scale = 1;
             var target = fine is FullRankModel ff ? ff.Weights : ((LowRankModel)fine).SpatialFactor(0);
             target.mul_((float)scale);
+            // W^S is scaled with W^L, so that the sum, whose outputs the scale was fitted to, is what is scaled.
+            if (fine is LowRankSparseModel fs) fs.SparseSpatialFactor(0).mul_((float)scale);
         }
         return (fine, scale);
     }
@@ -263,6 +282,9 @@ public static class MrtlTrainer
             var state = checkpoint.State["trainer"] as JsonObject ?? throw new MultiscaleException("the checkpoint holds no MRTL trainer state");
             if (state["method"]?.GetValue<string>() != _options.Method.ToString())
                 throw new MultiscaleException($"the checkpoint was written by a {state["method"]} run, not {_options.Method}");
+            string model = MrtlTrainerOptions.ModelName(_options.Model);
+            if ((state["model"]?.GetValue<string>() ?? "low-rank") != model)
+                throw new MultiscaleException($"the checkpoint was written by a {state["model"]} model run, not {model}");
             _resume = state;
             Records.AddRange(MrtlRecords.ReadEpochs(state["records"]));
             Events.AddRange(MrtlRecords.ReadFinegrains(state["events"]));
@@ -284,7 +306,8 @@ public static class MrtlTrainer
             var data = _split.Train;
             int step = _resume!["step"]!.GetValue<int>();
             if (step < 0 || step >= chain.Count) throw new MultiscaleException("the checkpoint was taken at a resolution step this schedule does not have");
-            return TensorModel.Load(ResumeCheckpoint, "model/", lowRank, data.Task, data.Outputs, data.FeatureShape, chain[step], ModelDevice);
+            return TensorModel.Load(ResumeCheckpoint, "model/", lowRank, data.Task, data.Outputs, data.FeatureShape, chain[step], ModelDevice,
+                sparseTerm: lowRank && _options.Model == MrtlModelKind.LowRankSparse);
         }
 
         /// <summary>Trains through a chain; returns the model at its last step (best checkpoint loaded). Disposes replaced models.</summary>
@@ -364,6 +387,7 @@ public static class MrtlTrainer
             string resolution = ResolutionSchedule.Describe(train.Grids);
             using var criterion = FinegrainCriterion.Create(_options.Criterion, _options.CriterionOptions with { MaxEpochs = so.MaxEpochs });
             var optimizer = optim.Adam(model.Parameters, lr: so.LearningRate);
+            var sparse = model as LowRankSparseModel;
             var scheduler = optim.lr_scheduler.StepLR(optimizer, 1, so.Decay);
             Tensor[]? best = null;
             Tensor? order = null;
@@ -458,6 +482,9 @@ public static class MrtlTrainer
                                 var objective = model.Loss(batch, PositiveWeight) + model.Regularizer(so.Regularization, kernels);
                                 objective.backward();
                                 optimizer.step();
+                                // L1 on the sparse term as its proximal map at this step's learning rate: exact zeros, not a
+                                // subgradient's jitter. Not added to the reported objective (see LowRankSparseModel).
+                                sparse?.ProximalStep(optimizer.ParamGroups.First().LearningRate * _options.LambdaSparse);
                                 criterion.ObserveGradient(cat(model.Parameters.Select(p => p.grad!.detach().flatten()).ToArray()));
                                 sum += objective.item<float>();
                                 batches++;
@@ -508,6 +535,7 @@ public static class MrtlTrainer
         private JsonObject RunState(string stage, int step, double stageStart, Clock clock, JsonObject position) => new()
         {
             ["method"] = _options.Method.ToString(),
+            ["model"] = MrtlTrainerOptions.ModelName(_options.Model),
             ["stage"] = stage,
             ["step"] = step,
             ["stage_start"] = Checkpoint.Number(stageStart),

@@ -16,7 +16,7 @@ namespace Multiscale.Mrtl.Tests.Training;
 /// </summary>
 public class MrtlResumeTests
 {
-    public static readonly TheoryData<string> Configurations = new() { "mrtl-val-loss", "mrtl-grad-var-bilinear", "mrtl-spatial-entropy", "mrtl-loss-convergence", "mrtl-mu-sigma-threshold", "fixed", "random" };
+    public static readonly TheoryData<string> Configurations = new() { "mrtl-val-loss", "mrtl-grad-var-bilinear", "mrtl-spatial-entropy", "mrtl-loss-convergence", "mrtl-mu-sigma-threshold", "fixed", "random", "mrtl-low-rank-sparse", "random-low-rank-sparse" };
 
     private static MrtlTrainerOptions Options(string configuration) => configuration switch
     {
@@ -26,6 +26,8 @@ public class MrtlResumeTests
         "mrtl-mu-sigma-threshold" => SmallMrtl.BasketballTraining(2) with { Criterion = CriterionKind.MuSigmaThreshold, CriterionOptions = new() { Window = 4 } },
         "fixed" => SmallMrtl.BasketballTraining(2) with { Method = MrtlMethod.Fixed },
         "random" => SmallMrtl.BasketballTraining(2) with { Method = MrtlMethod.Random },
+        "mrtl-low-rank-sparse" => SmallMrtl.BasketballTraining(2) with { Rank = 4, Model = MrtlModelKind.LowRankSparse, LambdaSparse = 0.3 },
+        "random-low-rank-sparse" => SmallMrtl.BasketballTraining(2) with { Method = MrtlMethod.Random, Rank = 3, Model = MrtlModelKind.LowRankSparse, SparseRank = 1, LambdaSparse = 0.3 },
         _ => SmallMrtl.BasketballTraining(2),
     };
 
@@ -73,11 +75,16 @@ public class MrtlResumeTests
         finally { dir.Delete(true); }
     }
 
-    [Fact]
-    public void AHostedRunOfThreeMethodsStoppedAtEpochEndsAndBetweenMethodsResumesExactly()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AHostedRunOfThreeMethodsStoppedAtEpochEndsAndBetweenMethodsResumesExactly(bool lowRankSparse)
     {
         var data = Multiscale.Mrtl.Data.BasketballSynthetic.Generate(Multiscale.Mrtl.Data.BasketballOptions.Small with { Samples = 600 });
-        var settings = new MrtlSettings(data, "basketball", SmallMrtl.BasketballTraining(2), new[] { MrtlMethod.Mrtl, MrtlMethod.Fixed, MrtlMethod.Random });
+        var options = lowRankSparse
+            ? SmallMrtl.BasketballTraining(2) with { Rank = 3, Model = MrtlModelKind.LowRankSparse, SparseRank = 1, LambdaSparse = 0.3 }
+            : SmallMrtl.BasketballTraining(2);
+        var settings = new MrtlSettings(data, "basketball", options, new[] { MrtlMethod.Mrtl, MrtlMethod.Fixed, MrtlMethod.Random });
         var method = new MultiresolutionTensorLearning();
         var straight = method.Run(settings, RunContext.Cpu());
         int epochs = straight.Metrics.Rows.Count(r => (int)r[4]! > 0);
@@ -119,6 +126,23 @@ public class MrtlResumeTests
             Assert.Equal(RunComparison.WithoutSeconds(straight.Report), RunComparison.WithoutSeconds(record.Report));
             foreach (var (a, b) in straight.Figures.OfType<HeatmapFigure>().Zip(record.Figures.OfType<HeatmapFigure>()))
                 Assert.Equal(a.Values.Cast<double>(), b.Values.Cast<double>());
+            // The factor panels (both terms' columns for the low-rank + sparse model) and the arrays of weights.npz.
+            var grids = straight.Figures.OfType<HeatmapGridFigure>().ToArray();
+            Assert.Equal(2, grids.Length);
+            foreach (var (a, b) in grids.Zip(record.Figures.OfType<HeatmapGridFigure>()))
+            {
+                Assert.Equal(a.Panels.Select(p => p.Title), b.Panels.Select(p => p.Title));
+                foreach (var (pa, pb) in a.Panels.Zip(b.Panels)) Assert.Equal(pa.Values.Cast<double>(), pb.Values.Cast<double>());
+            }
+            Assert.NotNull(straight.Arrays);
+            Assert.NotNull(record.Arrays);
+            Assert.Equal(straight.Arrays.Select(x => x.Name), record.Arrays.Select(x => x.Name));
+            if (lowRankSparse) Assert.Contains(record.Arrays, x => x.Name == "fixed.sparse_factor1");
+            foreach (var (a, b) in straight.Arrays.Zip(record.Arrays))
+            {
+                Assert.Equal(a.Shape, b.Shape);
+                Assert.Equal(a.Values.Cast<object>(), b.Values.Cast<object>());
+            }
         }
         finally { dir.Delete(true); }
     }

@@ -138,16 +138,7 @@ public class MrtlTrainerTests
     [Fact]
     public void MrtlLearnsTheClimateRegression()
     {
-        var options = new MrtlTrainerOptions
-        {
-            Schedule = ResolutionSchedule.ClimateSmall,
-            Rank = 3,
-            Finegrain = FinegrainMethod.Bilinear,
-            FullRank = new StageOptions { LearningRate = 0.01, MaxEpochs = 6, BatchSize = 16 },
-            LowRank = new StageOptions { LearningRate = 0.005, MaxEpochs = 4, BatchSize = 16 },
-            CriterionOptions = new() { Patience = 2 },
-        };
-        using var result = new Owned(MrtlTrainer.Train(Climate, options));
+        using var result = new Owned(MrtlTrainer.Train(Climate, SmallMrtl.ClimateTraining()));
         double variance = Climate.Test.Labels.var().item<float>();
         Assert.True(result.Value.TestMse < 0.6 * variance, $"test MSE {result.Value.TestMse} vs variance {variance}");
         Assert.Equal(result.Value.TestMse, result.Value.TestLoss);

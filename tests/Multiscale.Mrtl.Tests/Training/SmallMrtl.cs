@@ -10,6 +10,17 @@ internal static class SmallMrtl
     public static readonly MrtlSplit Basketball = BasketballSynthetic.Generate(BasketballOptions.Small).Split(0);
     public static readonly MrtlSplit Climate = ClimateSynthetic.Generate(ClimateOptions.Small).Split(0);
 
+    /// <summary>The small climate chain, bilinear finegraining, K = 3, patience 2.</summary>
+    public static MrtlTrainerOptions ClimateTraining() => new()
+    {
+        Schedule = ResolutionSchedule.ClimateSmall,
+        Rank = 3,
+        Finegrain = Multiscale.Mrtl.Finegraining.FinegrainMethod.Bilinear,
+        FullRank = new StageOptions { LearningRate = 0.01, MaxEpochs = 6, BatchSize = 16 },
+        LowRank = new StageOptions { LearningRate = 0.005, MaxEpochs = 4, BatchSize = 16 },
+        CriterionOptions = new() { Patience = 2 },
+    };
+
     /// <summary>Two full-rank and two low-rank steps on the small court, K = 2, patience 2.</summary>
     public static MrtlTrainerOptions BasketballTraining(int epochs = 3) => new()
     {

@@ -1,0 +1,171 @@
+using Multiscale.Mrtl.Data;
+using Multiscale.Mrtl.Interpretability;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Multiscale.Mrtl.Models;
+
+/// <summary>
+/// The low-rank + sparse model of paper 000 (31): W = W^L + W^S with W^L = Σ_k A_ak B_bk C_ck the smooth CP term
+/// (<see cref="LowRankModel.Factors"/>, regularized by L2 and the spatial kernel like the low-rank model) and
+/// W^S = Σ_k U_ak V_bk W_ck a second CP term (<see cref="SparseFactors"/>) meant to be sparse and peaky. Its non-spatial
+/// factors (U and the feature factors) take the L2 term; its spatial factors take no smooth penalty but λ₁‖·‖₁, which
+/// the trainer applies as a proximal step (<see cref="ProximalStep"/>, an exact soft threshold) after every optimizer
+/// step, so entries reach exactly zero. The L1 term is kept out of <see cref="Regularizer"/>: a subgradient there would
+/// count it twice and never produce exact zeros.
+/// <para>With Adam the threshold is η_t·λ₁ while Adam moves an entry by η_t·m̂/(√v̂ + ε), a step normalized by the
+/// gradient's own scale. So λ₁ is in the units of Adam's normalized step, not of the loss: an entry at zero stays there
+/// while |m̂/(√v̂ + ε)| ≤ λ₁ (λ₁ ≥ 1 zeroes nearly everything), whatever the resolution. For the same reason
+/// λ₁‖V‖₁ is not added to the reported training objective: it is not a term whose weight this step minimizes exactly
+/// (that would need the prox in Adam's metric), and its sum over 2,000 cells would swamp the loss.</para>
+/// </summary>
+public sealed class LowRankSparseModel : LowRankModel
+{
+    /// <summary>
+    /// A model from the smooth factors (rank K_L ≥ 1) and the sparse factors (rank K_S ≥ 0), both in mode order
+    /// [output, feature modes…, spatial modes…], and biases [I]; copied to float32 on <paramref name="device"/>.
+    /// </summary>
+    public LowRankSparseModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
+        IReadOnlyList<Tensor> smoothFactors, IReadOnlyList<Tensor> sparseFactors, Tensor bias, Device? device = null)
+        : base(task, outputs, featureShape, grids, smoothFactors, bias, device)
+    {
+        SparseRank = CheckFactors(sparseFactors, "the sparse term of a model", "sparse factor");
+        SparseFactors = sparseFactors.Select(f => NewParameter(f, Device)).ToArray();
+    }
+
+    /// <summary>
+    /// Both terms from seeded N(0, scale²) factors (smooth first, then sparse, each mode in order) and zero biases: the
+    /// random-initialization baseline of this model. Drawn on the CPU, then moved.
+    /// </summary>
+    public static LowRankSparseModel Random(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
+        int smoothRank, int sparseRank, Generator generator, double scale = 0.1, Device? device = null)
+    {
+        if (smoothRank < 1) throw new MultiscaleException($"the low-rank term needs rank at least 1 (got {smoothRank})");
+        if (sparseRank < 0) throw new MultiscaleException($"the sparse term's rank must be non-negative (got {sparseRank})");
+        using var scope = NewDisposeScope();
+        var sizes = new[] { outputs }.Concat(featureShape).Concat(grids.Select(g => g.Cells)).ToArray();
+        var smooth = sizes.Select(s => randn(new long[] { s, smoothRank }, generator: generator) * (float)scale).ToArray();
+        var sparse = sizes.Select(s => randn(new long[] { s, sparseRank }, generator: generator) * (float)scale).ToArray();
+        var target = device ?? CPU;
+        return new LowRankSparseModel(task, outputs, featureShape, grids, smooth, sparse, zeros(outputs, device: target), target);
+    }
+
+    /// <summary>
+    /// Splits a rank-K CP model (e.g. CP-ALS of the full-rank weights) into K − <paramref name="sparseRank"/> smooth and
+    /// <paramref name="sparseRank"/> sparse components: the sparse term takes the components whose spatial factors are
+    /// the most peaked (largest mean Hoyer sparsity over the spatial modes; ties keep CP order), the smooth term the
+    /// others in their CP order. The sum W^L + W^S equals the given model's W, so the outputs are unchanged.
+    /// </summary>
+    public static LowRankSparseModel Split(LowRankModel model, int sparseRank)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (sparseRank < 0 || sparseRank >= model.Rank)
+            throw new MultiscaleException($"the sparse term's rank must be between 0 and K − 1 = {model.Rank - 1} (the K = {model.Rank} CP components are split between the low-rank and the sparse term, and the low-rank term keeps at least one); got {sparseRank}");
+        using var scope = NewDisposeScope();
+        int first = 1 + model.FeatureShape.Count;
+        var peak = new double[model.Rank];
+        for (int m = 0; m < model.Grids.Count; m++)
+        {
+            var factor = model.Factors[first + m].detach().to(CPU);
+            for (int k = 0; k < model.Rank; k++)
+            {
+                var column = factor[.., k];
+                // An all-zero column (or a single cell) has no defined sparsity: it counts as not peaked.
+                bool defined = model.Grids[m].Cells > 1 && column.ne(0).any().item<bool>();
+                peak[k] += defined ? Sparsity.Hoyer(column) : 0;
+            }
+        }
+        var bySparsity = Enumerable.Range(0, model.Rank).OrderByDescending(k => peak[k]).ThenBy(k => k).ToArray();
+        var sparse = bySparsity.Take(sparseRank).Order().ToArray();
+        var smooth = Enumerable.Range(0, model.Rank).Except(sparse).ToArray();
+        Tensor Columns(Tensor f, int[] ks) => f.detach().index_select(1, tensor(ks.Select(k => (long)k).ToArray(), device: f.device));
+        return new LowRankSparseModel(model.Task, model.Outputs, model.FeatureShape, model.Grids,
+            model.Factors.Select(f => Columns(f, smooth)).ToArray(), model.Factors.Select(f => Columns(f, sparse)).ToArray(),
+            model.Bias.detach(), model.Device);
+    }
+
+    /// <summary>K_S.</summary>
+    public int SparseRank { get; }
+
+    /// <summary>The sparse term's factors in mode order: U [I, K_S], feature modes, then spatial modes [D_m, K_S].</summary>
+    public IReadOnlyList<Parameter> SparseFactors { get; }
+
+    /// <summary>The sparse term's factor of spatial mode <paramref name="mode"/> (the one λ₁ acts on).</summary>
+    public Parameter SparseSpatialFactor(int mode) => SparseFactors[1 + FeatureShape.Count + mode];
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Parameter> Parameters => Factors.Concat(SparseFactors).Append(Bias).ToArray();
+
+    /// <inheritdoc />
+    public override int TotalRank => Rank + SparseRank;
+
+    /// <inheritdoc />
+    public override Tensor SpatialColumns(int mode)
+    {
+        using var scope = NewDisposeScope();
+        return cat(new Tensor[] { SpatialFactor(mode).detach(), SparseSpatialFactor(mode).detach() }, 1).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override bool IsSparseColumn(int column) => column >= Rank;
+
+    /// <summary>W^L + W^S, [I, F₁, …, D_M].</summary>
+    public override Tensor FullTensor()
+    {
+        using var scope = NewDisposeScope();
+        var w = CpTensor(Factors);
+        if (SparseRank > 0) w = w + CpTensor(SparseFactors);
+        return w.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override Tensor Logits(MrtlBatch batch)
+    {
+        CheckBatch(batch);
+        using var scope = NewDisposeScope();
+        // Also with K_S = 0: the empty term adds exact zeros, and its (empty) factors still get gradients for the optimizer.
+        var z = CpLogits(Factors, batch) + CpLogits(SparseFactors, batch);
+        return (z + Bias.index_select(0, batch.OutputIndex)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The smooth part of the penalty: the low-rank model's (L2 on W^L's factors, the spatial kernel on its spatial factors)
+    /// plus L2 on the sparse term's non-spatial factors (unbounded U with an L1-shrunk V would otherwise move the scale
+    /// into U). λ₁‖V‖₁ is not in it: see <see cref="ProximalStep"/>.
+    /// </summary>
+    public override Tensor Regularizer(Regularization coefficients, IReadOnlyList<SpatialKernel> kernels)
+    {
+        using var scope = NewDisposeScope();
+        var r = base.Regularizer(coefficients, kernels);
+        for (int j = 0; j < 1 + FeatureShape.Count; j++)
+            r = r + (float)coefficients.L2 * SparseFactors[j].square().sum();
+        return r.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The proximal map of t·Σ_m‖V_m‖₁ on the sparse spatial factors, in place: v ← sign(v)·max(|v| − t, 0) (the soft
+    /// threshold; entries with |v| ≤ t become exactly 0). The trainer calls it after each optimizer step with
+    /// t = (current learning rate)·λ₁.
+    /// </summary>
+    public void ProximalStep(double threshold)
+    {
+        if (!(threshold >= 0)) throw new MultiscaleException($"the soft threshold must be non-negative (got {threshold})");
+        if (threshold == 0 || SparseRank == 0) return;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        for (int m = 0; m < Grids.Count; m++)
+        {
+            var v = SparseSpatialFactor(m);
+            v.copy_(SoftThreshold(v, threshold));
+        }
+    }
+
+    /// <summary>sign(x)·max(|x| − t, 0), elementwise (a new tensor).</summary>
+    public static Tensor SoftThreshold(Tensor x, double threshold)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        using var scope = NewDisposeScope();
+        // Written as a difference of clamps so that zeroed entries are +0, not −0.
+        return ((x - threshold).clamp_min(0) - (-x - threshold).clamp_min(0)).MoveToOuterDisposeScope();
+    }
+}
