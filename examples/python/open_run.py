@@ -56,7 +56,8 @@ def mrtl_rebuild(w):
     """Largest |W − Σ_k ∘_m factor{m}[:, k]| over every method that kept its tensor (plus the sparse term's
     sparse_factor{m} for the low-rank + sparse model, W = W^L + W^S)."""
     worst = 0.0
-    for key in [k for k in w if k.endswith(".tensor")]:
+    # <method>.full_rank.tensor is the full-rank stage's model CP-ALS started from (a coarser grid): no factors rebuild it.
+    for key in [k for k in w if k.endswith(".tensor") and not k.endswith(".full_rank.tensor")]:
         method = key[: -len(".tensor")]
         modes = range(len(w[key].shape))
         letters = "abcdefghijklmnop"[: len(w[key].shape)]

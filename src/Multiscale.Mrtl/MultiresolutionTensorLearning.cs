@@ -146,9 +146,16 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         {
             var r = runs[i].Result;
             r.Model.Save(checkpoint, $"finished{i}/");
+            if (r.FullRank is { } full)
+                using (TorchSharp.torch.NewDisposeScope())
+                {
+                    checkpoint.Put($"finished{i}/full_rank/weights", full.Weights.ToTensor());
+                    checkpoint.Put($"finished{i}/full_rank/bias", full.Bias.ToTensor());
+                }
             finished.Add(new JsonObject
             {
                 ["method"] = r.Method.ToString(),
+                ["full_rank_grids"] = r.FullRank?.Grids,
                 ["seconds_full"] = Checkpoint.Number(r.SecondsFull),
                 ["seconds_low"] = Checkpoint.Number(r.SecondsLow),
                 ["seconds_cp"] = Checkpoint.Number(r.SecondsCp),
@@ -175,10 +182,14 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         var finest = settings.Options.Schedule.Finest;
         var model = (LowRankModel)TensorModel.Load(checkpoint, prefix, lowRank: true, data.Task, data.Outputs, data.FeatureShape, finest, device,
             sparseTerm: settings.Options.Model == MrtlModelKind.LowRankSparse);
+        MrtlFullRankWeights? fullRank = o["full_rank_grids"] is JsonValue grids
+            ? new MrtlFullRankWeights(RunArray.Of("weights", checkpoint.Get($"{prefix}full_rank/weights")), RunArray.Of("bias", checkpoint.Get($"{prefix}full_rank/bias")), grids.GetValue<string>())
+            : null;
         return new MrtlResult
         {
             Method = method,
             Model = model,
+            FullRank = fullRank,
             SecondsFull = Checkpoint.ToDouble(o["seconds_full"]),
             SecondsLow = Checkpoint.ToDouble(o["seconds_low"]),
             SecondsCp = Checkpoint.ToDouble(o["seconds_cp"]),
@@ -379,6 +390,8 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
     /// feature modes, spatial modes), <c>&lt;method&gt;.bias</c> [I], and <c>&lt;method&gt;.tensor</c> W = Σ_k ∘_m factor{m}[:, k]
     /// [I, F…, D…] when it has at most <see cref="MaxTensorValues"/> values. The low-rank + sparse model adds its sparse
     /// term's factors as <c>&lt;method&gt;.sparse_factor{m}</c> [D_m, K_S] (same mode order), and its tensor is W^L + W^S.
+    /// A method with a full-rank stage adds the trained full-rank model CP-ALS decomposed: <c>&lt;method&gt;.full_rank.tensor</c>
+    /// [I, F…, D…] at the last full-rank resolution and <c>&lt;method&gt;.full_rank.bias</c> [I].
     /// </summary>
     private static IEnumerable<RunArray> Arrays(MrtlResult result, string method)
     {
@@ -390,6 +403,11 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             using (TorchSharp.torch.NewDisposeScope())
             using (TorchSharp.torch.no_grad())
                 arrays.Add(RunArray.Of($"{method}.tensor", model.FullTensor()));
+        if (result.FullRank is { } full)
+        {
+            arrays.Add(full.Weights with { Name = $"{method}.full_rank.tensor" });
+            arrays.Add(full.Bias with { Name = $"{method}.full_rank.bias" });
+        }
         return arrays;
     }
 }

@@ -123,6 +123,9 @@ public class PythonExampleTests
             Assert.Equal(new[] { 144L, rank }, Shape(summary, "mrtl.factor2"));
             Assert.Equal(new[] { outputs }, Shape(summary, "mrtl.bias"));
             Assert.Equal(new[] { outputs, 80L, 144L }, Shape(summary, "mrtl.tensor"));
+            // The full-rank stage's trained model that CP-ALS decomposed, at the last full-rank resolution (4x5, 6x6).
+            Assert.Equal(new[] { outputs, 20L, 36L }, Shape(summary, "mrtl.full_rank.tensor"));
+            Assert.Equal(new[] { outputs }, Shape(summary, "mrtl.full_rank.bias"));
             Assert.InRange(summary.GetProperty("max_rebuild_difference").GetDouble(), 0, 1e-6);
             AssertSameArrays(summary, Path.Combine(dir.FullName, "weights.npz"));
             AssertPng(Path.Combine(dir.FullName, "loss_numpy.png"));

@@ -204,6 +204,8 @@ public sealed record MrtlResult
     public required MrtlMethod Method { get; init; }
     /// <summary>The trained low-rank model at the finest resolution.</summary>
     public required LowRankModel Model { get; init; }
+    /// <summary>The trained full-rank model CP-ALS decomposed (null for Random, which has no full-rank stage).</summary>
+    public MrtlFullRankWeights? FullRank { get; init; }
     /// <summary>Full-rank stage seconds (CP-ALS excluded).</summary>
     public required double SecondsFull { get; init; }
     /// <summary>Low-rank stage seconds (CP-ALS excluded).</summary>

@@ -74,6 +74,7 @@ public static class MrtlTrainer
                 : new FullRankModel(data.Task, data.Outputs, data.FeatureShape, schedule.FullRank[0], run.Generator, options.FullInitScale, run.ModelDevice);
             full = run.Stage("full", full, schedule.FullRank, options.FullRank);
             run.FullValidation = run.LastBestValidation;
+            run.KeepFullRank((FullRankModel)full);
             var clock = Stopwatch.StartNew();
             (low, double fit, string? note) = LowRankStart.FromFullRank((FullRankModel)full, options.Rank, options.CpAls with { Seed = options.Seed }, run.Generator, options.RandomInitScale);
             if (options.Model == MrtlModelKind.LowRankSparse)
@@ -106,6 +107,7 @@ public static class MrtlTrainer
             SecondsCp = cpSeconds,
             CpFit = cpFit,
             LowRankStartNote = run.LowStartNote,
+            FullRank = run.FullRank,
             FullValidationLoss = fullValidation,
             ValidationLoss = valLoss,
             TestLoss = testLoss,
@@ -260,6 +262,18 @@ public static class MrtlTrainer
         public double CpSeconds { get; set; }
         public double FullValidation { get; set; } = double.NaN;
         public string? LowStartNote { get; set; }
+
+        /// <summary>The trained full-rank model's W and bias (CPU copies), which CP-ALS decomposed; null before (or for Random).</summary>
+        public MrtlFullRankWeights? FullRank { get; private set; }
+
+        public void KeepFullRank(FullRankModel full)
+        {
+            using var noGrad = no_grad();
+            // In the mode order CP-ALS decomposes and <method>.tensor uses: [I, F₁…F_k, D₁…D_M].
+            using var shaped = full.Weights.detach().reshape(full.TensorShape);
+            FullRank = new MrtlFullRankWeights(RunArray.Of("weights", shaped), RunArray.Of("bias", full.Bias), ResolutionSchedule.Format(new[] { full.Grids }));
+        }
+
         public Dictionary<string, double> StageSeconds { get; } = new();
         public List<MrtlEpochRecord> Records { get; } = new();
         public List<MrtlFinegrainEvent> Events { get; } = new();
@@ -295,6 +309,9 @@ public static class MrtlTrainer
             CpSeconds = Checkpoint.ToDouble(state["cp_seconds"]);
             FullValidation = Checkpoint.ToDouble(state["full_validation"]);
             LowStartNote = state["low_start_note"]?.GetValue<string>();
+            if (state["full_rank_grids"] is JsonValue grids)
+                using (var scope = NewDisposeScope())
+                    FullRank = new MrtlFullRankWeights(RunArray.Of("weights", checkpoint.Get("full_rank/weights")), RunArray.Of("bias", checkpoint.Get("full_rank/bias")), grids.GetValue<string>());
             checkpoint.RestoreGenerator("generator", Generator);
             foreach (var r in Records) _progress?.Invoke(r);
             return state["stage"]!.GetValue<string>();
@@ -448,6 +465,12 @@ public static class MrtlTrainer
                     if (start >= 0) checkpoint.Put("order", order!);
                     checkpoint.PutPart("adam", optimizer.save_state_dict);
                     checkpoint.PutGenerator("generator", Generator);
+                    if (FullRank is { } kept)
+                        using (var scope = NewDisposeScope())
+                        {
+                            checkpoint.Put("full_rank/weights", kept.Weights.ToTensor());
+                            checkpoint.Put("full_rank/bias", kept.Bias.ToTensor());
+                        }
                     _checkpointing!.Save(checkpoint);
                 }
 
@@ -550,6 +573,7 @@ public static class MrtlTrainer
             ["cp_seconds"] = Checkpoint.Number(CpSeconds),
             ["full_validation"] = Checkpoint.Number(FullValidation),
             ["low_start_note"] = LowStartNote,
+            ["full_rank_grids"] = FullRank?.Grids,
         };
 
         private void Emit(MrtlEpochRecord record)

@@ -1,0 +1,12 @@
+using Multiscale.Training;
+
+namespace Multiscale.Mrtl.Training;
+
+/// <summary>
+/// The full-rank stage's trained model, kept for the run's weights after CP-ALS has decomposed it: W [I, F₁…F_k, D₁…D_M] (the shape CP-ALS decomposes,
+/// as <c>&lt;method&gt;.tensor</c>) and the bias [I] at the last full-rank resolution, as CPU copies (no native memory).
+/// </summary>
+/// <param name="Weights">W in mode order (outputs, feature modes, spatial cells).</param>
+/// <param name="Bias">One bias per output.</param>
+/// <param name="Grids">The spatial grids W is on, in the schedule's "a,b" form.</param>
+public sealed record MrtlFullRankWeights(RunArray Weights, RunArray Bias, string Grids);
