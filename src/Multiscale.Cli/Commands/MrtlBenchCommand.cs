@@ -18,7 +18,7 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static class MrtlBenchCommand
 {
-    private static readonly string[] AllSections = { "speed", "finegrain", "criteria", "low-rank-sparse" };
+    private static readonly string[] AllSections = { "speed", "finegrain", "criteria", "thresholds", "low-rank-sparse" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -93,6 +93,7 @@ internal static class MrtlBenchCommand
                 if (Wanted("speed") && !cancel.IsCancellationRequested) Speed(task);
                 if (Wanted("finegrain") && !cancel.IsCancellationRequested) Finegrains(task);
                 if (Wanted("criteria") && !cancel.IsCancellationRequested) Criteria(task);
+                if (Wanted("thresholds") && !cancel.IsCancellationRequested) Thresholds(task);
                 // Planted sparse factors exist for the basketball generator only.
                 if (Wanted("low-rank-sparse") && task == "basketball" && !cancel.IsCancellationRequested) LowRankSparse();
             }
@@ -248,6 +249,50 @@ internal static class MrtlBenchCommand
                 _md.AppendLine($"| {FinegrainCriterion.Name(kind)} | {(of2018 ? "000 (2018)" : "001 (2020)")} | {EpochsPerResolution(outcomes)} | " +
                     $"{MeanSd(outcomes.Select(o => (double?)o.Result.SecondsTotal), "F1")} | " +
                     $"{MeanSd(outcomes.Select(o => (double?)o.Result.FullValidationLoss))} | {MeanSd(outcomes.Select(o => (double?)o.Result.ValidationLoss))} | " +
+                    $"{MeanSd(outcomes.Select(o => task == "climate" ? o.Result.TestMse : o.Result.TestF1))} |");
+            }
+        }
+
+        /// <summary>
+        /// Paper 000's sensitivity analysis (§5.3, Fig. 7): each 2018 criterion over thresholds spread log-uniformly across
+        /// its Table 1 range, with how often the criterion (not the epoch cap) ended a resolution.
+        /// </summary>
+        private void Thresholds(string task)
+        {
+            string metric = task == "climate" ? "test MSE" : "test F1";
+            var defaults = new ThresholdOptions();
+            // Table 1's ranges: τ_l 1e-6–1e-2, τ_S 1e-6–1 (nats), τ_μ 1e-8–1e-2, τ_σ 1e-8–1e-1; μσ pairs its τ_μ with a τ_σ of 1e-6.
+            var grid = new List<(CriterionKind Kind, string Tau, Func<CriterionOptions, CriterionOptions> Set)>();
+            foreach (var t in quick ? new[] { 1e-4, 1e-2 } : new[] { 1e-6, 1e-5, 1e-4, 1e-3, 1e-2 })
+                grid.Add((CriterionKind.LossConvergence, $"τ_L = {F(t, "G2")}", o => o with { Thresholds = o.Thresholds with { Loss = t } }));
+            foreach (var t in quick ? new[] { 1e-3, 1e-1 } : new[] { 1e-6, 1e-3, 0.1, 0.5, 1.0 })
+                grid.Add((CriterionKind.SpatialEntropy, $"τ_S = {F(t, "G2")}", o => o with { Threshold = t }));
+            foreach (var t in quick ? new[] { 1e-6, 1e-2 } : new[] { 1e-8, 1e-6, 1e-4, 1e-2, 1e-1 })
+                grid.Add((CriterionKind.SigmaThreshold, $"τ_σ = {F(t, "G2")}", o => o with { Thresholds = o.Thresholds with { Sigma = t } }));
+            foreach (var t in quick ? new[] { 1e-6, 1e-2 } : new[] { 1e-8, 1e-6, 1e-4, 1e-2 })
+                grid.Add((CriterionKind.MuSigmaThreshold, $"τ_μ = {F(t, "G2")}, τ_σ = 1e-06", o => o with { Thresholds = o.Thresholds with { Mu = t, Sigma = 1e-6 } }));
+            Section($"{task}: threshold sensitivity of paper 000's criteria (§5.3, Fig. 7)",
+                "MRTL with each 2018 criterion at thresholds spread log-uniformly over paper 000's Table 1 ranges (p = " +
+                $"{F(defaults.Fraction)} for the moment criteria, window T = {new CriterionOptions().Window}; spatial entropy keeps its p = " +
+                $"{F(new CriterionOptions().Fraction)}). *fired*: resolution changes the criterion caused, of all resolution changes " +
+                "(the rest hit the epoch cap). Defaults: τ_L = " + F(defaults.Loss) + ", τ_σ = " + F(defaults.Sigma) + ", τ_μ = " + F(defaults.Mu) +
+                ", τ_S = ½·ln(min(bins, T)).");
+            _md.AppendLine($"| criterion | threshold | fired | epochs per resolution (full / low) | total s | final val loss | {metric} |").AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var (kind, tau, set) in grid)
+            {
+                var outcomes = new List<Outcome>();
+                for (int seed = 0; seed < seeds && !cancel.IsCancellationRequested; seed++)
+                {
+                    var (data, schedule) = Data(task, seed);
+                    var options = Options(data, schedule, seed) with { Criterion = kind };
+                    options = options with { CriterionOptions = set(options.CriterionOptions) };
+                    outcomes.Add(Train(data.Split(seed), data, options, $"{task} seed {seed}: {FinegrainCriterion.Name(kind)} {tau}"));
+                }
+                if (cancel.IsCancellationRequested) return;
+                int changes = outcomes.Sum(o => o.Result.Finegrains.Count);
+                int fired = outcomes.Sum(o => o.Result.Finegrains.Count(f => !f.Reason.StartsWith("epoch cap", StringComparison.Ordinal) && f.Reason != "cancelled"));
+                _md.AppendLine($"| {FinegrainCriterion.Name(kind)} | {tau} | {fired}/{changes} | {EpochsPerResolution(outcomes)} | " +
+                    $"{MeanSd(outcomes.Select(o => (double?)o.Result.SecondsTotal), "F1")} | {MeanSd(outcomes.Select(o => (double?)o.Result.ValidationLoss))} | " +
                     $"{MeanSd(outcomes.Select(o => task == "climate" ? o.Result.TestMse : o.Result.TestF1))} |");
             }
         }
