@@ -16,6 +16,11 @@ public class MrtlBenchTests
             Assert.Contains(row, md);
         Assert.Contains("Time to the same full-rank validation loss, fixed ÷ MRTL:", md);
         Assert.Contains("| criterion | paper | epochs per resolution (full / low) | total s |", md);
+        // MRTL against the baseline at its default and at its best swept regularization, both ratios reported.
+        Assert.Contains("## climate: MRTL against the tuned fixed-resolution baseline", md);
+        Assert.Matches(@"\| fixed, untuned \| [^\n]*×[^\n]*×", md);
+        Assert.Matches(@"\| fixed, tuned \| [^\n]*×[^\n]*×", md);
+        Assert.Matches(@"Chosen \(λ_L2, λ_s\) per seed: \([0-9.]+, [0-9.]+\)", md);
         // The sensitivity table: every 2018 criterion at each threshold, with how many resolution changes it caused.
         Assert.Contains("## climate: threshold sensitivity of paper 000's criteria", md);
         foreach (var row in new[] { "| loss-convergence | τ_L = 0.0001 |", "| spatial-entropy | τ_S = 0.1 |", "| sigma-threshold | τ_σ = 0.01 |", "| mu-sigma-threshold | τ_μ = 0.01, τ_σ = 1e-06 |" })
