@@ -132,23 +132,9 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["total_cost"] = Checkpoint.Number(r.TotalCost),
             ["total_seconds"] = Checkpoint.Number(r.TotalSeconds),
             ["metrics"] = MsAnnTrainer.WriteMetrics(r.Metrics),
-            ["tau"] = r.Tau is { } tau ? TauJson(tau) : null,
+            ["tau"] = r.Tau?.ToJson(),
         };
     }
-
-    private static JsonObject TauJson(TauCorrectionStatistics s) => new()
-    {
-        ["corrections"] = s.Corrections,
-        ["accepted"] = s.Accepted,
-        ["fine_corrections"] = s.FineCorrections,
-        ["fine_decrease"] = Checkpoint.Number(s.FineDecrease),
-        ["setup_seconds"] = Checkpoint.Number(s.SetupSeconds),
-        ["coarse_step_seconds"] = Checkpoint.Number(s.CoarseStepSeconds),
-    };
-
-    private static TauCorrectionStatistics? ReadTau(JsonNode? node) => node is null ? null : new(
-        node["corrections"]!.GetValue<long>(), node["accepted"]!.GetValue<long>(), node["fine_corrections"]!.GetValue<long>(),
-        Checkpoint.ToDouble(node["fine_decrease"]), Checkpoint.ToDouble(node["setup_seconds"]), Checkpoint.ToDouble(node["coarse_step_seconds"]));
 
     /// <summary>"tau", "galerkin" (the uncorrected coarse steps) or "none" (the faithful eq. 3.13 steps).</summary>
     private static string CoarseModelName(MsAnnTrainingOptions t) => t.TauCorrection is not null ? "tau" : t.CoarseSteps ? "galerkin" : "none";
@@ -160,7 +146,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         Checkpoint.ToDouble(node["total_cost"]), Checkpoint.ToDouble(node["total_seconds"]), MsAnnTrainer.ReadMetrics(node["metrics"]).ToList(),
         (node["weights"] as JsonArray ?? new JsonArray()).Select(w => w!.GetValue<string>())
             .Select(a => RunArray.Of(a, checkpoint.Get($"finished.{node["name"]!.GetValue<string>()}.{a}"))).ToList(),
-        ReadTau(node["tau"]));
+        node["tau"] is { } tau ? TauCorrectionStatistics.FromJson(tau) : null);
 
     /// <summary>
     /// Trains one model and reports its validation MSE (by cost, by step, and by cost per visited level) as curve
@@ -220,7 +206,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         report["coarse_model"] = CoarseModelName(settings.Training);
         if (runs[0].Result.Tau is { } tau)
         {
-            var json = TauJson(tau);
+            var json = tau.ToJson();
             json["acceptance"] = settings.Training.TauCorrection!.Acceptance;
             json["batches"] = settings.Training.TauCorrection.Batches;
             report["tau"] = json;

@@ -198,28 +198,11 @@ public sealed class TauCorrectedVisits : IDisposable
     public JsonObject Save(Checkpoint checkpoint, string prefix)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        for (int l = 1; l <= ActiveDepth; l++)
-            for (int j = 0; j < _weights[l].Length; j++)
-            {
-                checkpoint.Put($"{prefix}w{l}.{j}", _weights[l][j]);
-                checkpoint.Put($"{prefix}b{l}.{j}", _biases[l][j]);
-                checkpoint.Put($"{prefix}start_w{l}.{j}", _startWeights[l][j]);
-                checkpoint.Put($"{prefix}start_b{l}.{j}", _startBiases[l][j]);
-                checkpoint.Put($"{prefix}tau_w{l}.{j}", _tauWeights[l][j]);
-                checkpoint.Put($"{prefix}tau_b{l}.{j}", _tauBiases[l][j]);
-            }
+        foreach (var (name, tensor) in ActiveState(prefix)) checkpoint.Put(name, tensor);
         for (int l = 1; l < _optimizers.Length; l++) _optimizers[l].Save(checkpoint, $"{prefix}rmsprop{l}/");
-        var s = Statistics;
-        return new JsonObject
-        {
-            ["active_depth"] = ActiveDepth,
-            ["corrections"] = s.Corrections,
-            ["accepted"] = s.Accepted,
-            ["fine_corrections"] = s.FineCorrections,
-            ["fine_decrease"] = Checkpoint.Number(s.FineDecrease),
-            ["setup_seconds"] = Checkpoint.Number(s.SetupSeconds),
-            ["coarse_step_seconds"] = Checkpoint.Number(s.CoarseStepSeconds),
-        };
+        var state = Statistics.ToJson();
+        state["active_depth"] = ActiveDepth;
+        return state;
     }
 
     /// <summary>Restores what <see cref="Save"/> kept.</summary>
@@ -230,25 +213,28 @@ public sealed class TauCorrectedVisits : IDisposable
         int active = state["active_depth"]!.GetValue<int>();
         if (active < 0 || active >= _weights.Length) throw new MultiscaleException($"the checkpoint's τ state has {active} active levels, the hierarchy {_weights.Length - 1}");
         ActiveDepth = active;
+        foreach (var (name, tensor) in ActiveState(prefix)) checkpoint.CopyTo(name, tensor);
+        for (int l = 1; l < _optimizers.Length; l++) _optimizers[l].Restore(checkpoint, $"{prefix}rmsprop{l}/");
+        var s = TauCorrectionStatistics.FromJson(state);
+        (_corrections, _accepted, _fineCorrections, _fineDecrease, _setupBefore, _stepsBefore) =
+            (s.Corrections, s.Accepted, s.FineCorrections, s.FineDecrease, s.SetupSeconds, s.CoarseStepSeconds);
+        _setup.Reset();
+        _steps.Reset();
+    }
+
+    /// <summary>The tensors of the active levels by checkpoint name: θ_l, θ_l⁰ and v_l.</summary>
+    private IEnumerable<(string Name, Tensor Tensor)> ActiveState(string prefix)
+    {
         for (int l = 1; l <= ActiveDepth; l++)
             for (int j = 0; j < _weights[l].Length; j++)
             {
-                checkpoint.CopyTo($"{prefix}w{l}.{j}", _weights[l][j]);
-                checkpoint.CopyTo($"{prefix}b{l}.{j}", _biases[l][j]);
-                checkpoint.CopyTo($"{prefix}start_w{l}.{j}", _startWeights[l][j]);
-                checkpoint.CopyTo($"{prefix}start_b{l}.{j}", _startBiases[l][j]);
-                checkpoint.CopyTo($"{prefix}tau_w{l}.{j}", _tauWeights[l][j]);
-                checkpoint.CopyTo($"{prefix}tau_b{l}.{j}", _tauBiases[l][j]);
+                yield return ($"{prefix}w{l}.{j}", _weights[l][j]);
+                yield return ($"{prefix}b{l}.{j}", _biases[l][j]);
+                yield return ($"{prefix}start_w{l}.{j}", _startWeights[l][j]);
+                yield return ($"{prefix}start_b{l}.{j}", _startBiases[l][j]);
+                yield return ($"{prefix}tau_w{l}.{j}", _tauWeights[l][j]);
+                yield return ($"{prefix}tau_b{l}.{j}", _tauBiases[l][j]);
             }
-        for (int l = 1; l < _optimizers.Length; l++) _optimizers[l].Restore(checkpoint, $"{prefix}rmsprop{l}/");
-        _corrections = state["corrections"]!.GetValue<long>();
-        _accepted = state["accepted"]!.GetValue<long>();
-        _fineCorrections = state["fine_corrections"]!.GetValue<long>();
-        _fineDecrease = Checkpoint.ToDouble(state["fine_decrease"]);
-        _setupBefore = Checkpoint.ToDouble(state["setup_seconds"]);
-        _stepsBefore = Checkpoint.ToDouble(state["coarse_step_seconds"]);
-        _setup.Reset();
-        _steps.Reset();
     }
 
     /// <summary>Releases the coarse networks, transfers and optimizers.</summary>

@@ -77,6 +77,25 @@ public class TauCorrectedVisitsTests
         }
     }
 
+    /// <summary>
+    /// Central difference of <paramref name="objective"/> along t·Pro(Δ) added to <paramref name="above"/> (restored
+    /// after), against ⟨<paramref name="gradient"/>, Δ⟩ for a unit Δ.
+    /// </summary>
+    private static void AssertCoherent(TauCorrectedVisits tau, int level, IReadOnlyList<Parameter> above, Tensor[] gradient, Tensor[] delta, Func<double> objective)
+    {
+        double scale = 1 / Math.Sqrt(Dot(delta, delta));
+        for (int i = 0; i < delta.Length; i++) delta[i].mul_(scale);
+        var kept = above.Select(v => v.detach().clone()).ToArray();
+        const double t = 1e-2;
+        AddProlonged(tau, level, above, delta, t);
+        double plus = objective();
+        AddProlonged(tau, level, above, delta, -2 * t);
+        double minus = objective();
+        using (no_grad()) for (int i = 0; i < above.Count; i++) above[i].copy_(kept[i]);
+        double numeric = (plus - minus) / (2 * t), predicted = Dot(gradient, delta);
+        Assert.True(Math.Abs(numeric - predicted) <= 2e-3 * Math.Abs(predicted) + 2e-6, $"level {level}: finite difference {numeric} vs corrected coarse gradient {predicted}");
+    }
+
     [Fact]
     public void TheCorrectedCoarseGradientAtTheStartIsTheRestrictedFineGradient()
     {
@@ -85,24 +104,11 @@ public class TauCorrectedVisitsTests
         using var visit = f.Network.Visit(0);
         f.Enter(1);
         var gradient = f.Tau.Gradient(1, f.X, f.Y);
-        var fine = f.Network.Variables(0);
-        var kept = fine.Select(v => v.detach().clone()).ToArray();
         var generator = new Generator(13);
         // The directional derivative of the FINE loss along a prolonged change equals the corrected coarse gradient's
         // inner product with the change: first-order coherence. One direction is the coarse gradient itself.
         foreach (var delta in new[] { gradient.Select(g => g.clone()).ToArray(), RandomChange(1, generator), RandomChange(1, generator) })
-        {
-            double scale = 1 / Math.Sqrt(Dot(delta, delta));
-            for (int i = 0; i < delta.Length; i++) delta[i].mul_(scale);
-            const double t = 1e-2;
-            AddProlonged(f.Tau, 1, fine, delta, t);
-            double plus = f.FineLoss();
-            AddProlonged(f.Tau, 1, fine, delta, -2 * t);
-            double minus = f.FineLoss();
-            using (no_grad()) for (int i = 0; i < fine.Count; i++) fine[i].copy_(kept[i]);
-            double numeric = (plus - minus) / (2 * t), predicted = Dot(gradient, delta);
-            Assert.True(Math.Abs(numeric - predicted) <= 2e-3 * Math.Abs(predicted) + 2e-6, $"finite difference {numeric} vs corrected coarse gradient {predicted}");
-        }
+            AssertCoherent(f.Tau, 1, f.Network.Variables(0), gradient, delta, f.FineLoss);
         // Without the τ term the coarse gradient is a different vector: the test would see a wrong correction.
         var plain = f.Tau.Gradient(1, f.X, f.Y, corrected: false);
         Assert.True(Dot(plain.Zip(gradient, (a, b) => a - b).ToArray(), plain.Zip(gradient, (a, b) => a - b).ToArray()) > 1e-4 * Dot(gradient, gradient));
@@ -118,19 +124,7 @@ public class TauCorrectedVisitsTests
         f.Tau.Step(1, f.X, f.Y);   // the level-1 model moves off its restriction, so Ê_1 is not E_1 there
         f.Enter(2);
         var gradient = f.Tau.Gradient(2, f.X, f.Y);
-        var level1 = f.Tau.Variables(1);
-        var kept = level1.Select(v => v.detach().clone()).ToArray();
-        var delta = RandomChange(2, new Generator(14));
-        double scale = 1 / Math.Sqrt(Dot(delta, delta));
-        for (int i = 0; i < delta.Length; i++) delta[i].mul_(scale);
-        const double t = 1e-2;
-        AddProlonged(f.Tau, 2, level1, delta, t);
-        double plus = f.Tau.Objective(1, f.X, f.Y);
-        AddProlonged(f.Tau, 2, level1, delta, -2 * t);
-        double minus = f.Tau.Objective(1, f.X, f.Y);
-        using (no_grad()) for (int i = 0; i < level1.Count; i++) level1[i].copy_(kept[i]);
-        double numeric = (plus - minus) / (2 * t), predicted = Dot(gradient, delta);
-        Assert.True(Math.Abs(numeric - predicted) <= 2e-3 * Math.Abs(predicted) + 2e-6, $"finite difference of Ê_1 {numeric} vs Ê_2's gradient {predicted}");
+        AssertCoherent(f.Tau, 2, f.Tau.Variables(1), gradient, RandomChange(2, new Generator(14)), () => f.Tau.Objective(1, f.X, f.Y));
     }
 
     [Fact]
