@@ -113,9 +113,10 @@ public static class MsAnnTrainer
                 .Select(l => Multiscale.MsAnn.RmsProp.Create(options.RmsProp, network.Variables(l), options.LearningRate))
                 .ToArray();
         if (options.AllTogether) schedule = new CycleSchedule(schedule.Depth, 1, 1);
-        // τ-corrected coarse levels run their own coarse networks; the multilevel network stays in its level-0 visit.
+        // τ-corrected coarse levels run their own coarse networks; the multilevel network stays in ONE level-0 visit for
+        // the whole run (reopening it for each of a deep W-cycle's many coarse visits was measured as a real overhead).
         using var tau = options.TauCorrection is { } tauOptions ? new TauCorrectedVisits(network, tauOptions, options.RmsProp, options.LearningRate) : null;
-        int NetworkLevel(int level) => tau is null ? level : 0;
+        IDisposable? fineVisit = null;
         network.InvalidateSums();   // the caller may have changed variables since the last visit
         var meter = new CostMeter(network.Shape);
         var training = new Stopwatch();
@@ -151,7 +152,7 @@ public static class MsAnnTrainer
             for (int k = 0; k < optimizers.Length; k++) optimizers[k].Restore(resume, $"rmsprop{k}/");
             resume.RestoreGenerator("batches", checkpointing.BatchGenerator);
             int visitLevel = options.AllTogether ? 0 : visits[firstVisit].Level;
-            resumedVisit = network.Restore(resume, "network/", options.AllTogether ? null : NetworkLevel(visitLevel));
+            resumedVisit = network.Restore(resume, "network/", options.AllTogether ? null : tau is null ? visitLevel : 0);
             if (tau is not null) tau.Restore(resume, "tau/", state["tau"] as JsonObject ?? throw new MultiscaleException("the checkpoint holds no τ-corrected visit state"));
             // The curve so far goes to the reporter again: a resumed run's TensorBoard files hold the whole run.
             foreach (var row in metrics) progress?.Invoke(row);
@@ -161,6 +162,14 @@ public static class MsAnnTrainer
             initial = ValidationMse(network, validation);
             metrics.Add(new MsAnnMetrics(0, 0, 0, 0, initial));
             progress?.Invoke(metrics[0]);
+        }
+
+        if (tau is not null)
+        {
+            training.Start();
+            fineVisit = resumedVisit ?? network.Visit(0);
+            training.Stop();
+            resumedVisit = null;
         }
 
         void Evaluate()
@@ -227,7 +236,7 @@ public static class MsAnnTrainer
                     {
                         // Forming and releasing a visit's frozen sums is training work: it is timed with the steps.
                         training.Start();
-                        visiting = options.AllTogether ? null : network.Visit(NetworkLevel(visit.Level));
+                        visiting = options.AllTogether || tau is not null ? null : network.Visit(visit.Level);
                         // Entering or leaving coarse levels happens before the visit's first batch, so a checkpoint
                         // inside the visit always holds the state after it (skipped once the budget is spent).
                         if (tau is not null && meter.Cost < options.Budget) tau.Enter(visit.Level, nextBatch, options.BatchSize, meter.RecordEvaluation);
@@ -289,7 +298,7 @@ public static class MsAnnTrainer
             if (tau is { ActiveDepth: > 0 } && !(checkpointing is not null && meter.Cost < options.Budget))
             {
                 training.Start();
-                using (network.Visit(0)) tau.Finish(nextBatch, options.BatchSize, meter.RecordEvaluation);
+                tau.Finish(nextBatch, options.BatchSize, meter.RecordEvaluation);
                 training.Stop();
             }
             if (metrics[^1].Cost != meter.Cost) Evaluate();
@@ -297,6 +306,7 @@ public static class MsAnnTrainer
         finally
         {
             resumedVisit?.Dispose();
+            fineVisit?.Dispose();
             network.TrainOnly(null);
             foreach (var o in optimizers) o.Dispose();
         }
