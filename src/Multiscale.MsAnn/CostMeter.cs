@@ -40,6 +40,18 @@ public sealed class CostMeter
         Batches++;
     }
 
+    /// <summary>
+    /// Adds <paramref name="examples"/> evaluated at <paramref name="level"/> outside a training step (the τ term and
+    /// acceptance tests of τ-corrected visits): charged like a batch, not counted as one.
+    /// </summary>
+    public void RecordEvaluation(int level, int examples)
+    {
+        if (level < 0 || level > _shape.Depth) throw new ArgumentOutOfRangeException(nameof(level));
+        if (examples < 1) throw new ArgumentOutOfRangeException(nameof(examples));
+        if (!_clock.IsRunning) _clock.Start();
+        Cost += (double)_shape.ParameterCount(level) / _shape.ParameterCount(0) * examples;
+    }
+
     /// <summary>Adds one batch of <paramref name="batchSize"/> examples at <paramref name="level"/>.</summary>
     public void Record(int level, int batchSize)
     {

@@ -49,6 +49,9 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["evaluate_every"] = t.EvaluateEvery,
             ["rmsprop"] = t.RmsProp == RmsPropFlavor.PyTorch ? "torch" : "tf1",
             ["coarse_steps"] = t.CoarseSteps,
+            ["coarse_model"] = CoarseModelName(t),
+            ["tau_acceptance"] = t.TauCorrection?.Acceptance,
+            ["tau_batches"] = t.TauCorrection?.Batches,
             ["all_together"] = t.AllTogether,
             ["compare_default"] = settings.CompareDefault,
             ["seed"] = settings.Seed,
@@ -90,7 +93,9 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
                 Finished(c);
                 checkpoints.Save(c);
             };
-            var result = TrainOne(runShape, schedule, settings.Maps, settings.Training, settings.Data, settings.Seed, context,
+            // The compared default model has no coarse level to correct.
+            var training = i == 0 ? settings.Training : settings.Training with { TauCorrection = null };
+            var result = TrainOne(runShape, schedule, settings.Maps, training, settings.Data, settings.Seed, context,
                 run: i == 0 ? null : name, mapCache: settings.MapCache, resume: resume, save: save);
             resume = null;
             // Stopped before its budget: the trainer has saved its state, and the host keeps nothing of this call.
@@ -127,8 +132,12 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["total_cost"] = Checkpoint.Number(r.TotalCost),
             ["total_seconds"] = Checkpoint.Number(r.TotalSeconds),
             ["metrics"] = MsAnnTrainer.WriteMetrics(r.Metrics),
+            ["tau"] = r.Tau?.ToJson(),
         };
     }
+
+    /// <summary>"tau", "galerkin" (the uncorrected coarse steps) or "none" (the faithful eq. 3.13 steps).</summary>
+    private static string CoarseModelName(MsAnnTrainingOptions t) => t.TauCorrection is not null ? "tau" : t.CoarseSteps ? "galerkin" : "none";
 
     private static MsAnnResult ReadResult(JsonNode node, Checkpoint checkpoint) => new(
         Checkpoint.ToDouble(node["initial_mse"]), Checkpoint.ToDouble(node["final_mse"]),
@@ -136,7 +145,8 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         node["seconds_to_tenth"] is null ? null : Checkpoint.ToDouble(node["seconds_to_tenth"]),
         Checkpoint.ToDouble(node["total_cost"]), Checkpoint.ToDouble(node["total_seconds"]), MsAnnTrainer.ReadMetrics(node["metrics"]).ToList(),
         (node["weights"] as JsonArray ?? new JsonArray()).Select(w => w!.GetValue<string>())
-            .Select(a => RunArray.Of(a, checkpoint.Get($"finished.{node["name"]!.GetValue<string>()}.{a}"))).ToList());
+            .Select(a => RunArray.Of(a, checkpoint.Get($"finished.{node["name"]!.GetValue<string>()}.{a}"))).ToList(),
+        node["tau"] is { } tau ? TauCorrectionStatistics.FromJson(tau) : null);
 
     /// <summary>
     /// Trains one model and reports its validation MSE (by cost, by step, and by cost per visited level) as curve
@@ -193,6 +203,14 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         report["k"] = settings.Schedule.BatchesPerVisit;
         report["maps"] = settings.Maps.Name();
         report["coarse_steps"] = settings.Training.CoarseSteps;
+        report["coarse_model"] = CoarseModelName(settings.Training);
+        if (runs[0].Result.Tau is { } tau)
+        {
+            var json = tau.ToJson();
+            json["acceptance"] = settings.Training.TauCorrection!.Acceptance;
+            json["batches"] = settings.Training.TauCorrection.Batches;
+            report["tau"] = json;
+        }
         report["all_together"] = settings.Training.AllTogether;
         if (runs.Count > 1) report["default"] = Numbers(runs[1].Result);
 

@@ -25,6 +25,12 @@ public sealed record MsAnnTrainingOptions
     public bool CoarseSteps { get; init; }
 
     /// <summary>
+    /// Coarse levels train τ-corrected coarse networks on restricted data (<see cref="TauCorrectedVisits"/>) when set;
+    /// null: the faithful eq. (3.13) steps (or <see cref="CoarseSteps"/>).
+    /// </summary>
+    public TauCorrectionOptions? TauCorrection { get; init; }
+
+    /// <summary>
     /// The §4.4 baseline: the same hierarchy with every level's variables trained together by one optimizer, on the
     /// finest network at every step (the schedule is ignored); each step costs Σ_l |M_l|/|M_0| × batch.
     /// </summary>
@@ -46,6 +52,19 @@ public sealed record MsAnnTrainingOptions
         if (BatchSize < 1) throw new MultiscaleException($"the batch size must be positive (got {BatchSize})");
         if (!(LearningRate > 0)) throw new MultiscaleException($"the learning rate must be positive (got {LearningRate})");
         if (!(EvaluateEvery > 0)) throw new MultiscaleException($"the evaluation interval must be positive (got {EvaluateEvery})");
+        if (TauCorrection is { } tau)
+        {
+            tau.Validate();
+            if (AllTogether) throw new MultiscaleException("the τ-corrected coarse model trains levels in turn; it cannot be combined with training all levels together");
+            if (CoarseSteps) throw new MultiscaleException("the τ-corrected coarse model and the uncorrected coarse steps are two coarse-level modes; choose one");
+        }
+    }
+
+    /// <summary>Throws <see cref="MultiscaleException"/> when the settings need a deeper hierarchy than <paramref name="depth"/>.</summary>
+    public void ValidateDepth(int depth)
+    {
+        if (TauCorrection is not null && depth < 1)
+            throw new MultiscaleException("the τ-corrected coarse model needs a hierarchy of depth L ≥ 1 (at L = 0 there is no coarse level)");
     }
 }
 
@@ -59,7 +78,8 @@ public readonly record struct MsAnnMetrics(long Step, int Level, double Cost, do
 
 /// <summary>What a training run measured.</summary>
 public sealed record MsAnnResult(double InitialMse, double FinalMse, double? CostToTenth, double? SecondsToTenth,
-    double TotalCost, double TotalSeconds, IReadOnlyList<MsAnnMetrics> Metrics, IReadOnlyList<RunArray>? Weights = null);
+    double TotalCost, double TotalSeconds, IReadOnlyList<MsAnnMetrics> Metrics, IReadOnlyList<RunArray>? Weights = null,
+    TauCorrectionStatistics? Tau = null);
 
 /// <summary>
 /// Trains a <see cref="MultilevelNetwork"/> with Algorithm 3.1: cycles of the schedule until the budget is spent; a
@@ -83,6 +103,7 @@ public static class MsAnnTrainer
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(nextBatch);
         options.Validate();
+        options.ValidateDepth(schedule.Depth);
         if (schedule.Depth != network.Shape.Depth)
             throw new MultiscaleException($"the schedule's depth {schedule.Depth} differs from the hierarchy's {network.Shape.Depth}");
 
@@ -92,6 +113,10 @@ public static class MsAnnTrainer
                 .Select(l => Multiscale.MsAnn.RmsProp.Create(options.RmsProp, network.Variables(l), options.LearningRate))
                 .ToArray();
         if (options.AllTogether) schedule = new CycleSchedule(schedule.Depth, 1, 1);
+        // τ-corrected coarse levels run their own coarse networks; the multilevel network stays in ONE level-0 visit for
+        // the whole run (reopening it for each of a deep W-cycle's many coarse visits was measured as a real overhead).
+        using var tau = options.TauCorrection is { } tauOptions ? new TauCorrectedVisits(network, tauOptions, options.RmsProp, options.LearningRate) : null;
+        IDisposable? fineVisit = null;
         network.InvalidateSums();   // the caller may have changed variables since the last visit
         var meter = new CostMeter(network.Shape);
         var training = new Stopwatch();
@@ -127,7 +152,8 @@ public static class MsAnnTrainer
             for (int k = 0; k < optimizers.Length; k++) optimizers[k].Restore(resume, $"rmsprop{k}/");
             resume.RestoreGenerator("batches", checkpointing.BatchGenerator);
             int visitLevel = options.AllTogether ? 0 : visits[firstVisit].Level;
-            resumedVisit = network.Restore(resume, "network/", options.AllTogether ? null : visitLevel);
+            resumedVisit = network.Restore(resume, "network/", options.AllTogether ? null : tau is null ? visitLevel : 0);
+            if (tau is not null) tau.Restore(resume, "tau/", state["tau"] as JsonObject ?? throw new MultiscaleException("the checkpoint holds no τ-corrected visit state"));
             // The curve so far goes to the reporter again: a resumed run's TensorBoard files hold the whole run.
             foreach (var row in metrics) progress?.Invoke(row);
         }
@@ -136,6 +162,14 @@ public static class MsAnnTrainer
             initial = ValidationMse(network, validation);
             metrics.Add(new MsAnnMetrics(0, 0, 0, 0, initial));
             progress?.Invoke(metrics[0]);
+        }
+
+        if (tau is not null)
+        {
+            training.Start();
+            fineVisit = resumedVisit ?? network.Visit(0);
+            training.Stop();
+            resumedVisit = null;
         }
 
         void Evaluate()
@@ -173,6 +207,7 @@ public static class MsAnnTrainer
                 ["metrics"] = WriteMetrics(metrics),
             };
             network.Save(checkpoint, "network/");
+            if (tau is not null) ((JsonObject)checkpoint.State["trainer"]!)["tau"] = tau.Save(checkpoint, "tau/");
             for (int k = 0; k < optimizers.Length; k++) optimizers[k].Save(checkpoint, $"rmsprop{k}/");
             checkpoint.PutGenerator("batches", checkpointing!.BatchGenerator);
             checkpointing.Save(checkpoint);
@@ -201,7 +236,10 @@ public static class MsAnnTrainer
                     {
                         // Forming and releasing a visit's frozen sums is training work: it is timed with the steps.
                         training.Start();
-                        visiting = options.AllTogether ? null : network.Visit(visit.Level);
+                        visiting = options.AllTogether || tau is not null ? null : network.Visit(visit.Level);
+                        // Entering or leaving coarse levels happens before the visit's first batch, so a checkpoint
+                        // inside the visit always holds the state after it (skipped once the budget is spent).
+                        if (tau is not null && meter.Cost < options.Budget) tau.Enter(visit.Level, nextBatch, options.BatchSize, meter.RecordEvaluation);
                         training.Stop();
                     }
                     try
@@ -218,13 +256,17 @@ public static class MsAnnTrainer
                             using (var scope = NewDisposeScope())
                             {
                                 var (x, y) = nextBatch(options.BatchSize);
-                                var optimizer = options.AllTogether ? optimizers[0] : optimizers[visit.Level];
-                                optimizer.ZeroGrad();
-                                var loss = options.CoarseSteps && visit.Level > 0
-                                    ? (network.ForwardCoarse(network.RestrictData(x, visit.Level)) - network.RestrictData(y, visit.Level)).square().mean()
-                                    : (network.Forward(x) - y).square().mean();
-                                loss.backward();
-                                optimizer.Step();
+                                if (tau is not null && visit.Level > 0) tau.Step(visit.Level, x, y);
+                                else
+                                {
+                                    var optimizer = options.AllTogether ? optimizers[0] : optimizers[visit.Level];
+                                    optimizer.ZeroGrad();
+                                    var loss = options.CoarseSteps && visit.Level > 0
+                                        ? (network.ForwardCoarse(network.RestrictData(x, visit.Level)) - network.RestrictData(y, visit.Level)).square().mean()
+                                        : (network.Forward(x) - y).square().mean();
+                                    loss.backward();
+                                    optimizer.Step();
+                                }
                             }
                             training.Stop();
                             if (options.AllTogether) meter.RecordAllLevels(options.BatchSize);
@@ -251,16 +293,25 @@ public static class MsAnnTrainer
                 firstVisit = 0;
                 cycle++;
             }
+            // A run that spent its budget inside a cycle returns its active coarse corrections; one stopped to be
+            // continued keeps them in its checkpoint instead.
+            if (tau is { ActiveDepth: > 0 } && !(checkpointing is not null && meter.Cost < options.Budget))
+            {
+                training.Start();
+                tau.Finish(nextBatch, options.BatchSize, meter.RecordEvaluation);
+                training.Stop();
+            }
             if (metrics[^1].Cost != meter.Cost) Evaluate();
         }
         finally
         {
             resumedVisit?.Dispose();
+            fineVisit?.Dispose();
             network.TrainOnly(null);
             foreach (var o in optimizers) o.Dispose();
         }
         return new MsAnnResult(initial, metrics[^1].ValidationMse, costToTenth, secondsToTenth, meter.Cost,
-            Seconds(), metrics);
+            Seconds(), metrics, Tau: tau?.Statistics);
     }
 
     /// <summary>Metrics rows as JSON arrays [step, level, cost, seconds, mse] (doubles round-trip).</summary>

@@ -193,6 +193,9 @@ public sealed class MultilevelNetwork : IDisposable
     /// <summary>The hierarchy.</summary>
     public HierarchyShape Shape => _maps.Shape;
 
+    /// <summary>The composed level maps the sums are made with.</summary>
+    public LayerMaps Maps => _maps;
+
     /// <summary>The variables θ⁽ˡ⁾ of one level (weights then biases), for that level's optimizer.</summary>
     public IReadOnlyList<Parameter> Variables(int level) => _weights[level].Concat(_biases[level]).ToArray();
 

@@ -54,11 +54,38 @@ public class MsAnnCommandTests
         finally { dir.Delete(true); }
     }
 
+    [Fact]
+    public void TauCorrectedRunReportsItsCorrections()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, output, error) = CliRunner.Run("msann", "--layers", "64,16,8,16,64", "--levels", "2", "--gamma", "2", "--k", "2",
+                "--budget", "4000", "--batch", "32", "--rmsprop", "torch", "--coarse-model", "tau", "--tau-batches", "2", "--compare-default", "--out", dir.FullName);
+            Assert.True(code == 0, error + output);
+            using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "report.json")));
+            Assert.Equal("tau", report.RootElement.GetProperty("coarse_model").GetString());
+            var tau = report.RootElement.GetProperty("tau");
+            Assert.True(tau.GetProperty("corrections").GetInt64() > 0);
+            Assert.Equal(2, tau.GetProperty("batches").GetInt32());
+            Assert.True(tau.GetProperty("acceptance").GetBoolean());
+            Assert.True(report.RootElement.GetProperty("final_mse").GetDouble() < report.RootElement.GetProperty("initial_mse").GetDouble());
+        }
+        finally { dir.Delete(true); }
+    }
+
     [Theory]
     [InlineData(new[] { "--layers", "96,24,96", "--levels", "4" }, "cannot be coarsened 4 times")]
     [InlineData(new[] { "--budget", "0" }, "budget must be positive")]
     [InlineData(new[] { "--layers", "64,16,32" }, "first and last layers must match")]
     [InlineData(new[] { "--gamma", "0" }, "γ must be ≥ 1")]
+    [InlineData(new[] { "--coarse-model", "tau", "--levels", "0" }, "needs a hierarchy of depth L ≥ 1")]
+    [InlineData(new[] { "--coarse-model", "tau", "--all-together" }, "cannot be combined with training all levels together")]
+    [InlineData(new[] { "--coarse-model", "tau", "--coarse-steps" }, "choose one")]
+    [InlineData(new[] { "--coarse-model", "galerkin" }, "--coarse-model must be faithful or tau (got 'galerkin')")]
+    [InlineData(new[] { "--coarse-model", "tau", "--tau-acceptance", "maybe" }, "--tau-acceptance must be on or off")]
+    [InlineData(new[] { "--coarse-model", "tau", "--tau-batches", "0" }, "at least one batch")]
+    [InlineData(new[] { "--coarse-model", "tau", "--maps", "random" }, "averaging needs columns of one sign")]
     public void BadInputIsOneClearError(string[] args, string fragment)
     {
         var dir = CliRunner.TempDirectory();
