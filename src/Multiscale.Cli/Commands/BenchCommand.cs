@@ -249,14 +249,14 @@ internal static class BenchCommand
         /// <summary>
         /// Pymanopt (snapshot a1f52e7) on the same objective through examples/pymanopt_baseline.py (numpy backend, exact
         /// Euclidean gradient and Hessian, its own random start, 60 s cap per optimizer), measured on this machine in the
-        /// same session as the rows of the table (2026-12-01, shared 2 cores, OMP_NUM_THREADS=1).
+        /// same session as the rows of the table (2026-12-02, shared 2 cores, load 7–11, OMP_NUM_THREADS=1).
         /// </summary>
         private static readonly Dictionary<string, string> PymanoptRuns = new()
         {
-            ["path:32→path:64"] = "TR 132761.1273 (60 s cap, 106 its, ‖grad‖ 4.8); CG 132802.8542 (1000 its, 30.6 s)",
-            ["grid:8x8→grid:16x16"] = "TR 245724.7187 (60 s cap, 12 its); CG 245308.1607 (60 s cap, 219 its)",
-            ["path:128→path:256"] = "TR 34240888.87 (60 s cap, 9 its); CG 34114128.33 (60 s cap, 169 its)",
-            ["grid:16x16→grid:32x32"] = "TR 18760029.38 (60 s cap, 2 its); CG 19088461.44 (60 s cap, 6 its)",
+            ["path:32→path:64"] = "TR 132761.1273 (60 s cap, 106 its, ‖grad‖ 4.8); CG 132802.8542 (1000 its, 9.9 s)",
+            ["grid:8x8→grid:16x16"] = "TR 244486.1553 (60 s cap, 25 its); CG 244678.4286 (60 s cap, 517 its)",
+            ["path:128→path:256"] = "TR 34067071.25 (60 s cap, 15 its); CG 34110928.96 (60 s cap, 188 its)",
+            ["grid:16x16→grid:32x32"] = "TR 18152479.19 (94 s, 3 its); CG 18740611.01 (69 s, 10 its)",
         };
 
         private void NonSeparable()

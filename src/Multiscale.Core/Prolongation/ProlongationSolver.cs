@@ -124,9 +124,9 @@ public sealed record ProlongationOptions
     public bool? SpectralFrame { get; init; }
 
     /// <summary>
-    /// Optimizer: trust regions on the exact Hessian by default (with the start policy it measured 4–6× faster than
-    /// preconditioned CG on small path and grid pairs, and LocalPathMaps 512→1024 reached a lower objective in 30 s than CG in
-    /// 190 s; docs/prolongation.md); CG, SD and L-BFGS stay selectable.
+    /// Optimizer: trust regions on the exact Hessian by default, preconditioned by the diagonal Riemannian Hessian model
+    /// at the point (with the start policy: lower objectives than CG on the grid pairs and for LocalPathMaps, faster on
+    /// path:32→path:64 and path:512→path:1024; docs/prolongation.md, "Issue 10's pairs"); CG, SD and L-BFGS stay selectable.
     /// </summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.TrustRegions;
 
