@@ -60,6 +60,8 @@ public class ProlongCommandTests
     [InlineData(new[] { "--coarse", "path:4", "--fine", "path:8", "--s", "1.5" }, "--s values must be numbers in [0, 1]")]
     [InlineData(new[] { "--coarse", "path:4", "--fine", "path:8", "--alpha", "-2" }, "--alpha must be 'auto' or a positive number")]
     [InlineData(new[] { "--coarse", "path:4", "--fine", "path:8", "--max-seconds", "0" }, "--max-seconds must be positive")]
+    [InlineData(new[] { "--coarse", "path:4", "--fine", "path:8", "--starts", "2", "--starts-seconds", "-1" }, "--starts-seconds must be positive")]
+    [InlineData(new[] { "--coarse", "path:4", "--fine", "path:8", "--starts-seconds", "5" }, "it needs --starts N")]
     [InlineData(new[] { "--coarse", "path:4", "--fine", "file:/nope.txt" }, "does not exist")]
     public void BadInputIsOneClearErrorAndWritesNothing(string[] args, string fragment)
     {

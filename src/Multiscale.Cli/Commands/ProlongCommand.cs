@@ -103,6 +103,12 @@ internal static class ProlongCommand
             progress.Line($"wrote {outDir.FullName}");
             return 0;
         }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Cancelled before the first start finished (e.g. while the spectral frame was built): no map exists.
+            error.WriteLine("cancelled: nothing was written");
+            return 130;
+        }
         finally
         {
             foreach (var r in results) r.Solution.Dispose();

@@ -11,6 +11,7 @@ internal sealed class ProlongationCliOptions
     public Option<string> Beta { get; } = new("--beta") { Description = "Locality scale β: paper (n1/n2), auto, or a positive number.", DefaultValueFactory = _ => "paper" };
     public Option<string> Init { get; } = new("--init") { Description = "First start: munkres (eigenvalue matching, §3.3.2), assignment (spectral-frame assignment), interpolation (Fig. 3 family), random, identity.", DefaultValueFactory = _ => "munkres" };
     public Option<int?> Starts { get; } = new("--starts") { Description = "Extra seeded random starts, best kept (opt-in; without it the solve stops at a certified or critical point that no cheap start - assignment, --init, interpolation - begins below)." };
+    public Option<double?> StartsSeconds { get; } = new("--starts-seconds") { Description = "Wall-clock seconds all --starts random starts may use together, after the cheap starts (a random start still running when they run out stops there; the rest are skipped)." };
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Riemannian optimizer: tr (trust regions, exact Hessian; also trust-regions), cg (preconditioned), sd (preconditioned), lbfgs.", DefaultValueFactory = _ => "tr" };
     public Option<int> MaxIter { get; } = new("--max-iter") { Description = "Iteration cap per start.", DefaultValueFactory = _ => 2000 };
     public Option<double> Tol { get; } = new("--tol") { Description = "Relative gradient tolerance ‖grad‖/‖grad₀‖.", DefaultValueFactory = _ => 1e-6 };
@@ -22,7 +23,7 @@ internal sealed class ProlongationCliOptions
     public Option<string> Frame { get; } = new("--frame") { Description = "Optimize in the eigenframe of T (of L when s = 0): auto (n_fine ≤ 4096), yes, no.", DefaultValueFactory = _ => "auto" };
     public Option<string> Device { get; } = CommonOptions.Device();
 
-    public IEnumerable<Option> All => new Option[] { Alpha, Beta, Init, Starts, Optimizer, MaxIter, Tol, MaxSeconds, Seed, NoEscape, NoPrecondition, NoAssignment, Frame, Device };
+    public IEnumerable<Option> All => new Option[] { Alpha, Beta, Init, Starts, StartsSeconds, Optimizer, MaxIter, Tol, MaxSeconds, Seed, NoEscape, NoPrecondition, NoAssignment, Frame, Device };
 
     public ProlongationCliOptions()
     {
@@ -37,6 +38,9 @@ internal sealed class ProlongationCliOptions
         string beta = parse.GetValue(Beta)!;
         double? maxSeconds = parse.GetValue(MaxSeconds);
         if (maxSeconds is { } m && !(m > 0)) throw new MultiscaleException($"--max-seconds must be positive (got {m})");
+        double? startsSeconds = parse.GetValue(StartsSeconds);
+        if (startsSeconds is { } b && !(b > 0)) throw new MultiscaleException($"--starts-seconds must be positive (got {b})");
+        if (startsSeconds is not null && parse.GetValue(Starts) is not > 0) throw new MultiscaleException("--starts-seconds budgets the random starts: it needs --starts N with N ≥ 1");
         if (parse.GetValue(MaxIter) < 0) throw new MultiscaleException($"--max-iter must be ≥ 0 (got {parse.GetValue(MaxIter)})");
         var options = new ProlongationOptions
         {
@@ -45,6 +49,7 @@ internal sealed class ProlongationCliOptions
             Beta = beta.Equals("paper", StringComparison.OrdinalIgnoreCase) ? null : ScaleParameter.Parse(beta, "--beta"),
             Init = parse.GetValue(Init) switch { "random" => InitKind.Random, "interpolation" => InitKind.Interpolation, "identity" => InitKind.Identity, "assignment" => InitKind.Assignment, _ => InitKind.Munkres },
             RandomStarts = parse.GetValue(Starts),
+            RandomStartsTime = startsSeconds is { } rs ? TimeSpan.FromSeconds(rs) : null,
             Optimizer = parse.GetValue(Optimizer) switch { "lbfgs" => OptimizerKind.Lbfgs, "sd" => OptimizerKind.SteepestDescent, "tr" or "trust-regions" => OptimizerKind.TrustRegions, _ => OptimizerKind.ConjugateGradient },
             MaxIterations = parse.GetValue(MaxIter),
             Tolerance = parse.GetValue(Tol),

@@ -101,9 +101,14 @@ public sealed class TrustRegions : IRiemannianOptimizer
                 x.Dispose();
                 x = candidateX;
                 current = candidate;
+                double previousGradNorm = gradNorm;
                 gradNorm = manifold.Norm(x, current.RiemannianGradient());
                 Record(iteration, current.Cost, gradNorm, etaNorm);
                 if (etaNorm < criteria.MinStepSize) { reason = StopReason.StepSize; break; }
+                // A step the model valued below the cost's rounding that did not shrink the gradient either: the point
+                // is critical to the precision of double arithmetic, and further steps are noise (path:128→path:256 from
+                // the assignment start: 1,000 Hessian products of such steps, the gradient wandering 0.03–0.7).
+                if (modelDecrease < delta && gradNorm >= previousGradNorm) { reason = StopReason.StepSize; break; }
                 // Three accepted steps together lowered the cost by less than its rounding δ: further progress cannot be
                 // verified in double precision (the line-search optimizers stop here when no trial decreases the cost).
                 if (iteration >= StallWindow && history[^(StallWindow + 1)].Cost - current.Cost < delta) { reason = StopReason.StepSize; break; }
@@ -153,9 +158,9 @@ public sealed class TrustRegions : IRiemannianOptimizer
         var hEta = zeros_like(g);
         var r = g.clone();
         double rNorm0 = manifold.Norm(x, r);
-        var z = Precondition(problem, x, r);
-        double zr = manifold.Inner(x, z, r);
-        var d = z.neg();
+        var z0 = Precondition(problem, x, r);
+        double zr = manifold.Inner(x, z0, r);
+        var d = z0.neg();
         // Norms in the preconditioner's metric: ⟨η, M⁻¹η⟩, ⟨η, M⁻¹d⟩, ⟨d, M⁻¹d⟩, updated by recurrences.
         double ePe = 0, ePd = 0, dPd = zr;
         double model = 0;
@@ -163,6 +168,9 @@ public sealed class TrustRegions : IRiemannianOptimizer
         int products = 0;
         for (int j = 0; j < maxInner; j++)
         {
+            // Each inner step's temporaries (the Hessian product's own, the candidate steps) die with the step: held to
+            // the outer iteration's end they were ~15 fine × coarse matrices per product (2.6 GB on path:128→path:256).
+            using var step = NewDisposeScope();
             var hd = at.RiemannianHessian(d);
             products++;
             double dHd = manifold.Inner(x, d, hd);
@@ -174,33 +182,43 @@ public sealed class TrustRegions : IRiemannianOptimizer
                 double tau = (-ePd + Math.Sqrt(Math.Max(ePd * ePd + dPd * (radius2 - ePe), 0))) / dPd;
                 var nextEta = eta + d * tau;
                 var nextHEta = hEta + hd * tau;
-                double nextModel = manifold.Inner(x, g, nextEta) + 0.5 * manifold.Inner(x, nextEta, nextHEta);
-                if (nextModel < model || j == 0) { eta = nextEta; hEta = nextHEta; model = nextModel; }
+                double nextModel = Model(nextEta, nextHEta);
+                if (nextModel < model || j == 0) { Keep(ref eta, nextEta); Keep(ref hEta, nextHEta); model = nextModel; }
                 boundary = true;
                 break;
             }
             var newEta = eta + d * alpha;
             var newHEta = hEta + hd * alpha;
-            double newModel = manifold.Inner(x, g, newEta) + 0.5 * manifold.Inner(x, newEta, newHEta);
+            double newModel = Model(newEta, newHEta);
             // In exact arithmetic each CG step lowers the model; when rounding says otherwise, keep the last good step.
             if (newModel >= model && j > 0) break;
-            eta = newEta;
-            hEta = newHEta;
+            Keep(ref eta, newEta);
+            Keep(ref hEta, newHEta);
             model = newModel;
             ePe = ePeNew;
-            r = r + hd * alpha;
+            Keep(ref r, r + hd * alpha);
             double rNorm = manifold.Norm(x, r);
             // The rule on ‖r₀‖ relative to the first gradient, so it does not depend on the cost's units.
             if (rNorm <= rNorm0 * Math.Min(Math.Pow(rNorm0 / (gradNorm0 > 0 ? gradNorm0 : 1), Theta), Kappa)) break;
-            z = Precondition(problem, x, r);
+            var z = Precondition(problem, x, r);
             double zrOld = zr;
             zr = manifold.Inner(x, z, r);
             double beta = zr / zrOld;
             // Re-projecting d keeps it tangent against the drift of many recurrences.
-            d = manifold.Project(x, d * beta - z);
+            Keep(ref d, manifold.Project(x, d * beta - z));
             ePd = beta * (ePd + alpha * dPd);
             dPd = zr + beta * beta * dPd;
         }
         return (eta, -model, products);
+
+        double Model(Tensor e, Tensor he) => manifold.Inner(x, g, e) + 0.5 * manifold.Inner(x, e, he);
+    }
+
+    /// <summary>Replaces a tensor of the inner solve's state by one made in the current step's scope, which it outlives.</summary>
+    private static void Keep(ref Tensor state, Tensor next)
+    {
+        next.MoveToOuterDisposeScope();
+        state.Dispose();
+        state = next;
     }
 }

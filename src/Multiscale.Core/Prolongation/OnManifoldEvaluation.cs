@@ -84,6 +84,22 @@ internal sealed class OnManifoldEvaluation : IHessianEvaluation
 
     public double Cost { get; }
 
+    /// <summary>The point evaluated (not owned).</summary>
+    internal Tensor Point => _p;
+
+    /// <summary>True once disposed.</summary>
+    internal bool IsDisposed { get; private set; }
+
+    /// <summary>The Euclidean gradient of <see cref="EuclideanGradient"/> (owned by this evaluation).</summary>
+    internal Tensor EuclideanGradientTensor
+    {
+        get
+        {
+            RiemannianGradient();
+            return _euclideanGradient!;
+        }
+    }
+
     public Tensor RiemannianGradient()
     {
         if (_gradient is not null) return _gradient;
@@ -123,13 +139,8 @@ internal sealed class OnManifoldEvaluation : IHessianEvaluation
     /// </summary>
     public Tensor RiemannianHessian(Tensor u)
     {
-        RiemannianGradient();
+        var weingarten = Weingarten;
         using var scope = NewDisposeScope();
-        if (_weingarten is null)
-        {
-            var ptg = _p.T.matmul(_euclideanGradient!);
-            _weingarten = ((ptg + ptg.T) * 0.5).DetachFromDisposeScope();
-        }
         var h = zeros_like(u);
         if (_residual is not null)
         {
@@ -154,7 +165,24 @@ internal sealed class OnManifoldEvaluation : IHessianEvaluation
             // a = ‖T₁‖² is constant here, so only ∇b = ∇‖T₂P‖² enters the correction.
             if (_betaFree) h -= _gradM! * (0.5 * _beta * Dot(_gradM!, u) / _m2 * _s);
         }
-        return _manifold.Project(_p, h - u.matmul(_weingarten)).MoveToOuterDisposeScope();
+        return _manifold.Project(_p, h - u.matmul(weingarten)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// sym(Pᵀ egrad), the Stiefel curvature term of the Hessian (Hess E[U] = Proj(ehess[U] − U·sym(Pᵀ egrad))); computed
+    /// once per point, owned by this evaluation.
+    /// </summary>
+    private Tensor Weingarten
+    {
+        get
+        {
+            if (_weingarten is not null) return _weingarten;
+            RiemannianGradient();
+            using var scope = NewDisposeScope();
+            var ptg = _p.T.matmul(_euclideanGradient!);
+            _weingarten = ((ptg + ptg.T) * 0.5).DetachFromDisposeScope();
+            return _weingarten;
+        }
     }
 
     private static double Dot(Tensor a, Tensor b)
@@ -165,6 +193,7 @@ internal sealed class OnManifoldEvaluation : IHessianEvaluation
 
     public void Dispose()
     {
+        IsDisposed = true;
         _residual?.Dispose();
         _m?.Dispose();
         _k?.Dispose();

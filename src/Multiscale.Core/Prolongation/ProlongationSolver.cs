@@ -89,6 +89,13 @@ public sealed record ProlongationOptions
     public int? RandomStarts { get; init; }
 
     /// <summary>
+    /// Wall-clock share of the random starts: together they may use this long (after the cheap starts, inside
+    /// <see cref="MaxTime"/> when both are set); a random start still running when it runs out stops there, and the
+    /// remaining ones are skipped. Null for no limit of their own. Needs <see cref="RandomStarts"/> ≥ 1.
+    /// </summary>
+    public TimeSpan? RandomStartsTime { get; init; }
+
+    /// <summary>
     /// For separable pairs (cycles, tori, s = 0), whose optimum is a continuous family (degenerate eigenblocks), return
     /// the member closest to the interpolation map (<see cref="SpectralFrameObjective.Canonical"/>), where the pair has
     /// one: same objective, a map a person can read.
@@ -117,9 +124,9 @@ public sealed record ProlongationOptions
     public bool? SpectralFrame { get; init; }
 
     /// <summary>
-    /// Optimizer: trust regions on the exact Hessian by default (with the start policy it measured 4–6× faster than
-    /// preconditioned CG on small path and grid pairs, and LocalPathMaps 512→1024 reached a lower objective in 30 s than CG in
-    /// 190 s; docs/prolongation.md); CG, SD and L-BFGS stay selectable.
+    /// Optimizer: trust regions on the exact Hessian by default, preconditioned by the diagonal Riemannian Hessian model
+    /// at the point (with the start policy: lower objectives than CG on the grid pairs and for LocalPathMaps, faster on
+    /// path:32→path:64 and path:512→path:1024; docs/prolongation.md, "Issue 10's pairs"); CG, SD and L-BFGS stay selectable.
     /// </summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.TrustRegions;
 
@@ -155,6 +162,8 @@ public sealed record ProlongationOptions
     {
         if (!(S >= 0 && S <= 1)) throw new MultiscaleException($"s must be in [0, 1] (got {S})");
         if (RandomStarts is < 0) throw new MultiscaleException($"the number of random starts must be ≥ 0 (got {RandomStarts})");
+        if (RandomStartsTime is { } share && share <= TimeSpan.Zero) throw new MultiscaleException($"the random starts' time budget must be positive (got {share.TotalSeconds} s)");
+        if (RandomStartsTime is not null && RandomStarts is not > 0) throw new MultiscaleException("a time budget for random starts needs at least one random start");
         if (MaxIterations < 0) throw new MultiscaleException($"max iterations must be ≥ 0 (got {MaxIterations})");
         if (!(Tolerance >= 0)) throw new MultiscaleException($"tolerance must be ≥ 0 (got {Tolerance})");
     }
@@ -364,6 +373,7 @@ public static class ProlongationSolver
         bool bestIsCritical = false;
         double largestStartGradient = 0;
         var stop = SolveStopReason.AllStartsRun;
+        var randomSeconds = TimeSpan.Zero;
 
         for (int index = 0; index < starts.Count; index++)
         {
@@ -377,6 +387,13 @@ public static class ProlongationSolver
             if (lowerBound is { } bound && bestCost <= bound + 1e-9 * Math.Max(1, Math.Abs(bound))) { stop = SolveStopReason.Certified; SkipRest("the best map attains the proven lower bound"); break; }
             var remaining = options.MaxTime is { } total ? total - clock.Elapsed : (TimeSpan?)null;
             if (remaining is { } r && r <= TimeSpan.Zero && reports.Count > 0) { stop = SolveStopReason.TimeBudget; SkipRest("the time budget ran out"); break; }
+            bool isRandom = index >= cheapStarts;
+            if (isRandom && options.RandomStartsTime is { } share)
+            {
+                var left = share - randomSeconds;
+                if (left <= TimeSpan.Zero) { stop = SolveStopReason.TimeBudget; SkipRest("the random starts' time budget ran out"); break; }
+                remaining = remaining is { } rr && rr < left ? rr : left;
+            }
             var startClock = Stopwatch.StartNew();
             using var p0 = make();
             using var x0 = frame?.ToFrame(p0) ?? p0.clone();
@@ -404,6 +421,7 @@ public static class ProlongationSolver
 
             var run = RunWithEscapes(problem, optimizer, x0, options, remaining, cancellation, probeGenerator,
                 rec => progress?.Invoke(new SolverProgress(name, rec)));
+            if (isRandom) randomSeconds += startClock.Elapsed;
             reports.Add(new StartReport(name, initial, run.Cost, run.Iterations, run.Escapes, run.Reason, startClock.Elapsed.TotalSeconds)
             {
                 SecondOrder = run.SecondOrder,

@@ -52,6 +52,41 @@ public class SpectralFrameObjectiveTests
         }
     }
 
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(1.0)]
+    public void ThePointPreconditionerInvertsTheExactHessianDiagonalAtAPartialPermutation(double s)
+    {
+        // Cycles are separable in the frame: E(P̃) = Σ w_ij P̃_ij². At a partial permutation σ and a row i outside its
+        // image, U = E_ij is tangent and ⟨U, Hess E[U]⟩ = 2(w_ij − w_σ(j)j) exactly: the Euclidean curvature minus the
+        // Stiefel curvature term. The point preconditioner must return U divided by that (where it is above its floor).
+        using var scope = NewDisposeScope();
+        using var ops = ProlongationOperators.Create(GraphFactory.Cycle(5), GraphFactory.Cycle(10), withDistances: true);
+        using var frame = new SpectralFrameObjective(ops, s, ScaleParameter.Fixed(1), ScaleParameter.Fixed(0.5));
+        Assert.True(frame.IsSeparable);
+        var assignment = Multiscale.Matching.Munkres.SolveWithCost(frame.AssignmentCosts(1, 0.5));
+        var x = frame.PartialPermutation(assignment.RowOfColumn);
+        frame.EnablePreconditioner(1, 0.5, regularization: 1e-9);
+        using var at = (Multiscale.Optimization.IHessianEvaluation)frame.Evaluate(x);
+        var image = assignment.RowOfColumn.ToHashSet();
+        int checkedEntries = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            if (image.Contains(i)) continue;
+            for (int j = 0; j < 5; j++)
+            {
+                var u = zeros(10, 5, dtype: ScalarType.Float64);
+                u[i, j] = 1;
+                double curvature = (u * at.RiemannianHessian(u)).sum().item<double>();
+                if (curvature <= 1e-6) continue;
+                double inverse = (u * frame.Precondition(x, u)).sum().item<double>();
+                Assert.Equal(1.0, curvature * inverse, 1e-9);
+                checkedEntries++;
+            }
+        }
+        Assert.True(checkedEntries >= 10, $"{checkedEntries} entries checked");
+    }
+
     [Fact]
     public void SolvesInBothFramesAgree()
     {

@@ -53,6 +53,26 @@ public class StartPolicyTests
     }
 
     [Fact]
+    public void RandomStartsStayInsideTheirTimeBudget()
+    {
+        var options = new ProlongationOptions { S = 0.5, Alpha = ScaleParameter.Fixed(1), Seed = 2, MaxIterations = 100, RandomStarts = 2, EscapeSaddles = false };
+        using var unlimited = ProlongationSolver.Solve(GraphFactory.Path(6), GraphFactory.Path(12), options);
+        Assert.Equal(2, unlimited.Starts.Count(st => st.Start.StartsWith("random", StringComparison.Ordinal)));
+        // A budget far below one random start's run: the first random start is cut at it, the others are skipped.
+        using var budgeted = ProlongationSolver.Solve(GraphFactory.Path(6), GraphFactory.Path(12), options with { RandomStartsTime = TimeSpan.FromTicks(1) });
+        var random = budgeted.Starts.Where(st => st.Start.StartsWith("random", StringComparison.Ordinal)).ToList();
+        Assert.True(random.Count <= 1, $"{random.Count} random starts ran");
+        Assert.All(random, st => Assert.Equal(Multiscale.Optimization.StopReason.MaxTime, st.Reason));
+        Assert.Equal(2 - random.Count, budgeted.Skipped.Count(k => k.Reason == "the random starts' time budget ran out"));
+        Assert.Equal(SolveStopReason.TimeBudget, budgeted.SolveStop);
+        // The cheap starts are not charged to it.
+        Assert.Equal(unlimited.Starts.Where(st => !st.Start.StartsWith("random", StringComparison.Ordinal)).Select(st => st.FinalObjective),
+            budgeted.Starts.Where(st => !st.Start.StartsWith("random", StringComparison.Ordinal)).Select(st => st.FinalObjective));
+        Assert.Throws<MultiscaleException>(() => (options with { RandomStarts = null, RandomStartsTime = TimeSpan.FromSeconds(1) }).Validate());
+        Assert.Throws<MultiscaleException>(() => (options with { RandomStartsTime = TimeSpan.Zero }).Validate());
+    }
+
+    [Fact]
     public void TheGridInterpolationStartIsTheKroneckerProductOfThePathMaps()
     {
         using var scope = NewDisposeScope();
