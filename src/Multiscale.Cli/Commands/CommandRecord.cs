@@ -32,6 +32,7 @@ internal static class CommandRecord
         ["beta"] = o.Beta?.ToString() ?? "paper",
         ["init"] = o.Init.ToString().ToLowerInvariant(),
         ["random_starts"] = o.RandomStarts,
+        ["random_starts_seconds"] = o.RandomStartsTime?.TotalSeconds,
         ["canonicalize"] = o.Canonicalize,
         ["interpolation_start"] = o.InterpolationStart,
         ["assignment_start"] = o.AssignmentStart,
