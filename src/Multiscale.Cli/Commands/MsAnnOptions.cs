@@ -32,7 +32,6 @@ internal sealed class MsAnnOptions
     {
         _task.AcceptOnlyFromAmong("one-object", "two-object", "mnist");
         _rmsProp.AcceptOnlyFromAmong("tf1", "torch");
-        _optimizer.AcceptOnlyFromAmong(OptimizerFlavorNames.All.ToArray());
         _maps.AcceptOnlyFromAmong("interpolation", "grid", "aggregation", "optimized", "optimized-grid", "shuffled", "random");
     }
 
@@ -74,6 +73,7 @@ internal sealed class MsAnnOptions
     private OptimizerFlavor ReadOptimizer(ParseResult parse)
     {
         bool rmsPropGiven = parse.GetResult(_rmsProp) is { Implicit: false };
+        // Parsed here, not by the parser's choice list, so a wrong name is one error line like every other bad value.
         bool optimizerGiven = parse.GetResult(_optimizer) is { Implicit: false };
         var fromRmsProp = parse.GetValue(_rmsProp) == "torch" ? OptimizerFlavor.RmsPropPyTorch : OptimizerFlavor.RmsPropTensorFlow1;
         if (!optimizerGiven) return fromRmsProp;
