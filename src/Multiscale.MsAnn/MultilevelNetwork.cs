@@ -228,12 +228,13 @@ public sealed class MultilevelNetwork : IDisposable
     {
         if (level < 0 || level > Shape.Depth) throw new ArgumentOutOfRangeException(nameof(level));
         EndVisit();
-        TrainOnly(level);
         if (Shape.Depth == 0)
         {
+            // One level: its variables always require gradients, and there is nothing to keep.
             _visiting = 0;
             return new VisitHandle(this);
         }
+        TrainOnly(level);
         int layers = Shape.LayerCount - 1;
         using (no_grad())
         {
@@ -407,7 +408,7 @@ public sealed class MultilevelNetwork : IDisposable
         _visiting = null;
         foreach (var t in new[] { _coarseFrozenWeights, _coarseFrozenBiases }.SelectMany(a => a ?? Array.Empty<Tensor>())) t.Dispose();
         _coarseFrozenWeights = _coarseFrozenBiases = null;
-        TrainOnly(null);
+        if (Shape.Depth > 0) TrainOnly(null);
     }
 
     private sealed class VisitHandle(MultilevelNetwork owner) : IDisposable
