@@ -318,7 +318,7 @@ internal static class SweepGrid
             md.AppendLine(r is null
                 ? $"| {t.Label} | – | – | – | N/A | N/A | N/A | N/A | N/A | N/A | N/A | N/A | N/A |"
                 : $"| {t.Label} | {I(r.Gamma)} | {r.Levels} | {I(r.K)} | {F(r.FinalMse, "0.000e+0")} | {F(r.CostToTenth, "N0")} | {F(r.SecondsToTenth, "F2")} | " +
-                  $"{F(r.TotalSeconds, "F2")} | {F(r.FineSeconds, "F1")} / {F(r.CoarseSeconds, "F1")} / {F(r.VisitSeconds, "F1")} | {F(t.MseRatio, "F3")} | {F(t.CostRatio, "F3")} | {F(t.SecondsToTenthRatio, "F3")} | {F(t.TotalSecondsRatio, "F3")} |");
+                  $"{F(r.TotalSeconds, "F2")} | {F(r.FineSeconds, "F2")} / {F(r.CoarseSeconds, "F2")} / {F(r.VisitSeconds, "F2")} | {F(t.MseRatio, "F3")} | {F(t.CostRatio, "F3")} | {F(t.SecondsToTenthRatio, "F3")} | {F(t.TotalSecondsRatio, "F3")} |");
         }
         md.AppendLine();
         md.AppendLine("Cost is the paper's C(t) (examples at the finest level); seconds are training wall-clock time (evaluation excluded). " +
