@@ -47,7 +47,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["batch"] = t.BatchSize,
             ["lr"] = t.LearningRate,
             ["evaluate_every"] = t.EvaluateEvery,
-            ["rmsprop"] = t.RmsProp == RmsPropFlavor.PyTorch ? "torch" : "tf1",
+            ["optimizer"] = t.Optimizer.Name(),
             ["coarse_steps"] = t.CoarseSteps,
             ["coarse_model"] = CoarseModelName(t),
             ["tau_acceptance"] = t.TauCorrection?.Acceptance,
@@ -109,6 +109,10 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
                 checkpoints.Save(between);
             }
         }
+        if (runs.Count > 1 && EqualTime.Compare(runs[0].Result, runs[1].Result) is { } equal)
+            foreach (var p in equal.Points)
+                context.Reporter.Line(string.Create(CultureInfo.InvariantCulture,
+                    $"  at {p.Seconds:F2} s ({p.Factor}× default's seconds to 1/10): MSE {p.MsAnnMse:G4}{(p.MsAnnEnded ? " (ended earlier)" : "")} against default {p.DefaultMse:G4}{(p.DefaultEnded ? " (ended earlier)" : "")}"));
         return Record(settings, runs);
     }
 
@@ -131,6 +135,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["seconds_to_tenth"] = r.SecondsToTenth is { } t ? Checkpoint.Number(t) : null,
             ["total_cost"] = Checkpoint.Number(r.TotalCost),
             ["total_seconds"] = Checkpoint.Number(r.TotalSeconds),
+            ["time_split"] = new JsonArray(Checkpoint.Number(r.TimeSplit.FineSteps), Checkpoint.Number(r.TimeSplit.CoarseSteps), Checkpoint.Number(r.TimeSplit.VisitSetup)),
             ["metrics"] = MsAnnTrainer.WriteMetrics(r.Metrics),
             ["tau"] = r.Tau?.ToJson(),
         };
@@ -146,6 +151,9 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         Checkpoint.ToDouble(node["total_cost"]), Checkpoint.ToDouble(node["total_seconds"]), MsAnnTrainer.ReadMetrics(node["metrics"]).ToList(),
         (node["weights"] as JsonArray ?? new JsonArray()).Select(w => w!.GetValue<string>())
             .Select(a => RunArray.Of(a, checkpoint.Get($"finished.{node["name"]!.GetValue<string>()}.{a}"))).ToList(),
+        node["time_split"] is JsonArray split
+            ? new MsAnnTimeSplit(Checkpoint.ToDouble(split[0]), Checkpoint.ToDouble(split[1]), Checkpoint.ToDouble(split[2]))
+            : default,
         node["tau"] is { } tau ? TauCorrectionStatistics.FromJson(tau) : null);
 
     /// <summary>
@@ -180,8 +188,11 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
                 reporter.Line(string.Create(CultureInfo.InvariantCulture, $"{indent}L={shape.Depth} cost {m.Cost,10:F0}  level {m.Level}  validation MSE {m.ValidationMse:G5}  {m.Seconds:F1}s"));
             }, context.Cancellation, checkpointing);
         result = result with { Weights = network.Arrays() };
+        var split = result.TimeSplit;
         reporter.Line(string.Create(CultureInfo.InvariantCulture,
-            $"{indent}→ MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s"));
+            $"{indent}→ MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; " +
+            $"seconds to 1/10: {(result.SecondsToTenth is { } s ? s.ToString("F2", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s " +
+            $"(fine steps {split.FineSteps:F1} s, coarse steps {split.CoarseSteps:F1} s, visit setup {split.VisitSetup:F1} s)"));
         return result;
     }
 
@@ -195,6 +206,13 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["seconds_to_tenth"] = r.SecondsToTenth,
             ["total_cost"] = r.TotalCost,
             ["total_seconds"] = r.TotalSeconds,
+            // Keys with "seconds" hold timings (which a resumed run does not repeat bit for bit).
+            ["seconds_split"] = new JsonObject
+            {
+                ["fine_steps"] = r.TimeSplit.FineSteps,
+                ["coarse_steps"] = r.TimeSplit.CoarseSteps,
+                ["visit_setup"] = r.TimeSplit.VisitSetup,
+            },
         };
         var report = new JsonObject { ["task"] = settings.Data.Task };
         foreach (var (key, value) in Numbers(runs[0].Result)) report[key] = value?.DeepClone();
@@ -212,7 +230,13 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             report["tau"] = json;
         }
         report["all_together"] = settings.Training.AllTogether;
-        if (runs.Count > 1) report["default"] = Numbers(runs[1].Result);
+        report["optimizer"] = settings.Training.Optimizer.Name();
+        report["lr"] = settings.Training.LearningRate;
+        if (runs.Count > 1)
+        {
+            report["default"] = Numbers(runs[1].Result);
+            report["mse_at_equal_seconds"] = EqualTime.Compare(runs[0].Result, runs[1].Result)?.ToJson();
+        }
 
         var metrics = new MetricsTable("run", "step", "level", "cost", "seconds", "validation_mse");
         foreach (var (name, r) in runs)

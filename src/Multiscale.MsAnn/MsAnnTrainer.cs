@@ -15,7 +15,7 @@ public sealed record MsAnnTrainingOptions
     /// <summary>Examples per batch (128 in the reference code).</summary>
     public int BatchSize { get; init; } = 128;
 
-    /// <summary>RMSProp learning rate per level (5e-4 in the paper).</summary>
+    /// <summary>The optimizer's learning rate per level (5e-4 in the paper, with RMSProp).</summary>
     public double LearningRate { get; init; } = 5e-4;
 
     /// <summary>
@@ -37,10 +37,10 @@ public sealed record MsAnnTrainingOptions
     public bool AllTogether { get; init; }
 
     /// <summary>
-    /// Which RMSProp each level uses: TensorFlow 1's, as the reference code (the default), or PyTorch's. See
-    /// <see cref="RmsProp"/>.
+    /// Which optimizer each level uses (every level the same flavor, each its own state): TensorFlow 1's RMSProp, as the
+    /// reference code (the default), PyTorch's RMSProp, or Adam. See <see cref="RmsProp"/> and <see cref="Adam"/>.
     /// </summary>
-    public RmsPropFlavor RmsProp { get; init; } = RmsPropFlavor.TensorFlow1;
+    public OptimizerFlavor Optimizer { get; init; } = OptimizerFlavor.RmsPropTensorFlow1;
 
     /// <summary>Validation MSE is measured every this much cost (and at the start and the end).</summary>
     public double EvaluateEvery { get; init; } = 2048;
@@ -76,15 +76,26 @@ public sealed record MsAnnTrainingOptions
 /// <param name="ValidationMse">Validation MSE at this point.</param>
 public readonly record struct MsAnnMetrics(long Step, int Level, double Cost, double Seconds, double ValidationMse);
 
+/// <summary>Where a run's training seconds went.</summary>
+/// <param name="FineSteps">Steps at level 0 (all-together steps included).</param>
+/// <param name="CoarseSteps">Steps at levels ≥ 1.</param>
+/// <param name="VisitSetup">Starting and ending visits (the kept sums' bookkeeping).</param>
+public readonly record struct MsAnnTimeSplit(double FineSteps, double CoarseSteps, double VisitSetup)
+{
+    /// <summary>The three parts' sum.</summary>
+    public double Total => FineSteps + CoarseSteps + VisitSetup;
+}
+
 /// <summary>What a training run measured.</summary>
 public sealed record MsAnnResult(double InitialMse, double FinalMse, double? CostToTenth, double? SecondsToTenth,
     double TotalCost, double TotalSeconds, IReadOnlyList<MsAnnMetrics> Metrics, IReadOnlyList<RunArray>? Weights = null,
-    TauCorrectionStatistics? Tau = null);
+    MsAnnTimeSplit TimeSplit = default, TauCorrectionStatistics? Tau = null);
 
 /// <summary>
 /// Trains a <see cref="MultilevelNetwork"/> with Algorithm 3.1: cycles of the schedule until the budget is spent; a
-/// step at level l updates θ⁽ˡ⁾ alone with that level's own RMSProp (decay 0.9, ε = 1e-10, as the reference
-/// TensorFlow code). Every step runs in a dispose scope; only parameters and optimizer state live across steps.
+/// step at level l updates θ⁽ˡ⁾ alone with that level's own optimizer (by default RMSProp with decay 0.9 and ε = 1e-10,
+/// as the reference TensorFlow code). Every step runs in a dispose scope; only parameters and optimizer state live
+/// across steps. With L = 0 a step is a plain training step: a forward pass with the level-0 parameters, backward, update.
 /// </summary>
 public static class MsAnnTrainer
 {
@@ -108,20 +119,25 @@ public static class MsAnnTrainer
             throw new MultiscaleException($"the schedule's depth {schedule.Depth} differs from the hierarchy's {network.Shape.Depth}");
 
         var optimizers = options.AllTogether
-            ? new[] { Multiscale.MsAnn.RmsProp.Create(options.RmsProp, Enumerable.Range(0, network.Shape.Depth + 1).SelectMany(network.Variables), options.LearningRate) }
+            ? new[] { LevelOptimizer.Create(options.Optimizer, Enumerable.Range(0, network.Shape.Depth + 1).SelectMany(network.Variables), options.LearningRate) }
             : Enumerable.Range(0, network.Shape.Depth + 1)
-                .Select(l => Multiscale.MsAnn.RmsProp.Create(options.RmsProp, network.Variables(l), options.LearningRate))
+                .Select(l => LevelOptimizer.Create(options.Optimizer, network.Variables(l), options.LearningRate))
                 .ToArray();
         if (options.AllTogether) schedule = new CycleSchedule(schedule.Depth, 1, 1);
         // τ-corrected coarse levels run their own coarse networks; the multilevel network stays in ONE level-0 visit for
         // the whole run (reopening it for each of a deep W-cycle's many coarse visits was measured as a real overhead).
-        using var tau = options.TauCorrection is { } tauOptions ? new TauCorrectedVisits(network, tauOptions, options.RmsProp, options.LearningRate) : null;
+        using var tau = options.TauCorrection is { } tauOptions ? new TauCorrectedVisits(network, tauOptions, options.Optimizer, options.LearningRate) : null;
         IDisposable? fineVisit = null;
         network.InvalidateSums();   // the caller may have changed variables since the last visit
         var meter = new CostMeter(network.Shape);
         var training = new Stopwatch();
         double secondsBefore = 0;   // training seconds of the runs this one continues
         double Seconds() => secondsBefore + training.Elapsed.TotalSeconds;
+        // The split of the training time, in stopwatch ticks of this call (before: the runs this one continues).
+        var splitBefore = new MsAnnTimeSplit();
+        long fineTicks = 0, coarseTicks = 0, visitTicks = 0;
+        MsAnnTimeSplit Split() => new(splitBefore.FineSteps + fineTicks / (double)Stopwatch.Frequency,
+            splitBefore.CoarseSteps + coarseTicks / (double)Stopwatch.Frequency, splitBefore.VisitSetup + visitTicks / (double)Stopwatch.Frequency);
         var metrics = new List<MsAnnMetrics>();
         double initial;
         double? costToTenth = null, secondsToTenth = null;
@@ -143,13 +159,15 @@ public static class MsAnnTrainer
             firstBatch = state["batch"]!.GetValue<int>();
             meter.Restore(Checkpoint.ToDouble(state["cost"]), state["batches"]!.GetValue<long>());
             secondsBefore = Checkpoint.ToDouble(state["seconds"]);
+            if (state["time_split"] is JsonArray split)
+                splitBefore = new MsAnnTimeSplit(Checkpoint.ToDouble(split[0]), Checkpoint.ToDouble(split[1]), Checkpoint.ToDouble(split[2]));
             initial = Checkpoint.ToDouble(state["initial_mse"]);
             costToTenth = state["cost_to_tenth"] is null ? null : Checkpoint.ToDouble(state["cost_to_tenth"]);
             secondsToTenth = state["seconds_to_tenth"] is null ? null : Checkpoint.ToDouble(state["seconds_to_tenth"]);
             nextEvaluation = Checkpoint.ToDouble(state["next_evaluation"]);
             lastLevel = state["last_level"]!.GetValue<int>();
             metrics.AddRange(ReadMetrics(state["metrics"]));
-            for (int k = 0; k < optimizers.Length; k++) optimizers[k].Restore(resume, $"rmsprop{k}/");
+            for (int k = 0; k < optimizers.Length; k++) optimizers[k].Restore(resume, $"optimizer{k}/");
             resume.RestoreGenerator("batches", checkpointing.BatchGenerator);
             int visitLevel = options.AllTogether ? 0 : visits[firstVisit].Level;
             resumedVisit = network.Restore(resume, "network/", options.AllTogether ? null : tau is null ? visitLevel : 0);
@@ -199,6 +217,7 @@ public static class MsAnnTrainer
                 ["cost"] = Checkpoint.Number(meter.Cost),
                 ["batches"] = meter.Batches,
                 ["seconds"] = Checkpoint.Number(Seconds()),
+                ["time_split"] = new JsonArray(Checkpoint.Number(Split().FineSteps), Checkpoint.Number(Split().CoarseSteps), Checkpoint.Number(Split().VisitSetup)),
                 ["initial_mse"] = Checkpoint.Number(initial),
                 ["cost_to_tenth"] = costToTenth is { } c ? Checkpoint.Number(c) : null,
                 ["seconds_to_tenth"] = secondsToTenth is { } t ? Checkpoint.Number(t) : null,
@@ -208,7 +227,7 @@ public static class MsAnnTrainer
             };
             network.Save(checkpoint, "network/");
             if (tau is not null) ((JsonObject)checkpoint.State["trainer"]!)["tau"] = tau.Save(checkpoint, "tau/");
-            for (int k = 0; k < optimizers.Length; k++) optimizers[k].Save(checkpoint, $"rmsprop{k}/");
+            for (int k = 0; k < optimizers.Length; k++) optimizers[k].Save(checkpoint, $"optimizer{k}/");
             checkpoint.PutGenerator("batches", checkpointing!.BatchGenerator);
             checkpointing.Save(checkpoint);
         }
@@ -235,12 +254,14 @@ public static class MsAnnTrainer
                     else
                     {
                         // Forming and releasing a visit's frozen sums is training work: it is timed with the steps.
+                        long t0 = Stopwatch.GetTimestamp();
                         training.Start();
                         visiting = options.AllTogether || tau is not null ? null : network.Visit(visit.Level);
                         // Entering or leaving coarse levels happens before the visit's first batch, so a checkpoint
                         // inside the visit always holds the state after it (skipped once the budget is spent).
                         if (tau is not null && meter.Cost < options.Budget) tau.Enter(visit.Level, nextBatch, options.BatchSize, meter.RecordEvaluation);
                         training.Stop();
+                        visitTicks += Stopwatch.GetTimestamp() - t0;
                     }
                     try
                     {
@@ -252,6 +273,7 @@ public static class MsAnnTrainer
                                 done = true;
                                 break;
                             }
+                            long t0 = Stopwatch.GetTimestamp();
                             training.Start();
                             using (var scope = NewDisposeScope())
                             {
@@ -269,6 +291,8 @@ public static class MsAnnTrainer
                                 }
                             }
                             training.Stop();
+                            if (visit.Level == 0) fineTicks += Stopwatch.GetTimestamp() - t0;
+                            else coarseTicks += Stopwatch.GetTimestamp() - t0;
                             if (options.AllTogether) meter.RecordAllLevels(options.BatchSize);
                             else meter.Record(visit.Level, options.BatchSize);
                             lastLevel = visit.Level;
@@ -284,9 +308,11 @@ public static class MsAnnTrainer
                     }
                     finally
                     {
+                        long t0 = Stopwatch.GetTimestamp();
                         training.Start();
                         visiting?.Dispose();
                         training.Stop();
+                        visitTicks += Stopwatch.GetTimestamp() - t0;
                     }
                     if (done) break;
                 }
@@ -311,7 +337,7 @@ public static class MsAnnTrainer
             foreach (var o in optimizers) o.Dispose();
         }
         return new MsAnnResult(initial, metrics[^1].ValidationMse, costToTenth, secondsToTenth, meter.Cost,
-            Seconds(), metrics, Tau: tau?.Statistics);
+            Seconds(), metrics, TimeSplit: Split(), Tau: tau?.Statistics);
     }
 
     /// <summary>Metrics rows as JSON arrays [step, level, cost, seconds, mse] (doubles round-trip).</summary>

@@ -210,25 +210,35 @@ public sealed class MultilevelNetwork : IDisposable
     }
 
     private int? _visiting;
-    private Tensor[]? _frozenWeights, _frozenBiases, _coarseFrozenWeights, _coarseFrozenBiases;
-    private Tensor[]? _startWeights, _startBiases;   // θ⁽ˡ⁾ when the visit began
     private Tensor[]? _sumWeights, _sumBiases;       // Θ = Σ_l Pro θ⁽ˡ⁾ in float64, kept across visits
+    // Float32 buffers of the finest sizes, reused by every visit: at level 0 the frozen sum Θ − θ⁽⁰⁾ of the visit's start,
+    // at a level l ≥ 1 the sum Θ itself at the visit's start (the step adds Pro(θ⁽ˡ⁾ − θ⁽ˡ⁾_start)).
+    private Tensor[]? _baseWeights, _baseBiases;
+    private Tensor[][]? _startWeights, _startBiases;   // [level][layer]: θ⁽ˡ⁾ when the visit began, buffers reused
+    private Tensor[]? _coarseFrozenWeights, _coarseFrozenBiases;   // made by the first coarse step of a visit
 
     /// <summary>
     /// Starts a visit of Algorithm 3.1 at <paramref name="level"/>: only θ⁽ˡ⁾ requires gradients, and the other levels'
-    /// prolonged sums — constant while only θ⁽ˡ⁾ changes — are formed once and reused by every step of the visit, so a
-    /// step prolongs one level instead of all L + 1. The full sums Θ are kept in float64 across visits and updated by
-    /// the visited level's change when a visit ends, so a visit costs two transforms at its own level instead of L + 1
-    /// (a W-cycle with L = 6 makes thousands of visits, most at cheap coarse levels). Variables changed outside visits
-    /// must be followed by <see cref="InvalidateSums"/>. The result is the same computation; dispose to end the visit.
+    /// prolonged sums — constant while only θ⁽ˡ⁾ changes — are read once from the kept sums Θ and reused by every step
+    /// of the visit, so a step prolongs one level instead of all L + 1. Θ is kept in float64 across visits and updated
+    /// by the visited level's change Pro(θ⁽ˡ⁾ − θ⁽ˡ⁾_start) when a visit ends: a visit costs one transform at its own
+    /// level and a few passes over buffers of the finest sizes (a W-cycle with L = 6 makes thousands of visits, most at
+    /// cheap coarse levels, and with k = 1 every step is a visit). With L = 0 there is nothing to keep: a visit only
+    /// marks the variables trained and a step is a plain training step. Variables changed outside visits must be followed
+    /// by <see cref="InvalidateSums"/>. The result is the same computation up to float32 rounding; dispose to end the visit.
     /// </summary>
     public IDisposable Visit(int level)
     {
         if (level < 0 || level > Shape.Depth) throw new ArgumentOutOfRangeException(nameof(level));
         EndVisit();
+        if (Shape.Depth == 0)
+        {
+            // One level: its variables always require gradients, and there is nothing to keep.
+            _visiting = 0;
+            return new VisitHandle(this);
+        }
         TrainOnly(level);
         int layers = Shape.LayerCount - 1;
-        var sizes = Shape.Layers(0);
         using (no_grad())
         {
             if (_sumWeights is null)
@@ -242,29 +252,22 @@ public sealed class MultilevelNetwork : IDisposable
                     _sumBiases![j] = EffectiveBias(j).to_type(ScalarType.Float64).DetachFromDisposeScope();
                 }
             }
-            _frozenWeights = new Tensor[layers];
-            _frozenBiases = new Tensor[layers];
-            _startWeights = new Tensor[layers];
-            _startBiases = new Tensor[layers];
+            _baseWeights ??= _weights[0].Select(w => empty_like(w).DetachFromDisposeScope()).ToArray();
+            _baseBiases ??= _biases[0].Select(b => empty_like(b).DetachFromDisposeScope()).ToArray();
+            _startWeights ??= new Tensor[Shape.Depth + 1][];
+            _startBiases ??= new Tensor[Shape.Depth + 1][];
+            _startWeights[level] ??= _weights[level].Select(w => empty_like(w).DetachFromDisposeScope()).ToArray();
+            _startBiases[level] ??= _biases[level].Select(b => empty_like(b).DetachFromDisposeScope()).ToArray();
             for (int j = 0; j < layers; j++)
             {
-                using var scope = NewDisposeScope();
-                var w = _weights[level][j];
-                var b = _biases[level][j];
-                _startWeights[j] = w.detach().clone().DetachFromDisposeScope();
-                _startBiases[j] = b.detach().clone().DetachFromDisposeScope();
-                _frozenWeights[j] = (_sumWeights[j] - _maps.ProlongWeights(w.detach().to_type(ScalarType.Float64), sizes[j], sizes[j + 1], level)).to_type(w.dtype).DetachFromDisposeScope();
-                _frozenBiases[j] = (_sumBiases![j] - _maps.ProlongRows(b.detach().to_type(ScalarType.Float64), sizes[j + 1], level)).to_type(b.dtype).DetachFromDisposeScope();
-            }
-            if (level > 0)
-            {
-                _coarseFrozenWeights = new Tensor[layers];
-                _coarseFrozenBiases = new Tensor[layers];
-                for (int j = 0; j < layers; j++)
+                _startWeights[level][j].copy_(_weights[level][j]);
+                _startBiases[level][j].copy_(_biases[level][j]);
+                _baseWeights[j].copy_(_sumWeights[j]);
+                _baseBiases[j].copy_(_sumBiases![j]);
+                if (level == 0)
                 {
-                    using var scope = NewDisposeScope();
-                    _coarseFrozenWeights[j] = _maps.RestrictWeights(_frozenWeights[j], sizes[j], sizes[j + 1], level).DetachFromDisposeScope();
-                    _coarseFrozenBiases[j] = _maps.RestrictRows(_frozenBiases[j], sizes[j + 1], level).DetachFromDisposeScope();
+                    _baseWeights[j].sub_(_startWeights[0][j]);
+                    _baseBiases[j].sub_(_startBiases[0][j]);
                 }
             }
         }
@@ -295,11 +298,11 @@ public sealed class MultilevelNetwork : IDisposable
                 checkpoint.Put($"{prefix}sum_w.{j}", _sumWeights[j]);
                 checkpoint.Put($"{prefix}sum_b.{j}", _sumBiases![j]);
             }
-        if (_visiting is not null)
-            for (int j = 0; j < _startWeights!.Length; j++)
+        if (_visiting is { } level && Shape.Depth > 0)
+            for (int j = 0; j < _startWeights![level].Length; j++)
             {
-                checkpoint.Put($"{prefix}start_w.{j}", _startWeights[j]);
-                checkpoint.Put($"{prefix}start_b.{j}", _startBiases![j]);
+                checkpoint.Put($"{prefix}start_w.{j}", _startWeights[level][j]);
+                checkpoint.Put($"{prefix}start_b.{j}", _startBiases![level][j]);
             }
     }
 
@@ -321,6 +324,7 @@ public sealed class MultilevelNetwork : IDisposable
                 checkpoint.CopyTo($"{prefix}b{l}.{j}", _biases[l][j]);
             }
         int layers = Shape.LayerCount - 1;
+        if (Shape.Depth == 0) return visitLevel is null ? null : Visit(0);   // default training keeps no sums
         if (checkpoint.Has($"{prefix}sum_w.0"))
         {
             using var scope = NewDisposeScope();
@@ -396,16 +400,18 @@ public sealed class MultilevelNetwork : IDisposable
                 for (int j = 0; j < _sumWeights.Length; j++)
                 {
                     using var scope = NewDisposeScope();
-                    var dw = (_weights[level][j].detach() - _startWeights![j]).to_type(ScalarType.Float64);
-                    var db = (_biases[level][j].detach() - _startBiases![j]).to_type(ScalarType.Float64);
+                    // The change is prolonged in float32 (one transform at the level's sizes) and added to the float64
+                    // sum: its rounding is relative to one visit's change, so it does not grow with the number of visits.
+                    var dw = _weights[level][j].detach() - _startWeights![level][j];
+                    var db = _biases[level][j].detach() - _startBiases![level][j];
                     _sumWeights[j].add_(_maps.ProlongWeights(dw, sizes[j], sizes[j + 1], level));
                     _sumBiases![j].add_(_maps.ProlongRows(db, sizes[j + 1], level));
                 }
         }
         _visiting = null;
-        foreach (var t in new[] { _frozenWeights, _frozenBiases, _coarseFrozenWeights, _coarseFrozenBiases, _startWeights, _startBiases }.SelectMany(a => a ?? Array.Empty<Tensor>())) t.Dispose();
-        _frozenWeights = _frozenBiases = _coarseFrozenWeights = _coarseFrozenBiases = _startWeights = _startBiases = null;
-        TrainOnly(null);
+        foreach (var t in new[] { _coarseFrozenWeights, _coarseFrozenBiases }.SelectMany(a => a ?? Array.Empty<Tensor>())) t.Dispose();
+        _coarseFrozenWeights = _coarseFrozenBiases = null;
+        if (Shape.Depth > 0) TrainOnly(null);
     }
 
     private sealed class VisitHandle(MultilevelNetwork owner) : IDisposable
@@ -413,20 +419,13 @@ public sealed class MultilevelNetwork : IDisposable
         public void Dispose() => owner.EndVisit();
     }
 
-    private Tensor LevelWeight(int level, int layer)
-    {
-        if (level == 0) return _weights[0][layer];
-        var sizes = Shape.Layers(0);
-        return _maps.ProlongWeights(_weights[level][layer], sizes[layer], sizes[layer + 1], level);
-    }
-
-    private Tensor LevelBias(int level, int layer) =>
-        level == 0 ? _biases[0][layer] : _maps.ProlongRows(_biases[level][layer], Shape.Layers(0)[layer + 1], level);
-
     /// <summary>Θ_W of layer j (the effective finest weight), differentiable in every level's variables.</summary>
     public Tensor EffectiveWeight(int layer)
     {
-        if (_visiting is { } v) return _frozenWeights![layer] + LevelWeight(v, layer);
+        if (Shape.Depth == 0) return _weights[0][layer];
+        if (_visiting is { } v)
+            return v == 0 ? _baseWeights![layer] + _weights[0][layer]
+                : _baseWeights![layer] + _maps.ProlongWeights(_weights[v][layer] - _startWeights![v][layer], Shape.Layers(0)[layer], Shape.Layers(0)[layer + 1], v);
         var sizes = Shape.Layers(0);
         Tensor total = _weights[0][layer];
         for (int l = 1; l <= Shape.Depth; l++)
@@ -437,7 +436,10 @@ public sealed class MultilevelNetwork : IDisposable
     /// <summary>Θ_b of layer j.</summary>
     public Tensor EffectiveBias(int layer)
     {
-        if (_visiting is { } v) return _frozenBiases![layer] + LevelBias(v, layer);
+        if (Shape.Depth == 0) return _biases[0][layer];
+        if (_visiting is { } v)
+            return v == 0 ? _baseBiases![layer] + _biases[0][layer]
+                : _baseBiases![layer] + _maps.ProlongRows(_biases[v][layer] - _startBiases![v][layer], Shape.Layers(0)[layer + 1], v);
         var sizes = Shape.Layers(0);
         Tensor total = _biases[0][layer];
         for (int l = 1; l <= Shape.Depth; l++)
@@ -456,6 +458,23 @@ public sealed class MultilevelNetwork : IDisposable
     {
         ArgumentNullException.ThrowIfNull(xCoarse);
         if (_visiting is not { } level || level == 0) throw new InvalidOperationException("ForwardCoarse needs a visit at a level ≥ 1");
+        if (_coarseFrozenWeights is null)
+        {
+            // The restriction of the other levels' sum Θ − Pro θ⁽ˡ⁾_start, once per visit (faithful visits never need it).
+            var sizes = Shape.Layers(0);
+            int layers = Shape.LayerCount - 1;
+            _coarseFrozenWeights = new Tensor[layers];
+            _coarseFrozenBiases = new Tensor[layers];
+            using var noGrad = no_grad();
+            for (int j = 0; j < layers; j++)
+            {
+                using var scope = NewDisposeScope();
+                var frozenW = _baseWeights![j] - _maps.ProlongWeights(_startWeights![level][j], sizes[j], sizes[j + 1], level);
+                var frozenB = _baseBiases![j] - _maps.ProlongRows(_startBiases![level][j], sizes[j + 1], level);
+                _coarseFrozenWeights[j] = _maps.RestrictWeights(frozenW, sizes[j], sizes[j + 1], level).DetachFromDisposeScope();
+                _coarseFrozenBiases[j] = _maps.RestrictRows(frozenB, sizes[j + 1], level).DetachFromDisposeScope();
+            }
+        }
         var h = xCoarse;
         for (int j = 0; j + 1 < Shape.LayerCount; j++)
             h = (h.matmul(_coarseFrozenWeights![j] + _weights[level][j]) + _coarseFrozenBiases![j] + _biases[level][j]).sigmoid();
@@ -480,6 +499,9 @@ public sealed class MultilevelNetwork : IDisposable
     {
         EndVisit();
         InvalidateSums();
+        foreach (var t in new[] { _baseWeights, _baseBiases }.Concat(_startWeights ?? Array.Empty<Tensor[]>()).Concat(_startBiases ?? Array.Empty<Tensor[]>())
+                     .SelectMany(a => a ?? Array.Empty<Tensor>()))
+            t.Dispose();
         foreach (var t in _weights.SelectMany(w => w).Concat(_biases.SelectMany(b => b))) t.Dispose();
     }
 }

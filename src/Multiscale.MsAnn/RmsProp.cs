@@ -4,36 +4,17 @@ using static TorchSharp.torch;
 
 namespace Multiscale.MsAnn;
 
-/// <summary>Which library's RMSProp to reproduce.</summary>
-public enum RmsPropFlavor
-{
-    /// <summary>
-    /// TensorFlow 1's <c>tf.train.RMSPropOptimizer</c>, which the reference MsANN code used: the accumulator starts at 1
-    /// and ε sits under the square root, θ ← θ − lr·g/√(ms + ε).
-    /// </summary>
-    TensorFlow1,
-    /// <summary>PyTorch's <c>torch.optim.RMSprop</c>: the accumulator starts at 0 and θ ← θ − lr·g/(√ms + ε).</summary>
-    PyTorch,
-}
-
 /// <summary>
-/// RMSProp, ms ← ρ·ms + (1 − ρ)·g², no momentum, in either library's form (<see cref="RmsPropFlavor"/>). The two differ
+/// RMSProp, ms ← ρ·ms + (1 − ρ)·g², no momentum, in either library's form (<see cref="OptimizerFlavor"/>). The two differ
 /// where it matters for MsANN: TensorFlow 1 starts the accumulator at 1, so the first steps are ≈ lr·g (gradient
 /// descent) and grow into normalized steps as ms decays; and with ε = 1e-10 under the root a weight whose gradient is
 /// far below 1e-5 keeps taking small steps, where PyTorch's form normalizes every weight's step to ≈ lr/√(1 − ρ)
 /// whatever its gradient — a saturated sigmoid network learns several times faster per example that way.
 /// </summary>
-public sealed class RmsProp : IDisposable
+public sealed class RmsProp : LevelOptimizer
 {
     private readonly Parameter[] _parameters;
     private readonly Tensor[] _meanSquares;
-
-    /// <summary>The optimizer of one flavor with decay 0.9 and ε = 1e-10 (the reference code's settings).</summary>
-    public static RmsProp Create(RmsPropFlavor flavor, IEnumerable<Parameter> parameters, double learningRate) => flavor switch
-    {
-        RmsPropFlavor.PyTorch => new RmsProp(parameters, learningRate, initialAccumulator: 0, epsilonUnderRoot: false),
-        _ => new RmsProp(parameters, learningRate),
-    };
 
     /// <summary>Creates the accumulators (one per parameter, filled with <paramref name="initialAccumulator"/>).</summary>
     public RmsProp(IEnumerable<Parameter> parameters, double learningRate, double decay = 0.9, double epsilon = 1e-10,
@@ -68,43 +49,44 @@ public sealed class RmsProp : IDisposable
     /// <summary>ε under the square root (TensorFlow 1) or added to it (PyTorch).</summary>
     public bool EpsilonUnderRoot { get; }
 
-    /// <summary>Clears the parameters' gradients.</summary>
-    public void ZeroGrad()
+    /// <inheritdoc/>
+    public override void ZeroGrad()
     {
         foreach (var p in _parameters) p.grad?.zero_();
     }
 
-    /// <summary>One update from the current gradients (parameters without a gradient are left alone).</summary>
-    public void Step()
+    /// <inheritdoc/>
+    public override void Step()
     {
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
         for (int i = 0; i < _parameters.Length; i++)
         {
-            using var scope = NewDisposeScope();
             var g = _parameters[i].grad;
             if (g is null) continue;
             _meanSquares[i].mul_(Decay).addcmul_(g, g, 1 - Decay);
-            var denominator = EpsilonUnderRoot ? (_meanSquares[i] + Epsilon).sqrt() : _meanSquares[i].sqrt() + Epsilon;
+            // One temporary per parameter, updated in place: the same values as (ms + ε).sqrt() or ms.sqrt() + ε.
+            var denominator = EpsilonUnderRoot ? _meanSquares[i].add(Epsilon).sqrt_() : _meanSquares[i].sqrt().add_(Epsilon);
             _parameters[i].addcdiv_(g, denominator, -LearningRate);
         }
     }
 
-    /// <summary>Keeps the accumulators in <paramref name="checkpoint"/> under <paramref name="prefix"/>.</summary>
-    public void Save(Checkpoint checkpoint, string prefix)
+    /// <inheritdoc/>
+    public override void Save(Checkpoint checkpoint, string prefix)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         for (int i = 0; i < _meanSquares.Length; i++) checkpoint.Put($"{prefix}{i}", _meanSquares[i]);
     }
 
-    /// <summary>Sets the accumulators to those <see cref="Save"/> kept under <paramref name="prefix"/>.</summary>
-    public void Restore(Checkpoint checkpoint, string prefix)
+    /// <inheritdoc/>
+    public override void Restore(Checkpoint checkpoint, string prefix)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         for (int i = 0; i < _meanSquares.Length; i++) checkpoint.CopyTo($"{prefix}{i}", _meanSquares[i]);
     }
 
-    /// <summary>Releases the accumulators.</summary>
-    public void Dispose()
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
     {
         foreach (var m in _meanSquares) m.Dispose();
     }

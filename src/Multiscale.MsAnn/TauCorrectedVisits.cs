@@ -39,7 +39,7 @@ namespace Multiscale.MsAnn;
 /// stops inside a cycle on its budget returns the active ones at its end (<see cref="Finish"/>).
 /// </para>
 /// <para>
-/// <b>Optimizer state.</b> Each level's coarse network has its own RMSProp, kept across visits: the coarse objectives
+/// <b>Optimizer state.</b> Each level's coarse network has its own optimizer (the run's flavor: RMSProp or Adam), kept across visits: the coarse objectives
 /// of successive entries differ by a restriction of one fine update and a new τ, so their gradient scale — what the
 /// accumulator estimates — carries over, and a reset would restart every visit in the accumulator's warm-up (TF1's
 /// starts at 1, so the first steps are ≈ lr·g, tiny; PyTorch's at 0, so the first step is ≈ 3·lr on every weight,
@@ -61,7 +61,7 @@ public sealed class TauCorrectedVisits : IDisposable
     private readonly Tensor?[] _data;   // [level]: the convex data restriction [n, n_l]
     private readonly Parameter[][] _weights, _biases;                   // [level][layer], level 0 unused
     private readonly Tensor[][] _startWeights, _startBiases, _tauWeights, _tauBiases;
-    private readonly RmsProp[] _optimizers;                              // [level], level 0 unused
+    private readonly LevelOptimizer[] _optimizers;                              // [level], level 0 unused
     private readonly Stopwatch _setup = new(), _steps = new();
     private long _corrections, _accepted, _fineCorrections;
     private double _fineDecrease, _setupBefore, _stepsBefore;
@@ -72,7 +72,7 @@ public sealed class TauCorrectedVisits : IDisposable
     /// <see cref="MultiscaleException"/> when a level map has a column whose entries nearly cancel (random maps): no
     /// averaging restriction exists for it.
     /// </summary>
-    public TauCorrectedVisits(MultilevelNetwork network, TauCorrectionOptions options, RmsPropFlavor flavor, double learningRate)
+    public TauCorrectedVisits(MultilevelNetwork network, TauCorrectionOptions options, OptimizerFlavor flavor, double learningRate)
     {
         _network = network ?? throw new ArgumentNullException(nameof(network));
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -113,7 +113,7 @@ public sealed class TauCorrectedVisits : IDisposable
         _startBiases = new Tensor[depth + 1][];
         _tauWeights = new Tensor[depth + 1][];
         _tauBiases = new Tensor[depth + 1][];
-        _optimizers = new RmsProp[depth + 1];
+        _optimizers = new LevelOptimizer[depth + 1];
         for (int l = 1; l <= depth; l++)
         {
             var sizes = shape.Layers(l);
@@ -135,7 +135,7 @@ public sealed class TauCorrectedVisits : IDisposable
                 _tauWeights[l][j] = zeros_like(_weights[l][j]).DetachFromDisposeScope();
                 _tauBiases[l][j] = zeros_like(_biases[l][j]).DetachFromDisposeScope();
             }
-            _optimizers[l] = RmsProp.Create(flavor, _weights[l].Concat(_biases[l]), learningRate);
+            _optimizers[l] = LevelOptimizer.Create(flavor, _weights[l].Concat(_biases[l]), learningRate);
         }
     }
 
@@ -199,7 +199,7 @@ public sealed class TauCorrectedVisits : IDisposable
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         foreach (var (name, tensor) in ActiveState(prefix)) checkpoint.Put(name, tensor);
-        for (int l = 1; l < _optimizers.Length; l++) _optimizers[l].Save(checkpoint, $"{prefix}rmsprop{l}/");
+        for (int l = 1; l < _optimizers.Length; l++) _optimizers[l].Save(checkpoint, $"{prefix}optimizer{l}/");
         var state = Statistics.ToJson();
         state["active_depth"] = ActiveDepth;
         return state;
@@ -214,7 +214,7 @@ public sealed class TauCorrectedVisits : IDisposable
         if (active < 0 || active >= _weights.Length) throw new MultiscaleException($"the checkpoint's τ state has {active} active levels, the hierarchy {_weights.Length - 1}");
         ActiveDepth = active;
         foreach (var (name, tensor) in ActiveState(prefix)) checkpoint.CopyTo(name, tensor);
-        for (int l = 1; l < _optimizers.Length; l++) _optimizers[l].Restore(checkpoint, $"{prefix}rmsprop{l}/");
+        for (int l = 1; l < _optimizers.Length; l++) _optimizers[l].Restore(checkpoint, $"{prefix}optimizer{l}/");
         var s = TauCorrectionStatistics.FromJson(state);
         (_corrections, _accepted, _fineCorrections, _fineDecrease, _setupBefore, _stepsBefore) =
             (s.Corrections, s.Accepted, s.FineCorrections, s.FineDecrease, s.SetupSeconds, s.CoarseStepSeconds);

@@ -21,6 +21,27 @@ public class MsAnnBenchTests
     }
 
     [Fact]
+    public void QuickBenchMeasuresTheOverheadAndTheFlavorsAtEqualWallClock()
+    {
+        var dir = CliRunner.TempDirectory();
+        var file = Path.Combine(dir.FullName, "msann-bench.md");
+        var (code, _, err) = CliRunner.Run("msann", "bench", "--quick", "--only", "overhead,flavors", "--out", file);
+        Assert.True(code == 0, err);
+        var md = File.ReadAllText(file);
+        Assert.Contains("## Per-step overhead against a plain TorchSharp loop", md);
+        foreach (var row in new[] { "| rmsprop-torch | default training (L = 0, k = 1) |", "| rmsprop-torch | V-cycle γ = 1, L = 2, k = 4 |", "| adam | default training (L = 0, k = 1) |" })
+            Assert.Contains(row, md);
+        Assert.Contains("TorchSharp's optim.RMSProp step", md);
+        Assert.Contains("## Optimizer flavors at equal wall-clock", md);
+        foreach (var flavor in new[] { "rmsprop-tf1", "rmsprop-torch", "adam" })
+        {
+            Assert.Contains($"| {flavor} | ", md);
+            Assert.Contains(md.Split('\n'), l => l.StartsWith($"| {flavor} |") && l.Contains("faithful γ = 3, L = 3, k = 2"));
+        }
+        Assert.Contains("Adam's learning rate for default training", md);
+    }
+
+    [Fact]
     public void UnknownSectionsAreRejectedBeforeAnythingRuns()
     {
         var dir = CliRunner.TempDirectory();

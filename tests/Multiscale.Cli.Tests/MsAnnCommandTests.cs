@@ -14,9 +14,13 @@ public class MsAnnCommandTests
                 "--budget", "4000", "--batch", "32", "--compare-default", "--out", dir.FullName);
             Assert.True(code == 0, error + output);
             using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, "report.json")));
-            foreach (var field in new[] { "initial_mse", "final_mse", "cost_to_tenth", "seconds_to_tenth", "total_cost", "total_seconds", "levels", "gamma", "k", "maps", "default" })
+            foreach (var field in new[] { "initial_mse", "final_mse", "cost_to_tenth", "seconds_to_tenth", "total_cost", "total_seconds", "levels", "gamma", "k", "maps", "default", "optimizer", "lr", "seconds_split", "mse_at_equal_seconds" })
                 Assert.True(report.RootElement.TryGetProperty(field, out _), field);
             Assert.True(report.RootElement.GetProperty("final_mse").GetDouble() < report.RootElement.GetProperty("initial_mse").GetDouble());
+            foreach (var part in new[] { "fine_steps", "coarse_steps", "visit_setup" })
+                Assert.True(report.RootElement.GetProperty("seconds_split").GetProperty(part).GetDouble() >= 0, part);
+            Assert.Contains("seconds to 1/10:", output);
+            Assert.Contains("visit setup", output);
             var csv = File.ReadAllLines(Path.Combine(dir.FullName, "metrics.csv"));
             Assert.Equal("run,step,level,cost,seconds,validation_mse", csv[0]);
             Assert.Contains(csv, l => l.StartsWith("default,"));
@@ -74,6 +78,35 @@ public class MsAnnCommandTests
         finally { dir.Delete(true); }
     }
 
+    /// <summary>--optimizer picks every level's optimizer; --rmsprop torch stays the same run as --optimizer rmsprop-torch.</summary>
+    [Fact]
+    public void TheOptimizerFlavorReachesTheRunAndTheOlderSpellingStillWorks()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            JsonElement Report(string name, params string[] extra)
+            {
+                var (code, output, error) = CliRunner.Run(new[] { "msann", "--layers", "64,16,64", "--levels", "1", "--budget", "1500", "--batch", "32",
+                    "--out", Path.Combine(dir.FullName, name) }.Concat(extra).ToArray());
+                Assert.True(code == 0, error + output);
+                using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.FullName, name, "report.json")));
+                return report.RootElement.Clone();
+            }
+            var adam = Report("adam", "--optimizer", "adam");
+            Assert.Equal("adam", adam.GetProperty("optimizer").GetString());
+            Assert.Equal(3e-3, adam.GetProperty("lr").GetDouble());
+            var old = Report("old", "--rmsprop", "torch");
+            var @new = Report("new", "--optimizer", "rmsprop-torch");
+            Assert.Equal("rmsprop-torch", old.GetProperty("optimizer").GetString());
+            Assert.Equal(5e-4, old.GetProperty("lr").GetDouble());
+            Assert.Equal(old.GetProperty("final_mse").GetDouble(), @new.GetProperty("final_mse").GetDouble());
+            Assert.NotEqual(old.GetProperty("final_mse").GetDouble(), adam.GetProperty("final_mse").GetDouble());
+            Assert.Equal("rmsprop-tf1", Report("plain").GetProperty("optimizer").GetString());
+        }
+        finally { dir.Delete(true); }
+    }
+
     [Theory]
     [InlineData(new[] { "--layers", "96,24,96", "--levels", "4" }, "cannot be coarsened 4 times")]
     [InlineData(new[] { "--budget", "0" }, "budget must be positive")]
@@ -86,6 +119,9 @@ public class MsAnnCommandTests
     [InlineData(new[] { "--coarse-model", "tau", "--tau-acceptance", "maybe" }, "--tau-acceptance must be on or off")]
     [InlineData(new[] { "--coarse-model", "tau", "--tau-batches", "0" }, "at least one batch")]
     [InlineData(new[] { "--coarse-model", "tau", "--maps", "random" }, "averaging needs columns of one sign")]
+    [InlineData(new[] { "--optimizer", "sgd" }, "sgd")]
+    [InlineData(new[] { "--rmsprop", "torch", "--optimizer", "adam" }, "--rmsprop torch and --optimizer adam disagree")]
+    [InlineData(new[] { "--optimizer", "adam", "--lr", "0" }, "learning rate must be positive")]
     public void BadInputIsOneClearError(string[] args, string fragment)
     {
         var dir = CliRunner.TempDirectory();
@@ -94,6 +130,7 @@ public class MsAnnCommandTests
             var (code, _, error) = CliRunner.Run(new[] { "msann" }.Concat(args).Concat(new[] { "--out", Path.Combine(dir.FullName, "x") }).ToArray());
             Assert.Equal(MultiscaleCli.UserError, code);
             Assert.Contains(fragment, error);
+            Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal));
             Assert.False(Directory.Exists(Path.Combine(dir.FullName, "x")));
         }
         finally { dir.Delete(true); }

@@ -48,6 +48,11 @@ public class MsAnnSweepTests
             Assert.True(code == 0, error + output);
             foreach (var f in new[] { "sweep-part-1-of-1.json", "summary.json", "summary.md", "summary-runs.csv" })
                 Assert.True(File.Exists(Path.Combine(whole.FullName, f)), f);
+            // Every row carries its wall-clock split (fine steps, coarse steps, visit setup).
+            var csv = File.ReadAllLines(Path.Combine(whole.FullName, "summary-runs.csv"));
+            Assert.EndsWith("total_seconds,fine_seconds,coarse_seconds,visit_seconds", csv[0]);
+            Assert.All(csv.Skip(1), line => Assert.DoesNotContain("", line.Split(',')[^3..]));
+            Assert.Contains("fine / coarse / visit setup s", File.ReadAllText(Path.Combine(whole.FullName, "summary.md")));
             for (int i = 1; i <= 3; i++)
             {
                 (code, output, error) = Sweep(split.FullName, "--shard", $"{i}/3");

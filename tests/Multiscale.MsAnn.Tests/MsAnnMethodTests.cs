@@ -38,7 +38,21 @@ public class MsAnnMethodTests
         Assert.Equal("one-object", report["task"]!.GetValue<string>());
         Assert.True(report["final_mse"]!.GetValue<double>() < report["initial_mse"]!.GetValue<double>());
         Assert.NotNull(report["default"]);
+        Assert.Equal("rmsprop-tf1", report["optimizer"]!.GetValue<string>());
+        // Wall-clock is reported with its split; the parts add up to the training seconds (one stopwatch around them all).
+        foreach (var numbers in new[] { report, report["default"]!.AsObject() })
+        {
+            var split = numbers["seconds_split"]!.AsObject();
+            double parts = split["fine_steps"]!.GetValue<double>() + split["coarse_steps"]!.GetValue<double>() + split["visit_setup"]!.GetValue<double>();
+            Assert.Equal(numbers["total_seconds"]!.GetValue<double>(), parts, 1e-2 * numbers["total_seconds"]!.GetValue<double>() + 1e-3);
+            Assert.True(numbers.ContainsKey("seconds_to_tenth"));
+        }
+        Assert.True(report["seconds_split"]!["coarse_steps"]!.GetValue<double>() > 0);
+        Assert.Equal(0, report["default"]!["seconds_split"]!["coarse_steps"]!.GetValue<double>());
+        Assert.True(report.ContainsKey("mse_at_equal_seconds"));   // null when default training never reached 1/10
+        if (report["mse_at_equal_seconds"] is { } equal) Assert.Equal(3, equal["points"]!.AsArray().Count);
         Assert.Equal(new[] { "loss_vs_cost", "loss_vs_time" }, record.Figures.Select(f => f.Name));
+        Assert.Equal(new[] { "msann", "default" }, ((LineFigure)record.Figures[1]).Series.Select(s => s.Label));
         Assert.Equal(2, method.Describe(Settings(data, compare: true))["levels"]!.GetValue<int>());
     }
 

@@ -31,20 +31,22 @@ public class MsAnnResumeTests
         public void Dispose() { }
     }
 
-    public static readonly TheoryData<string> Configurations = new() { "w-cycle+default", "v-cycle-coarse-steps", "all-together", "tau+default" };
+    public static readonly TheoryData<string> Configurations = new() { "w-cycle+default", "v-cycle-coarse-steps", "all-together", "tau+default", "adam-w-cycle+default" };
 
     private static MsAnnSettings Settings(IAutoencoderData data, string configuration) => configuration switch
     {
         "w-cycle+default" => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,
             new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256 }, Seed: 5, CompareDefault: true),
         "v-cycle-coarse-steps" => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 1, 3), LayerMapStrategy.Aggregation,
-            new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, CoarseSteps = true, RmsProp = RmsPropFlavor.PyTorch }, Seed: 6),
+            new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, CoarseSteps = true, Optimizer = OptimizerFlavor.RmsPropPyTorch }, Seed: 6),
         "tau+default" => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,
             new MsAnnTrainingOptions
             {
-                Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, RmsProp = RmsPropFlavor.PyTorch,
+                Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, Optimizer = OptimizerFlavor.RmsPropPyTorch,
                 TauCorrection = new TauCorrectionOptions { Batches = 2 },
             }, Seed: 8, CompareDefault: true),
+        "adam-w-cycle+default" => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 1), LayerMapStrategy.Interpolation,
+            new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 3e-3, EvaluateEvery = 256, Optimizer = OptimizerFlavor.Adam }, Seed: 8, CompareDefault: true),
         _ => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,
             new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, AllTogether = true }, Seed: 7),
     };

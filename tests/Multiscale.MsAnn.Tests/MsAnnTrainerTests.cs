@@ -1,3 +1,4 @@
+using Multiscale.MsAnn.Data;
 using Multiscale.Prolongation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -35,6 +36,51 @@ public class MsAnnTrainerTests
         Assert.True(result.FinalMse < 0.8 * result.InitialMse, $"{result.InitialMse} → {result.FinalMse}");
         Assert.InRange(result.TotalCost, 12_000, 12_000 + 32);
         Assert.True(result.Metrics.Zip(result.Metrics.Skip(1)).All(p => p.Second.Cost >= p.First.Cost));
+    }
+
+    /// <summary>
+    /// Default training (L = 0) is a plain TorchSharp loop: the same initial weights, batches and TorchSharp's own
+    /// optimizer, written out here, end at exactly the trainer's weights, whatever k.
+    /// </summary>
+    [Theory]
+    [InlineData(OptimizerFlavor.RmsPropPyTorch, 1)]
+    [InlineData(OptimizerFlavor.RmsPropPyTorch, 7)]
+    [InlineData(OptimizerFlavor.Adam, 1)]
+    public void DefaultTrainingIsExactlyAPlainLoop(OptimizerFlavor flavor, int k)
+    {
+        using var scope = NewDisposeScope();
+        var sizes = new[] { 64, 16, 8, 16, 64 };
+        var shape = new HierarchyShape(sizes, 0);
+        using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation);
+        using var network = new MultilevelNetwork(maps, new Generator(11));
+        var weights = network.Variables(0).Select(v => new TorchSharp.Modules.Parameter(v.detach().clone(), requires_grad: true)).ToArray();
+        var validation = SyntheticObjects.Batch(64, 1, 0.05, 64, new Generator(7));
+        const int steps = 25;
+        using var trainerData = new SyntheticObjectsData(64, 1, 5, CPU);
+        using var loopData = new SyntheticObjectsData(64, 1, 5, CPU);
+        MsAnnTrainer.Train(network, new CycleSchedule(0, 1, k),
+            new MsAnnTrainingOptions { Budget = steps * 32, BatchSize = 32, LearningRate = 3e-3, EvaluateEvery = 256, Optimizer = flavor },
+            trainerData.Batches(new Generator(12)), validation);
+
+        // The plain loop: y = σ(x W + b) layer after layer, mean squared error, backward, TorchSharp's optimizer.
+        using var optimizer = flavor == OptimizerFlavor.Adam
+            ? (optim.Optimizer)optim.Adam(weights, 3e-3)
+            : optim.RMSProp(weights, 3e-3, alpha: 0.9, eps: 1e-10);
+        var batches = loopData.Batches(new Generator(12));
+        int layers = sizes.Length - 1;
+        for (int i = 0; i < steps; i++)
+        {
+            using var step = NewDisposeScope();
+            var (x, y) = batches(32);
+            optimizer.zero_grad();
+            var h = x;
+            for (int j = 0; j < layers; j++) h = (h.matmul(weights[j]) + weights[layers + j]).sigmoid();
+            (h - y).square().mean().backward();
+            optimizer.step();
+        }
+        var trained = network.Variables(0);
+        for (int i = 0; i < weights.Length; i++)
+            Assert.True(trained[i].eq(weights[i]).all().item<bool>(), $"variable {i}: max difference {(trained[i] - weights[i]).abs().max().item<float>()}");
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public class RmsPropTests
         // 1e-4 has a cubed-gradient 3e-8, below √ε's 1e-5, where the flavors' ε placements differ.
         var a = new Parameter(tensor(new double[] { 0.5, -3.0, 1.5, 1e-4 }), requires_grad: true);
         var b = new Parameter(tensor(new double[] { 0.5, -3.0, 1.5, 1e-4 }), requires_grad: true);
-        using var mine = RmsProp.Create(RmsPropFlavor.PyTorch, new[] { a }, 0.01);
+        using var mine = LevelOptimizer.Create(OptimizerFlavor.RmsPropPyTorch, new[] { a }, 0.01);
         var theirs = optim.RMSProp(new[] { b }, lr: 0.01, alpha: 0.9, eps: 1e-10);
         for (int step = 0; step < 10; step++)
         {

@@ -14,7 +14,7 @@ public class TauCorrectedVisitsTests
         {
             Maps = new LayerMaps(new HierarchyShape(Sizes, depth), strategy);
             Network = new MultilevelNetwork(Maps, new Generator(11));
-            Tau = new TauCorrectedVisits(Network, options, RmsPropFlavor.PyTorch, learningRate);
+            Tau = new TauCorrectedVisits(Network, options, OptimizerFlavor.RmsPropPyTorch, learningRate);
             (X, Y) = SyntheticObjects.Batch(64, 1, 0.05, 32, new Generator(12));
             X.DetachFromDisposeScope();
             Y.DetachFromDisposeScope();
@@ -220,7 +220,7 @@ public class TauCorrectedVisitsTests
     {
         using var maps = new LayerMaps(new HierarchyShape(Sizes, 2), LayerMapStrategy.Random, seed: 3);
         using var network = new MultilevelNetwork(maps, new Generator(1));
-        var e = Assert.Throws<MultiscaleException>(() => new TauCorrectedVisits(network, new TauCorrectionOptions(), RmsPropFlavor.PyTorch, 1e-3));
+        var e = Assert.Throws<MultiscaleException>(() => new TauCorrectedVisits(network, new TauCorrectionOptions(), OptimizerFlavor.RmsPropPyTorch, 1e-3));
         Assert.Contains("averaging", e.Message);
     }
 
@@ -238,7 +238,7 @@ public class TauCorrectedVisitsTests
 
 public class TauCorrectedTrainingTests
 {
-    private static MsAnnResult Run(long seed, double budget, TauCorrectionOptions? tau = null, RmsPropFlavor flavor = RmsPropFlavor.PyTorch)
+    private static MsAnnResult Run(long seed, double budget, TauCorrectionOptions? tau = null, OptimizerFlavor flavor = OptimizerFlavor.RmsPropPyTorch)
     {
         var shape = new HierarchyShape(new[] { 64, 16, 8, 16, 64 }, 2);
         using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation);
@@ -248,7 +248,7 @@ public class TauCorrectedTrainingTests
         try
         {
             return MsAnnTrainer.Train(network, new CycleSchedule(2, 2, 2),
-                new MsAnnTrainingOptions { Budget = budget, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 1024, RmsProp = flavor, TauCorrection = tau ?? new TauCorrectionOptions() },
+                new MsAnnTrainingOptions { Budget = budget, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 1024, Optimizer = flavor, TauCorrection = tau ?? new TauCorrectionOptions() },
                 size => SyntheticObjects.Batch(64, 1, 0.05, size, data), validation);
         }
         finally
@@ -285,7 +285,7 @@ public class TauCorrectedTrainingTests
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         Run(9, 2000);
         long afterShort = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        Run(9, 16_000, flavor: RmsPropFlavor.TensorFlow1);
+        Run(9, 16_000, flavor: OptimizerFlavor.RmsPropTensorFlow1);
         long afterLong = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         Assert.Equal(afterShort - before, afterLong - afterShort);
     }

@@ -14,9 +14,9 @@ namespace Multiscale.Cli.Commands;
 /// rerunnable. Every run of a table uses the same seed, data and evaluation grid, so proxy costs repeat exactly and
 /// wall-clock ratios are measured in the same process.
 /// </summary>
-internal static class MsAnnBenchCommand
+internal static partial class MsAnnBenchCommand
 {
-    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory" };
+    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -48,7 +48,7 @@ internal static class MsAnnBenchCommand
         public override string ToString() => Levels == 0 ? "default" : $"γ = {Gamma}, L = {Levels}, k = {K}";
     }
 
-    private sealed class Bench(TextWriter log, bool quick, HashSet<string> only, string? mnistDir, double budget, CancellationToken cancel)
+    private sealed partial class Bench(TextWriter log, bool quick, HashSet<string> only, string? mnistDir, double budget, CancellationToken cancel)
     {
         private readonly StringBuilder _md = new();
         private readonly Stopwatch _total = Stopwatch.StartNew();
@@ -85,6 +85,8 @@ internal static class MsAnnBenchCommand
             if (Wanted("maps") && !cancel.IsCancellationRequested) Maps();
             if (Wanted("mnist") && !cancel.IsCancellationRequested) Mnist();
             if (Wanted("memory") && !cancel.IsCancellationRequested) Memory();
+            if (Wanted("overhead") && !cancel.IsCancellationRequested) Overhead();
+            if (Wanted("flavors") && !cancel.IsCancellationRequested) Flavors();
             return _md.ToString();
         }
 
@@ -96,17 +98,18 @@ internal static class MsAnnBenchCommand
             ? new[] { new Setting(3, 3, 2) }
             : new[] { new Setting(2, 4, 8), new Setting(3, 6, 4) };
 
-        private MsAnnTrainingOptions Options(double runBudget, bool coarse, RmsPropFlavor flavor) =>
-            new() { Budget = runBudget, BatchSize = 128, LearningRate = 5e-4, EvaluateEvery = 128, CoarseSteps = coarse, RmsProp = flavor };
+        private MsAnnTrainingOptions Options(double runBudget, bool coarse, OptimizerFlavor flavor, double lr = 5e-4) =>
+            new() { Budget = runBudget, BatchSize = 128, LearningRate = lr, EvaluateEvery = 128, CoarseSteps = coarse, Optimizer = flavor };
 
         private RunContext Context() => new(CPU, new LineReporter(log), cancel);
 
-        private MsAnnResult Train(IAutoencoderData source, Setting s, LayerMapStrategy strategy, double runBudget, bool coarse = false, RmsPropFlavor flavor = RmsPropFlavor.TensorFlow1)
+        private MsAnnResult Train(IAutoencoderData source, Setting s, LayerMapStrategy strategy, double runBudget, bool coarse = false,
+            OptimizerFlavor flavor = OptimizerFlavor.RmsPropTensorFlow1, double lr = 5e-4)
         {
             var shape = new HierarchyShape(_sizes, s.Levels);
             var schedule = s.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(s.Levels, s.Gamma, s.K);
-            log.WriteLine($"  {s}, maps {strategy.Name()}{(coarse ? ", coarse steps" : "")}, RMSProp {(flavor == RmsPropFlavor.PyTorch ? "torch" : "tf1")}, budget {runBudget}");
-            return MsAnnMethod.TrainOne(shape, schedule, strategy, Options(runBudget, coarse, flavor), source, 0, Context(), indent: "    ",
+            log.WriteLine($"  {s}, maps {strategy.Name()}{(coarse ? ", coarse steps" : "")}, {flavor.Name()} lr {lr}, budget {runBudget}");
+            return MsAnnMethod.TrainOne(shape, schedule, strategy, Options(runBudget, coarse, flavor, lr), source, 0, Context(), indent: "    ",
                 mapCache: quick ? null : CommonOptions.DefaultCache());
         }
 
@@ -146,9 +149,9 @@ internal static class MsAnnBenchCommand
             }
             if (coarseBest && !cancel.IsCancellationRequested)
             {
-                var torchBaseline = Train(source, new Setting(1, 0, 1), strategy, DefaultBudget, flavor: RmsPropFlavor.PyTorch);
+                var torchBaseline = Train(source, new Setting(1, 0, 1), strategy, DefaultBudget, flavor: OptimizerFlavor.RmsPropPyTorch);
                 rows.Add(("default, torch RMSProp", new Setting(1, 0, 1), torchBaseline, MseAt(torchBaseline, Budget), SecondsAt(torchBaseline, Budget), torchBaseline));
-                var r = Train(source, best.S, strategy, Budget, flavor: RmsPropFlavor.PyTorch);
+                var r = Train(source, best.S, strategy, Budget, flavor: OptimizerFlavor.RmsPropPyTorch);
                 rows.Add(("faithful, torch RMSProp", best.S, r, r.FinalMse, r.TotalSeconds, torchBaseline));
             }
             if (cancel.IsCancellationRequested) return;
@@ -185,7 +188,7 @@ internal static class MsAnnBenchCommand
             var shape = new HierarchyShape(_sizes, s.Levels);
             log.WriteLine($"  {s}, all together, budget {Budget}");
             var together = MsAnnMethod.TrainOne(shape, new CycleSchedule(s.Levels, s.Gamma, s.K), LayerMapStrategy.Interpolation,
-                Options(Budget, false, RmsPropFlavor.TensorFlow1) with { AllTogether = true }, source, 0, Context(), indent: "    ");
+                Options(Budget, false, OptimizerFlavor.RmsPropTensorFlow1) with { AllTogether = true }, source, 0, Context(), indent: "    ");
             _md.AppendLine($"| interpolation, all levels together (§4.4) | {F(together.FinalMse)} | {F(together.CostToTenth, "F0")} | {F(together.TotalSeconds, "F1")} |");
             var baseline = Train(source, new Setting(1, 0, 1), LayerMapStrategy.Interpolation, Budget);
             _md.AppendLine($"| default training (L = 0) | {F(baseline.FinalMse)} | {F(baseline.CostToTenth, "F0")} | {F(baseline.TotalSeconds, "F1")} |");

@@ -19,10 +19,11 @@ internal sealed class MsAnnOptions
     private readonly Option<string> _maps = new("--maps") { Description = "Level maps: interpolation (1-D), grid (2-D interpolation, for images), aggregation, optimized (1-D path maps, s = 1), optimized-grid (2-D, for images), shuffled, random.", DefaultValueFactory = _ => "interpolation" };
     private readonly Option<string> _layers = new("--layers") { Description = "Layer sizes of the finest model.", DefaultValueFactory = _ => "1024,256,128,256,1024" };
     private readonly Option<int> _batch = new("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 128 };
-    private readonly Option<double> _lr = new("--lr") { Description = "RMSProp learning rate per level.", DefaultValueFactory = _ => 5e-4 };
+    private readonly Option<double?> _lr = new("--lr") { Description = $"Learning rate per level (default {RmsPropLearningRate} with RMSProp, {AdamLearningRate} with Adam: the best of the tuning in docs/msann.md)." };
     private readonly Option<long> _seed = new("--seed") { Description = "Seed of initialization and data.", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _coarseSteps = new("--coarse-steps") { Description = "Train coarse levels on their Galerkin coarse model and restricted data (cheaper; not the paper's exact gradient)." };
-    private readonly Option<string> _rmsProp = new("--rmsprop") { Description = "RMSProp semantics: tf1 (the reference code's TensorFlow 1 optimizer: accumulator from 1, ε under the root; default) or torch (PyTorch's).", DefaultValueFactory = _ => "tf1" };
+    private readonly Option<string> _rmsProp = new("--rmsprop") { Description = "RMSProp semantics: tf1 (the reference code's TensorFlow 1 optimizer: accumulator from 1, ε under the root; default) or torch (PyTorch's). The same as --optimizer rmsprop-tf1 / rmsprop-torch.", DefaultValueFactory = _ => "tf1" };
+    private readonly Option<string> _optimizer = new("--optimizer") { Description = "Every level's optimizer: rmsprop-tf1 (default), rmsprop-torch, or adam (PyTorch's Adam, β = 0.9, 0.999).", DefaultValueFactory = _ => "rmsprop-tf1" };
     private readonly Option<string> _device = CommonOptions.Device();
     private readonly Option<string?> _cache = CommonOptions.Cache("--maps optimized and optimized-grid");
     private readonly Option<bool> _noCache = CommonOptions.NoCache();
@@ -36,7 +37,7 @@ internal sealed class MsAnnOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _rmsProp, _device, _cache, _noCache })
+        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _rmsProp, _optimizer, _device, _cache, _noCache })
             command.Options.Add(o);
     }
 
@@ -46,16 +47,40 @@ internal sealed class MsAnnOptions
         if (sizes[0] != sizes[^1]) throw new MultiscaleException($"an autoencoder's first and last layers must match (got {sizes[0]} and {sizes[^1]})");
         double budget = parse.GetValue(_budget);
         int batch = parse.GetValue(_batch);
+        var optimizer = ReadOptimizer(parse);
         var training = new MsAnnTrainingOptions
         {
-            Budget = budget, BatchSize = batch, LearningRate = parse.GetValue(_lr),
+            Budget = budget, BatchSize = batch,
+            LearningRate = parse.GetValue(_lr) ?? (optimizer == OptimizerFlavor.Adam ? AdamLearningRate : RmsPropLearningRate),
             EvaluateEvery = Math.Max(budget / 200, batch), CoarseSteps = parse.GetValue(_coarseSteps),
-            RmsProp = parse.GetValue(_rmsProp) == "torch" ? RmsPropFlavor.PyTorch : RmsPropFlavor.TensorFlow1,
+            Optimizer = optimizer,
         };
         training.Validate();
         return new MsAnnSetup(parse.GetValue(_task)!, parse.GetValue(_data)?.FullName, sizes,
             Enum.Parse<LayerMapStrategy>(parse.GetValue(_maps)!.Replace("-", ""), ignoreCase: true), training, parse.GetValue(_seed), parse.GetValue(_device) ?? "auto",
             CommonOptions.CacheDirectory(parse, _cache, _noCache));
+    }
+
+    /// <summary>The paper's RMSProp learning rate.</summary>
+    public const double RmsPropLearningRate = 5e-4;
+
+    /// <summary>Adam's learning rate: the best of 1e-3, 2e-3, 3e-3, 5e-3 for default training in docs/msann.md.</summary>
+    public const double AdamLearningRate = 3e-3;
+
+    /// <summary>
+    /// The optimizer from <c>--optimizer</c>, or from <c>--rmsprop</c> (its older spelling); both given must agree.
+    /// </summary>
+    private OptimizerFlavor ReadOptimizer(ParseResult parse)
+    {
+        bool rmsPropGiven = parse.GetResult(_rmsProp) is { Implicit: false };
+        // Parsed here, not by the parser's choice list, so a wrong name is one error line like every other bad value.
+        bool optimizerGiven = parse.GetResult(_optimizer) is { Implicit: false };
+        var fromRmsProp = parse.GetValue(_rmsProp) == "torch" ? OptimizerFlavor.RmsPropPyTorch : OptimizerFlavor.RmsPropTensorFlow1;
+        if (!optimizerGiven) return fromRmsProp;
+        var flavor = OptimizerFlavorNames.Parse(parse.GetValue(_optimizer)!);
+        if (rmsPropGiven && flavor != fromRmsProp)
+            throw new MultiscaleException($"--rmsprop {parse.GetValue(_rmsProp)} and --optimizer {parse.GetValue(_optimizer)} disagree; give one of them");
+        return flavor;
     }
 
     /// <summary>Parses a comma-separated list of integers ≥ <paramref name="min"/>, naming the option when one is not.</summary>
@@ -94,6 +119,6 @@ internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerM
         ["lr"] = Training.LearningRate,
         ["seed"] = Seed,
         ["coarse_steps"] = Training.CoarseSteps,
-        ["rmsprop"] = Training.RmsProp == RmsPropFlavor.PyTorch ? "torch" : "tf1",
+        ["optimizer"] = Training.Optimizer.Name(),
     };
 }

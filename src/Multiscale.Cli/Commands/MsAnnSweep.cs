@@ -15,13 +15,16 @@ internal sealed record SweepRun(int? Gamma, int Levels, int? K)
 }
 
 /// <summary>One result row of a sweep (a part file's row, a summary's row).</summary>
+/// <remarks>The time split (fine steps, coarse steps, visit setup, seconds) is null in rows written before it was reported.</remarks>
 internal sealed record SweepRow(string Id, int? Gamma, int Levels, int? K, double InitialMse, double FinalMse,
-    double? CostToTenth, double? SecondsToTenth, double TotalCost, double TotalSeconds)
+    double? CostToTenth, double? SecondsToTenth, double TotalCost, double TotalSeconds,
+    double? FineSeconds = null, double? CoarseSeconds = null, double? VisitSeconds = null)
 {
     public JsonObject ToJson() => new()
     {
         ["id"] = Id, ["gamma"] = Gamma, ["levels"] = Levels, ["k"] = K, ["initial_mse"] = InitialMse, ["final_mse"] = FinalMse,
         ["cost_to_tenth"] = CostToTenth, ["seconds_to_tenth"] = SecondsToTenth, ["total_cost"] = TotalCost, ["total_seconds"] = TotalSeconds,
+        ["fine_seconds"] = FineSeconds, ["coarse_seconds"] = CoarseSeconds, ["visit_seconds"] = VisitSeconds,
     };
 
     /// <summary>The row of <paramref name="run"/> from its report (an MsANN run's report.json in <paramref name="where"/>).</summary>
@@ -29,9 +32,11 @@ internal sealed record SweepRow(string Id, int? Gamma, int Levels, int? K, doubl
     {
         try
         {
+            var split = report["seconds_split"];
             return new SweepRow(run.Id, run.Gamma, run.Levels, run.K, report["initial_mse"]!.GetValue<double>(), report["final_mse"]!.GetValue<double>(),
                 report["cost_to_tenth"]?.GetValue<double>(), report["seconds_to_tenth"]?.GetValue<double>(), report["total_cost"]!.GetValue<double>(),
-                report["total_seconds"]!.GetValue<double>());
+                report["total_seconds"]!.GetValue<double>(), split?["fine_steps"]?.GetValue<double>(), split?["coarse_steps"]?.GetValue<double>(),
+                split?["visit_setup"]?.GetValue<double>());
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
         {
@@ -47,7 +52,8 @@ internal sealed record SweepRow(string Id, int? Gamma, int Levels, int? K, doubl
             var o = node!.AsObject();
             return new SweepRow(o["id"]!.GetValue<string>(), o["gamma"]?.GetValue<int>(), o["levels"]!.GetValue<int>(), o["k"]?.GetValue<int>(),
                 o["initial_mse"]!.GetValue<double>(), o["final_mse"]!.GetValue<double>(), o["cost_to_tenth"]?.GetValue<double>(),
-                o["seconds_to_tenth"]?.GetValue<double>(), o["total_cost"]!.GetValue<double>(), o["total_seconds"]!.GetValue<double>());
+                o["seconds_to_tenth"]?.GetValue<double>(), o["total_cost"]!.GetValue<double>(), o["total_seconds"]!.GetValue<double>(),
+                o["fine_seconds"]?.GetValue<double>(), o["coarse_seconds"]?.GetValue<double>(), o["visit_seconds"]?.GetValue<double>());
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
         {
@@ -244,10 +250,10 @@ internal static class SweepGrid
             ["table"] = new JsonArray(table.Select(t => (JsonNode)TableRowJson(t)).ToArray()),
             ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.ToJson()).ToArray()),
         };
-        var csvText = new StringBuilder("id,gamma,levels,k,initial_mse,final_mse,cost_to_tenth,seconds_to_tenth,total_cost,total_seconds\n");
+        var csvText = new StringBuilder("id,gamma,levels,k,initial_mse,final_mse,cost_to_tenth,seconds_to_tenth,total_cost,total_seconds,fine_seconds,coarse_seconds,visit_seconds\n");
         foreach (var r in rows)
             csvText.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Id},{r.Gamma},{r.Levels},{r.K},{r.InitialMse:R},{r.FinalMse:R},{r.CostToTenth:R},{r.SecondsToTenth:R},{r.TotalCost:R},{r.TotalSeconds:R}"));
+                $"{r.Id},{r.Gamma},{r.Levels},{r.K},{r.InitialMse:R},{r.FinalMse:R},{r.CostToTenth:R},{r.SecondsToTenth:R},{r.TotalCost:R},{r.TotalSeconds:R},{r.FineSeconds:R},{r.CoarseSeconds:R},{r.VisitSeconds:R}"));
         AtomicFile.WriteAllText(csv, csvText.ToString());
         AtomicFile.WriteAllText(md, Markdown(config, rows.Count, table));
         RunFolder.WriteJson(json, summary);
@@ -301,18 +307,18 @@ internal static class SweepGrid
         md.AppendLine($"# MsANN sweep: {config["task"]}");
         md.AppendLine();
         md.AppendLine($"{runs} runs; layers {config["layers"]}, maps {config["maps"]}, budget {config["budget"]}, batch {config["batch"]}, " +
-                      $"lr {config["lr"]}, seed {config["seed"]}, coarse steps {config["coarse_steps"]}; γ ∈ {{{Join(config["gammas"])}}}, " +
+                      $"lr {config["lr"]}, optimizer {config["optimizer"] ?? config["rmsprop"]}, seed {config["seed"]}, coarse steps {config["coarse_steps"]}; γ ∈ {{{Join(config["gammas"])}}}, " +
                       $"L ∈ {{{Join(config["levels"])}}}, k ∈ {{{Join(config["ks"])}}}.");
         md.AppendLine();
-        md.AppendLine("| | γ | L | k | final MSE | cost to 1/10 | seconds to 1/10 | total seconds | MSE / default | cost to 1/10 / default | seconds to 1/10 / default | total seconds / default |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| | γ | L | k | final MSE | cost to 1/10 | seconds to 1/10 | total seconds | fine / coarse / visit setup s | MSE / default | cost to 1/10 / default | seconds to 1/10 / default | total seconds / default |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var t in table)
         {
             var r = t.Row;
             md.AppendLine(r is null
-                ? $"| {t.Label} | – | – | – | N/A | N/A | N/A | N/A | N/A | N/A | N/A | N/A |"
+                ? $"| {t.Label} | – | – | – | N/A | N/A | N/A | N/A | N/A | N/A | N/A | N/A | N/A |"
                 : $"| {t.Label} | {I(r.Gamma)} | {r.Levels} | {I(r.K)} | {F(r.FinalMse, "0.000e+0")} | {F(r.CostToTenth, "N0")} | {F(r.SecondsToTenth, "F2")} | " +
-                  $"{F(r.TotalSeconds, "F2")} | {F(t.MseRatio, "F3")} | {F(t.CostRatio, "F3")} | {F(t.SecondsToTenthRatio, "F3")} | {F(t.TotalSecondsRatio, "F3")} |");
+                  $"{F(r.TotalSeconds, "F2")} | {F(r.FineSeconds, "F2")} / {F(r.CoarseSeconds, "F2")} / {F(r.VisitSeconds, "F2")} | {F(t.MseRatio, "F3")} | {F(t.CostRatio, "F3")} | {F(t.SecondsToTenthRatio, "F3")} | {F(t.TotalSecondsRatio, "F3")} |");
         }
         md.AppendLine();
         md.AppendLine("Cost is the paper's C(t) (examples at the finest level); seconds are training wall-clock time (evaluation excluded). " +
