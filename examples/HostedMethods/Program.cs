@@ -6,7 +6,7 @@ using Multiscale.MsAnn.Data;
 using Multiscale.Mrtl;
 using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Training;
-using Multiscale.Training;
+using Multiscale.Runs;
 using static TorchSharp.torch;
 
 string root = args.Length > 0 ? args[0] : Path.Combine("runs", "hosted-methods");

@@ -1,6 +1,6 @@
 using Multiscale.Cli;
 using Multiscale.Cli.Commands;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 NativeSetup.Configure();
 // At a terminal a live progress line (Spectre.Console) runs under the printed lines; redirected, plain lines only.

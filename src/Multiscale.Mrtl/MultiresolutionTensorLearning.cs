@@ -4,7 +4,7 @@ using Multiscale.Mrtl.Criteria;
 using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Models;
 using Multiscale.Mrtl.Training;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Mrtl;
 

@@ -1,4 +1,4 @@
-using Multiscale.Training;
+using Multiscale.Runs;
 using TorchSharp.Modules;
 
 namespace Multiscale.MsAnn;

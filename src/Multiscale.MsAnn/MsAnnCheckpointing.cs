@@ -1,4 +1,4 @@
-using Multiscale.Training;
+using Multiscale.Runs;
 using static TorchSharp.torch;
 
 namespace Multiscale.MsAnn;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Multiscale.MsAnn.Data;
-using Multiscale.Training;
+using Multiscale.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
 using Multiscale.Prolongation;
-using Multiscale.Training;
+using Multiscale.Runs;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

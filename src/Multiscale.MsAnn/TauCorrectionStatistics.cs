@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.MsAnn;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Tests;
 

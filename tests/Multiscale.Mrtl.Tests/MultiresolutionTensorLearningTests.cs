@@ -1,7 +1,7 @@
 using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Tests.Training;
 using Multiscale.Mrtl.Training;
-using Multiscale.Training;
+using Multiscale.Runs;
 using Xunit;
 
 namespace Multiscale.Mrtl.Tests;

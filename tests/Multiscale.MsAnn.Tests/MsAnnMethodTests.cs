@@ -1,5 +1,5 @@
 using Multiscale.MsAnn.Data;
-using Multiscale.Training;
+using Multiscale.Runs;
 using static TorchSharp.torch;
 
 namespace Multiscale.MsAnn.Tests;

@@ -1,6 +1,6 @@
 using Multiscale.MsAnn.Data;
 using Multiscale.Tests.Shared;
-using Multiscale.Training;
+using Multiscale.Runs;
 using static TorchSharp.torch;
 
 namespace Multiscale.MsAnn.Tests;

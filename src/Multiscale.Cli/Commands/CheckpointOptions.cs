@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Multiscale.Prolongation;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Multiscale.Graphs;
 using Multiscale.IO;
-using Multiscale.Training;
+using Multiscale.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -5,7 +5,7 @@ using Multiscale.IO;
 using Multiscale.Graphs;
 using Multiscale.Graphs.Coarsening;
 using Multiscale.Prolongation;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
 

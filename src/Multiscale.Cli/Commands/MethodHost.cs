@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Text.Json.Nodes;
 using Multiscale.Cli.Plots;
-using Multiscale.Training;
+using Multiscale.Runs;
 using TorchSharp;
 
 namespace Multiscale.Cli.Commands;

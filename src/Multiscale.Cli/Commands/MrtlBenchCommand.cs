@@ -7,7 +7,7 @@ using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Finegraining;
 using Multiscale.Mrtl.Models;
 using Multiscale.Mrtl.Training;
-using Multiscale.Training;
+using Multiscale.Runs;
 using static TorchSharp.torch;
 
 namespace Multiscale.Cli.Commands;

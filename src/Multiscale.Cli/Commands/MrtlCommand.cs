@@ -6,7 +6,7 @@ using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Finegraining;
 using Multiscale.Mrtl.Models;
 using Multiscale.Mrtl.Training;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
 

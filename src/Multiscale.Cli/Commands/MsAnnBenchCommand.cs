@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text;
 using Multiscale.MsAnn;
 using Multiscale.MsAnn.Data;
-using Multiscale.Training;
+using Multiscale.Runs;
 using static TorchSharp.torch;
 
 namespace Multiscale.Cli.Commands;

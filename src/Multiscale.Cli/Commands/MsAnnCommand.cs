@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Multiscale.MsAnn;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Multiscale.IO;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
 

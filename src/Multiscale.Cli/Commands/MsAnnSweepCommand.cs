@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Multiscale.MsAnn;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
 

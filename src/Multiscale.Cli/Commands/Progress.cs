@@ -44,7 +44,7 @@ internal sealed class Progress(TextWriter output, double intervalSeconds = 1.0)
 }
 
 /// <summary>A reporter for runs that keep no folder (benchmarks): lines to a writer, curve points dropped.</summary>
-internal sealed class LineReporter(TextWriter output) : Multiscale.Training.IRunReporter
+internal sealed class LineReporter(TextWriter output) : Multiscale.Runs.IRunReporter
 {
     public void Line(string text) => output.WriteLine(text);
 
@@ -53,7 +53,7 @@ internal sealed class LineReporter(TextWriter output) : Multiscale.Training.IRun
 
     private readonly LiveRunReporter? _live = TerminalProgress.Current is { } t ? new LiveRunReporter(Silent.Instance, t, "bench", null) : null;
 
-    private sealed class Silent : Multiscale.Training.IRunReporter
+    private sealed class Silent : Multiscale.Runs.IRunReporter
     {
         public static readonly Silent Instance = new();
         public void Line(string text) { }

@@ -7,7 +7,7 @@ using Multiscale.Cli.Plots;
 using Multiscale.Graphs;
 using Multiscale.IO;
 using Multiscale.Prolongation;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Multiscale.Training;
+using Multiscale.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 

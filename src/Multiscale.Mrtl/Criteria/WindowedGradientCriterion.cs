@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Multiscale.Training;
+using Multiscale.Runs;
 using static TorchSharp.torch;
 
 namespace Multiscale.Mrtl.Criteria;

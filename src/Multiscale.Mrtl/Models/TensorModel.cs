@@ -1,5 +1,5 @@
 using Multiscale.Mrtl.Data;
-using Multiscale.Training;
+using Multiscale.Runs;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

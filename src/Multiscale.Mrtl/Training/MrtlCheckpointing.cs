@@ -1,4 +1,4 @@
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Mrtl.Training;
 

@@ -127,7 +127,7 @@ public sealed record MrtlTrainerOptions
     /// The compute device of the run (null = CPU, sharing the dataset's CPU tensors): models, each resolution's data,
     /// batches, kernels and checkpoints live there. Random draws (initialization, shuffling) are made on the CPU from
     /// the seeded generator and then moved, and CP-ALS runs on the CPU in float64, so a seed makes the same draws on
-    /// every device. Resolve a user's name with <c>Multiscale.Training.DeviceChoice.Resolve</c>.
+    /// every device. Resolve a user's name with <c>Multiscale.Runs.DeviceChoice.Resolve</c>.
     /// </summary>
     public torch.Device? Device { get; init; }
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Multiscale.Mrtl.Finegraining;
-using Multiscale.Training;
+using Multiscale.Runs;
 
 namespace Multiscale.Mrtl.Training;
 

@@ -4,7 +4,7 @@ using Multiscale.Mrtl.Criteria;
 using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Finegraining;
 using Multiscale.Mrtl.Models;
-using Multiscale.Training;
+using Multiscale.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Interpretability;
 using Multiscale.Mrtl.Models;
-using Multiscale.Training;
+using Multiscale.Runs;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -2,7 +2,7 @@ using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Decomposition;
 using Multiscale.Mrtl.Models;
 using Multiscale.Mrtl.Training;
-using Multiscale.Training;
+using Multiscale.Runs;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -3,7 +3,7 @@ using Multiscale.Mrtl.Criteria;
 using Multiscale.Mrtl.Finegraining;
 using Multiscale.Mrtl.Training;
 using Multiscale.Tests.Shared;
-using Multiscale.Training;
+using Multiscale.Runs;
 using Xunit;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>
 /// Process-wide settings of the native libraries under libtorch, applied before their first use (this assembly's

@@ -1,4 +1,4 @@
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>One titled panel of a <see cref="HeatmapGridFigure"/>: a signed matrix (row 0 on top).</summary>
 /// <param name="Title">Panel title, e.g. "factor 3 · sparse".</param>

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>
 /// Writes scalars to a TensorBoard event file (<c>events.out.tfevents.*</c>) in a run folder: TFRecord framing

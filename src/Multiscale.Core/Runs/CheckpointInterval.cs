@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>
 /// How often a run writes a checkpoint besides when it is stopped: every so much wall-clock time, or every so many of

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Multiscale.Training;
+using Multiscale.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Multiscale.Tests.Training;
+namespace Multiscale.Tests.Runs;
 
 public class CheckpointTests
 {

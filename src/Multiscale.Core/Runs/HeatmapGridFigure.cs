@@ -1,4 +1,4 @@
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>
 /// Small signed heatmaps side by side in a grid (factor profiles, paper 000 Fig. 8, paper 001 Fig. 5): each panel

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>
 /// A named array a method hands back for the host to keep (trained weights, factors): a CPU copy in C order, float32

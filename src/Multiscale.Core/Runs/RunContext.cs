@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>What a host gives a method for one run: where to compute, when to stop, whom to tell.</summary>
 public sealed class RunContext

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Multiscale.Training;
+using Multiscale.Runs;
 
-namespace Multiscale.Tests.Training;
+namespace Multiscale.Tests.Runs;
 
 public class RunFolderTests
 {

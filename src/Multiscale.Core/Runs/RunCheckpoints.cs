@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>
 /// Where and when one run checkpoints, and the checkpoint it continues from. A hosted method asks

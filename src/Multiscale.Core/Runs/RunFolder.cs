@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Multiscale.IO;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>Draws a <see cref="RunFigure"/> to a PNG file (the host's plotting library; the core has none).</summary>
 public interface IFigureRenderer

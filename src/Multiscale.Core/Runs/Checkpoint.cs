@@ -5,7 +5,7 @@ using Multiscale.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>
 /// A training state a run can continue from: scalars as JSON (<see cref="State"/>), tensors (CPU copies, TorchSharp's

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>What a finished run leaves behind: its figures of merit, its curves as a table, the figures to draw and the trained arrays.</summary>
 /// <param name="Report">The final figures (<c>report.json</c>).</param>

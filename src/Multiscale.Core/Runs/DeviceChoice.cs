@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>
 /// The one place where the compute device is chosen: <c>auto</c> (CUDA when the loaded backend has a GPU, else CPU),

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Multiscale.Training;
+namespace Multiscale.Runs;
 
 /// <summary>
 /// The plugin contract: a multiscale training method the core hosts (MRTL, MsANN). A host — the <c>multiscale</c>
