@@ -80,6 +80,35 @@ public class RerunCommandTests
     }
 
     [Fact]
+    public void ATauSweepTrainsItsHierarchiesWithTheCoarseModelAndItsDefaultRunWithout()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string sweep = Path.Combine(dir.FullName, "sweep"), again = Path.Combine(dir.FullName, "again"), plain = Path.Combine(dir.FullName, "plain");
+            var (code, output, error) = CliRunner.Run("msann", "sweep", "--layers", "64,16,64", "--gammas", "1", "--levels", "0,1", "--ks", "2",
+                "--budget", "2000", "--batch", "32", "--optimizer", "rmsprop-torch", "--coarse-model", "tau", "--tau-acceptance", "off", "--out", sweep);
+            Assert.True(code == 0, error + output);
+            string tauRun = Path.Combine(sweep, "runs", "g1-L1-k002"), defaultRun = Path.Combine(sweep, "runs", "default");
+            Assert.Equal("tau", Read(tauRun, "report.json")["coarse_model"]!.GetValue<string>());
+            Assert.False(Read(tauRun, "report.json")["tau"]!["acceptance"]!.GetValue<bool>());
+            Assert.Equal("none", Read(defaultRun, "report.json")["coarse_model"]!.GetValue<string>());
+            // The default run's command line leaves the coarse-model options out (they would make L = 0 an error) and repeats.
+            var args = Read(defaultRun, "config.json")["arguments"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
+            Assert.DoesNotContain("--coarse-model", args);
+            Assert.DoesNotContain("--tau-acceptance", args);
+            Assert.Contains("--coarse-model", Read(tauRun, "config.json")["arguments"]!.AsArray().Select(a => a!.GetValue<string>()));
+            (code, output, error) = CliRunner.Run("rerun", defaultRun, "--out", plain);
+            Assert.True(code == 0, error + output);
+            Assert.Equal(Read(defaultRun, "report.json")["final_mse"]!.GetValue<double>(), Read(plain, "report.json")["final_mse"]!.GetValue<double>());
+            (code, output, error) = CliRunner.Run("rerun", tauRun, "--out", again);
+            Assert.True(code == 0, error + output);
+            Assert.Equal(Read(tauRun, "report.json")["final_mse"]!.GetValue<double>(), Read(again, "report.json")["final_mse"]!.GetValue<double>());
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
     public void ProlongAndLineageFoldersRecordTheirCommandAndRepeatToTheSameMaps()
     {
         var dir = CliRunner.TempDirectory();

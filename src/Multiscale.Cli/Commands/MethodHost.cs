@@ -117,6 +117,8 @@ internal static class MethodHost
     {
         var all = Arguments(parse);
         var sweepOnly = new HashSet<string>(StringComparer.Ordinal) { "--gammas", "--levels", "--ks", "--shard", "--out" };
+        // The default run (L = 0) has no coarse levels: options about them would make its command line an error.
+        if (levels == 0) sweepOnly.UnionWith(MsAnnOptions.HierarchyOnly);
         var result = new List<string> { "msann" };
         int i = all.Count >= 2 && all[0] == "msann" && all[1] == "sweep" ? 2 : 0;
         for (; i < all.Count; i++)

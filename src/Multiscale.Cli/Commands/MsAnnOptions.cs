@@ -24,6 +24,9 @@ internal sealed class MsAnnOptions
     private readonly Option<bool> _coarseSteps = new("--coarse-steps") { Description = "Train coarse levels on their Galerkin coarse model and restricted data (cheaper; not the paper's exact gradient)." };
     private readonly Option<string> _rmsProp = new("--rmsprop") { Description = "RMSProp semantics: tf1 (the reference code's TensorFlow 1 optimizer: accumulator from 1, ε under the root; default) or torch (PyTorch's). The same as --optimizer rmsprop-tf1 / rmsprop-torch.", DefaultValueFactory = _ => "tf1" };
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "Every level's optimizer: rmsprop-tf1 (default), rmsprop-torch, or adam (PyTorch's Adam, β = 0.9, 0.999).", DefaultValueFactory = _ => "rmsprop-tf1" };
+    private readonly Option<string> _coarseModel = new("--coarse-model") { Description = "How coarse levels train: faithful (eq. 3.13 restricted gradients of the finest network; default) or tau (a τ-corrected coarse network on restricted data, MG/OPT; cost ∝ |M_l|).", DefaultValueFactory = _ => "faithful" };
+    private readonly Option<string> _tauAcceptance = new("--tau-acceptance") { Description = "With --coarse-model tau: on (keep a coarse correction only if the loss of the level above does not rise on a fresh batch; default) or off.", DefaultValueFactory = _ => "on" };
+    private readonly Option<int> _tauBatches = new("--tau-batches") { Description = "With --coarse-model tau: batches the τ term is computed from at each entry into a level (1 = one batch).", DefaultValueFactory = _ => 1 };
     private readonly Option<string> _device = CommonOptions.Device();
     private readonly Option<string?> _cache = CommonOptions.Cache("--maps optimized and optimized-grid");
     private readonly Option<bool> _noCache = CommonOptions.NoCache();
@@ -37,7 +40,7 @@ internal sealed class MsAnnOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _rmsProp, _optimizer, _device, _cache, _noCache })
+        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _coarseModel, _tauAcceptance, _tauBatches, _rmsProp, _optimizer, _device, _cache, _noCache })
             command.Options.Add(o);
     }
 
@@ -54,11 +57,26 @@ internal sealed class MsAnnOptions
             LearningRate = parse.GetValue(_lr) ?? (optimizer == OptimizerFlavor.Adam ? AdamLearningRate : RmsPropLearningRate),
             EvaluateEvery = Math.Max(budget / 200, batch), CoarseSteps = parse.GetValue(_coarseSteps),
             Optimizer = optimizer,
+            TauCorrection = ReadTau(parse.GetValue(_coarseModel)!, parse.GetValue(_tauAcceptance)!, parse.GetValue(_tauBatches)),
         };
         training.Validate();
         return new MsAnnSetup(parse.GetValue(_task)!, parse.GetValue(_data)?.FullName, sizes,
             Enum.Parse<LayerMapStrategy>(parse.GetValue(_maps)!.Replace("-", ""), ignoreCase: true), training, parse.GetValue(_seed), parse.GetValue(_device) ?? "auto",
             CommonOptions.CacheDirectory(parse, _cache, _noCache));
+    }
+
+    /// <summary>Options that only mean something for a hierarchy (L ≥ 1): a sweep's default run (L = 0) is recorded without them.</summary>
+    public static readonly IReadOnlySet<string> HierarchyOnly = new HashSet<string>(StringComparer.Ordinal) { "--coarse-model", "--tau-acceptance", "--tau-batches" };
+
+    /// <summary>The τ-correction settings the options ask for (null: the faithful mode), checked before any work.</summary>
+    private static TauCorrectionOptions? ReadTau(string mode, string acceptance, int batches)
+    {
+        if (mode is not ("faithful" or "tau")) throw new MultiscaleException($"--coarse-model must be faithful or tau (got '{mode}')");
+        if (acceptance is not ("on" or "off")) throw new MultiscaleException($"--tau-acceptance must be on or off (got '{acceptance}')");
+        if (mode == "faithful") return null;
+        var tau = new TauCorrectionOptions { Acceptance = acceptance == "on", Batches = batches };
+        tau.Validate();
+        return tau;
     }
 
     /// <summary>The paper's RMSProp learning rate.</summary>
@@ -120,5 +138,8 @@ internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerM
         ["seed"] = Seed,
         ["coarse_steps"] = Training.CoarseSteps,
         ["optimizer"] = Training.Optimizer.Name(),
+        ["coarse_model"] = Training.TauCorrection is null ? "faithful" : "tau",
+        ["tau_acceptance"] = Training.TauCorrection?.Acceptance,
+        ["tau_batches"] = Training.TauCorrection?.Batches,
     };
 }

@@ -66,7 +66,7 @@ internal static class MsAnnSweepCommand
                     output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}");
                     TerminalProgress.Current?.Overall($"msann sweep: run {i + 1} of {mine.Count}, {run.Id}", i, mine.Count, "runs");
                     var schedule = run.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value);
-                    var settings = new MsAnnSettings(source, setup.Sizes, schedule, setup.Strategy, setup.Training, setup.Seed, MapCache: setup.MapCache);
+                    var settings = new MsAnnSettings(source, setup.Sizes, schedule, setup.Strategy, RunTraining(setup, run), setup.Seed, MapCache: setup.MapCache);
                     // Figures are left out: a sweep's runs are compared in the summary, not one by one.
                     // A run stopped part-way (a requeued job) continues from its checkpoint when its settings are unchanged.
                     string checkpointPath = Path.Combine(runDir, RunFolder.CheckpointFile);
@@ -139,9 +139,13 @@ internal static class MsAnnSweepCommand
     }
 
     /// <summary>A run's settings: the shared ones and its (γ, L, k), but not the grid, so widening a sweep keeps its finished runs.</summary>
+    /// <summary>The training options of one run: the default run (L = 0) has no coarse levels, so no coarse model.</summary>
+    private static MsAnnTrainingOptions RunTraining(MsAnnSetup setup, SweepRun run) =>
+        run.Levels == 0 ? setup.Training with { TauCorrection = null } : setup.Training;
+
     private static JsonObject RunConfig(MsAnnSetup setup, SweepRun run)
     {
-        var config = setup.ToJson();
+        var config = (setup with { Training = RunTraining(setup, run) }).ToJson();
         config["gamma"] = run.Gamma;
         config["levels"] = run.Levels;
         config["k"] = run.K;
