@@ -63,7 +63,7 @@ internal static class ProlongCommand
                 results.Add((options.S, BuildReport(coarseSpec, fineSpec, coarse, fine, options, solution), solution));
                 if (cancellation.IsCancellationRequested) break;
                 progress.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"  → E = {solution.Terms.Objective:G10} (diffusion {solution.Terms.Diffusion:G6}, locality {solution.Terms.Locality:G6}), α = {solution.Terms.Alpha:G6}, β = {solution.Terms.Beta:G6}, {solution.Iterations} iterations, {solution.Seconds:F2} s, best start {solution.WinningStart} of {solution.Starts.Count} tried ({solution.Skipped.Count} skipped), stopped: {StopText(solution.SolveStop)}, ‖grad‖ = {solution.GradientNorm:G3} (relative {solution.RelativeGradient:G3}), ‖PᵀP − I‖ = {solution.OrthogonalityError:G2}{(solution.GloballyOptimal ? ", certified global optimum" : "")}"));
+                    $"  → E = {solution.Terms.Objective:G10} (diffusion {solution.Terms.Diffusion:G6}, locality {solution.Terms.Locality:G6}), α = {solution.Terms.Alpha:G6}, β = {solution.Terms.Beta:G6}, {solution.Iterations} iterations, {solution.Seconds:F2} s, best start {solution.WinningStart} of {solution.Starts.Count} tried ({solution.Skipped.Count} skipped), stopped: {StopText(solution.SolveStop)}, ‖grad‖ = {solution.GradientNorm:G3} (relative {solution.RelativeGradient:G3}; to the winning start's own {solution.RelativeGradientOwnStart:G3}), ‖PᵀP − I‖ = {solution.OrthogonalityError:G2}{(solution.GloballyOptimal ? ", certified global optimum" : "")}"));
             }
             if (cancellation.IsCancellationRequested)
             {
@@ -166,6 +166,7 @@ internal static class ProlongCommand
         ["distance_to_interpolation_before_canonical"] = solution.DistanceToInterpolationBefore,
         ["solve_stop"] = StopName(solution.SolveStop),
         ["relative_gradient"] = double.IsNaN(solution.RelativeGradient) ? null : solution.RelativeGradient,
+        ["relative_gradient_own_start"] = double.IsNaN(solution.RelativeGradientOwnStart) ? null : solution.RelativeGradientOwnStart,
         ["start_policy"] = options.StopsWhenDone ? "stop-when-done" : "multi-start",
         ["skipped_starts"] = solution.Skipped.Select(k => new Dictionary<string, object?>
         {

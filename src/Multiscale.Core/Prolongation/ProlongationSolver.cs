@@ -276,6 +276,13 @@ public sealed class ProlongationSolution : IDisposable
     /// </summary>
     public double RelativeGradient { get; init; } = double.NaN;
 
+    /// <summary>
+    /// ‖grad‖ at the map divided by ‖grad‖ at the winning start's own point — what the optimizer's relative tolerance
+    /// measures. Larger than <see cref="RelativeGradient"/> when the winner began near a critical point (an assignment
+    /// or interpolation start): both are reported so neither flatters.
+    /// </summary>
+    public double RelativeGradientOwnStart { get; init; } = double.NaN;
+
     /// <summary>‖P − P_interp‖_F of the optimum before canonicalization (null when no canonical member was taken).</summary>
     public double? DistanceToInterpolationBefore { get; init; }
 
@@ -371,7 +378,7 @@ public static class ProlongationSolver
         var probeGenerator = new Generator((ulong)options.Seed);
         var skipped = new List<SkippedStart>();
         bool bestIsCritical = false;
-        double largestStartGradient = 0;
+        double largestStartGradient = 0, winnerStartGradient = double.NaN;
         var stop = SolveStopReason.AllStartsRun;
         var randomSeconds = TimeSpan.Zero;
 
@@ -397,11 +404,12 @@ public static class ProlongationSolver
             var startClock = Stopwatch.StartNew();
             using var p0 = make();
             using var x0 = frame?.ToFrame(p0) ?? p0.clone();
-            double initial;
+            double initial, startGradient;
             using (var e = problem.Evaluate(x0))
             {
                 initial = e.Cost;
-                largestStartGradient = Math.Max(largestStartGradient, problem.Manifold.Norm(x0, e.RiemannianGradient()));
+                startGradient = problem.Manifold.Norm(x0, e.RiemannianGradient());
+                largestStartGradient = Math.Max(largestStartGradient, startGradient);
             }
             // The stop-when-done policy: a cheap start after the first runs only when it begins below the best critical
             // point found so far (or when no critical point is known yet).
@@ -437,6 +445,7 @@ public static class ProlongationSolver
                 run.Point.Dispose();
                 bestCost = run.Cost;
                 bestGradient = run.GradientNorm;
+                winnerStartGradient = startGradient;
                 winner = name;
                 bestReason = run.Reason;
                 bestIterations = run.Iterations;
@@ -500,6 +509,7 @@ public static class ProlongationSolver
             SolveStop = stop,
             Skipped = skipped,
             RelativeGradient = largestStartGradient > 0 ? bestGradient / largestStartGradient : double.NaN,
+            RelativeGradientOwnStart = winnerStartGradient > 0 ? bestGradient / winnerStartGradient : double.NaN,
             DistanceToInterpolationBefore = distanceBefore,
             DistanceToInterpolation = distanceAfter,
         };

@@ -29,6 +29,22 @@ public class StartPolicyTests
         Assert.Equal(solution.Starts.Min(st => st.FinalObjective), solution.Terms.Objective, 6);
         Assert.True(solution.OrthogonalityError <= 1e-12);
         Assert.True(solution.RelativeGradient >= 0 && solution.RelativeGradient <= 1e-2, $"relative gradient {solution.RelativeGradient}");
+        // Against the winning start's own gradient the ratio can only be larger (that start's gradient is one of those the
+        // largest is taken over), and it is what the optimizer's tolerance measured.
+        Assert.True(solution.RelativeGradientOwnStart >= solution.RelativeGradient * (1 - 1e-12), $"{solution.RelativeGradientOwnStart} < {solution.RelativeGradient}");
+    }
+
+    [Fact]
+    public void WithOneStartBothRelativeGradientsAgree()
+    {
+        var options = new ProlongationOptions
+        {
+            S = 0.5, Alpha = ScaleParameter.Fixed(1), MaxIterations = 300, Init = InitKind.Identity, AssignmentStart = false, InterpolationStart = false,
+        };
+        using var solution = ProlongationSolver.Solve(GraphSpec.Parse("path:6"), GraphSpec.Parse("path:12"), options);
+        Assert.Single(solution.Starts);
+        Assert.Equal(solution.RelativeGradient, solution.RelativeGradientOwnStart, 12);
+        Assert.True(solution.RelativeGradientOwnStart > 0);
     }
 
     [Fact]
