@@ -16,8 +16,7 @@ public static class Npy
 {
     private static readonly byte[] Magic = { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
 
-    /// <summary>Bytes moved per step between a file and a tensor (a multiple of every element width).</summary>
-    private const int ChunkBytes = 1 << 22;
+    private const int ChunkBytes = TensorChunks.ChunkBytes;
 
     /// <summary>Writes a tensor (copied to the CPU) as <c>.npy</c> in its own dtype, row-major and little-endian.</summary>
     public static void Write(string path, Tensor tensor) => Write(path, tensor, NpyWriteOptions.Default);
@@ -90,7 +89,7 @@ public static class Npy
         {
             int n = (int)Math.Min(perChunk, count - at);
             using var part = flat.narrow(0, at, n);
-            CopyOut(part, MemoryMarshal.AsBytes(data.AsSpan((int)at, n)));
+            TensorChunks.CopyOut(part, MemoryMarshal.AsBytes(data.AsSpan((int)at, n)));
         }
         return (data, stored.shape);
     }
@@ -129,19 +128,8 @@ public static class Npy
         }
         stream.Write(header);
 
-        long count = laidOut.numel();
-        if (count == 0) return;
-        var flat = laidOut.reshape(count);
-        var buffer = new byte[(int)Math.Min(ChunkBytes, count * dtype.Width)];
-        int perChunk = buffer.Length / dtype.Width;
-        for (long at = 0; at < count; at += perChunk)
-        {
-            int n = (int)Math.Min(perChunk, count - at);
-            var bytes = buffer.AsSpan(0, n * dtype.Width);
-            using (var part = flat.narrow(0, at, n)) CopyOut(part, bytes);
-            if (dtype.BigEndian) SwapBytes(bytes, dtype.Width);
-            stream.Write(bytes);
-        }
+        using var flat = laidOut.reshape(-1);
+        TensorChunks.Write(stream, flat, dtype.Width, dtype.BigEndian);
     }
 
     /// <summary>
@@ -190,21 +178,7 @@ public static class Npy
             if (count > 0)
             {
                 using var flat = result.reshape(count);
-                var buffer = new byte[(int)Math.Min(ChunkBytes, needed)];
-                int perChunk = buffer.Length / header.Dtype.Width;
-                for (long at = 0; at < count; at += perChunk)
-                {
-                    int n = (int)Math.Min(perChunk, count - at);
-                    var bytes = buffer.AsSpan(0, n * header.Dtype.Width);
-                    Fill(stream, bytes, name, "data");
-                    if (header.Dtype.BigEndian) SwapBytes(bytes, header.Dtype.Width);
-                    if (header.Dtype.Type == ScalarType.Bool)
-                        for (int i = 0; i < bytes.Length; i++) bytes[i] = bytes[i] == 0 ? (byte)0 : (byte)1;
-                    using var chunk = empty(n, header.Dtype.Type);
-                    chunk.bytes = bytes;
-                    using var target = flat.narrow(0, at, n);
-                    target.copy_(chunk);
-                }
+                TensorChunks.Read(flat, header.Dtype.Width, header.Dtype.BigEndian, bytes => Fill(stream, bytes, name, "data"));
             }
             if (!header.FortranOrder || header.Shape.Length < 2) return result;
             using (result)
@@ -215,13 +189,6 @@ public static class Npy
             result.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Copies a 1-D CPU tensor of at most one chunk into <paramref name="target"/> (its exact byte size).</summary>
-    internal static void CopyOut(Tensor part, Span<byte> target)
-    {
-        using var contiguous = part.contiguous();
-        contiguous.bytes.CopyTo(target);
     }
 
     private static NpyDtype CheckWritable(Tensor tensor, bool bigEndian = false) =>
@@ -240,15 +207,5 @@ public static class Npy
         try { stream.ReadExactly(into); }
         catch (EndOfStreamException) { throw new MultiscaleException($"'{name}': the .npy {part} ends early (truncated file)"); }
         catch (InvalidDataException e) { throw new MultiscaleException($"'{name}': corrupt compressed data ({e.Message})", e); }
-    }
-
-    private static void SwapBytes(Span<byte> bytes, int width)
-    {
-        switch (width)
-        {
-            case 2: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(bytes), MemoryMarshal.Cast<byte, ushort>(bytes)); break;
-            case 4: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(bytes), MemoryMarshal.Cast<byte, uint>(bytes)); break;
-            case 8: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ulong>(bytes), MemoryMarshal.Cast<byte, ulong>(bytes)); break;
-        }
     }
 }

@@ -19,7 +19,6 @@ public static class SafeTensors
     public const long MaxHeaderBytes = 100_000_000;
 
     private const string MetadataKey = "__metadata__";
-    private const int ChunkBytes = 1 << 22;
 
     /// <summary>
     /// Writes <paramref name="tensors"/> (any device; copied to the CPU) in name order, with optional string
@@ -175,21 +174,10 @@ public static class SafeTensors
 
     private static void WriteData(Stream stream, Tensor tensor)
     {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors is little-endian; big-endian hosts are not supported");
         using var scope = NewDisposeScope();
         var flat = tensor.detach().cpu().contiguous().reshape(-1);
-        long count = flat.numel();
-        if (count == 0) return;
-        int width = (int)flat.ElementSize;
-        var buffer = new byte[(int)Math.Min(ChunkBytes, count * width)];
-        int perChunk = buffer.Length / width;
-        for (long at = 0; at < count; at += perChunk)
-        {
-            int n = (int)Math.Min(perChunk, count - at);
-            var bytes = buffer.AsSpan(0, n * width);
-            using (var part = flat.narrow(0, at, n)) Npy.CopyOut(part, bytes);
-            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors is little-endian; big-endian hosts are not supported");
-            stream.Write(bytes);
-        }
+        TensorChunks.Write(stream, flat, (int)flat.ElementSize, swap: false);
     }
 
     private static Tensor ReadData(Stream stream, long dataStart, Entry entry, string path)
@@ -199,23 +187,8 @@ public static class SafeTensors
         var result = empty(entry.Shape, entry.Type);
         try
         {
-            long count = result.numel();
-            if (count == 0) return result;
-            using var flat = result.reshape(count);
-            var buffer = new byte[(int)Math.Min(ChunkBytes, entry.End - entry.Begin)];
-            int perChunk = buffer.Length / entry.Width;
-            for (long at = 0; at < count; at += perChunk)
-            {
-                int n = (int)Math.Min(perChunk, count - at);
-                var bytes = buffer.AsSpan(0, n * entry.Width);
-                Fill(stream, bytes, path);
-                if (entry.Type == ScalarType.Bool)
-                    for (int i = 0; i < bytes.Length; i++) bytes[i] = bytes[i] == 0 ? (byte)0 : (byte)1;
-                using var chunk = empty(n, entry.Type);
-                chunk.bytes = bytes;
-                using var target = flat.narrow(0, at, n);
-                target.copy_(chunk);
-            }
+            using var flat = result.reshape(-1);
+            TensorChunks.Read(flat, entry.Width, swap: false, bytes => Fill(stream, bytes, path));
             return result;
         }
         catch
