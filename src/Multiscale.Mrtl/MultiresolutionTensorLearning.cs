@@ -146,12 +146,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         {
             var r = runs[i].Result;
             r.Model.Save(checkpoint, $"finished{i}/");
-            if (r.FullRank is { } full)
-                using (TorchSharp.torch.NewDisposeScope())
-                {
-                    checkpoint.Put($"finished{i}/full_rank/weights", full.Weights.ToTensor());
-                    checkpoint.Put($"finished{i}/full_rank/bias", full.Bias.ToTensor());
-                }
+            r.FullRank?.Save(checkpoint, $"finished{i}/");
             finished.Add(new JsonObject
             {
                 ["method"] = r.Method.ToString(),
@@ -183,7 +178,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         var model = (LowRankModel)TensorModel.Load(checkpoint, prefix, lowRank: true, data.Task, data.Outputs, data.FeatureShape, finest, device,
             sparseTerm: settings.Options.Model == MrtlModelKind.LowRankSparse);
         MrtlFullRankWeights? fullRank = o["full_rank_grids"] is JsonValue grids
-            ? new MrtlFullRankWeights(RunArray.Of("weights", checkpoint.Get($"{prefix}full_rank/weights")), RunArray.Of("bias", checkpoint.Get($"{prefix}full_rank/bias")), grids.GetValue<string>())
+            ? MrtlFullRankWeights.Load(checkpoint, prefix, grids.GetValue<string>())
             : null;
         return new MrtlResult
         {

@@ -309,9 +309,7 @@ public static class MrtlTrainer
             CpSeconds = Checkpoint.ToDouble(state["cp_seconds"]);
             FullValidation = Checkpoint.ToDouble(state["full_validation"]);
             LowStartNote = state["low_start_note"]?.GetValue<string>();
-            if (state["full_rank_grids"] is JsonValue grids)
-                using (var scope = NewDisposeScope())
-                    FullRank = new MrtlFullRankWeights(RunArray.Of("weights", checkpoint.Get("full_rank/weights")), RunArray.Of("bias", checkpoint.Get("full_rank/bias")), grids.GetValue<string>());
+            if (state["full_rank_grids"] is JsonValue grids) FullRank = MrtlFullRankWeights.Load(checkpoint, "", grids.GetValue<string>());
             checkpoint.RestoreGenerator("generator", Generator);
             foreach (var r in Records) _progress?.Invoke(r);
             return state["stage"]!.GetValue<string>();
@@ -465,12 +463,7 @@ public static class MrtlTrainer
                     if (start >= 0) checkpoint.Put("order", order!);
                     checkpoint.PutPart("adam", optimizer.save_state_dict);
                     checkpoint.PutGenerator("generator", Generator);
-                    if (FullRank is { } kept)
-                        using (var scope = NewDisposeScope())
-                        {
-                            checkpoint.Put("full_rank/weights", kept.Weights.ToTensor());
-                            checkpoint.Put("full_rank/bias", kept.Bias.ToTensor());
-                        }
+                    FullRank?.Save(checkpoint, "");
                     _checkpointing!.Save(checkpoint);
                 }
 
