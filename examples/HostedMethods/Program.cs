@@ -21,15 +21,13 @@ static void Host<TSettings>(IMultiscaleMethod<TSettings> method, TSettings setti
     Console.WriteLine($"[{method.Name}] wrote {folder.Directory}: {string.Join(", ", record.Report.Select(p => p.Key).Take(6))}, …");
 }
 
-using (var data = new SyntheticObjectsData(256, objects: 1, seed: 0, device))
-{
-    var msann = new MsAnnSettings(data, new[] { 256, 64, 32, 64, 256 }, new CycleSchedule(3, 2, 4), LayerMapStrategy.Interpolation,
-        new MsAnnTrainingOptions { Budget = 16_000, EvaluateEvery = 1024 }, Seed: 0, CompareDefault: true);
-    Host(new MsAnnMethod(), msann, Path.Combine(root, "msann"), device);
-}
+// Settings are plain data (the data described, not opened), so config.json holds all a run needs:
+// 'multiscale rerun runs/hosted-methods/msann --out again' repeats it.
+var msann = new MsAnnSettings(AutoencoderDataSource.SyntheticObjects(objects: 1), new[] { 256, 64, 32, 64, 256 }, new CycleSchedule(3, 2, 4),
+    LayerMapStrategy.Interpolation, new MsAnnTrainingOptions { Budget = 16_000, EvaluateEvery = 1024 }, Seed: 0, CompareDefault: true);
+Host(new MsAnnMethod(), msann, Path.Combine(root, "msann"), device);
 
-var basketball = BasketballSynthetic.Generate(BasketballOptions.Small);
-var mrtl = new MrtlSettings(basketball, "basketball", new MrtlTrainerOptions
+var mrtl = new MrtlSettings(new BasketballSource(Small: true), new MrtlTrainerOptions
 {
     Schedule = ResolutionSchedule.Parse("4x5,6x6;8x10,12x12", "8x10,12x12;20x25,12x12"),
     Rank = 4,

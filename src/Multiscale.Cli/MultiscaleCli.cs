@@ -29,6 +29,7 @@ public static class MultiscaleCli
         root.Subcommands.Add(LineageCommand.Create(output, error));
         root.Subcommands.Add(MsAnnCommand.Create(output, error));
         root.Subcommands.Add(MrtlCommand.Create(output, error));
+        root.Subcommands.Add(SweepCommand.Create(output, error));
         root.Subcommands.Add(RerunCommand.Create(output, error));
         root.Subcommands.Add(DataCommand.Create(output, error));
         root.Subcommands.Add(BenchCommand.Create(output, error));

@@ -9,11 +9,29 @@ using Multiscale.Runs;
 namespace Multiscale.Mrtl;
 
 /// <summary>What one MRTL run needs: the data, the trainer's settings, and which methods to train on the same split.</summary>
-/// <param name="Data">The dataset (split by <see cref="MrtlTrainerOptions.Seed"/> into train, validation and test).</param>
-/// <param name="Task">Name for reports (<c>basketball</c>, <c>climate</c>, a user file's name).</param>
+/// <param name="Data">Where the dataset comes from (loaded by the run; split by <see cref="MrtlTrainerOptions.Seed"/> into train, validation and test).</param>
 /// <param name="Options">Schedule, criterion, finegraining, rank, stage settings, seed; its method and device are set per run.</param>
 /// <param name="Methods">MRTL and/or its baselines; the first is the main run, the others are sub-runs named after their method.</param>
-public sealed record MrtlSettings(MrtlDataset Data, string Task, MrtlTrainerOptions Options, IReadOnlyList<MrtlMethod> Methods);
+public sealed record MrtlSettings(MrtlDataSource Data, MrtlTrainerOptions Options, IReadOnlyList<MrtlMethod> Methods)
+{
+    /// <summary>Throws <see cref="MultiscaleException"/> when the settings cannot train.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Data);
+        ArgumentNullException.ThrowIfNull(Options);
+        ArgumentNullException.ThrowIfNull(Methods);
+        if (Methods.Count == 0) throw new MultiscaleException("no MRTL method to run (expected mrtl, fixed and/or random)");
+        if (Methods.Distinct().Count() != Methods.Count) throw new MultiscaleException("each MRTL method may run once per call");
+        Options.Validate();
+    }
+
+    /// <summary>Value equality with the methods compared by content (a record compares lists by reference).</summary>
+    public bool Equals(MrtlSettings? other) =>
+        other is not null && Equals(Data, other.Data) && Equals(Options, other.Options) && Methods.SequenceEqual(other.Methods);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Data, Options, Methods.Count);
+}
 
 /// <summary>
 /// Multiresolution tensor learning as a hosted method (paper 001, Algorithm 1, and its fixed-resolution and random-init
@@ -27,53 +45,30 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
     public string Name => "mrtl";
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// One field per setting, named as the <c>mrtl</c> command's option without its dashes (<c>--lr-full</c> →
+    /// <c>lr_full</c>) and holding what that option takes; settings no option reaches (decay, per-stage
+    /// regularization, CP-ALS tolerance, …) have fields too, so every run a program makes can be described. The data
+    /// is described by the fields of its options (<c>task</c>, <c>size</c>, <c>samples</c>, <c>data</c>,
+    /// <c>positions</c>, <c>fields</c>, …); a dataset held in memory (<see cref="InMemorySource"/>) is named but cannot be read back.
+    /// </remarks>
     public JsonObject Describe(MrtlSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var o = settings.Options;
-        JsonObject Stage(StageOptions s) => new()
-        {
-            ["lr"] = s.LearningRate, ["decay"] = s.Decay, ["batch"] = s.BatchSize, ["max_epochs"] = s.MaxEpochs,
-            ["l2"] = s.Regularization.L2, ["spatial"] = s.Regularization.Spatial, ["sigma"] = s.Regularization.Sigma, ["per_cell"] = s.Regularization.PerCell,
-        };
-        return new JsonObject
-        {
-            ["task"] = settings.Task,
-            ["samples"] = settings.Data.Count,
-            ["outputs"] = settings.Data.Outputs,
-            ["modes"] = new JsonArray(settings.Data.Modes.Select(m => (JsonNode)JsonValue.Create(m.Name)!).ToArray()),
-            ["methods"] = new JsonArray(settings.Methods.Select(m => (JsonNode)JsonValue.Create(MethodName(m))!).ToArray()),
-            ["full"] = ResolutionSchedule.Format(o.Schedule.FullRank),
-            ["low"] = ResolutionSchedule.Format(o.Schedule.LowRank),
-            ["criterion"] = FinegrainCriterion.Name(o.Criterion),
-            ["patience"] = o.CriterionOptions.Patience,
-            ["thresholds"] = new JsonObject
-            {
-                ["tau_loss"] = o.CriterionOptions.Thresholds.Loss, ["tau_sigma"] = o.CriterionOptions.Thresholds.Sigma,
-                ["tau_mu"] = o.CriterionOptions.Thresholds.Mu, ["fraction"] = o.CriterionOptions.Thresholds.Fraction, ["window"] = o.CriterionOptions.Window,
-            },
-            ["finegrain"] = o.Finegrain.ToString().ToLowerInvariant(),
-            ["rank"] = o.Rank,
-            ["model"] = MrtlTrainerOptions.ModelName(o.Model),
-            ["sparse_rank"] = o.Model == MrtlModelKind.LowRankSparse ? o.SparseComponents : null,
-            ["lambda_sparse"] = o.Model == MrtlModelKind.LowRankSparse ? o.LambdaSparse : null,
-            ["cp_iterations"] = o.CpAls.MaxIterations,
-            ["cp_tolerance"] = o.CpAls.Tolerance,
-            ["full_rank"] = Stage(o.FullRank),
-            ["low_rank"] = Stage(o.LowRank),
-            ["seed"] = o.Seed,
-        };
+        return MrtlSettingsJson.Write(settings);
     }
+
+    /// <inheritdoc/>
+    public MrtlSettings ReadSettings(JsonObject settings) => MrtlSettingsJson.Read(settings);
 
     /// <inheritdoc/>
     public RunRecord Run(MrtlSettings settings, RunContext context)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
-        if (settings.Methods.Count == 0) throw new MultiscaleException("no MRTL method to run (expected mrtl, fixed and/or random)");
-        if (settings.Methods.Distinct().Count() != settings.Methods.Count) throw new MultiscaleException("each MRTL method may run once per call");
-        settings.Options.Validate();
-        var data = settings.Data;
+        settings.Validate();
+        var data = settings.Data.Load(settings.Options.Seed);
+        context.Reporter.Line($"  data {settings.Data.Name}: {data.Count} samples, I = {data.Outputs}, modes {string.Join(", ", data.Modes.Select(m => m.Name))}");
         var split = data.Split(settings.Options.Seed);
         var runs = new List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)>();
         var checkpoints = context.Checkpoints;
@@ -85,7 +80,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                 int i = 0;
                 foreach (var finished in resume.State["finished"] as JsonArray ?? new JsonArray())
                 {
-                    var result = ReadResult((JsonObject)finished!, resume, $"finished{i++}/", settings, context.Device);
+                    var result = ReadResult((JsonObject)finished!, resume, $"finished{i++}/", settings, data, context.Device);
                     runs.Add((result, FactorReport.Compute(result.Model, data.Planted)));
                 }
                 if (resume.State["trainer"] is null) resume = null;   // saved between methods: the next one starts fresh
@@ -130,7 +125,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
                     break;
                 }
             }
-            return Record(settings, runs, context.Device);
+            return Record(settings, data, runs, context.Device);
         }
         finally
         {
@@ -170,10 +165,9 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         checkpoint.State["finished"] = finished;
     }
 
-    private static MrtlResult ReadResult(JsonObject o, Checkpoint checkpoint, string prefix, MrtlSettings settings, TorchSharp.torch.Device device)
+    private static MrtlResult ReadResult(JsonObject o, Checkpoint checkpoint, string prefix, MrtlSettings settings, MrtlDataset data, TorchSharp.torch.Device device)
     {
         var method = Enum.Parse<MrtlMethod>(o["method"]!.GetValue<string>());
-        var data = settings.Data;
         var finest = settings.Options.Schedule.Finest;
         var model = (LowRankModel)TensorModel.Load(checkpoint, prefix, lowRank: true, data.Task, data.Outputs, data.FeatureShape, finest, device,
             sparseTerm: settings.Options.Model == MrtlModelKind.LowRankSparse);
@@ -206,7 +200,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
     private static MrtlTrainerOptions Configure(MrtlTrainerOptions options, MrtlMethod method, RunContext context) =>
         options with { Method = method, Device = context.Device };
 
-    private static string MethodName(MrtlMethod method) => method.ToString().ToLowerInvariant();
+    internal static string MethodName(MrtlMethod method) => method.ToString().ToLowerInvariant();
 
     /// <summary>
     /// "factor k" (low-rank + sparse: "smooth k" or "sparse k", the learned term and its column), with the planted factor
@@ -269,9 +263,8 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         };
     }
 
-    private static RunRecord Record(MrtlSettings settings, List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)> runs, TorchSharp.torch.Device device)
+    private static RunRecord Record(MrtlSettings settings, MrtlDataset data, List<(MrtlResult Result, IReadOnlyList<SpatialFactorReport> Factors)> runs, TorchSharp.torch.Device device)
     {
-        var data = settings.Data;
         var options = settings.Options;
         JsonObject Entry(MrtlResult r, IReadOnlyList<SpatialFactorReport> factors)
         {
@@ -312,7 +305,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             };
         }
         var report = Entry(runs[0].Result, runs[0].Factors);
-        report["task"] = settings.Task;
+        report["task"] = settings.Data.Name;
         report["samples"] = data.Count;
         report["outputs"] = data.Outputs;
         report["rank"] = options.Rank;

@@ -8,16 +8,29 @@ using static TorchSharp.torch;
 namespace Multiscale.MsAnn;
 
 /// <summary>What one MsANN run needs: the data, the finest model's layers, the cycle schedule, the maps and the training settings.</summary>
-/// <param name="Data">Batches and the validation set (on the run's device).</param>
+/// <param name="Data">Where the batches and the validation set come from (opened by the run on its device).</param>
 /// <param name="Sizes">Layer sizes of the finest model (first = last: an autoencoder).</param>
 /// <param name="Schedule">γ, L, k; depth 0 is default training.</param>
 /// <param name="Maps">How level maps are made.</param>
 /// <param name="Training">Budget, batch, learning rate, optimizer flavor, coarse steps, all-together.</param>
 /// <param name="Seed">Seed of initialization, maps and batches.</param>
 /// <param name="CompareDefault">Also train the default model (L = 0) on the same data, as the sub-run <c>default</c>.</param>
-/// <param name="MapCache">Folder where optimized level maps are kept between runs (null: solve every time); the maps are the same either way.</param>
-public sealed record MsAnnSettings(IAutoencoderData Data, int[] Sizes, CycleSchedule Schedule, LayerMapStrategy Maps,
-    MsAnnTrainingOptions Training, long Seed, bool CompareDefault = false, string? MapCache = null);
+/// <param name="MapCache">Folder where optimized level maps are kept between runs (null: solve every time); the maps are the same either way, so it is not a setting that <see cref="MsAnnMethod.Describe"/> records.</param>
+public sealed record MsAnnSettings(AutoencoderDataSource Data, int[] Sizes, CycleSchedule Schedule, LayerMapStrategy Maps,
+    MsAnnTrainingOptions Training, long Seed, bool CompareDefault = false, string? MapCache = null)
+{
+    /// <summary>Throws <see cref="MultiscaleException"/> when the settings cannot train (layers, depth, training options).</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Data);
+        ArgumentNullException.ThrowIfNull(Sizes);
+        if (Sizes.Length == 0 || Sizes.Any(n => n < 1)) throw new SettingsException("layers", $"must be positive integers (got {string.Join(',', Sizes)})");
+        if (Sizes[0] != Sizes[^1]) throw new SettingsException("layers", $"must start and end with the same size: an autoencoder's first and last layers must match (got {Sizes[0]} and {Sizes[^1]})");
+        _ = new HierarchyShape(Sizes, Schedule.Depth);
+        Training.Validate();
+        Training.ValidateDepth(Schedule.Depth);
+    }
+}
 
 /// <summary>
 /// MsANN as a hosted method (paper 004, Algorithm 3.1): trains the hierarchy, optionally default training beside it,
@@ -30,6 +43,11 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
     public string Name => "msann";
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// One field per setting, named as the <c>msann</c> command's option without its dashes (<c>--coarse-model</c> →
+    /// <c>coarse_model</c>) and holding what that option takes, so a settings file reads like a command line. The map
+    /// cache is left out: it changes where maps are kept, not the numbers.
+    /// </remarks>
     public JsonObject Describe(MsAnnSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -37,7 +55,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         return new JsonObject
         {
             ["task"] = settings.Data.Task,
-            ["data"] = settings.Data.Source,
+            ["data"] = settings.Data.Folder,
             ["layers"] = string.Join(',', settings.Sizes),
             ["levels"] = settings.Schedule.Depth,
             ["gamma"] = settings.Schedule.Gamma,
@@ -45,17 +63,97 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["maps"] = settings.Maps.Name(),
             ["budget"] = t.Budget,
             ["batch"] = t.BatchSize,
-            ["lr"] = t.LearningRate,
-            ["evaluate_every"] = t.EvaluateEvery,
+            // null: derived from other fields (the optimizer's rate; budget/200), so a settings file that changes
+            // those fields keeps meaning what it meant.
+            ["lr"] = t.LearningRate == DefaultLearningRate(t.Optimizer) ? null : t.LearningRate,
+            ["evaluate_every"] = t.EvaluateEvery == DefaultEvaluateEvery(t.Budget, t.BatchSize) ? null : t.EvaluateEvery,
             ["optimizer"] = t.Optimizer.Name(),
             ["coarse_steps"] = t.CoarseSteps,
-            ["coarse_model"] = CoarseModelName(t),
-            ["tau_acceptance"] = t.TauCorrection?.Acceptance,
+            ["coarse_model"] = t.TauCorrection is null ? "faithful" : "tau",
+            ["tau_acceptance"] = t.TauCorrection is { } tau ? (tau.Acceptance ? "on" : "off") : null,
             ["tau_batches"] = t.TauCorrection?.Batches,
             ["all_together"] = t.AllTogether,
             ["compare_default"] = settings.CompareDefault,
             ["seed"] = settings.Seed,
         };
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Defaults are the command's: one-object, layers 1024,256,128,256,1024, L = 4, γ = 2, k = 4, interpolation maps,
+    /// budget 256,000, batch 128, TF1 RMSProp; a missing <c>lr</c> is the optimizer's tuned default
+    /// (<see cref="DefaultLearningRate"/>) and a missing <c>evaluate_every</c> is budget/200 (at least one batch);
+    /// <see cref="Describe"/> writes these two as null when they have their derived values.
+    /// </remarks>
+    public MsAnnSettings ReadSettings(JsonObject settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var r = new SettingsReader(settings);
+        string task = r.Choice("task", "one-object", "one-object", "two-object", "mnist");
+        string? folder = r.OptionalString("data");
+        AutoencoderDataSource data = task == "mnist"
+            ? AutoencoderDataSource.Mnist(folder ?? throw new SettingsException("data", "must name the MNIST folder for the mnist task"))
+            : AutoencoderDataSource.SyntheticObjects(task == "two-object" ? 2 : 1);
+        var sizes = ReadLayers(settings, r);
+        var schedule = new CycleSchedule(r.Int("levels", 4), r.Int("gamma", 2), r.Int("k", 4));
+        string mapName = r.Choice("maps", "interpolation", "interpolation", "grid", "aggregation", "optimized", "optimized-grid", "shuffled", "random");
+        var maps = Enum.Parse<LayerMapStrategy>(mapName.Replace("-", "", StringComparison.Ordinal), ignoreCase: true);
+        var optimizer = OptimizerFlavorNames.Parse(r.Choice("optimizer", "rmsprop-tf1", OptimizerFlavorNames.All.ToArray()));
+        double budget = r.Double("budget", 256_000);
+        int batch = r.Int("batch", 128, min: 1);
+        string coarseModel = r.String("coarse_model", "faithful");
+        if (coarseModel is not ("faithful" or "tau")) throw new SettingsException("coarse_model", $"must be faithful or tau (got '{coarseModel}')");
+        // Read either way, so a settings file may keep them with the faithful mode (where they mean nothing).
+        bool acceptance = ReadSwitch(r, "tau_acceptance", true);
+        int tauBatches = r.Int("tau_batches", 1);
+        var training = new MsAnnTrainingOptions
+        {
+            Budget = budget,
+            BatchSize = batch,
+            LearningRate = r.OptionalDouble("lr") ?? DefaultLearningRate(optimizer),
+            EvaluateEvery = r.OptionalDouble("evaluate_every") ?? DefaultEvaluateEvery(budget, batch),
+            Optimizer = optimizer,
+            CoarseSteps = r.Bool("coarse_steps", false),
+            TauCorrection = coarseModel == "tau" ? new TauCorrectionOptions { Acceptance = acceptance, Batches = tauBatches } : null,
+            AllTogether = r.Bool("all_together", false),
+        };
+        var result = new MsAnnSettings(data, sizes, schedule, maps, training, r.Long("seed", 0), r.Bool("compare_default", false));
+        r.Finish();
+        result.Validate();
+        return result;
+    }
+
+    /// <summary>The learning rate a run uses when none is given: the paper's 5e-4 with RMSProp, 3e-3 with Adam (the best of the tuning in docs/msann.md).</summary>
+    public static double DefaultLearningRate(OptimizerFlavor optimizer) => optimizer == OptimizerFlavor.Adam ? 3e-3 : 5e-4;
+
+    /// <summary>The evaluation interval when none is given: 200 evaluations over the budget, at most one per batch.</summary>
+    public static double DefaultEvaluateEvery(double budget, int batch) => Math.Max(budget / 200, batch);
+
+    /// <summary>Layer sizes as "1024,256,…" or a JSON array of integers.</summary>
+    private static int[] ReadLayers(JsonObject settings, SettingsReader r)
+    {
+        if (r.Has("layers") && settings["layers"] is JsonArray array)
+            return array.Select(n => n is JsonValue v && v.TryGetValue<int>(out int size) && size >= 1
+                ? size
+                : throw new SettingsException("layers", $"must be positive integers (got {n?.ToJsonString() ?? "null"})")).ToArray();
+        string text = r.String("layers", "1024,256,128,256,1024");
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0) throw new SettingsException("layers", $"needs at least one size (got '{text}')");
+        return parts.Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1
+            ? v
+            : throw new SettingsException("layers", $"must be positive integers (got '{t}')")).ToArray();
+    }
+
+    /// <summary>"on"/"off" (what the option takes) or true/false.</summary>
+    private static bool ReadSwitch(SettingsReader r, string field, bool fallback)
+    {
+        if (!r.Has(field)) return fallback;
+        try { return r.Bool(field, fallback); }
+        catch (SettingsException)
+        {
+            string text = r.String(field, "on");
+            return text is "on" or "off" ? text == "on" : throw new SettingsException(field, $"must be on or off (got '{text}')");
+        }
     }
 
     /// <inheritdoc/>
@@ -68,8 +166,9 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
-        settings.Training.Validate();
+        settings.Validate();
         var shape = new HierarchyShape(settings.Sizes, settings.Schedule.Depth);
+        using var data = settings.Data.Open(settings.Sizes[0], settings.Seed, context.Device);
         var plan = new List<(string Name, HierarchyShape Shape, CycleSchedule Schedule)> { ("msann", shape, settings.Schedule) };
         if (settings.CompareDefault && settings.Schedule.Depth > 0)
             plan.Add(("default", new HierarchyShape(settings.Sizes, 0), new CycleSchedule(0, 1, 1)));
@@ -95,7 +194,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             };
             // The compared default model has no coarse level to correct.
             var training = i == 0 ? settings.Training : settings.Training with { TauCorrection = null };
-            var result = TrainOne(runShape, schedule, settings.Maps, training, settings.Data, settings.Seed, context,
+            var result = TrainOne(runShape, schedule, settings.Maps, training, data, settings.Seed, context,
                 run: i == 0 ? null : name, mapCache: settings.MapCache, resume: resume, save: save);
             resume = null;
             // Stopped before its budget: the trainer has saved its state, and the host keeps nothing of this call.

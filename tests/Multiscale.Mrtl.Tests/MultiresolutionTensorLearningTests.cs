@@ -11,7 +11,7 @@ public class MultiresolutionTensorLearningTests
     private static readonly MrtlDataset Basketball = BasketballSynthetic.Generate(BasketballOptions.Small with { Samples = 600 });
 
     private static MrtlSettings Settings(long seed, params MrtlMethod[] methods) =>
-        new(Basketball, "basketball", SmallMrtl.BasketballTraining(epochs: 2) with { CriterionOptions = new(), Seed = seed }, methods);
+        new(new InMemorySource(Basketball, "basketball"), SmallMrtl.BasketballTraining(epochs: 2) with { CriterionOptions = new(), Seed = seed }, methods);
 
     private static MrtlSettings Settings(params MrtlMethod[] methods) => Settings(3, methods);
 

@@ -15,7 +15,7 @@ public class MsAnnMethodTests
     }
 
     private static MsAnnSettings Settings(IAutoencoderData data, bool compare, long seed = 3) =>
-        new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,
+        new(AutoencoderDataSource.Opened(data), new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,
             new MsAnnTrainingOptions { Budget = 4000, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 512 }, Seed: seed, CompareDefault: compare);
 
     [Fact]

@@ -33,7 +33,7 @@ public class MsAnnResumeTests
 
     public static readonly TheoryData<string> Configurations = new() { "w-cycle+default", "v-cycle-coarse-steps", "all-together", "tau+default", "adam-w-cycle+default" };
 
-    private static MsAnnSettings Settings(IAutoencoderData data, string configuration) => configuration switch
+    private static MsAnnSettings Settings(IAutoencoderData opened, string configuration) { var data = AutoencoderDataSource.Opened(opened); return configuration switch
     {
         "w-cycle+default" => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,
             new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256 }, Seed: 5, CompareDefault: true),
@@ -49,7 +49,7 @@ public class MsAnnResumeTests
             new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 3e-3, EvaluateEvery = 256, Optimizer = OptimizerFlavor.Adam }, Seed: 8, CompareDefault: true),
         _ => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,
             new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, AllTogether = true }, Seed: 7),
-    };
+    }; }
 
     [Theory]
     [MemberData(nameof(Configurations))]
@@ -79,7 +79,7 @@ public class MsAnnResumeTests
                 using var source = new StopAfter(data, last ? int.MaxValue : 1 + random.Next(total / 3), stop);
                 var resume = File.Exists(path) ? Checkpoint.Load(path) : null;
                 using var checkpoints = new RunCheckpoints(path, CheckpointInterval.Off, header, resume);
-                var result = method.Run(settings with { Data = source }, new RunContext(CPU, null, stop.Token, checkpoints));
+                var result = method.Run(settings with { Data = AutoencoderDataSource.Opened(source) }, new RunContext(CPU, null, stop.Token, checkpoints));
                 if (stop.IsCancellationRequested)
                 {
                     Assert.Equal(1, checkpoints.Saved);
@@ -128,7 +128,7 @@ public class MsAnnResumeTests
             using (var stop = new CancellationTokenSource())
             using (var source = new StopAfter(data, 20, stop))
             using (var checkpoints = new RunCheckpoints(path, CheckpointInterval.Off, new System.Text.Json.Nodes.JsonObject()))
-                method.Run(settings with { Data = source }, new RunContext(CPU, null, stop.Token, checkpoints));
+                method.Run(settings with { Data = AutoencoderDataSource.Opened(source) }, new RunContext(CPU, null, stop.Token, checkpoints));
             using var other = new RunCheckpoints(path, CheckpointInterval.Off, new System.Text.Json.Nodes.JsonObject(), Checkpoint.Load(path));
             var e = Assert.Throws<MultiscaleException>(() =>
                 method.Run(settings with { Schedule = new CycleSchedule(2, 1, 2) }, new RunContext(CPU, null, default, other)));

@@ -17,6 +17,9 @@ internal sealed class CheckpointOptions(string units)
         Description = "Continue the unfinished run in --out from its checkpoint (with the same settings); without a checkpoint the run starts from the beginning.",
     };
 
+    /// <summary>Both options (run controls, not settings of the run).</summary>
+    public IEnumerable<Option> Options => new Option[] { Every, Resume };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Every);

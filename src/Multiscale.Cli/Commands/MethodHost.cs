@@ -15,11 +15,12 @@ namespace Multiscale.Cli.Commands;
 internal static class MethodHost
 {
     public static int Run<TSettings>(IMultiscaleMethod<TSettings> method, TSettings settings, ParseResult parse, string directory,
-        torch.Device device, TextWriter output, TextWriter error, CancellationToken cancel, (CheckpointInterval Interval, bool Resume) checkpointing)
+        torch.Device device, TextWriter output, TextWriter error, CancellationToken cancel, (CheckpointInterval Interval, bool Resume) checkpointing,
+        bool figures = true, bool quietFreshStart = false)
     {
         var header = new JsonObject { ["method"] = method.Name, ["settings"] = method.Describe(settings) };
         string checkpointPath = Path.Combine(Path.GetFullPath(directory), RunFolder.CheckpointFile);
-        var from = Resumable(checkpointPath, header, checkpointing.Resume, output);
+        var from = Resumable(checkpointPath, header, checkpointing.Resume, output, !quietFreshStart);
         using var checkpoints = new RunCheckpoints(checkpointPath, checkpointing.Interval, header, from);
         using var folder = Open(directory);
         var context = new RunContext(device, LiveRunReporter.Wrap(folder.Reporter(output.WriteLine), method.Name, method.Describe(settings)), cancel, checkpoints);
@@ -31,7 +32,7 @@ internal static class MethodHost
                 : "cancelled: nothing was written");
             return 130;
         }
-        Complete(folder, record, RunFolder.Config(method.Name, Arguments(parse), method.Describe(settings)), FigureRenderer.Instance);
+        Complete(folder, record, RunFolder.Config(method.Name, Arguments(parse), method.Describe(settings)), figures ? FigureRenderer.Instance : null);
         output.WriteLine($"wrote {folder.Directory}");
         return 0;
     }
@@ -40,11 +41,11 @@ internal static class MethodHost
     /// The checkpoint to continue from: the folder's unfinished run when it has these settings and --resume was given,
     /// else null; an unfinished run that --resume would lose, or one of other settings, is an error.
     /// </summary>
-    private static Checkpoint? Resumable(string path, JsonObject header, bool resume, TextWriter output)
+    private static Checkpoint? Resumable(string path, JsonObject header, bool resume, TextWriter output, bool announceFreshStart)
     {
         if (!File.Exists(path))
         {
-            if (resume) output.WriteLine($"no checkpoint in {Path.GetDirectoryName(path)}: starting from the beginning");
+            if (resume && announceFreshStart) output.WriteLine($"no checkpoint in {Path.GetDirectoryName(path)}: starting from the beginning");
             return null;
         }
         var found = RunCheckpoints.ReadHeader(path)

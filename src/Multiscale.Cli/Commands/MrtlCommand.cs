@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using Multiscale.Mrtl;
 using Multiscale.Mrtl.Criteria;
@@ -58,10 +59,11 @@ internal static class MrtlCommand
         var noCache = CommonOptions.NoCache();
         var outDir = CommonOptions.Out("Output folder (config.json, report.json, metrics.csv, loss.png, factors_<mode>.png, TensorBoard events; baselines' events in <method>/).");
         outDir.Required = true;
+        var config = SettingsInput.ConfigOption("mrtl");
         var command = new Command("mrtl", "Multiresolution tensor learning: full rank coarse → fine, CP-ALS, low rank → finest (paper 001).")
         {
             task, size, samples, sparseRank, dataDir, positions, modes, fields, labels, lags, method, criterion, tauLoss, tauSigma, tauMu, criterionFraction, finegrain, full, low, rank,
-            model, sparseComponents, lambdaSparse, epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, cache, noCache, outDir,
+            model, sparseComponents, lambdaSparse, epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, cache, noCache, config, outDir,
         };
         var checkpoint = new CheckpointOptions("epochs");
         checkpoint.AddTo(command);
@@ -69,129 +71,27 @@ internal static class MrtlCommand
         {
             OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             var checkpoints = checkpoint.Read(parse);
-            using var cancel = CancelOnCtrlC.Create();
             // First, so that an unusable device is one error before any data is generated or read.
-            var dev = DeviceChoice.Resolve(parse.GetValue(device));
-            long s = parse.GetValue(seed);
-            var criterionKind = FinegrainCriterion.Parse(parse.GetValue(criterion)!);
-            var criterionOptions = new CriterionOptions
-            {
-                Patience = parse.GetValue(patience),
-                Thresholds = new ThresholdOptions { Loss = parse.GetValue(tauLoss), Sigma = parse.GetValue(tauSigma), Mu = parse.GetValue(tauMu), Fraction = parse.GetValue(criterionFraction) },
-            };
-            // Before the data: a bad criterion setting is one error before anything is generated or read.
-            criterionOptions.Validate();
-            var modelKind = MrtlTrainerOptions.ParseModel(parse.GetValue(model)!);
-            if (modelKind != MrtlModelKind.LowRankSparse && (parse.GetValue(sparseComponents) is not null || parse.GetValue(lambdaSparse) is not null))
-                throw new MultiscaleException("--sparse-components and --lambda-sparse apply to --model low-rank+sparse only");
-            var modelDefaults = new MrtlTrainerOptions();
-            var modelOptions = modelDefaults with
-            {
-                Model = modelKind,
-                Rank = parse.GetValue(rank),
-                SparseRank = parse.GetValue(sparseComponents),
-                LambdaSparse = parse.GetValue(lambdaSparse) ?? modelDefaults.LambdaSparse,
-            };
-            // Also before the data: λ₁ and the split of K are checked with the rest of the options below, but only after
-            // the data is generated; these cannot depend on it.
-            modelOptions.Validate();
-            var (data, taskName, defaultSchedule) = LoadData(parse, task, size, samples, sparseRank, dataDir, positions, modes, fields, labels, lags, s);
-            bool averaged = data.Modes[0] is FieldMode;
-            string? fullText = parse.GetValue(full), lowText = parse.GetValue(low);
-            ResolutionSchedule schedule = fullText is null && lowText is null
-                ? defaultSchedule ?? throw new MultiscaleException("user data needs --full and --low resolution chains")
-                : ResolutionSchedule.Parse(fullText ?? "", lowText ?? throw new MultiscaleException("--low is required with --full"));
-            var fg = parse.GetValue(finegrain) is { } f
-                ? Enum.TryParse<FinegrainMethod>(f, true, out var m) ? m : throw new MultiscaleException($"unknown finegrain method '{f}' (expected nearest, bilinear or optimized)")
-                : averaged ? FinegrainMethod.Bilinear : FinegrainMethod.Nearest;
-            int batchSize = parse.GetValue(batch) ?? (averaged ? 32 : 256);
-            var reg = new Regularization(parse.GetValue(l2), parse.GetValue(spatial), parse.GetValue(sigma));
-            var options = new MrtlTrainerOptions
-            {
-                Schedule = schedule,
-                Criterion = criterionKind,
-                CriterionOptions = criterionOptions,
-                Finegrain = fg,
-                Rank = parse.GetValue(rank),
-                Model = modelOptions.Model,
-                SparseRank = modelOptions.SparseRank,
-                LambdaSparse = modelOptions.LambdaSparse,
-                CpAls = new Multiscale.Mrtl.Decomposition.CpAlsOptions { MaxIterations = parse.GetValue(cpIterations) },
-                FullRank = new StageOptions { LearningRate = parse.GetValue(lrFull), MaxEpochs = parse.GetValue(epochsFull), BatchSize = batchSize, Regularization = reg },
-                LowRank = new StageOptions { LearningRate = parse.GetValue(lrLow), MaxEpochs = parse.GetValue(epochsLow), BatchSize = batchSize, Regularization = reg },
-                Seed = s,
-                CacheDirectory = CommonOptions.CacheDirectory(parse, cache, noCache),
-            };
-            options.Validate();
-            var methods = parse.GetValue(method) == "all"
-                ? new[] { MrtlMethod.Mrtl, MrtlMethod.Fixed, MrtlMethod.Random }
-                : new[] { MrtlTrainerOptions.ParseMethod(parse.GetValue(method)!) };
-            output.WriteLine($"mrtl {taskName}: {data.Count} samples, I = {data.Outputs}, full {ResolutionSchedule.Format(schedule.FullRank)}, low {ResolutionSchedule.Format(schedule.LowRank)}, K = {options.Rank}{(options.Model == MrtlModelKind.LowRankSparse ? $" ({options.Rank - options.SparseComponents} low-rank + {options.SparseComponents} sparse, λ₁ = {options.LambdaSparse.ToString(CultureInfo.InvariantCulture)})" : "")}, {fg.ToString().ToLowerInvariant()}, {parse.GetValue(criterion)}, {dev}");
-            return MethodHost.Run(new MultiresolutionTensorLearning(), new MrtlSettings(data, taskName, options, methods), parse,
-                parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token, checkpoints);
+            string dev = parse.GetValue(device)!;
+            DeviceChoice.Resolve(dev);
+            var input = SettingsInput.Gather(parse, "mrtl", config, checkpoint.Options.Concat(new Option[] { device, cache, noCache, outDir }));
+            var settings = input.Read(new MultiresolutionTensorLearning().ReadSettings);
+            settings = settings with { Options = settings.Options with { CacheDirectory = CommonOptions.CacheDirectory(parse, cache, noCache) } };
+            using var cancel = CancelOnCtrlC.Create();
+            return Run(settings, parse, parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token, checkpoints);
         }));
         command.Subcommands.Add(MrtlBenchCommand.Create(output, error));
         return command;
     }
 
-    private static (MrtlDataset Data, string Name, ResolutionSchedule? Schedule) LoadData(ParseResult parse, Option<string> task, Option<string> size,
-        Option<int?> samples, Option<int> sparseRank, Option<DirectoryInfo?> dataDir, Option<FileInfo?> positions, Option<string?> modes, Option<FileInfo?> fields, Option<FileInfo?> labels, Option<int> lags, long seed)
+    /// <summary>Runs checked settings into <paramref name="directory"/> (also what <c>multiscale rerun</c> does with a folder's settings).</summary>
+    public static int Run(MrtlSettings settings, ParseResult parse, string directory, string device, TextWriter output, TextWriter error,
+        CancellationToken cancel, (CheckpointInterval Interval, bool Resume) checkpoints)
     {
-        if (parse.GetValue(dataDir) is { } folder)
-        {
-            if (!folder.Exists) throw new MultiscaleException($"--data folder '{folder.FullName}' does not exist");
-            string Need(string name)
-            {
-                var path = Path.Combine(folder.FullName, name);
-                return File.Exists(path) ? path : throw new MultiscaleException($"--data folder '{folder.FullName}' has no {name} (the {parse.GetValue(task)} layout is described in docs/mrtl.md)");
-            }
-            if (parse.GetValue(task) == "climate")
-            {
-                var outputs = Path.Combine(folder.FullName, "outputs.npy");
-                return (MrtlDataLoader.LoadFieldsNpy(Need("fields.npy"), Need("labels.npy"), parse.GetValue(lags),
-                    outputsPath: File.Exists(outputs) ? outputs : null), folder.Name, ResolutionSchedule.Climate);
-            }
-            return (MrtlDataLoader.LoadPositionsCsv(Need("positions.csv"), ParseModes(parse.GetValue(modes) ?? "ball:40x50,defenders:12x12"), MrtlTask.Classification),
-                folder.Name, ResolutionSchedule.Basketball);
-        }
-        if (parse.GetValue(positions) is { } csv)
-        {
-            var specs = ParseModes(parse.GetValue(modes) ?? throw new MultiscaleException("--positions needs --modes, e.g. ball:40x50,defenders:12x12"));
-            return (MrtlDataLoader.LoadPositionsCsv(csv.FullName, specs, MrtlTask.Classification), csv.Name, null);
-        }
-        if (parse.GetValue(fields) is { } npy)
-        {
-            var y = parse.GetValue(labels) ?? throw new MultiscaleException("--fields needs --labels");
-            return (MrtlDataLoader.LoadFieldsNpy(npy.FullName, y.FullName, parse.GetValue(lags)), npy.Name, null);
-        }
-        return Synthetic(parse, task, size, samples, sparseRank, seed);
-    }
-
-    private static CountModeSpec[] ParseModes(string text) =>
-        text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(t =>
-            {
-                var parts = t.Split(':');
-                if (parts.Length != 2) throw new MultiscaleException($"--modes entry '{t}' is not NAME:HEIGHTxWIDTH");
-                var extent = parts[1].Split('x', 'X');
-                if (extent.Length != 2 || !double.TryParse(extent[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var h)
-                    || !double.TryParse(extent[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var w))
-                    throw new MultiscaleException($"--modes entry '{t}' is not NAME:HEIGHTxWIDTH");
-                return new CountModeSpec(parts[0], h, w);
-            }).ToArray();
-
-    private static (MrtlDataset Data, string Name, ResolutionSchedule? Schedule) Synthetic(ParseResult parse, Option<string> task, Option<string> size, Option<int?> samples, Option<int> sparseRank, long seed)
-    {
-        bool small = parse.GetValue(size) == "small";
-        if (parse.GetValue(task) == "climate")
-        {
-            var o = (small ? ClimateOptions.Small : new ClimateOptions()) with { Seed = seed };
-            if (parse.GetValue(samples) is { } n) o = o with { Months = n };
-            var schedule = small ? ResolutionSchedule.ClimateSmall : ResolutionSchedule.Climate;
-            return (ClimateSynthetic.Generate(o), "climate", schedule);
-        }
-        var b = (small ? BasketballOptions.Small : new BasketballOptions()) with { Seed = seed, SparseRank = parse.GetValue(sparseRank) };
-        if (parse.GetValue(samples) is { } k) b = b with { Samples = k };
-        return (BasketballSynthetic.Generate(b), "basketball", ResolutionSchedule.Basketball);
+        var dev = DeviceChoice.Resolve(device);
+        var o = settings.Options;
+        var s = o.Schedule;
+        output.WriteLine($"mrtl {settings.Data.Name}: full {ResolutionSchedule.Format(s.FullRank)}, low {ResolutionSchedule.Format(s.LowRank)}, K = {o.Rank}{(o.Model == MrtlModelKind.LowRankSparse ? $" ({o.Rank - o.SparseComponents} low-rank + {o.SparseComponents} sparse, λ₁ = {o.LambdaSparse.ToString(CultureInfo.InvariantCulture)})" : "")}, {o.Finegrain.ToString().ToLowerInvariant()}, {FinegrainCriterion.Name(o.Criterion)}, {dev}");
+        return MethodHost.Run(new MultiresolutionTensorLearning(), settings, parse, directory, dev, output, error, cancel, checkpoints);
     }
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Multiscale.MsAnn;
+using Multiscale.MsAnn.Data;
 using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
@@ -17,9 +19,10 @@ internal static class MsAnnCommand
         var compare = new Option<bool>("--compare-default") { Description = "Also train the default model (L = 0) on the same data and overlay it." };
         var outDir = CommonOptions.Out("Output folder (config.json, report.json, metrics.csv, loss_vs_cost.png, loss_vs_time.png, TensorBoard events; the default model's events in default/).");
         outDir.Required = true;
+        var config = SettingsInput.ConfigOption("msann");
         var command = new Command("msann", "Train a multiscale autoencoder hierarchy with V/W cycles on prolongation maps (paper 004, §3.4).")
         {
-            levels, gamma, k, together, compare, outDir,
+            levels, gamma, k, together, compare, config, outDir,
         };
         shared.AddTo(command);
         var checkpoint = new CheckpointOptions("evaluations (rows of metrics.csv, one per budget/200 of cost)");
@@ -31,19 +34,23 @@ internal static class MsAnnCommand
         {
             OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             var checkpoints = checkpoint.Read(parse);
+            var input = shared.Gather(parse, config, checkpoint.Options.Append(outDir).ToArray());
+            var method = new MsAnnMethod();
+            var settings = input.Read(method.ReadSettings) with { MapCache = shared.MapCache(parse) };
             using var cancel = CancelOnCtrlC.Create();
-            var setup = shared.Read(parse);
-            var schedule = new CycleSchedule(parse.GetValue(levels), parse.GetValue(gamma), parse.GetValue(k));
-            _ = new HierarchyShape(setup.Sizes, schedule.Depth);
-            var options = setup.Training with { AllTogether = parse.GetValue(together) };
-            options.Validate();
-            options.ValidateDepth(schedule.Depth);
-            var dev = DeviceChoice.Resolve(setup.Device);
-            using var data = setup.OpenSource(dev);
-            output.WriteLine($"msann {setup.Task}: layers {string.Join(',', setup.Sizes)}, L = {schedule.Depth}, γ = {schedule.Gamma}, k = {schedule.BatchesPerVisit}, maps {setup.Strategy.Name()}, budget {options.Budget}, {dev}");
-            var settings = new MsAnnSettings(data, setup.Sizes, schedule, setup.Strategy, options, setup.Seed, parse.GetValue(compare), setup.MapCache);
-            return MethodHost.Run(new MsAnnMethod(), settings, parse, parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token, checkpoints);
+            return Run(settings, parse, parse.GetValue(outDir)!.FullName, shared.Device(parse), output, error, cancel.Token, checkpoints);
         }));
         return command;
+    }
+
+    /// <summary>Runs checked settings into <paramref name="directory"/> (also what <c>multiscale rerun</c> does with a folder's settings).</summary>
+    public static int Run(MsAnnSettings settings, ParseResult parse, string directory, string device, TextWriter output, TextWriter error,
+        CancellationToken cancel, (CheckpointInterval Interval, bool Resume) checkpoints)
+    {
+        var dev = DeviceChoice.Resolve(device);
+        var t = settings.Training;
+        output.WriteLine($"msann {settings.Data.Task}: layers {string.Join(',', settings.Sizes)}, L = {settings.Schedule.Depth}, γ = {settings.Schedule.Gamma}, k = {settings.Schedule.BatchesPerVisit}, maps {settings.Maps.Name()}, budget {t.Budget}, {dev}");
+        try { return MethodHost.Run(new MsAnnMethod(), settings, parse, directory, dev, output, error, cancel, checkpoints); }
+        catch (MnistNotFoundException e) { throw new MultiscaleException($"{e.Message}; to fetch it, {DataCommand.MnistFetch}", e); }
     }
 }

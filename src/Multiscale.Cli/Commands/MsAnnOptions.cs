@@ -1,9 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Multiscale.MsAnn;
-using Multiscale.MsAnn.Data;
-using static TorchSharp.torch;
 
 namespace Multiscale.Cli.Commands;
 
@@ -44,62 +41,39 @@ internal sealed class MsAnnOptions
             command.Options.Add(o);
     }
 
-    public MsAnnSetup Read(ParseResult parse)
+    /// <summary>
+    /// The run's settings JSON: the <paramref name="config"/> file's fields, then the options given here (the device,
+    /// caches and <paramref name="notSettings"/> aside). <c>--rmsprop</c>, the older spelling, sets <c>optimizer</c>.
+    /// </summary>
+    public SettingsInput Gather(ParseResult parse, Option<FileInfo?> config, params Option[] notSettings)
     {
-        var sizes = ParseList(parse.GetValue(_layers)!, "--layers", min: 1);
-        if (sizes[0] != sizes[^1]) throw new MultiscaleException($"an autoencoder's first and last layers must match (got {sizes[0]} and {sizes[^1]})");
-        double budget = parse.GetValue(_budget);
-        int batch = parse.GetValue(_batch);
-        var optimizer = ReadOptimizer(parse);
-        var training = new MsAnnTrainingOptions
+        var input = SettingsInput.Gather(parse, "msann", config, notSettings.Concat(new Option[] { _device, _cache, _noCache, _rmsProp }));
+        if (parse.GetResult(_rmsProp) is { Implicit: false })
         {
-            Budget = budget, BatchSize = batch,
-            LearningRate = parse.GetValue(_lr) ?? (optimizer == OptimizerFlavor.Adam ? AdamLearningRate : RmsPropLearningRate),
-            EvaluateEvery = Math.Max(budget / 200, batch), CoarseSteps = parse.GetValue(_coarseSteps),
-            Optimizer = optimizer,
-            TauCorrection = ReadTau(parse.GetValue(_coarseModel)!, parse.GetValue(_tauAcceptance)!, parse.GetValue(_tauBatches)),
-        };
-        training.Validate();
-        return new MsAnnSetup(parse.GetValue(_task)!, parse.GetValue(_data)?.FullName, sizes,
-            Enum.Parse<LayerMapStrategy>(parse.GetValue(_maps)!.Replace("-", ""), ignoreCase: true), training, parse.GetValue(_seed), parse.GetValue(_device) ?? "auto",
-            CommonOptions.CacheDirectory(parse, _cache, _noCache));
+            string fromRmsProp = parse.GetValue(_rmsProp) == "torch" ? "rmsprop-torch" : "rmsprop-tf1";
+            if (input.FromCommandLine("optimizer") && input.Settings["optimizer"]?.ToString() != fromRmsProp)
+                throw new MultiscaleException($"--rmsprop {parse.GetValue(_rmsProp)} and --optimizer {parse.GetValue(_optimizer)} disagree; give one of them");
+            input.Set("optimizer", fromRmsProp);
+        }
+        if (input.Settings["task"]?.ToString() == "mnist" && !input.Has("data"))
+            throw new MultiscaleException($"--task mnist needs --data DIR; {DataCommand.MnistHowToGet}");
+        return input;
     }
+
+    /// <summary>The device option's choice.</summary>
+    public string Device(ParseResult parse) => parse.GetValue(_device) ?? "auto";
+
+    /// <summary>The map cache folder the cache options select (null with --no-cache).</summary>
+    public string? MapCache(ParseResult parse) => CommonOptions.CacheDirectory(parse, _cache, _noCache);
 
     /// <summary>Options that only mean something for a hierarchy (L ≥ 1): a sweep's default run (L = 0) is recorded without them.</summary>
     public static readonly IReadOnlySet<string> HierarchyOnly = new HashSet<string>(StringComparer.Ordinal) { "--coarse-model", "--tau-acceptance", "--tau-batches" };
 
-    /// <summary>The τ-correction settings the options ask for (null: the faithful mode), checked before any work.</summary>
-    private static TauCorrectionOptions? ReadTau(string mode, string acceptance, int batches)
-    {
-        if (mode is not ("faithful" or "tau")) throw new MultiscaleException($"--coarse-model must be faithful or tau (got '{mode}')");
-        if (acceptance is not ("on" or "off")) throw new MultiscaleException($"--tau-acceptance must be on or off (got '{acceptance}')");
-        if (mode == "faithful") return null;
-        var tau = new TauCorrectionOptions { Acceptance = acceptance == "on", Batches = batches };
-        tau.Validate();
-        return tau;
-    }
-
     /// <summary>The paper's RMSProp learning rate.</summary>
-    public const double RmsPropLearningRate = 5e-4;
+    public static readonly double RmsPropLearningRate = MsAnnMethod.DefaultLearningRate(OptimizerFlavor.RmsPropTensorFlow1);
 
     /// <summary>Adam's learning rate: the best of 1e-3, 2e-3, 3e-3, 5e-3 for default training in docs/msann.md.</summary>
-    public const double AdamLearningRate = 3e-3;
-
-    /// <summary>
-    /// The optimizer from <c>--optimizer</c>, or from <c>--rmsprop</c> (its older spelling); both given must agree.
-    /// </summary>
-    private OptimizerFlavor ReadOptimizer(ParseResult parse)
-    {
-        bool rmsPropGiven = parse.GetResult(_rmsProp) is { Implicit: false };
-        // Parsed here, not by the parser's choice list, so a wrong name is one error line like every other bad value.
-        bool optimizerGiven = parse.GetResult(_optimizer) is { Implicit: false };
-        var fromRmsProp = parse.GetValue(_rmsProp) == "torch" ? OptimizerFlavor.RmsPropPyTorch : OptimizerFlavor.RmsPropTensorFlow1;
-        if (!optimizerGiven) return fromRmsProp;
-        var flavor = OptimizerFlavorNames.Parse(parse.GetValue(_optimizer)!);
-        if (rmsPropGiven && flavor != fromRmsProp)
-            throw new MultiscaleException($"--rmsprop {parse.GetValue(_rmsProp)} and --optimizer {parse.GetValue(_optimizer)} disagree; give one of them");
-        return flavor;
-    }
+    public static readonly double AdamLearningRate = MsAnnMethod.DefaultLearningRate(OptimizerFlavor.Adam);
 
     /// <summary>Parses a comma-separated list of integers ≥ <paramref name="min"/>, naming the option when one is not.</summary>
     public static int[] ParseList(string text, string option, int min)
@@ -111,35 +85,4 @@ internal sealed class MsAnnOptions
                 : throw new MultiscaleException(min == 1 ? $"{option} must be positive integers (got '{t}')" : $"{option} must be integers ≥ {min} (got '{t}')"))
             .ToArray();
     }
-}
-
-/// <summary>What the shared options say: the task and its data, the finest model, the training settings.</summary>
-internal sealed record MsAnnSetup(string Task, string? Data, int[] Sizes, LayerMapStrategy Strategy, MsAnnTrainingOptions Training, long Seed, string Device,
-    string? MapCache)
-{
-    /// <summary>Loads the data (MNIST from <see cref="Data"/>, or the synthetic objects).</summary>
-    public IAutoencoderData OpenSource(Device device)
-    {
-        if (Task != "mnist") return new SyntheticObjectsData(Sizes[0], Task == "two-object" ? 2 : 1, Seed, device);
-        try { return MnistData.Load(Data ?? throw new MultiscaleException($"--task mnist needs --data DIR; {DataCommand.MnistHowToGet}"), Sizes[0], Seed, device); }
-        catch (MnistNotFoundException e) { throw new MultiscaleException($"{e.Message}; to fetch it, {DataCommand.MnistFetch}"); }
-    }
-
-    /// <summary>Everything that decides a run's numbers (not the device), as JSON for the reports and resume checks.</summary>
-    public JsonObject ToJson() => new()
-    {
-        ["task"] = Task,
-        ["data"] = Data,
-        ["layers"] = string.Join(',', Sizes),
-        ["maps"] = Strategy.Name(),
-        ["budget"] = Training.Budget,
-        ["batch"] = Training.BatchSize,
-        ["lr"] = Training.LearningRate,
-        ["seed"] = Seed,
-        ["coarse_steps"] = Training.CoarseSteps,
-        ["optimizer"] = Training.Optimizer.Name(),
-        ["coarse_model"] = Training.TauCorrection is null ? "faithful" : "tau",
-        ["tau_acceptance"] = Training.TauCorrection?.Acceptance,
-        ["tau_batches"] = Training.TauCorrection?.Batches,
-    };
 }

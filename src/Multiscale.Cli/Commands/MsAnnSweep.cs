@@ -117,10 +117,12 @@ internal static class SweepGrid
     /// <summary>The part file's name for shard i of n.</summary>
     public static string PartFileName(int index, int count) => $"sweep-part-{index}-of-{count}.json";
 
-    /// <summary>The sweep configuration: the shared settings and the grid.</summary>
-    public static JsonObject Config(MsAnnSetup setup, IReadOnlyList<int> gammas, IReadOnlyList<int> levels, IReadOnlyList<int> ks)
+    /// <summary>The sweep configuration: the shared settings (a run's, without its schedule) and the grid.</summary>
+    public static JsonObject Config(JsonObject shared, IReadOnlyList<int> gammas, IReadOnlyList<int> levels, IReadOnlyList<int> ks)
     {
-        var config = setup.ToJson();
+        var config = (JsonObject)shared.DeepClone();
+        config.Remove("gamma");
+        config.Remove("k");
         config["gammas"] = new JsonArray(gammas.Order().Select(v => (JsonNode)v).ToArray());
         config["levels"] = new JsonArray(levels.Order().Select(v => (JsonNode)v).ToArray());
         config["ks"] = new JsonArray(ks.Order().Select(v => (JsonNode)v).ToArray());

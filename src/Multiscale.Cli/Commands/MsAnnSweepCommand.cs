@@ -15,6 +15,7 @@ internal static class MsAnnSweepCommand
     public static Command CreateSweep(TextWriter output, TextWriter error)
     {
         var shared = new MsAnnOptions();
+        var config = SettingsInput.ConfigOption("msann");
         var gammas = new Option<string>("--gammas") { Description = "γ values to try (recursive calls per visit).", DefaultValueFactory = _ => "1,2,3" };
         var levels = new Option<string>("--levels") { Description = "Hierarchy depths L to try; 0 is default training, run once whatever γ and k.", DefaultValueFactory = _ => "0,1,2,3,4,5,6" };
         var ks = new Option<string>("--ks") { Description = "k values to try (batches per visit).", DefaultValueFactory = _ => "1,2,4,8,16,32,64,128" };
@@ -24,7 +25,7 @@ internal static class MsAnnSweepCommand
         outDir.Required = true;
         var command = new Command("sweep", "Train every (γ, L, k) of a grid, or one shard of it, and write the Table 1–3 summary (paper 004, §4). Finished runs are skipped, so an interrupted sweep resumes.")
         {
-            gammas, levels, ks, shard, shardCount, outDir,
+            gammas, levels, ks, shard, shardCount, config, outDir,
         };
         shared.AddTo(command);
         var checkpointEvery = new CheckpointOptions("evaluations").Every;
@@ -34,30 +35,36 @@ internal static class MsAnnSweepCommand
             OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             var interval = CheckpointInterval.Parse(parse.GetValue(checkpointEvery)!);
             using var cancel = CancelOnCtrlC.Create();
-            var setup = shared.Read(parse);
             var (index, count, shardSource) = SweepShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable);
             var g = MsAnnOptions.ParseList(parse.GetValue(gammas)!, "--gammas", min: 1);
             var l = MsAnnOptions.ParseList(parse.GetValue(levels)!, "--levels", min: 0);
             var kk = MsAnnOptions.ParseList(parse.GetValue(ks)!, "--ks", min: 1);
             var grid = SweepGrid.Build(g, l, kk);
+            var method = new MsAnnMethod();
+            var input = shared.Gather(parse, config, gammas, levels, ks, shard, shardCount, outDir, checkpointEvery);
+            // The shared settings are read at the grid's deepest hierarchy, so options that need coarse levels are checked.
+            input.Settings["levels"] = l.Max();
+            input.Settings["gamma"] = g[0];
+            input.Settings["k"] = kk[0];
+            var setup = input.Read(method.ReadSettings) with { MapCache = shared.MapCache(parse) };
             // Every depth is checked before anything trains, so a bad grid fails in seconds, not after hours.
-            foreach (int depth in l) _ = new HierarchyShape(setup.Sizes, depth);
-            var config = SweepGrid.Config(setup, g, l, kk);
+            var runs = grid.ToDictionary(r => r.Id, r => RunSettings(setup, r));
+            foreach (var r in runs.Values) r.Validate();
+            var sweepConfig = SweepGrid.Config(method.Describe(setup), g, l, kk);
             var mine = SweepGrid.Select(grid, index, count);
-            var dev = DeviceChoice.Resolve(setup.Device);
+            var dev = DeviceChoice.Resolve(shared.Device(parse));
             string dir = parse.GetValue(outDir)!.FullName;
-            output.WriteLine($"msann sweep {setup.Task}: {grid.Count} runs in the grid, shard {index}/{count} ({shardSource}) has {mine.Count}; layers {string.Join(',', setup.Sizes)}, budget {setup.Training.Budget}, {dev}");
+            output.WriteLine($"msann sweep {setup.Data.Task}: {grid.Count} runs in the grid, shard {index}/{count} ({shardSource}) has {mine.Count}; layers {string.Join(',', setup.Sizes)}, budget {setup.Training.Budget}, {dev}");
 
             var rows = new List<SweepRow>();
-            var method = new MsAnnMethod();
-            using (var source = setup.OpenSource(dev))
             {
                 for (int i = 0; i < mine.Count; i++)
                 {
                     var run = mine[i];
                     string runDir = Path.Combine(dir, "runs", run.Id);
-                    var runConfig = RunConfig(setup, run);
-                    if (TryReadFinished(runDir, runConfig) is { } done)
+                    var settings = runs[run.Id];
+                    var runConfig = method.Describe(settings);
+                    if (TryReadFinished(runDir, runConfig, run) is { } done)
                     {
                         output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}: finished earlier, skipped");
                         rows.Add(done);
@@ -65,8 +72,6 @@ internal static class MsAnnSweepCommand
                     }
                     output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}");
                     TerminalProgress.Current?.Overall($"msann sweep: run {i + 1} of {mine.Count}, {run.Id}", i, mine.Count, "runs");
-                    var schedule = run.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value);
-                    var settings = new MsAnnSettings(source, setup.Sizes, schedule, setup.Strategy, RunTraining(setup, run), setup.Seed, MapCache: setup.MapCache);
                     // Figures are left out: a sweep's runs are compared in the summary, not one by one.
                     // A run stopped part-way (a requeued job) continues from its checkpoint when its settings are unchanged.
                     string checkpointPath = Path.Combine(runDir, RunFolder.CheckpointFile);
@@ -86,18 +91,18 @@ internal static class MsAnnSweepCommand
                         error.WriteLine($"cancelled: {i} finished run(s) of this shard are kept under {Path.Combine(dir, "runs")} and the stopped run's state in its checkpoint; run the same command again to resume");
                         return 130;
                     }
-                    // The run's config.json records it as a plain msann command, so 'multiscale rerun' repeats this run alone.
+                    // The run's config.json holds its own settings, so 'multiscale rerun' repeats this run alone.
                     MethodHost.Complete(folder, record, RunFolder.Config(method.Name, MethodHost.SweepRunArguments(parse, run.Levels, run.Gamma, run.K, runDir), runConfig),
                         renderer: null);
                     rows.Add(SweepRow.FromReport(record.Report, run, runDir));
                 }
             }
             string part = Path.Combine(dir, SweepGrid.PartFileName(index, count));
-            RunFolder.WriteJson(part, SweepGrid.Part(config, index, count, grid.Count, rows));
+            RunFolder.WriteJson(part, SweepGrid.Part(sweepConfig, index, count, grid.Count, rows));
             output.WriteLine($"wrote {part}");
             if (count == 1)
             {
-                var written = SweepGrid.WriteSummary(dir, config, rows);
+                var written = SweepGrid.WriteSummary(dir, sweepConfig, rows);
                 output.WriteLine($"wrote {string.Join(", ", written)}");
             }
             return 0;
@@ -138,25 +143,19 @@ internal static class MsAnnSweepCommand
         return command;
     }
 
-    /// <summary>A run's settings: the shared ones and its (γ, L, k), but not the grid, so widening a sweep keeps its finished runs.</summary>
-    /// <summary>The training options of one run: the default run (L = 0) has no coarse levels, so no coarse model.</summary>
-    private static MsAnnTrainingOptions RunTraining(MsAnnSetup setup, SweepRun run) =>
-        run.Levels == 0 ? setup.Training with { TauCorrection = null } : setup.Training;
-
-    private static JsonObject RunConfig(MsAnnSetup setup, SweepRun run)
-    {
-        var config = (setup with { Training = RunTraining(setup, run) }).ToJson();
-        config["gamma"] = run.Gamma;
-        config["levels"] = run.Levels;
-        config["k"] = run.K;
-        return config;
-    }
+    /// <summary>
+    /// A run's settings: the shared ones with its (γ, L, k); the default run (L = 0) has no coarse levels, so no coarse
+    /// model. The grid is not among them, so widening a sweep keeps its finished runs.
+    /// </summary>
+    private static MsAnnSettings RunSettings(MsAnnSettings shared, SweepRun run) => run.Levels == 0
+        ? shared with { Schedule = new CycleSchedule(0, 1, 1), Training = shared.Training with { TauCorrection = null } }
+        : shared with { Schedule = new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value) };
 
     /// <summary>
     /// The row of a run whose report.json exists and whose settings — config.json's, or for a run written before
     /// config.json existed the report's own <c>config</c> — equal <paramref name="runConfig"/>; otherwise null (it trains again).
     /// </summary>
-    private static SweepRow? TryReadFinished(string runDir, JsonObject runConfig)
+    private static SweepRow? TryReadFinished(string runDir, JsonObject runConfig, SweepRun run)
     {
         string report = Path.Combine(runDir, "report.json"), config = Path.Combine(runDir, "config.json");
         if (!File.Exists(report)) return null;
@@ -165,7 +164,6 @@ internal static class MsAnnSweepCommand
             var reportJson = JsonNode.Parse(File.ReadAllText(report))!.AsObject();
             var settings = File.Exists(config) ? JsonNode.Parse(File.ReadAllText(config))!["settings"] : reportJson["config"];
             if (!SweepGrid.SameConfig(settings, runConfig)) return null;
-            var run = new SweepRun(runConfig["gamma"]?.GetValue<int>(), runConfig["levels"]!.GetValue<int>(), runConfig["k"]?.GetValue<int>());
             return SweepRow.FromReport(reportJson, run, runDir);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or MultiscaleException or IOException) { return null; }

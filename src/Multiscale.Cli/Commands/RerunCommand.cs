@@ -6,8 +6,9 @@ using Multiscale.Runs;
 namespace Multiscale.Cli.Commands;
 
 /// <summary>
-/// <c>multiscale rerun DIR --out NEW</c>: repeats a hosted method's run from its <c>config.json</c> (the command line
-/// it was started with) into a new folder. Seeded CPU runs give the same numbers; only timings differ.
+/// <c>multiscale rerun DIR --out NEW</c>: repeats a run into a new folder. A method's run (msann, mrtl, whether the
+/// command line, a sweep or a C# program started it) is repeated from the settings in its <c>config.json</c>; a map
+/// command's (prolong, lineage) from the command line it records. Seeded CPU runs give the same numbers; only timings differ.
 /// </summary>
 internal static class RerunCommand
 {
@@ -19,34 +20,88 @@ internal static class RerunCommand
         var run = new Argument<DirectoryInfo>("run") { Description = "A folder written by 'multiscale mrtl', 'msann', 'prolong' or 'lineage' (it holds config.json)." };
         var outDir = CommonOptions.Out("Folder for the repeated run (must differ from the original, which is left untouched).");
         outDir.Required = true;
-        var device = new Option<string?>("--device") { Description = $"Run on another device ({DeviceChoice.Choices}); by default the original command's choice." };
-        var command = new Command("rerun", "Repeat a run from its config.json into a new folder (same command line, new --out).") { run, outDir, device };
+        var device = new Option<string?>("--device") { Description = $"Device to run on ({DeviceChoice.Choices}; default auto)." };
+        var command = new Command("rerun", "Repeat a run from its config.json into a new folder (same settings, new --out).") { run, outDir, device };
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             var source = parse.GetValue(run)!;
             var target = parse.GetValue(outDir)!;
-            var args = ReadArguments(source.FullName);
             if (Path.GetFullPath(target.FullName).TrimEnd(Path.DirectorySeparatorChar) == Path.GetFullPath(source.FullName).TrimEnd(Path.DirectorySeparatorChar))
                 throw new MultiscaleException("--out must differ from the run being repeated (its results would be replaced)");
-            args = Replace(args, "--out", target.FullName);
-            if (parse.GetValue(device) is { } d) args = Replace(args, "--device", d);
-            output.WriteLine($"$ multiscale {string.Join(' ', args)}");
-            return MultiscaleCli.Run(args.ToArray(), output, error);
+            var (method, settings) = ReadSettings(source.FullName);
+            string configPath = Path.Combine(source.FullName, "config.json");
+            using var cancel = CancelOnCtrlC.Create();
+            var checkpoints = (CheckpointInterval.Parse("5m"), false);
+            string dev = parse.GetValue(device) ?? "auto";
+            switch (settings is null ? null : method)
+            {
+                case "msann":
+                {
+                    var msann = Translate(configPath, () => new MsAnn.MsAnnMethod().ReadSettings(settings!)) with { MapCache = CommonOptions.DefaultCache() };
+                    output.WriteLine($"repeating the msann run of {configPath}");
+                    return MsAnnCommand.Run(msann, parse, target.FullName, dev, output, error, cancel.Token, checkpoints);
+                }
+                case "mrtl":
+                {
+                    var mrtl = Translate(configPath, () => new Mrtl.MultiresolutionTensorLearning().ReadSettings(settings!));
+                    mrtl = mrtl with { Options = mrtl.Options with { CacheDirectory = CommonOptions.DefaultCache() } };
+                    output.WriteLine($"repeating the mrtl run of {configPath}");
+                    return MrtlCommand.Run(mrtl, parse, target.FullName, dev, output, error, cancel.Token, checkpoints);
+                }
+                default:
+                {
+                    // prolong and lineage record the command line they ran (and older method folders only that): it is repeated with the new folder.
+                    var args = ReadArguments(source.FullName);
+                    args = Replace(args, "--out", target.FullName);
+                    if (parse.GetValue(device) is { } d) args = Replace(args, "--device", d);
+                    output.WriteLine($"$ multiscale {string.Join(' ', args)}");
+                    return MultiscaleCli.Run(args.ToArray(), output, error);
+                }
+            }
         }));
         return command;
     }
 
-    /// <summary>The command line stored in <c>DIR/config.json</c>, checked to name a single hosted run.</summary>
-    internal static List<string> ReadArguments(string directory)
+    /// <summary>
+    /// The method and settings recorded in <c>DIR/config.json</c> when it holds a method's settings; null settings
+    /// when the folder is repeated from its recorded command line (prolong, lineage, folders written before settings
+    /// were complete).
+    /// </summary>
+    internal static (string Method, JsonObject? Settings) ReadSettings(string directory)
     {
-        string path = Path.Combine(directory, "config.json");
+        var config = ReadConfig(directory, out string path);
+        try
+        {
+            if (config["method"] is JsonValue v && v.TryGetValue<string>(out var method) && method is "msann" or "mrtl" && config["settings"] is JsonObject settings)
+                return (method, (JsonObject)settings.DeepClone());
+        }
+        catch (ArgumentException e) { throw new MultiscaleException($"'{path}' is not a run configuration ({e.Message})"); }
+        return (ReadArguments(directory)[0], null);
+    }
+
+    /// <summary>A settings error of a recorded run, named as a field of its config.json.</summary>
+    private static T Translate<T>(string path, Func<T> read)
+    {
+        try { return read(); }
+        catch (SettingsException e) { throw new MultiscaleException($"'{e.Field}' in {path} {SettingsException.Render(e.Problem, f => $"'{f}'")}", e); }
+    }
+
+    private static JsonObject ReadConfig(string directory, out string path)
+    {
+        path = Path.Combine(directory, "config.json");
         if (!File.Exists(path)) throw new MultiscaleException($"'{directory}' has no config.json (is it a folder written by 'multiscale mrtl', 'msann', 'prolong' or 'lineage'?)");
         JsonNode? config;
         try { config = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new MultiscaleException($"'{path}' is not valid JSON ({e.Message})"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MultiscaleException($"cannot read '{path}': {e.Message}"); }
-        if (config is not JsonObject o) throw new MultiscaleException($"'{path}' is not a run configuration (expected a JSON object)");
+        return config as JsonObject ?? throw new MultiscaleException($"'{path}' is not a run configuration (expected a JSON object)");
+    }
+
+    /// <summary>The command line stored in <c>DIR/config.json</c>, checked to name a single hosted run.</summary>
+    internal static List<string> ReadArguments(string directory)
+    {
+        var o = ReadConfig(directory, out string path);
         JsonNode? arguments;
         try { arguments = o["arguments"]; }
         catch (ArgumentException e) { throw new MultiscaleException($"'{path}' is not a run configuration ({e.Message})"); }

@@ -8,9 +8,11 @@ namespace Multiscale.Runs;
 /// cancellation, progress and curve reporting) and writes the returned <see cref="RunRecord"/> into a
 /// <see cref="RunFolder"/>. A method writes no run files itself (only caches it is pointed to, such as solved maps), so
 /// every method's runs share one folder layout and the same guarantees (nothing half-written, <c>report.json</c> last).
+/// Settings are plain data (their data described, not held open), written by <see cref="Describe"/> and read back by
+/// <see cref="ReadSettings"/>: the JSON in a run's <c>config.json</c> is enough to run it again.
 /// </summary>
 /// <typeparam name="TSettings">Everything the method needs to train, data included.</typeparam>
-public interface IMultiscaleMethod<in TSettings>
+public interface IMultiscaleMethod<TSettings>
 {
     /// <summary>The method's name as hosts spell it (<c>mrtl</c>, <c>msann</c>); it is the CLI command and config.json's <c>method</c>.</summary>
     string Name { get; }
@@ -20,6 +22,13 @@ public interface IMultiscaleMethod<in TSettings>
     /// must give the same numbers on any device up to floating-point order).
     /// </summary>
     JsonObject Describe(TSettings settings);
+
+    /// <summary>
+    /// The inverse of <see cref="Describe"/>: settings from their JSON (a run folder's <c>config.json</c> or a settings
+    /// file), a missing field taking its default, so a host can repeat a run from its folder. Bad or unknown fields are a
+    /// <see cref="SettingsException"/> naming the field. Everything is checked here, before any data is read.
+    /// </summary>
+    TSettings ReadSettings(JsonObject settings);
 
     /// <summary>
     /// Trains as <paramref name="settings"/> say. Progress lines and curve points go to

@@ -71,7 +71,7 @@ public class LowRankStartTests
             LowRank = new StageOptions { LearningRate = 2e-3, MaxEpochs = 2, BatchSize = 8 },
             Seed = 1,
         };
-        var record = new MultiresolutionTensorLearning().Run(new MrtlSettings(data, "weak", options, new[] { MrtlMethod.Mrtl }),
+        var record = new MultiresolutionTensorLearning().Run(new MrtlSettings(new InMemorySource(data, "weak"), options, new[] { MrtlMethod.Mrtl }),
             new RunContext(CPU, new NullReporter()));
 
         var rows = record.Metrics.Rows.Where(r => (string)r[1]! == "full").ToArray();

@@ -84,7 +84,7 @@ public class MrtlResumeTests
         var options = lowRankSparse
             ? SmallMrtl.BasketballTraining(2) with { Rank = 3, Model = MrtlModelKind.LowRankSparse, SparseRank = 1, LambdaSparse = 0.3 }
             : SmallMrtl.BasketballTraining(2);
-        var settings = new MrtlSettings(data, "basketball", options, new[] { MrtlMethod.Mrtl, MrtlMethod.Fixed, MrtlMethod.Random });
+        var settings = new MrtlSettings(new Multiscale.Mrtl.Data.InMemorySource(data, "basketball"), options, new[] { MrtlMethod.Mrtl, MrtlMethod.Fixed, MrtlMethod.Random });
         var method = new MultiresolutionTensorLearning();
         var straight = method.Run(settings, RunContext.Cpu());
         int epochs = straight.Metrics.Rows.Count(r => (int)r[4]! > 0);

@@ -1,0 +1,178 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Multiscale.Mrtl;
+using Multiscale.MsAnn;
+using Multiscale.Runs;
+
+namespace Multiscale.Cli.Commands;
+
+/// <summary>
+/// <c>multiscale sweep --method M --grid FIELD=V,V …</c>: a grid over any settings fields of a method (msann, mrtl),
+/// or one shard of it, each run a complete run folder under <c>runs/&lt;id&gt;/</c>; finished runs are kept and stopped
+/// ones continue from their checkpoints when the sweep runs again. <c>multiscale sweep summarize</c> merges the shards'
+/// part files into one summary: runs grouped by all but the seed, mean ± sd over seeds.
+/// </summary>
+internal static class SweepCommand
+{
+    /// <summary>What the summary reports by default, the ranking metric first (lower is better).</summary>
+    private static readonly Dictionary<string, string[]> DefaultMetrics = new(StringComparer.Ordinal)
+    {
+        ["msann"] = new[] { "final_mse", "seconds_to_tenth", "cost_to_tenth", "total_seconds" },
+        ["mrtl"] = new[] { "val_loss", "test_f1", "test_mse", "seconds_total" },
+    };
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var method = new Option<string>("--method") { Description = "The method whose settings are swept: msann or mrtl.", Required = true };
+        method.AcceptOnlyFromAmong("msann", "mrtl");
+        var grid = new Option<string[]>("--grid")
+        {
+            Description = "A grid axis FIELD=V1,V2,… over a settings field (as config.json names it: seed, l2, lr_full, coarse_model, …); repeat for more axes. Values holding commas go in a JSON array: layers=[\"64,16,64\",\"128,32,128\"].",
+            Required = true,
+        };
+        var set = new Option<string[]>("--set") { Description = "A setting FIELD=VALUE shared by every run (replaces the --config file's field); repeatable." };
+        var config = new Option<FileInfo?>("--config") { Description = "Shared settings: a run folder's config.json or a JSON object of the method's settings." };
+        var shard = new Option<string?>("--shard") { Description = "Run only part i of n (1-based, e.g. 3/8); merge the parts with 'multiscale sweep summarize'. Without it, a Slurm array task or a Kubernetes indexed Job picks its shard (as 'msann sweep' does)." };
+        var shardCount = new Option<int?>("--shard-count") { Description = "Number of shards when the index comes from a Kubernetes indexed Job (JOB_COMPLETION_INDEX)." };
+        var metrics = new Option<string?>("--metrics") { Description = "Report fields the summary shows, comma-separated, the ranking one first (lower is better); default for msann final_mse,seconds_to_tenth,cost_to_tenth,total_seconds, for mrtl val_loss,test_f1,test_mse,seconds_total." };
+        var figures = new Option<bool>("--figures") { Description = "Render each run's figures (off by default: a sweep's runs are compared in its summary)." };
+        var device = CommonOptions.Device();
+        var cache = CommonOptions.Cache("optimized maps");
+        var noCache = CommonOptions.NoCache();
+        var checkpointEvery = new CheckpointOptions("evaluations or epochs").Every;
+        var outDir = CommonOptions.Out("Sweep folder: runs/<id>/ (complete run folders), sweep-part-<i>-of-<n>.json, and for an unsplit sweep the summary (summary.json, summary.md, summary-runs.csv).");
+        outDir.Required = true;
+        var command = new Command("sweep", "Train every point of a grid over settings fields of msann or mrtl (or one shard of it) and summarize over seeds; finished runs are skipped, so an interrupted sweep resumes.")
+        {
+            method, grid, set, config, shard, shardCount, metrics, figures, device, cache, noCache, checkpointEvery, outDir,
+        };
+        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
+        {
+            OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
+            var interval = CheckpointInterval.Parse(parse.GetValue(checkpointEvery)!);
+            string name = parse.GetValue(method)!;
+            var (index, count, source) = SweepShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable);
+            var settingsGrid = new SettingsGrid(parse.GetValue(grid)!.Select(SettingsGrid.ParseAxis).ToList());
+            var shared = parse.GetValue(config) is { } file ? SettingsInput.ReadFile(file.FullName, name) : new JsonObject();
+            foreach (var s in parse.GetValue(set) ?? Array.Empty<string>())
+            {
+                int eq = s.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0) throw new MultiscaleException($"--set '{s}' is not FIELD=VALUE");
+                shared[s[..eq].Trim()] = SettingsGrid.ParseValue(s[(eq + 1)..].Trim());
+            }
+            var shown = parse.GetValue(metrics) is { } m
+                ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                : DefaultMetrics[name];
+            var dev = DeviceChoice.Resolve(parse.GetValue(device)!);
+            string? mapCache = CommonOptions.CacheDirectory(parse, cache, noCache);
+            var run = new SweepRun(settingsGrid, shared, index, count, parse.GetValue(outDir)!.FullName, dev, interval, shown, parse.GetValue(figures), parse, output, error);
+            output.WriteLine($"sweep {name}: {settingsGrid.Points.Count} runs in the grid ({string.Join(" × ", settingsGrid.Axes.Select(a => $"{a.Field} {a.Values.Count}"))}), shard {index}/{count} ({source})");
+            return name == "msann"
+                ? run.Run(new MsAnnMethod(), s => s with { MapCache = mapCache })
+                : run.Run(new MultiresolutionTensorLearning(), s => s with { Options = s.Options with { CacheDirectory = mapCache } });
+        }));
+        command.Subcommands.Add(CreateSummarize(output, error));
+        return command;
+    }
+
+    private static Command CreateSummarize(TextWriter output, TextWriter error)
+    {
+        var parts = new Argument<string[]>("parts") { Description = "Sweep folders (their sweep-part-*-of-*.json) or part files.", Arity = ArgumentArity.OneOrMore };
+        var metrics = new Option<string?>("--metrics") { Description = "Report fields to show, comma-separated, the ranking one first (default: the method's)." };
+        var outPath = new Option<string>("--out") { Description = "Output folder (summary.json, summary.md, summary-runs.csv), or a .json file path (the .md and -runs.csv beside it).", Required = true };
+        var command = new Command("summarize", "Merge the part files of a sharded settings sweep into one summary (mean ± sd over seeds).") { parts, metrics, outPath };
+        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
+        {
+            string summaryOut = parse.GetValue(outPath)!;
+            if (summaryOut.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) OutputCheck.File(summaryOut);
+            else OutputCheck.Folder(summaryOut);
+            var files = new List<string>();
+            foreach (var p in parse.GetValue(parts)!)
+            {
+                if (Directory.Exists(p))
+                {
+                    var found = Directory.GetFiles(p, "sweep-part-*-of-*.json").Order(StringComparer.Ordinal).ToList();
+                    if (found.Count == 0) throw new MultiscaleException($"'{p}' holds no sweep-part-*-of-*.json files");
+                    files.AddRange(found);
+                }
+                else if (File.Exists(p)) files.Add(Path.GetFullPath(p));
+                else throw new MultiscaleException($"'{p}' is neither a folder nor a file");
+            }
+            var (method, shared, settingsGrid, rows) = SettingsSweep.Merge(files.Distinct().ToList());
+            var shown = parse.GetValue(metrics) is { } m
+                ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                : DefaultMetrics.GetValueOrDefault(method, Array.Empty<string>());
+            var written = SettingsSweep.WriteSummary(summaryOut, method, shared, settingsGrid, rows, shown);
+            output.WriteLine($"merged {files.Count} part(s), {rows.Count} runs; wrote {string.Join(", ", written)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>One shard of a sweep, for any hosted method.</summary>
+    private sealed record SweepRun(SettingsGrid Grid, JsonObject Shared, int Index, int Count, string Directory, TorchSharp.torch.Device Device,
+        CheckpointInterval Interval, IReadOnlyList<string> Metrics, bool Figures, ParseResult Parse, TextWriter Output, TextWriter Error)
+    {
+        public int Run<TSettings>(IMultiscaleMethod<TSettings> method, Func<TSettings, TSettings> host)
+        {
+            // Every point is read before anything trains, on every shard alike, so a bad grid fails in seconds, not after hours.
+            var settings = Grid.Points.ToDictionary(p => p.Index, p =>
+            {
+                try { return host(method.ReadSettings(p.Apply(Shared))); }
+                catch (MultiscaleException e) { throw new MultiscaleException($"grid point {p.Id}: {e.Message}", e); }
+            });
+            using var cancel = CancelOnCtrlC.Create();
+            var mine = Grid.Shard(Index, Count);
+            var rows = new List<JsonObject>();
+            for (int i = 0; i < mine.Count; i++)
+            {
+                var point = mine[i];
+                string runDir = Path.Combine(Directory, "runs", point.Id);
+                var runSettings = settings[point.Index];
+                if (Finished(runDir, method.Name, method.Describe(runSettings)) is { } report)
+                {
+                    Output.WriteLine($"[{i + 1}/{mine.Count}] {point.Id}: finished earlier, kept");
+                    rows.Add(SettingsSweep.Row(point, report));
+                    continue;
+                }
+                Output.WriteLine($"[{i + 1}/{mine.Count}] {point.Id}");
+                TerminalProgress.Current?.Overall($"sweep {method.Name}: run {i + 1} of {mine.Count}, {point.Id}", i, mine.Count, "runs");
+                // A stopped run (a requeued job) continues from its checkpoint when its settings are unchanged.
+                int code = MethodHost.Run(method, runSettings, Parse, runDir, Device, Output, Error, cancel.Token, (Interval, Resume: true), Figures, quietFreshStart: true);
+                if (code != 0)
+                {
+                    if (code == 130) Error.WriteLine($"the sweep stopped at run {point.Id}: {i} run(s) of this shard finished; run the same command again to continue");
+                    return code;
+                }
+                rows.Add(SettingsSweep.Row(point, ReadReport(Path.Combine(runDir, "report.json"))));
+            }
+            string part = Path.Combine(Directory, SettingsSweep.PartFileName(Index, Count));
+            RunFolder.WriteJson(part, SettingsSweep.Part(method.Name, Shared, Grid, Index, Count, rows));
+            Output.WriteLine($"wrote {part}");
+            if (Count == 1)
+            {
+                var written = SettingsSweep.WriteSummary(Directory, method.Name, Shared, Grid, rows, Metrics);
+                Output.WriteLine($"wrote {string.Join(", ", written)}");
+            }
+            return 0;
+        }
+
+        /// <summary>The report of a complete run folder with these settings, or null (the run trains again).</summary>
+        private static JsonObject? Finished(string runDir, string method, JsonObject settings)
+        {
+            string report = Path.Combine(runDir, "report.json"), config = Path.Combine(runDir, "config.json");
+            if (!File.Exists(report) || !File.Exists(config)) return null;
+            try
+            {
+                var recorded = JsonNode.Parse(File.ReadAllText(config));
+                if (recorded?["method"]?.GetValue<string>() != method || !JsonNode.DeepEquals(recorded["settings"], settings)) return null;
+                return ReadReport(report);
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or IOException or MultiscaleException) { return null; }
+        }
+
+        private static JsonObject ReadReport(string path) =>
+            JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new MultiscaleException($"'{path}' is not a run report");
+    }
+}

@@ -1,0 +1,268 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Multiscale.Runs;
+
+/// <summary>
+/// The records of a sweep over a <see cref="SettingsGrid"/>: one row per finished run (its grid point and the
+/// scalars of its report), part files for shards, their merge, and the summary — runs grouped by everything but the
+/// seed, each metric's mean and standard deviation over seeds, ranked by the first metric (lower is better).
+/// </summary>
+public static class SettingsSweep
+{
+    /// <summary>The part files' format tag.</summary>
+    public const string PartFormat = "multiscale-settings-sweep-part/1";
+
+    /// <summary>The row of a finished run: its id, grid position, the fields it set and its report's scalars.</summary>
+    public static JsonObject Row(SettingsGridPoint point, JsonObject report)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        ArgumentNullException.ThrowIfNull(report);
+        return new JsonObject
+        {
+            ["id"] = point.Id,
+            ["index"] = point.Index,
+            ["assignment"] = point.Assignment.DeepClone(),
+            ["report"] = Scalars(report),
+        };
+    }
+
+    /// <summary>A report's numbers, strings and booleans, nested objects' one level down as <c>outer.inner</c>.</summary>
+    public static JsonObject Scalars(JsonObject report)
+    {
+        var result = new JsonObject();
+        foreach (var (key, value) in report)
+        {
+            if (value is JsonValue) result[key] = value.DeepClone();
+            else if (value is JsonObject inner)
+                foreach (var (k, v) in inner)
+                    if (v is JsonValue) result[$"{key}.{k}"] = v.DeepClone();
+        }
+        return result;
+    }
+
+    /// <summary>The part file of shard <paramref name="index"/>/<paramref name="count"/>.</summary>
+    public static JsonObject Part(string method, JsonObject shared, SettingsGrid grid, int index, int count, IEnumerable<JsonObject> rows) => new()
+    {
+        ["format"] = PartFormat,
+        ["method"] = method,
+        ["shared"] = shared.DeepClone(),
+        ["grid"] = grid.ToJson(),
+        ["shard"] = new JsonObject { ["index"] = index, ["count"] = count },
+        ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.DeepClone()).ToArray()),
+    };
+
+    /// <summary>The part file's name for shard i of n.</summary>
+    public static string PartFileName(int index, int count) => $"sweep-part-{index}-of-{count}.json";
+
+    /// <summary>
+    /// Merges part files: they must come from one sweep (method, shared settings, grid) and one shard count, name each
+    /// shard once, and together hold every grid point exactly once. Rows come back in grid order.
+    /// </summary>
+    public static (string Method, JsonObject Shared, SettingsGrid Grid, List<JsonObject> Rows) Merge(IReadOnlyList<string> partFiles)
+    {
+        ArgumentNullException.ThrowIfNull(partFiles);
+        if (partFiles.Count == 0) throw new MultiscaleException("no sweep part files to merge");
+        string? first = null, method = null, sweep = null;
+        JsonObject? shared = null;
+        SettingsGrid? grid = null;
+        int? count = null;
+        var shards = new Dictionary<int, string>();
+        var rows = new Dictionary<int, (JsonObject Row, string File)>();
+        foreach (var file in partFiles)
+        {
+            JsonObject part;
+            try { part = JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new MultiscaleException($"'{file}' is not a sweep part file"); }
+            catch (JsonException e) { throw new MultiscaleException($"'{file}' is not a sweep part file ({e.Message})"); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MultiscaleException($"cannot read '{file}': {e.Message}"); }
+            try
+            {
+                if (part["format"]?.GetValue<string>() != PartFormat)
+                    throw new MultiscaleException($"'{file}' is not a settings sweep part file (format '{part["format"]}', expected '{PartFormat}')");
+                string thisSweep = part["method"]!.ToJsonString() + part["shared"]!.ToJsonString() + part["grid"]!.ToJsonString();
+                if (sweep is null)
+                {
+                    (sweep, first) = (thisSweep, file);
+                    method = part["method"]!.GetValue<string>();
+                    shared = (JsonObject)part["shared"]!.DeepClone();
+                    grid = SettingsGrid.FromJson(part["grid"]);
+                }
+                else if (sweep != thisSweep)
+                    throw new MultiscaleException($"'{file}' and '{first}' come from different sweeps (method, shared settings or grid differ); summarize one sweep at a time");
+                int index = part["shard"]!["index"]!.GetValue<int>(), n = part["shard"]!["count"]!.GetValue<int>();
+                if (count is null) count = n;
+                else if (count != n) throw new MultiscaleException($"'{file}' is shard {index}/{n} but other parts split the sweep into {count}; mix parts of one split only");
+                if (!shards.TryAdd(index, file)) throw new MultiscaleException($"shard {index}/{n} appears twice: '{shards[index]}' and '{file}'");
+                foreach (var node in part["rows"]!.AsArray())
+                {
+                    var row = (JsonObject)node!.DeepClone();
+                    int p = row["index"]!.GetValue<int>();
+                    if (!rows.TryAdd(p, (row, file)))
+                        throw new MultiscaleException($"run {row["id"]} appears in both '{rows[p].File}' and '{file}' (overlapping parts)");
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or ArgumentException)
+            {
+                throw new MultiscaleException($"'{file}' is not a valid sweep part file ({e.Message})");
+            }
+        }
+        var missing = grid!.Points.Where(p => !rows.ContainsKey(p.Index)).Select(p => p.Id).ToList();
+        if (missing.Count > 0)
+            throw new MultiscaleException($"the parts hold {rows.Count} of the grid's {grid.Points.Count} runs; missing: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")} (shards {string.Join(",", shards.Keys.Order())} of {count} given)");
+        return (method!, shared!, grid, rows.OrderBy(r => r.Key).Select(r => r.Value.Row).ToList());
+    }
+
+    /// <summary>
+    /// Writes summary.json, summary.md and summary-runs.csv into the folder <paramref name="output"/> (or, for a path
+    /// ending in .json, that file with the .md and -runs.csv beside it) and returns the paths written.
+    /// </summary>
+    public static IReadOnlyList<string> WriteSummary(string output, string method, JsonObject shared, SettingsGrid grid, IReadOnlyList<JsonObject> rows,
+        IReadOnlyList<string> metrics)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(metrics);
+        string json, md, csv;
+        if (output.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            json = Path.GetFullPath(output);
+            md = Path.ChangeExtension(json, ".md");
+            csv = Path.Combine(Path.GetDirectoryName(json)!, Path.GetFileNameWithoutExtension(json) + "-runs.csv");
+        }
+        else (json, md, csv) = (Path.Combine(output, "summary.json"), Path.Combine(output, "summary.md"), Path.Combine(output, "summary-runs.csv"));
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(json))!);
+        var groups = Group(grid, rows, metrics);
+        var summary = new JsonObject
+        {
+            ["method"] = method,
+            ["shared"] = shared.DeepClone(),
+            ["grid"] = grid.ToJson(),
+            ["metrics"] = new JsonArray(metrics.Select(m => (JsonNode)JsonValue.Create(m)!).ToArray()),
+            ["groups"] = new JsonArray(groups.Select(g => (JsonNode)g.ToJson(metrics)).ToArray()),
+            ["runs"] = new JsonArray(rows.Select(r => (JsonNode)r.DeepClone()).ToArray()),
+        };
+        RunFolder.WriteJson(json, summary);
+        WriteAtomically(md, Markdown(method, grid, groups, metrics, rows.Count));
+        WriteAtomically(csv, RunsCsv(grid, rows));
+        return new[] { json, md, csv };
+    }
+
+    private sealed record SummaryGroup(JsonObject Key, List<JsonObject> Runs, Dictionary<string, (double Mean, double Sd, int N)> Stats)
+    {
+        public JsonObject ToJson(IReadOnlyList<string> metrics)
+        {
+            var stats = new JsonObject();
+            foreach (var m in metrics)
+                stats[m] = Stats.TryGetValue(m, out var s) ? new JsonObject { ["mean"] = s.Mean, ["sd"] = double.IsFinite(s.Sd) ? s.Sd : null, ["n"] = s.N } : null;
+            return new JsonObject
+            {
+                ["settings"] = Key.DeepClone(),
+                ["runs"] = new JsonArray(Runs.Select(r => (JsonNode)JsonValue.Create(r["id"]!.GetValue<string>())!).ToArray()),
+                ["metrics"] = stats,
+            };
+        }
+    }
+
+    /// <summary>Runs grouped by their grid fields other than <c>seed</c>, in grid order, ranked by the first metric's mean (runs without it last).</summary>
+    private static List<SummaryGroup> Group(SettingsGrid grid, IReadOnlyList<JsonObject> rows, IReadOnlyList<string> metrics)
+    {
+        var groups = new List<SummaryGroup>();
+        var byKey = new Dictionary<string, SummaryGroup>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            var key = new JsonObject();
+            foreach (var a in grid.Axes.Where(a => a.Field != "seed")) key[a.Field] = row["assignment"]?[a.Field]?.DeepClone();
+            string text = key.ToJsonString();
+            if (!byKey.TryGetValue(text, out var g)) groups.Add(byKey[text] = g = new SummaryGroup(key, new List<JsonObject>(), new()));
+            g.Runs.Add(row);
+        }
+        foreach (var g in groups)
+            foreach (var m in metrics)
+            {
+                var values = g.Runs.Select(r => Number(r["report"]?[m])).Where(v => v is not null).Select(v => v!.Value).ToList();
+                if (values.Count == 0) continue;
+                double mean = values.Average();
+                double sd = values.Count > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1)) : double.NaN;
+                g.Stats[m] = (mean, sd, values.Count);
+            }
+        if (metrics.Count == 0) return groups;
+        return groups.OrderBy(g => g.Stats.TryGetValue(metrics[0], out var s) ? 0 : 1)
+            .ThenBy(g => g.Stats.TryGetValue(metrics[0], out var s) ? s.Mean : 0).ToList();
+    }
+
+    private static double? Number(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) ? d : null;
+
+    private static string Markdown(string method, SettingsGrid grid, List<SummaryGroup> groups, IReadOnlyList<string> metrics, int runs)
+    {
+        var fields = grid.Axes.Select(a => a.Field).Where(f => f != "seed").ToList();
+        bool seeds = grid.Axes.Any(a => a.Field == "seed");
+        var md = new StringBuilder();
+        md.Append("# ").Append(method).Append(" sweep\n\n");
+        md.Append(runs.ToString(CultureInfo.InvariantCulture)).Append(" runs over ")
+          .AppendJoin(" × ", grid.Axes.Select(a => $"{a.Field} ({a.Values.Count})")).Append('.');
+        if (seeds) md.Append(" Each row is the mean ± sd over seeds.");
+        if (metrics.Count > 0) md.Append(" Rows are ranked by ").Append(metrics[0]).Append(" (lower first).");
+        md.Append("\n\n| ").AppendJoin(" | ", fields.Append("runs").Concat(metrics)).Append(" |\n|");
+        for (int c = 0; c < fields.Count + 1 + metrics.Count; c++) md.Append("---|");
+        md.Append('\n');
+        foreach (var g in groups)
+        {
+            md.Append("| ").AppendJoin(" | ", fields.Select(f => Cell(g.Key[f]))).Append(fields.Count > 0 ? " | " : "")
+              .Append(g.Runs.Count.ToString(CultureInfo.InvariantCulture));
+            foreach (var m in metrics)
+            {
+                md.Append(" | ");
+                if (!g.Stats.TryGetValue(m, out var s)) { md.Append('—'); continue; }
+                md.Append(s.Mean.ToString("G4", CultureInfo.InvariantCulture));
+                if (double.IsFinite(s.Sd)) md.Append(" ± ").Append(s.Sd.ToString("G2", CultureInfo.InvariantCulture));
+                if (s.N < g.Runs.Count) md.Append(" (").Append(s.N.ToString(CultureInfo.InvariantCulture)).Append(" of ").Append(g.Runs.Count.ToString(CultureInfo.InvariantCulture)).Append(')');
+            }
+            md.Append(" |\n");
+        }
+        return md.ToString();
+    }
+
+    private static string Cell(JsonNode? node) => node switch
+    {
+        null => "null",
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => node.ToJsonString(),
+    };
+
+    private static string RunsCsv(SettingsGrid grid, IReadOnlyList<JsonObject> rows)
+    {
+        var fields = grid.Axes.Select(a => a.Field).ToList();
+        var columns = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var row in rows)
+            foreach (var (key, _) in row["report"] as JsonObject ?? new JsonObject())
+                if (seen.Add(key)) columns.Add(key);
+        var table = new MetricsTable(new[] { "id" }.Concat(fields).Concat(columns.Select(c => fields.Contains(c) ? "report." + c : c)).ToArray());
+        foreach (var row in rows)
+        {
+            var values = new List<object?> { row["id"]!.GetValue<string>() };
+            values.AddRange(fields.Select(f => Plain(row["assignment"]?[f])));
+            values.AddRange(columns.Select(c => Plain(row["report"]?[c])));
+            table.Add(values.ToArray());
+        }
+        return table.ToCsv();
+    }
+
+    private static object? Plain(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonValue v when v.TryGetValue<bool>(out var b) => b,
+        JsonValue v when v.TryGetValue<double>(out var d) => d,
+        _ => node.ToJsonString(),
+    };
+
+    private static void WriteAtomically(string path, string text)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,148 @@
+using System.Text.Json.Nodes;
+using Multiscale.Runs;
+
+namespace Multiscale.Cli.Tests;
+
+/// <summary>
+/// <c>--config FILE</c> runs a settings file (a run's config.json or a plain object of settings), options given on the
+/// command line replace its fields, and <c>rerun</c> repeats a folder from its settings alone, whoever wrote it.
+/// </summary>
+public class SettingsFileTests
+{
+    private static JsonNode Read(string dir, string file) => JsonNode.Parse(File.ReadAllText(Path.Combine(dir, file)))!;
+
+    private static double FinalMse(string dir) => Read(dir, "report.json")["final_mse"]!.GetValue<double>();
+
+    [Fact]
+    public void ASettingsFileRunsAsItsCommandLineAndOptionsGivenReplaceItsFields()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string byOptions = Path.Combine(dir.FullName, "options"), byFile = Path.Combine(dir.FullName, "file"), changed = Path.Combine(dir.FullName, "changed");
+            var (code, output, error) = CliRunner.Run("msann", "--layers", "64,16,64", "--levels", "1", "--gamma", "1", "--k", "2", "--budget", "1500",
+                "--batch", "32", "--seed", "4", "--optimizer", "adam", "--out", byOptions);
+            Assert.True(code == 0, error + output);
+            // A hand-written file: numbers as numbers or strings, the layers as an array, the rest defaults.
+            string file = Path.Combine(dir.FullName, "settings.json");
+            File.WriteAllText(file, """{ "layers": [64, 16, 64], "levels": 1, "gamma": 1, "k": "2", "budget": 1500, "batch": 32, "seed": 4, "optimizer": "adam" }""");
+            (code, output, error) = CliRunner.Run("msann", "--config", file, "--out", byFile);
+            Assert.True(code == 0, error + output);
+            Assert.Equal(Read(byOptions, "config.json")["settings"]!.ToJsonString(), Read(byFile, "config.json")["settings"]!.ToJsonString());
+            Assert.Equal(FinalMse(byOptions), FinalMse(byFile));
+
+            // A run's own config.json, with one field replaced on the command line; the others stand.
+            (code, output, error) = CliRunner.Run("msann", "--config", Path.Combine(byOptions, "config.json"), "--seed", "9", "--out", changed);
+            Assert.True(code == 0, error + output);
+            var settings = Read(changed, "config.json")["settings"]!;
+            Assert.Equal(9, settings["seed"]!.GetValue<long>());
+            Assert.Equal("adam", settings["optimizer"]!.GetValue<string>());
+            Assert.Equal(1500, settings["budget"]!.GetValue<double>());
+            Assert.NotEqual(FinalMse(byOptions), FinalMse(changed));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void AnMrtlSettingsFileRunsAndAFieldFromTheCommandLineWins()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string file = Path.Combine(dir.FullName, "mrtl.json"), run = Path.Combine(dir.FullName, "run");
+            File.WriteAllText(file, """{ "size": "small", "samples": 600, "rank": 2, "epochs_full": 1, "epochs_low": 1, "cp_iterations": 20, "seed": 1 }""");
+            var (code, output, error) = CliRunner.Run("mrtl", "--config", file, "--rank", "3", "--out", run);
+            Assert.True(code == 0, error + output);
+            var settings = Read(run, "config.json")["settings"]!;
+            Assert.Equal(3, settings["rank"]!.GetValue<int>());
+            Assert.Equal(600, settings["samples"]!.GetValue<int>());
+            Assert.Equal(1, settings["seed"]!.GetValue<long>());
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData("""{ "budjet": 1000 }""", "'budjet' in ")]
+    [InlineData("""{ "levels": "many" }""", "'levels' in ")]
+    [InlineData("""{ "method": "mrtl", "settings": { "rank": 2 } }""", "holds the settings of a mrtl run, not of msann")]
+    [InlineData("""[1, 2]""", "must hold a JSON object")]
+    [InlineData("""{ not json""", "is not valid JSON")]
+    public void ABadSettingsFileIsOneErrorNamingTheFileAndNothingIsWritten(string content, string fragment)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string file = Path.Combine(dir.FullName, "s.json"), run = Path.Combine(dir.FullName, "run");
+            File.WriteAllText(file, content);
+            var (code, _, error) = CliRunner.Run("msann", "--config", file, "--out", run);
+            Assert.Equal(MultiscaleCli.UserError, code);
+            var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.StartsWith("error: ", lines[0]);
+            Assert.Contains(fragment, lines[0]);
+            Assert.False(Directory.Exists(run));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void AMissingSettingsFileAndABadOptionAreNamedAsTheUserGaveThem()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, _, error) = CliRunner.Run("msann", "--config", Path.Combine(dir.FullName, "none.json"), "--out", Path.Combine(dir.FullName, "run"));
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains("does not exist", error);
+            (code, _, error) = CliRunner.Run("msann", "--maps", "interpolation", "--layers", "64,x,64", "--out", Path.Combine(dir.FullName, "run"));
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.StartsWith("error: --layers must be positive integers", error);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void AFolderAProgramWroteThroughThePluginContractIsRepeatedFromItsSettings()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string written = Path.Combine(dir.FullName, "program"), again = Path.Combine(dir.FullName, "again");
+            // As examples/HostedMethods does: settings built in C#, no command line recorded.
+            var method = new MsAnn.MsAnnMethod();
+            var settings = new MsAnn.MsAnnSettings(MsAnn.Data.AutoencoderDataSource.SyntheticObjects(1), new[] { 64, 16, 64 }, new MsAnn.CycleSchedule(1, 2, 2),
+                MsAnn.LayerMapStrategy.Aggregation, new MsAnn.MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, EvaluateEvery = 300 }, Seed: 2);
+            using (var folder = new RunFolder(written))
+            {
+                var record = method.Run(settings, RunContext.Cpu());
+                folder.Complete(record, RunFolder.Config(method.Name, arguments: null, method.Describe(settings)), renderer: null);
+            }
+            var (code, output, error) = CliRunner.Run("rerun", written, "--out", again);
+            Assert.True(code == 0, error + output);
+            Assert.Equal(FinalMse(written), FinalMse(again));
+            Assert.Equal(File.ReadAllLines(Path.Combine(written, "metrics.csv")).Length, File.ReadAllLines(Path.Combine(again, "metrics.csv")).Length);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public void ARunOnDataHeldInMemoryIsRefusedByRerunWithTheReason()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string written = Path.Combine(dir.FullName, "program");
+            Directory.CreateDirectory(written);
+            var data = Mrtl.Data.BasketballSynthetic.Generate(Mrtl.Data.BasketballOptions.Small with { Samples = 100 });
+            var method = new Mrtl.MultiresolutionTensorLearning();
+            var settings = new Mrtl.MrtlSettings(new Mrtl.Data.InMemorySource(data, "mine"), new Mrtl.Training.MrtlTrainerOptions(), new[] { Mrtl.Training.MrtlMethod.Mrtl });
+            RunFolder.WriteJson(Path.Combine(written, "config.json"), RunFolder.Config(method.Name, null, method.Describe(settings)));
+            var (code, _, error) = CliRunner.Run("rerun", written, "--out", Path.Combine(dir.FullName, "again"));
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains("'data_in_memory'", error);
+            Assert.Contains("held in memory", error);
+            Assert.False(Directory.Exists(Path.Combine(dir.FullName, "again")));
+        }
+        finally { dir.Delete(true); }
+    }
+}
