@@ -19,6 +19,10 @@ public class BadOutputTests
         { "msann summarize PARTS --out OUT", false },
         { "mrtl --size small --method all --out OUT", false },
         { "rerun RUN --out OUT", false },
+        { "sweep --method msann --set layers=[64,16,64] --set levels=1 --grid seed=0,1,2 --out OUT", false },
+        { "sweep --method mrtl --set size=small --grid seed=0,1 --out OUT", false },
+        { "sweep summarize PARTS --out OUT", false },
+        { "msann --config RUN/config.json --out OUT", false },
         { "quickstart --out OUT", false },
         { "data mnist --out OUT", false },
         { "bench --quick --out OUT", true },
@@ -42,7 +46,12 @@ public class BadOutputTests
             places.Add(file ? aFolder : aFile);   // a folder where a file goes, or a file where a folder goes
             foreach (var place in places)
             {
-                var args = command.Split(' ').Select(a => a switch { "OUT" => place, "RUN" => run, "PARTS" => aFolder, _ => a }).ToArray();
+                var args = command.Split(' ').Select(a => a switch
+                {
+                    "OUT" => place, "RUN" => run, "PARTS" => aFolder,
+                    _ when a.StartsWith("RUN/", StringComparison.Ordinal) => Path.Combine(run, a[4..]),
+                    _ => a,
+                }).ToArray();
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 var (code, _, error) = CliRunner.Run(args);
                 AssertOneError(code, error, $"{command} with --out {place}");
@@ -72,6 +81,14 @@ public class BadOutputTests
     [InlineData("mrtl --size small --checkpoint-every 0x --out OUT")]
     [InlineData("mrtl --size small --checkpoint-every -5m --out OUT")]
     [InlineData("rerun NOSUCH --out OUT")]
+    [InlineData("msann --config NOSUCH --out OUT")]
+    [InlineData("mrtl --config NOSUCH --out OUT")]
+    [InlineData("sweep --method msann --grid seed=0,x=1 --out OUT")]
+    [InlineData("sweep --method msann --grid budget=-1,2 --out OUT")]
+    [InlineData("sweep --method mrtl --grid l2=a,b --out OUT")]
+    [InlineData("sweep --method mrtl --grid seed=1 --set rank --out OUT")]
+    [InlineData("sweep --method nosuch --grid seed=1 --out OUT")]
+    [InlineData("sweep summarize NOSUCH --out OUT")]
     [InlineData("bench --only nosuch --out OUT")]
     [InlineData("msann bench --only nosuch --out OUT")]
     [InlineData("mrtl bench --only nosuch --out OUT")]

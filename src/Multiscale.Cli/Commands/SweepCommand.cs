@@ -25,7 +25,6 @@ internal static class SweepCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var method = new Option<string>("--method") { Description = "The method whose settings are swept: msann or mrtl.", Required = true };
-        method.AcceptOnlyFromAmong("msann", "mrtl");
         var grid = new Option<string[]>("--grid")
         {
             Description = "A grid axis FIELD=V1,V2,… over a settings field (as config.json names it: seed, l2, lr_full, coarse_model, …); repeat for more axes. Values holding commas go in a JSON array: layers=[\"64,16,64\",\"128,32,128\"].",
@@ -52,6 +51,8 @@ internal static class SweepCommand
             OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             var interval = CheckpointInterval.Parse(parse.GetValue(checkpointEvery)!);
             string name = parse.GetValue(method)!;
+            // Checked here, not by the parser's choice list, so a wrong name is one error line like every other bad value.
+            if (name is not ("msann" or "mrtl")) throw new MultiscaleException($"--method must be msann or mrtl (got '{name}')");
             var (index, count, source) = SweepShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable);
             var settingsGrid = new SettingsGrid(parse.GetValue(grid)!.Select(SettingsGrid.ParseAxis).ToList());
             var shared = parse.GetValue(config) is { } file ? SettingsInput.ReadFile(file.FullName, name) : new JsonObject();
