@@ -54,7 +54,7 @@ public class SweepCommandTests
             // The same command again trains nothing: every run is complete with these settings.
             (code, output, error) = CliRunner.Run(Args(whole));
             Assert.True(code == 0, error + output);
-            Assert.Equal(4, output.Split('\n').Count(l => l.Contains("finished earlier, kept", StringComparison.Ordinal)));
+            Assert.Equal(4, output.Split('\n').Count(l => l.Contains("finished earlier, skipped", StringComparison.Ordinal)));
 
             // A sweep's run is an ordinary run folder: rerun repeats it alone from its settings.
             string run = Path.Combine(whole, "runs", "seed=2_optimizer=adam"), again = Path.Combine(dir.FullName, "again");

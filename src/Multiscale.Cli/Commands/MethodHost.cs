@@ -16,7 +16,7 @@ internal static class MethodHost
 {
     public static int Run<TSettings>(IMultiscaleMethod<TSettings> method, TSettings settings, ParseResult parse, string directory,
         torch.Device device, TextWriter output, TextWriter error, CancellationToken cancel, (CheckpointInterval Interval, bool Resume) checkpointing,
-        bool figures = true, bool quietFreshStart = false)
+        bool figures = true, bool quietFreshStart = false, IReadOnlyList<string>? arguments = null)
     {
         var header = new JsonObject { ["method"] = method.Name, ["settings"] = method.Describe(settings) };
         string checkpointPath = Path.Combine(Path.GetFullPath(directory), RunFolder.CheckpointFile);
@@ -32,7 +32,7 @@ internal static class MethodHost
                 : "cancelled: nothing was written");
             return 130;
         }
-        Complete(folder, record, RunFolder.Config(method.Name, Arguments(parse), method.Describe(settings)), figures ? FigureRenderer.Instance : null);
+        Complete(folder, record, RunFolder.Config(method.Name, arguments ?? Arguments(parse), method.Describe(settings)), figures ? FigureRenderer.Instance : null);
         output.WriteLine($"wrote {folder.Directory}");
         return 0;
     }

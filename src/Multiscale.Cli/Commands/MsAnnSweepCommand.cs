@@ -34,7 +34,6 @@ internal static class MsAnnSweepCommand
         {
             OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
             var interval = CheckpointInterval.Parse(parse.GetValue(checkpointEvery)!);
-            using var cancel = CancelOnCtrlC.Create();
             var (index, count, shardSource) = SweepShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable);
             var g = MsAnnOptions.ParseList(parse.GetValue(gammas)!, "--gammas", min: 1);
             var l = MsAnnOptions.ParseList(parse.GetValue(levels)!, "--levels", min: 0);
@@ -56,47 +55,14 @@ internal static class MsAnnSweepCommand
             string dir = parse.GetValue(outDir)!.FullName;
             output.WriteLine($"msann sweep {setup.Data.Task}: {grid.Count} runs in the grid, shard {index}/{count} ({shardSource}) has {mine.Count}; layers {string.Join(',', setup.Sizes)}, budget {setup.Training.Budget}, {dev}");
 
-            var rows = new List<SweepRow>();
-            {
-                for (int i = 0; i < mine.Count; i++)
-                {
-                    var run = mine[i];
-                    string runDir = Path.Combine(dir, "runs", run.Id);
-                    var settings = runs[run.Id];
-                    var runConfig = method.Describe(settings);
-                    if (TryReadFinished(runDir, runConfig, run) is { } done)
-                    {
-                        output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}: finished earlier, skipped");
-                        rows.Add(done);
-                        continue;
-                    }
-                    output.WriteLine($"[{i + 1}/{mine.Count}] {run.Id}");
-                    TerminalProgress.Current?.Overall($"msann sweep: run {i + 1} of {mine.Count}, {run.Id}", i, mine.Count, "runs");
-                    // Figures are left out: a sweep's runs are compared in the summary, not one by one.
-                    // A run stopped part-way (a requeued job) continues from its checkpoint when its settings are unchanged.
-                    string checkpointPath = Path.Combine(runDir, RunFolder.CheckpointFile);
-                    var header = new JsonObject { ["method"] = method.Name, ["settings"] = runConfig.DeepClone() };
-                    Checkpoint? from = null;
-                    if (RunCheckpoints.ReadHeader(checkpointPath) is { } found && JsonNode.DeepEquals(found, header))
-                    {
-                        from = Checkpoint.Load(checkpointPath);
-                        output.WriteLine($"  resuming from {checkpointPath}");
-                    }
-                    using var checkpoints = new RunCheckpoints(checkpointPath, interval, header, from);
-                    using var folder = MethodHost.Open(runDir);
-                    var context = new RunContext(dev, LiveRunReporter.Wrap(folder.Reporter(line => output.WriteLine("  " + line)), "msann sweep"), cancel.Token, checkpoints);
-                    var record = method.Run(settings, context);
-                    if (cancel.Token.IsCancellationRequested)
-                    {
-                        error.WriteLine($"cancelled: {i} finished run(s) of this shard are kept under {Path.Combine(dir, "runs")} and the stopped run's state in its checkpoint; run the same command again to resume");
-                        return 130;
-                    }
-                    // The run's config.json holds its own settings, so 'multiscale rerun' repeats this run alone.
-                    MethodHost.Complete(folder, record, RunFolder.Config(method.Name, MethodHost.SweepRunArguments(parse, run.Levels, run.Gamma, run.K, runDir), runConfig),
-                        renderer: null);
-                    rows.Add(SweepRow.FromReport(record.Report, run, runDir));
-                }
-            }
+            // Figures are left out: a sweep's runs are compared in the summary, not one by one. Each run's config.json
+            // records it as a plain msann command line (for a reader) and holds its own settings, which 'rerun' repeats.
+            var points = mine.Select(run => new SweepPoint<MsAnnSettings>(run.Id, runs[run.Id],
+                MethodHost.SweepRunArguments(parse, run.Levels, run.Gamma, run.K, Path.Combine(dir, "runs", run.Id)))).ToList();
+            var runner = new SweepRunner(dir, dev, interval, Figures: false, parse, output, error);
+            var (code, reports) = runner.Run(method, points, "msann sweep", TryReadFinished);
+            if (code != 0) return code;
+            var rows = mine.Zip(reports, (run, report) => SweepRow.FromReport(report, run, Path.Combine(dir, "runs", run.Id))).ToList();
             string part = Path.Combine(dir, SweepGrid.PartFileName(index, count));
             RunFolder.WriteJson(part, SweepGrid.Part(sweepConfig, index, count, grid.Count, rows));
             output.WriteLine($"wrote {part}");
@@ -152,10 +118,10 @@ internal static class MsAnnSweepCommand
         : shared with { Schedule = new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value) };
 
     /// <summary>
-    /// The row of a run whose report.json exists and whose settings — config.json's, or for a run written before
+    /// The report of a run whose report.json exists and whose settings — config.json's, or for a run written before
     /// config.json existed the report's own <c>config</c> — equal <paramref name="runConfig"/>; otherwise null (it trains again).
     /// </summary>
-    private static SweepRow? TryReadFinished(string runDir, JsonObject runConfig, SweepRun run)
+    private static JsonObject? TryReadFinished(string runDir, JsonObject runConfig)
     {
         string report = Path.Combine(runDir, "report.json"), config = Path.Combine(runDir, "config.json");
         if (!File.Exists(report)) return null;
@@ -164,7 +130,9 @@ internal static class MsAnnSweepCommand
             var reportJson = JsonNode.Parse(File.ReadAllText(report))!.AsObject();
             var settings = File.Exists(config) ? JsonNode.Parse(File.ReadAllText(config))!["settings"] : reportJson["config"];
             if (!SweepGrid.SameConfig(settings, runConfig)) return null;
-            return SweepRow.FromReport(reportJson, run, runDir);
+            // A report the summary cannot read (a run killed while writing it by an older version) trains again.
+            _ = SweepRow.FromReport(reportJson, new SweepRun(null, 0, null), runDir);
+            return reportJson;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or MultiscaleException or IOException) { return null; }
     }

@@ -123,31 +123,11 @@ internal static class SweepCommand
                 try { return host(method.ReadSettings(p.Apply(Shared))); }
                 catch (MultiscaleException e) { throw new MultiscaleException($"grid point {p.Id}: {e.Message}", e); }
             });
-            using var cancel = CancelOnCtrlC.Create();
             var mine = Grid.Shard(Index, Count);
-            var rows = new List<JsonObject>();
-            for (int i = 0; i < mine.Count; i++)
-            {
-                var point = mine[i];
-                string runDir = Path.Combine(Directory, "runs", point.Id);
-                var runSettings = settings[point.Index];
-                if (Finished(runDir, method.Name, method.Describe(runSettings)) is { } report)
-                {
-                    Output.WriteLine($"[{i + 1}/{mine.Count}] {point.Id}: finished earlier, kept");
-                    rows.Add(SettingsSweep.Row(point, report));
-                    continue;
-                }
-                Output.WriteLine($"[{i + 1}/{mine.Count}] {point.Id}");
-                TerminalProgress.Current?.Overall($"sweep {method.Name}: run {i + 1} of {mine.Count}, {point.Id}", i, mine.Count, "runs");
-                // A stopped run (a requeued job) continues from its checkpoint when its settings are unchanged.
-                int code = MethodHost.Run(method, runSettings, Parse, runDir, Device, Output, Error, cancel.Token, (Interval, Resume: true), Figures, quietFreshStart: true);
-                if (code != 0)
-                {
-                    if (code == 130) Error.WriteLine($"the sweep stopped at run {point.Id}: {i} run(s) of this shard finished; run the same command again to continue");
-                    return code;
-                }
-                rows.Add(SettingsSweep.Row(point, ReadReport(Path.Combine(runDir, "report.json"))));
-            }
+            var runner = new SweepRunner(Directory, Device, Interval, Figures, Parse, Output, Error);
+            var (code, reports) = runner.Run(method, mine.Select(p => new SweepPoint<TSettings>(p.Id, settings[p.Index])).ToList(), $"sweep {method.Name}");
+            if (code != 0) return code;
+            var rows = mine.Zip(reports, SettingsSweep.Row).ToList();
             string part = Path.Combine(Directory, SettingsSweep.PartFileName(Index, Count));
             RunFolder.WriteJson(part, SettingsSweep.Part(method.Name, Shared, Grid, Index, Count, rows));
             Output.WriteLine($"wrote {part}");
@@ -158,22 +138,5 @@ internal static class SweepCommand
             }
             return 0;
         }
-
-        /// <summary>The report of a complete run folder with these settings, or null (the run trains again).</summary>
-        private static JsonObject? Finished(string runDir, string method, JsonObject settings)
-        {
-            string report = Path.Combine(runDir, "report.json"), config = Path.Combine(runDir, "config.json");
-            if (!File.Exists(report) || !File.Exists(config)) return null;
-            try
-            {
-                var recorded = JsonNode.Parse(File.ReadAllText(config));
-                if (recorded?["method"]?.GetValue<string>() != method || !JsonNode.DeepEquals(recorded["settings"], settings)) return null;
-                return ReadReport(report);
-            }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or IOException or MultiscaleException) { return null; }
-        }
-
-        private static JsonObject ReadReport(string path) =>
-            JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new MultiscaleException($"'{path}' is not a run report");
     }
 }
