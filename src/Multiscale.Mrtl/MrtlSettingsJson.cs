@@ -41,7 +41,7 @@ internal static class MrtlSettingsJson
         json["entropy_bins"] = c.Bins;
         // Fields whose default depends on the data are null at that default, so a settings file whose data changes
         // (another task, a user's files) keeps meaning "the data's default".
-        json["finegrain"] = o.Finegrain == DefaultFinegrain(settings.Data) ? null : o.Finegrain.ToString().ToLowerInvariant();
+        json["finegrain"] = o.Finegrain == DefaultFinegrain(settings.Data) ? null : FinegrainMethodNames.Choices.Name(o.Finegrain);
         json["optimized_s"] = o.OptimizedS;
         bool defaultChains = settings.Data.DefaultSchedule is { } chains
             && ResolutionSchedule.Format(chains.FullRank) == ResolutionSchedule.Format(o.Schedule.FullRank)
@@ -54,7 +54,7 @@ internal static class MrtlSettingsJson
         json["lambda_sparse"] = o.Model == MrtlModelKind.LowRankSparse ? o.LambdaSparse : null;
         json["cp_iterations"] = o.CpAls.MaxIterations;
         json["cp_tolerance"] = o.CpAls.Tolerance;
-        json["cp_init"] = o.CpAls.Init.ToString().ToLowerInvariant();
+        json["cp_init"] = CpInitNames.Name(o.CpAls.Init);
         json["cp_seed"] = o.CpAls.Seed;
         json["epochs_full"] = full.MaxEpochs;
         json["epochs_low"] = low.MaxEpochs;
@@ -118,9 +118,9 @@ internal static class MrtlSettingsJson
             try { schedule = ResolutionSchedule.Parse(fullText ?? "", lowText); }
             catch (MultiscaleException e) when (e is not SettingsException) { throw new SettingsException(fullText is null ? "low" : "full", $"does not give valid resolution chains: {e.Message}"); }
         }
-        string finegrainName = r.String("finegrain", DefaultFinegrain(data).ToString().ToLowerInvariant());
-        if (finegrainName is not ("nearest" or "bilinear" or "optimized"))
-            throw new SettingsException("finegrain", $"names an unknown finegrain method '{finegrainName}' (expected nearest, bilinear or optimized)");
+        string finegrainName = r.String("finegrain", FinegrainMethodNames.Choices.Name(DefaultFinegrain(data)));
+        if (!FinegrainMethodNames.Choices.TryParse(finegrainName, out var finegrain))
+            throw new SettingsException("finegrain", $"names an unknown finegrain method '{finegrainName}' (expected {FinegrainMethodNames.Choices.Expected})");
         MrtlModelKind model;
         try { model = MrtlTrainerOptions.ParseModel(r.String("model", "low-rank")); }
         catch (MultiscaleException e) when (e is not SettingsException) { throw new SettingsException("model", $"names an {e.Message}"); }
@@ -135,13 +135,13 @@ internal static class MrtlSettingsJson
         var lowRegularization = new Regularization(
             r.OptionalDouble("l2_low") ?? regularization.L2, r.OptionalDouble("spatial_low") ?? regularization.Spatial,
             r.OptionalDouble("sigma_low") ?? regularization.Sigma, r.Has("per_cell_low") ? r.Bool("per_cell_low", true) : regularization.PerCell);
-        var cpInit = r.Choice("cp_init", "svd", "svd", "random") == "random" ? CpInit.Random : CpInit.Svd;
+        var cpInit = r.Choice("cp_init", CpInit.Svd, CpInitNames);
         var options = new MrtlTrainerOptions
         {
             Schedule = schedule,
             Criterion = criterion,
             CriterionOptions = criterionOptions,
-            Finegrain = Enum.Parse<FinegrainMethod>(finegrainName, ignoreCase: true),
+            Finegrain = finegrain,
             OptimizedS = r.Double("optimized_s", defaults.OptimizedS),
             Rank = r.Int("rank", defaults.Rank),
             Model = model,
@@ -174,6 +174,8 @@ internal static class MrtlSettingsJson
         result.Validate();
         return result;
     }
+
+    private static readonly ChoiceNames<CpInit> CpInitNames = new("CP-ALS start", ("svd", CpInit.Svd), ("random", CpInit.Random));
 
     /// <summary>The reference code's finegraining: nearest for counts, bilinear for fields.</summary>
     private static FinegrainMethod DefaultFinegrain(MrtlDataSource data) => data.Fields ? FinegrainMethod.Bilinear : FinegrainMethod.Nearest;

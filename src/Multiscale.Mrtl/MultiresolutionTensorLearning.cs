@@ -200,7 +200,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
     private static MrtlTrainerOptions Configure(MrtlTrainerOptions options, MrtlMethod method, RunContext context) =>
         options with { Method = method, Device = context.Device };
 
-    internal static string MethodName(MrtlMethod method) => method.ToString().ToLowerInvariant();
+    internal static string MethodName(MrtlMethod method) => MrtlTrainerOptions.MethodNames.Name(method);
 
     /// <summary>
     /// "factor k" (low-rank + sparse: "smooth k" or "sparse k", the learned term and its column), with the planted factor

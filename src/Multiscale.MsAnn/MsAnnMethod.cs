@@ -96,9 +96,8 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             : AutoencoderDataSource.SyntheticObjects(task == "two-object" ? 2 : 1);
         var sizes = ReadLayers(settings, r);
         var schedule = new CycleSchedule(r.Int("levels", 4), r.Int("gamma", 2), r.Int("k", 4));
-        string mapName = r.Choice("maps", "interpolation", "interpolation", "grid", "aggregation", "optimized", "optimized-grid", "shuffled", "random");
-        var maps = Enum.Parse<LayerMapStrategy>(mapName.Replace("-", "", StringComparison.Ordinal), ignoreCase: true);
-        var optimizer = OptimizerFlavorNames.Parse(r.Choice("optimizer", "rmsprop-tf1", OptimizerFlavorNames.All.ToArray()));
+        var maps = r.Choice("maps", LayerMapStrategy.Interpolation, LayerMapStrategyNames.Choices);
+        var optimizer = r.Choice("optimizer", OptimizerFlavor.RmsPropTensorFlow1, OptimizerFlavorNames.Choices);
         double budget = r.Double("budget", 256_000);
         int batch = r.Int("batch", 128, min: 1);
         string coarseModel = r.String("coarse_model", "faithful");
@@ -360,7 +359,12 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
 /// <summary>How map strategies are spelled on the command line and in reports.</summary>
 public static class LayerMapStrategyNames
 {
+    /// <summary>The spellings: interpolation, grid, aggregation, optimized, optimized-grid, shuffled, random.</summary>
+    public static ChoiceNames<LayerMapStrategy> Choices { get; } = new("map strategy",
+        ("interpolation", LayerMapStrategy.Interpolation), ("grid", LayerMapStrategy.Grid), ("aggregation", LayerMapStrategy.Aggregation),
+        ("optimized", LayerMapStrategy.Optimized), ("optimized-grid", LayerMapStrategy.OptimizedGrid), ("shuffled", LayerMapStrategy.Shuffled),
+        ("random", LayerMapStrategy.Random));
+
     /// <summary>"optimized-grid" for <see cref="LayerMapStrategy.OptimizedGrid"/>, else the lower-case name.</summary>
-    public static string Name(this LayerMapStrategy strategy) =>
-        strategy == LayerMapStrategy.OptimizedGrid ? "optimized-grid" : strategy.ToString().ToLowerInvariant();
+    public static string Name(this LayerMapStrategy strategy) => Choices.Name(strategy);
 }

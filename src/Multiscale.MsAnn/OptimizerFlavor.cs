@@ -17,18 +17,16 @@ public enum OptimizerFlavor
 /// <summary>How optimizer flavors are spelled in settings and reports.</summary>
 public static class OptimizerFlavorNames
 {
+    /// <summary>The spellings: rmsprop-tf1, rmsprop-torch, adam.</summary>
+    public static ChoiceNames<OptimizerFlavor> Choices { get; } = new("optimizer",
+        ("rmsprop-tf1", OptimizerFlavor.RmsPropTensorFlow1), ("rmsprop-torch", OptimizerFlavor.RmsPropPyTorch), ("adam", OptimizerFlavor.Adam));
+
     /// <summary>The spellings, in the enum's order.</summary>
-    public static IReadOnlyList<string> All { get; } = new[] { "rmsprop-tf1", "rmsprop-torch", "adam" };
+    public static IReadOnlyList<string> All => Choices.Names;
 
     /// <summary>"rmsprop-tf1", "rmsprop-torch" or "adam".</summary>
-    public static string Name(this OptimizerFlavor flavor) => All[(int)flavor];
+    public static string Name(this OptimizerFlavor flavor) => Choices.Name(flavor);
 
     /// <summary>The flavor spelled <paramref name="name"/>; throws <see cref="MultiscaleException"/> for another spelling.</summary>
-    public static OptimizerFlavor Parse(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        int i = All.ToList().IndexOf(name);
-        return i >= 0 ? (OptimizerFlavor)i
-            : throw new MultiscaleException($"unknown optimizer '{name}' (expected one of {string.Join(", ", All)})");
-    }
+    public static OptimizerFlavor Parse(string name) => Choices.Parse(name);
 }

@@ -49,13 +49,7 @@ internal static class CommandRecord
     };
 
     /// <summary>The optimizer as <c>--optimizer</c> spells it.</summary>
-    public static string OptimizerName(OptimizerKind kind) => kind switch
-    {
-        OptimizerKind.TrustRegions => "tr",
-        OptimizerKind.ConjugateGradient => "cg",
-        OptimizerKind.SteepestDescent => "sd",
-        _ => "lbfgs",
-    };
+    public static string OptimizerName(OptimizerKind kind) => OptimizerKindNames.Choices.Name(kind);
 
     /// <summary>An s value as folder names and JSON spell it.</summary>
     public static string Format(double s) => s.ToString("0.###", CultureInfo.InvariantCulture);

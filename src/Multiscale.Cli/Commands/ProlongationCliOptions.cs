@@ -50,7 +50,7 @@ internal sealed class ProlongationCliOptions
             Init = parse.GetValue(Init) switch { "random" => InitKind.Random, "interpolation" => InitKind.Interpolation, "identity" => InitKind.Identity, "assignment" => InitKind.Assignment, _ => InitKind.Munkres },
             RandomStarts = parse.GetValue(Starts),
             RandomStartsTime = startsSeconds is { } rs ? TimeSpan.FromSeconds(rs) : null,
-            Optimizer = parse.GetValue(Optimizer) switch { "lbfgs" => OptimizerKind.Lbfgs, "sd" => OptimizerKind.SteepestDescent, "tr" or "trust-regions" => OptimizerKind.TrustRegions, _ => OptimizerKind.ConjugateGradient },
+            Optimizer = OptimizerKindNames.Choices.Parse(parse.GetValue(Optimizer)!),
             MaxIterations = parse.GetValue(MaxIter),
             Tolerance = parse.GetValue(Tol),
             MaxTime = maxSeconds is { } sec ? TimeSpan.FromSeconds(sec) : null,

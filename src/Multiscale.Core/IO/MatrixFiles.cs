@@ -6,13 +6,11 @@ namespace Multiscale.IO;
 public static class MatrixFiles
 {
     /// <summary>Parses "npy", "mtx" or "both" (case-insensitive).</summary>
-    public static MatrixFileFormat Parse(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "npy" => MatrixFileFormat.Npy,
-        "mtx" => MatrixFileFormat.Mtx,
-        "both" => MatrixFileFormat.Both,
-        _ => throw new MultiscaleException($"unknown matrix format '{text}'; expected npy, mtx or both"),
-    };
+    public static MatrixFileFormat Parse(string text) => Formats.Parse(text);
+
+    /// <summary>The formats' spellings: npy, mtx, both.</summary>
+    public static ChoiceNames<MatrixFileFormat> Formats { get; } = new("matrix format",
+        ("npy", MatrixFileFormat.Npy), ("mtx", MatrixFileFormat.Mtx), ("both", MatrixFileFormat.Both));
 
     /// <summary>The file extension of the format's primary file (".npy" unless only MatrixMarket is written).</summary>
     public static string PrimaryExtension(MatrixFileFormat format) => format == MatrixFileFormat.Mtx ? ".mtx" : ".npy";

@@ -49,6 +49,14 @@ public sealed class SettingsReader
             : throw new SettingsException(field, $"must be one of {string.Join(", ", choices)} (got '{value}')");
     }
 
+    /// <summary>One of the choices <paramref name="names"/> spells (any case), or <paramref name="fallback"/>.</summary>
+    public T Choice<T>(string field, T fallback, ChoiceNames<T> names) where T : notnull
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        if (OptionalString(field) is not { } text) return fallback;
+        return names.TryParse(text, out var value) ? value : throw new SettingsException(field, $"must be {names.Expected} (got '{text}')");
+    }
+
     /// <summary>An integer ≥ <paramref name="min"/>, or <paramref name="fallback"/>.</summary>
     public int Int(string field, int fallback, int min = int.MinValue) => OptionalInt(field, min) ?? fallback;
 

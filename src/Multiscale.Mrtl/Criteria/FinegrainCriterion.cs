@@ -214,14 +214,12 @@ public abstract class FinegrainCriterion : IDisposable
     public static CriterionKind Parse(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        string key = name.Trim().ToLowerInvariant();
-        foreach (var (text, kind) in Names)
-            if (key == text || key == kind.ToString().ToLowerInvariant()) return kind;
-        throw new MultiscaleException($"unknown finegraining criterion '{name}'; expected one of {string.Join(", ", Names.Select(n => n.Text))}");
+        return Choices.Parse(name);
     }
 
     /// <summary>The command-line name of <paramref name="kind"/>.</summary>
-    public static string Name(CriterionKind kind) => Names.First(n => n.Kind == kind).Text;
+    public static string Name(CriterionKind kind) => Choices.Name(kind);
+
 
     private static readonly (string Text, CriterionKind Kind)[] Names =
     {
@@ -234,6 +232,11 @@ public abstract class FinegrainCriterion : IDisposable
         ("sigma-threshold", CriterionKind.SigmaThreshold),
         ("mu-sigma-threshold", CriterionKind.MuSigmaThreshold),
     };
+
+    // After Names: static fields initialize in the order they are written.
+    /// <summary>The criteria's spellings (the enum's names are read too).</summary>
+    public static ChoiceNames<CriterionKind> Choices { get; } = new("finegraining criterion", Names,
+        Enum.GetValues<CriterionKind>().Select(k => (k.ToString(), k)).Where(a => !Names.Any(n => string.Equals(n.Text, a.Item1, StringComparison.OrdinalIgnoreCase))).ToArray());
 
     private static string Describe(CriterionKind kind) => kind switch
     {

@@ -149,24 +149,19 @@ public sealed record MrtlTrainerOptions
     }
 
     /// <summary>Parses "low-rank" or "low-rank+sparse".</summary>
-    public static MrtlModelKind ParseModel(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "low-rank" => MrtlModelKind.LowRank,
-        "low-rank+sparse" => MrtlModelKind.LowRankSparse,
-        _ => throw new MultiscaleException($"unknown model '{text}' (expected low-rank or low-rank+sparse)"),
-    };
+    public static MrtlModelKind ParseModel(string text) => ModelNames.Parse(text);
+
+    /// <summary>The models' spellings: low-rank, low-rank+sparse.</summary>
+    public static ChoiceNames<MrtlModelKind> ModelNames { get; } = new("model", ("low-rank", MrtlModelKind.LowRank), ("low-rank+sparse", MrtlModelKind.LowRankSparse));
+
+    /// <summary>The methods' spellings: mrtl, fixed, random.</summary>
+    public static ChoiceNames<MrtlMethod> MethodNames { get; } = new("method", ("mrtl", MrtlMethod.Mrtl), ("fixed", MrtlMethod.Fixed), ("random", MrtlMethod.Random));
 
     /// <summary>The name <see cref="ParseModel"/> reads.</summary>
-    public static string ModelName(MrtlModelKind model) => model == MrtlModelKind.LowRankSparse ? "low-rank+sparse" : "low-rank";
+    public static string ModelName(MrtlModelKind model) => ModelNames.Name(model);
 
     /// <summary>Parses "mrtl", "fixed" or "random".</summary>
-    public static MrtlMethod ParseMethod(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "mrtl" => MrtlMethod.Mrtl,
-        "fixed" => MrtlMethod.Fixed,
-        "random" => MrtlMethod.Random,
-        _ => throw new MultiscaleException($"unknown method '{text}' (expected mrtl, fixed or random)"),
-    };
+    public static MrtlMethod ParseMethod(string text) => MethodNames.Parse(text);
 }
 
 /// <summary>One epoch at one resolution (a row of metrics.csv).</summary>
