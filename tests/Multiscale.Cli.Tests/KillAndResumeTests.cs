@@ -94,44 +94,24 @@ public class KillAndResumeTests
     }
 
     [Fact]
-    public void AKilledSweepContinuesItsStoppedRunFromTheCheckpoint()
-    {
-        string[] sweep = { "msann", "sweep", "--layers", "64,16,64", "--levels", "0,2", "--gammas", "2", "--ks", "2", "--budget", "8000", "--batch", "32" };
-        var dir = CliRunner.TempDirectory();
-        try
-        {
-            string straight = Path.Combine(dir.FullName, "straight"), killed = Path.Combine(dir.FullName, "killed");
-            Assert.Equal(0, Finish(sweep, straight, "--checkpoint-every", "off"));
-            using (var p = Start(sweep.Concat(new[] { "--out", killed, "--checkpoint-every", "1" })))
-            {
-                var clock = Stopwatch.StartNew();
-                string runs = Path.Combine(killed, "runs");
-                while (!p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3) &&
-                       !(Directory.Exists(runs) && Directory.GetFiles(runs, "checkpoint.zip", SearchOption.AllDirectories).Length > 0)) Thread.Sleep(10);
-                Assert.False(p.HasExited, "the sweep finished before it could be killed");
-                p.Kill();
-                p.WaitForExit();
-            }
-            var stopped = Directory.GetFiles(Path.Combine(killed, "runs"), "checkpoint.zip", SearchOption.AllDirectories);
-            Assert.Single(stopped);
-            var lines = new List<string>();
-            Assert.Equal(0, Finish(sweep, killed, lines, "--checkpoint-every", "1"));
-            Assert.Contains(lines, l => l.Contains("resuming from " + stopped[0], StringComparison.Ordinal));
-            Assert.Empty(Directory.GetFiles(killed, "checkpoint.zip", SearchOption.AllDirectories));
-            foreach (var run in Directory.GetDirectories(Path.Combine(straight, "runs")))
-                AssertSameRun(run, Path.Combine(killed, "runs", Path.GetFileName(run)));
-        }
-        finally { dir.Delete(true); }
-    }
+    public void AKilledSweepContinuesItsStoppedRunFromTheCheckpoint() =>
+        KillASweepAndContinueIt(new[] { "msann", "sweep", "--layers", "64,16,64", "--levels", "0,2", "--gammas", "2", "--ks", "2", "--budget", "8000", "--batch", "32" },
+            "resuming from ");
 
     [Fact]
-    public void AKilledSettingsSweepContinuesItsStoppedRunFromTheCheckpoint()
-    {
-        string[] sweep =
+    public void AKilledSettingsSweepContinuesItsStoppedRunFromTheCheckpoint() =>
+        KillASweepAndContinueIt(new[]
         {
             "sweep", "--method", "mrtl", "--set", "size=small", "--set", "samples=400", "--set", "method=all", "--set", "epochs_full=2",
             "--set", "epochs_low=2", "--set", "rank=2", "--set", "cp_iterations=20", "--grid", "seed=0,1",
-        };
+        }, "resuming the unfinished run from ");
+
+    /// <summary>
+    /// Kills the sweep's process once a run has checkpointed, runs the same command again and checks that it says
+    /// <paramref name="resumeLine"/> with the stopped checkpoint and that every run equals the uninterrupted sweep's.
+    /// </summary>
+    private static void KillASweepAndContinueIt(string[] sweep, string resumeLine)
+    {
         var dir = CliRunner.TempDirectory();
         try
         {
@@ -151,7 +131,7 @@ public class KillAndResumeTests
             Assert.Single(stopped);
             var lines = new List<string>();
             Assert.Equal(0, Finish(sweep, killed, lines, "--checkpoint-every", "1"));
-            Assert.Contains(lines, l => l.Contains("resuming the unfinished run from " + stopped[0], StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.Contains(resumeLine + stopped[0], StringComparison.Ordinal));
             Assert.Empty(Directory.GetFiles(killed, "checkpoint.zip", SearchOption.AllDirectories));
             foreach (var run in Directory.GetDirectories(Path.Combine(straight, "runs")))
                 AssertSameRun(run, Path.Combine(killed, "runs", Path.GetFileName(run)));

@@ -87,21 +87,8 @@ internal static class MsAnnSweepCommand
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             string summaryOut = parse.GetValue(outPath)!;
-            if (summaryOut.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) OutputCheck.File(summaryOut);
-            else OutputCheck.Folder(summaryOut);
-            var files = new List<string>();
-            foreach (var p in parse.GetValue(parts)!)
-            {
-                if (Directory.Exists(p))
-                {
-                    var found = Directory.GetFiles(p, "sweep-part-*-of-*.json").Order(StringComparer.Ordinal).ToList();
-                    if (found.Count == 0) throw new MultiscaleException($"'{p}' holds no sweep-part-*-of-*.json files");
-                    files.AddRange(found);
-                }
-                else if (File.Exists(p)) files.Add(Path.GetFullPath(p));
-                else throw new MultiscaleException($"'{p}' is neither a folder nor a file");
-            }
-            var (config, rows) = SweepGrid.Merge(files.Distinct().ToList());
+            var files = SweepRunner.PartFiles(summaryOut, parse.GetValue(parts)!);
+            var (config, rows) = SweepGrid.Merge(files);
             var written = SweepGrid.WriteSummary(parse.GetValue(outPath)!, config, rows);
             output.WriteLine($"merged {files.Count} part(s), {rows.Count} runs; wrote {string.Join(", ", written)}");
             return 0;

@@ -86,21 +86,8 @@ internal static class SweepCommand
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             string summaryOut = parse.GetValue(outPath)!;
-            if (summaryOut.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) OutputCheck.File(summaryOut);
-            else OutputCheck.Folder(summaryOut);
-            var files = new List<string>();
-            foreach (var p in parse.GetValue(parts)!)
-            {
-                if (Directory.Exists(p))
-                {
-                    var found = Directory.GetFiles(p, "sweep-part-*-of-*.json").Order(StringComparer.Ordinal).ToList();
-                    if (found.Count == 0) throw new MultiscaleException($"'{p}' holds no sweep-part-*-of-*.json files");
-                    files.AddRange(found);
-                }
-                else if (File.Exists(p)) files.Add(Path.GetFullPath(p));
-                else throw new MultiscaleException($"'{p}' is neither a folder nor a file");
-            }
-            var (method, shared, settingsGrid, rows) = SettingsSweep.Merge(files.Distinct().ToList());
+            var files = SweepRunner.PartFiles(summaryOut, parse.GetValue(parts)!);
+            var (method, shared, settingsGrid, rows) = SettingsSweep.Merge(files);
             var shown = parse.GetValue(metrics) is { } m
                 ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 : DefaultMetrics.GetValueOrDefault(method, Array.Empty<string>());

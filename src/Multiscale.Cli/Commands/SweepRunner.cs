@@ -81,6 +81,29 @@ internal sealed record SweepRunner(string Directory, TorchSharp.torch.Device Dev
         catch (Exception e) when (e is JsonException or InvalidOperationException or IOException or MultiscaleException) { return null; }
     }
 
+    /// <summary>
+    /// The part files a summarize command names (folders: their <c>sweep-part-*-of-*.json</c>), once each, after
+    /// checking the summary's output place (a folder, or a .json file).
+    /// </summary>
+    public static List<string> PartFiles(string summaryOut, IEnumerable<string> parts)
+    {
+        if (summaryOut.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) OutputCheck.File(summaryOut);
+        else OutputCheck.Folder(summaryOut);
+        var files = new List<string>();
+        foreach (var p in parts)
+        {
+            if (System.IO.Directory.Exists(p))
+            {
+                var found = System.IO.Directory.GetFiles(p, "sweep-part-*-of-*.json").Order(StringComparer.Ordinal).ToList();
+                if (found.Count == 0) throw new MultiscaleException($"'{p}' holds no sweep-part-*-of-*.json files");
+                files.AddRange(found);
+            }
+            else if (File.Exists(p)) files.Add(Path.GetFullPath(p));
+            else throw new MultiscaleException($"'{p}' is neither a folder nor a file");
+        }
+        return files.Distinct().ToList();
+    }
+
     public static JsonObject ReadReport(string path) =>
         JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new MultiscaleException($"'{path}' is not a run report");
 }
