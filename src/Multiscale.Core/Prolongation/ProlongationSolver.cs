@@ -187,6 +187,12 @@ public sealed record StartReport(string Start, double InitialObjective, double F
 
     /// <summary>Cost evaluations of the run (line-search trials and probes included).</summary>
     public int CostEvaluations { get; init; }
+
+    /// <summary>
+    /// How often the run jumped to the nearest vertex of a separable frame because it was lower
+    /// (<see cref="SpectralFrameObjective.NearestVertex"/>): at the start point and at each optimizer end point.
+    /// </summary>
+    public int VertexRoundings { get; init; }
 }
 
 /// <summary>A start the policy did not run, and why.</summary>
@@ -427,14 +433,15 @@ public static class ProlongationSolver
                 else objective.EnablePreconditioner(t0.Alpha, t0.Beta, regularization);
             }
 
-            var run = RunWithEscapes(problem, optimizer, x0, options, remaining, cancellation, probeGenerator,
-                rec => progress?.Invoke(new SolverProgress(name, rec)));
+            var run = RunWithEscapes(problem, optimizer, x0, startGradient, options, remaining, cancellation, probeGenerator,
+                rec => progress?.Invoke(new SolverProgress(name, rec)), frame is { IsSeparable: true } ? frame.NearestVertex : null);
             if (isRandom) randomSeconds += startClock.Elapsed;
             reports.Add(new StartReport(name, initial, run.Cost, run.Iterations, run.Escapes, run.Reason, startClock.Elapsed.TotalSeconds)
             {
                 SecondOrder = run.SecondOrder,
                 HessianProducts = run.HessianProducts,
                 CostEvaluations = run.CostEvaluations,
+                VertexRoundings = run.VertexRoundings,
             });
             if (run.Cost < bestCost)
             {
@@ -549,17 +556,43 @@ public static class ProlongationSolver
     };
 
     private sealed record RunResult(Tensor Point, double Cost, double GradientNorm, int Iterations, int Escapes, StopReason Reason,
-        IReadOnlyList<IterationRecord> History, bool SecondOrder = false, int HessianProducts = 0, int CostEvaluations = 0);
+        IReadOnlyList<IterationRecord> History, bool SecondOrder = false, int HessianProducts = 0, int CostEvaluations = 0,
+        int VertexRoundings = 0);
 
+    /// <summary>Most jumps to a lower vertex per start (each lowers the cost, so this only guards against rounding loops).</summary>
+    internal const int MaxVertexRoundings = 8;
+
+    /// <summary>
+    /// One start: the optimizer, then the curvature probe and escapes. <paramref name="startGradient"/> (‖grad‖ at the
+    /// start) is the reference of the relative tolerance throughout. With <paramref name="nearestVertex"/> (separable
+    /// frames) the start and every end point are replaced by their nearest vertex when that is lower.
+    /// </summary>
     private static RunResult RunWithEscapes(IRiemannianProblem objective, IRiemannianOptimizer optimizer, Tensor start,
-        ProlongationOptions options, TimeSpan? budget, CancellationToken cancellation, Generator probeGenerator,
-        Action<IterationRecord> progress)
+        double startGradient, ProlongationOptions options, TimeSpan? budget, CancellationToken cancellation,
+        Generator probeGenerator, Action<IterationRecord> progress, Func<Tensor, Tensor?>? nearestVertex)
     {
         var clock = Stopwatch.StartNew();
         var history = new List<IterationRecord>();
-        int iterations = 0, escapes = 0, products = 0, evaluations = 0;
-        double reference = 0;
+        int iterations = 0, escapes = 0, products = 0, evaluations = 0, roundings = 0;
+        double reference = startGradient;
         var x = start.clone().DetachFromDisposeScope();
+        // A lower vertex at cost `cost`, or null: a jump the optimizer would otherwise creep toward (see NearestVertex).
+        Tensor? LowerVertex(Tensor point, double cost)
+        {
+            if (nearestVertex is null || roundings >= MaxVertexRoundings || nearestVertex(point) is not { } vertex) return null;
+            double vertexCost;
+            using (var e = objective.Evaluate(vertex)) vertexCost = e.Cost;
+            evaluations++;
+            if (vertexCost < cost - 1e-12 * Math.Max(1, Math.Abs(cost))) { roundings++; return vertex.DetachFromDisposeScope(); }
+            vertex.Dispose();
+            return null;
+        }
+        if (nearestVertex is not null)
+        {
+            double startCost;
+            using (var e = objective.Evaluate(x)) startCost = e.Cost;
+            if (LowerVertex(x, startCost) is { } v) { x.Dispose(); x = v; }
+        }
         while (true)
         {
             var criteria = new StoppingCriteria
@@ -585,14 +618,22 @@ public static class ProlongationSolver
             products += result.HessianProducts;
             evaluations += result.CostEvaluations;
             reference = Math.Max(reference, result.History[0].GradientNorm);
+            bool outOfTime = budget is { } total && clock.Elapsed >= total;
+            if (!cancellation.IsCancellationRequested && !outOfTime && LowerVertex(x, result.Cost) is { } lower)
+            {
+                // The optimizer runs once more from the vertex: it is critical, so that run only confirms it.
+                x.Dispose();
+                x = lower;
+                continue;
+            }
             bool stationary = result.Reason is StopReason.GradientNorm or StopReason.RelativeGradient or StopReason.StepSize;
             if (!options.EscapeSaddles || !stationary || escapes >= MaxEscapes || cancellation.IsCancellationRequested
                 || iterations >= options.MaxIterations)
-                return new RunResult(x, result.Cost, result.GradientNorm, iterations, escapes, result.Reason, history, false, products, evaluations);
+                return new RunResult(x, result.Cost, result.GradientNorm, iterations, escapes, result.Reason, history, false, products, evaluations, roundings);
 
             var escaped = CurvatureProbe.TryEscape(objective, x, result.Cost, probeGenerator);
             if (escaped is null)
-                return new RunResult(x, result.Cost, result.GradientNorm, iterations, escapes, result.Reason, history, true, products, evaluations);
+                return new RunResult(x, result.Cost, result.GradientNorm, iterations, escapes, result.Reason, history, true, products, evaluations, roundings);
             x.Dispose();
             x = escaped;
             escapes++;
