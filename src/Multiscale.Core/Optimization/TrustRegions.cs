@@ -80,7 +80,10 @@ public sealed class TrustRegions : IRiemannianOptimizer
 
             // Manopt's ρ regularization δ: cost differences below it are rounding.
             double delta = Math.Max(1, Math.Abs(current.Cost)) * 1e3 * MachineEpsilon;
-            var (eta, modelDecrease, products) = TruncatedCg(problem, manifold, x, current, radius, maxInner, gradNorm0, out bool boundary);
+            // The inner solve stops with the budget too: one Hessian product at grid:32x32→grid:64x64 takes seconds, and
+            // 200 of them overran a 600 s budget by far when time was checked between outer iterations only.
+            bool OutOfTime() => criteria.MaxTime is { } limit && clock.Elapsed >= limit || criteria.Cancellation.IsCancellationRequested;
+            var (eta, modelDecrease, products) = TruncatedCg(problem, manifold, x, current, radius, maxInner, gradNorm0, OutOfTime, out bool boundary);
             hessianProducts += products;
             double etaNorm = manifold.Norm(x, eta);
 
@@ -158,7 +161,7 @@ public sealed class TrustRegions : IRiemannianOptimizer
     /// the model decrease −(⟨g, η⟩ + ½⟨η, Hη⟩) and the number of Hessian products. Temporaries die in the caller's scope.
     /// </summary>
     private (Tensor Eta, double ModelDecrease, int Products) TruncatedCg(IRiemannianProblem problem, Manifolds.IManifold manifold,
-        Tensor x, IHessianEvaluation at, double radius, int maxInner, double gradNorm0, out bool boundary)
+        Tensor x, IHessianEvaluation at, double radius, int maxInner, double gradNorm0, Func<bool> outOfTime, out bool boundary)
     {
         boundary = false;
         var g = at.RiemannianGradient();
@@ -208,6 +211,7 @@ public sealed class TrustRegions : IRiemannianOptimizer
             double rNorm = manifold.Norm(x, r);
             // The rule on ‖r₀‖ relative to the first gradient, so it does not depend on the cost's units.
             if (rNorm <= rNorm0 * Math.Min(Math.Pow(rNorm0 / (gradNorm0 > 0 ? gradNorm0 : 1), Theta), Kappa)) break;
+            if (outOfTime()) break;
             var z = Precondition(problem, x, r);
             double zrOld = zr;
             zr = manifold.Inner(x, z, r);
