@@ -185,6 +185,7 @@ internal static class ProlongCommand
             ["second_order"] = st.SecondOrder,
             ["cost_evaluations"] = st.CostEvaluations,
             ["hessian_products"] = st.HessianProducts,
+            ["vertex_roundings"] = st.VertexRoundings,
             ["seconds"] = st.Seconds,
         }).ToList(),
     };

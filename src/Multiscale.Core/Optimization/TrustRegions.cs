@@ -80,7 +80,10 @@ public sealed class TrustRegions : IRiemannianOptimizer
 
             // Manopt's ρ regularization δ: cost differences below it are rounding.
             double delta = Math.Max(1, Math.Abs(current.Cost)) * 1e3 * MachineEpsilon;
-            var (eta, modelDecrease, products) = TruncatedCg(problem, manifold, x, current, radius, maxInner, gradNorm0, out bool boundary);
+            // The inner solve stops with the budget too: one Hessian product at grid:32x32→grid:64x64 takes seconds, and
+            // 200 of them overran a 600 s budget by far when time was checked between outer iterations only.
+            bool OutOfTime() => criteria.MaxTime is { } limit && clock.Elapsed >= limit || criteria.Cancellation.IsCancellationRequested;
+            var (eta, modelDecrease, products) = TruncatedCg(problem, manifold, x, current, radius, maxInner, gradNorm0, OutOfTime, out bool boundary);
             hessianProducts += products;
             double etaNorm = manifold.Norm(x, eta);
 
@@ -95,20 +98,28 @@ public sealed class TrustRegions : IRiemannianOptimizer
 
             if (rho > AcceptanceRatio)
             {
+                double candidateGradNorm = manifold.Norm(candidateX, candidate.RiemannianGradient());
+                // A step the model valued below the cost's rounding that did not shrink the gradient either: the point
+                // is critical to the precision of double arithmetic, and further steps are noise (path:128→path:256 from
+                // the assignment start: 1,000 Hessian products of such steps, the gradient wandering 0.03–0.7). The
+                // current point is kept: the costs are equal to rounding and its gradient is the smaller (accepting the
+                // step returned ‖grad‖ 0.177 instead of 0.006 on path:512→path:1024 from the assignment start).
+                if (modelDecrease < delta && candidateGradNorm >= gradNorm)
+                {
+                    candidate.Dispose();
+                    candidateX.Dispose();
+                    reason = StopReason.StepSize;
+                    break;
+                }
                 iteration++;
                 rejectedInARow = 0;
                 current.Dispose();
                 x.Dispose();
                 x = candidateX;
                 current = candidate;
-                double previousGradNorm = gradNorm;
-                gradNorm = manifold.Norm(x, current.RiemannianGradient());
+                gradNorm = candidateGradNorm;
                 Record(iteration, current.Cost, gradNorm, etaNorm);
                 if (etaNorm < criteria.MinStepSize) { reason = StopReason.StepSize; break; }
-                // A step the model valued below the cost's rounding that did not shrink the gradient either: the point
-                // is critical to the precision of double arithmetic, and further steps are noise (path:128→path:256 from
-                // the assignment start: 1,000 Hessian products of such steps, the gradient wandering 0.03–0.7).
-                if (modelDecrease < delta && gradNorm >= previousGradNorm) { reason = StopReason.StepSize; break; }
                 // Three accepted steps together lowered the cost by less than its rounding δ: further progress cannot be
                 // verified in double precision (the line-search optimizers stop here when no trial decreases the cost).
                 if (iteration >= StallWindow && history[^(StallWindow + 1)].Cost - current.Cost < delta) { reason = StopReason.StepSize; break; }
@@ -150,7 +161,7 @@ public sealed class TrustRegions : IRiemannianOptimizer
     /// the model decrease −(⟨g, η⟩ + ½⟨η, Hη⟩) and the number of Hessian products. Temporaries die in the caller's scope.
     /// </summary>
     private (Tensor Eta, double ModelDecrease, int Products) TruncatedCg(IRiemannianProblem problem, Manifolds.IManifold manifold,
-        Tensor x, IHessianEvaluation at, double radius, int maxInner, double gradNorm0, out bool boundary)
+        Tensor x, IHessianEvaluation at, double radius, int maxInner, double gradNorm0, Func<bool> outOfTime, out bool boundary)
     {
         boundary = false;
         var g = at.RiemannianGradient();
@@ -200,6 +211,7 @@ public sealed class TrustRegions : IRiemannianOptimizer
             double rNorm = manifold.Norm(x, r);
             // The rule on ‖r₀‖ relative to the first gradient, so it does not depend on the cost's units.
             if (rNorm <= rNorm0 * Math.Min(Math.Pow(rNorm0 / (gradNorm0 > 0 ? gradNorm0 : 1), Theta), Kappa)) break;
+            if (outOfTime()) break;
             var z = Precondition(problem, x, r);
             double zrOld = zr;
             zr = manifold.Inner(x, z, r);

@@ -107,4 +107,32 @@ public class StartPolicyTests
             new ProlongationOptions { S = 0.5, Init = InitKind.Interpolation, RandomStarts = 0 }));
         Assert.Contains("interpolation start", pathToCycle.Message);
     }
+
+    [Fact]
+    public void WithAnAutoScaleTheAssignmentStartSearchesTheScale()
+    {
+        // grid:8x8→grid:16x16, s = 0.5: built at α = 1 the assignment start leads to a critical point at α* ≈ 1.03,
+        // E ≈ 244361.31; the assignment at α = 2 to one below 244351.27. With the scale searched, the auto-α solve must
+        // come within 1e-7 of that (both are second-order critical points of the same problem).
+        var coarse = GraphFactory.Grid(new[] { 8, 8 });
+        var fine = GraphFactory.Grid(new[] { 16, 16 });
+        using var auto = ProlongationSolver.Solve(coarse, fine, new ProlongationOptions { S = 0.5 });
+        using var atTwo = ProlongationSolver.Solve(coarse, fine, new ProlongationOptions { S = 0.5, Alpha = ScaleParameter.Fixed(2) });
+        using var ops = ProlongationOperators.Create(coarse, fine, withDistances: true);
+        var objective = new ProlongationObjective(ops, 0.5, ScaleParameter.Auto, ScaleParameter.Fixed(0.25));
+        double reference = objective.Cost(atTwo.Map.Matrix);
+        Assert.True(auto.Terms.Objective <= reference * (1 + 1e-7), $"auto α: {auto.Terms.Objective}, the α = 2 map under auto α: {reference}");
+        Assert.True(auto.Map.OrthogonalityError < 1e-12);
+    }
+
+    [Fact]
+    public void GoldenSectionOnTheLogarithmFindsTheMinimumOfAConvexProfile()
+    {
+        int calls = 0;
+        double found = ProlongationSolver.GoldenSectionOnLog(x => { calls++; return Math.Pow(Math.Log(x) - Math.Log(3), 2); }, 1.0);
+        Assert.Equal(3.0, found, 0.2);
+        Assert.True(calls <= ProlongationSolver.ScaleSearchTrials + 1);
+        // A profile whose minimum is the start keeps the start exactly.
+        Assert.Equal(1.0, ProlongationSolver.GoldenSectionOnLog(x => Math.Abs(Math.Log(x)), 1.0));
+    }
 }
