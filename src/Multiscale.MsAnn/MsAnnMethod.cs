@@ -52,6 +52,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["coarse_model"] = CoarseModelName(t),
             ["tau_acceptance"] = t.TauCorrection?.Acceptance,
             ["tau_batches"] = t.TauCorrection?.Batches,
+            ["tau_average"] = t.TauCorrection?.Average,
             ["all_together"] = t.AllTogether,
             ["compare_default"] = settings.CompareDefault,
             ["seed"] = settings.Seed,
@@ -227,6 +228,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             var json = tau.ToJson();
             json["acceptance"] = settings.Training.TauCorrection!.Acceptance;
             json["batches"] = settings.Training.TauCorrection.Batches;
+            json["average"] = settings.Training.TauCorrection.Average;
             report["tau"] = json;
         }
         report["all_together"] = settings.Training.AllTogether;
