@@ -16,7 +16,7 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static partial class MsAnnBenchCommand
 {
-    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors" };
+    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -87,6 +87,9 @@ internal static partial class MsAnnBenchCommand
             if (Wanted("memory") && !cancel.IsCancellationRequested) Memory();
             if (Wanted("overhead") && !cancel.IsCancellationRequested) Overhead();
             if (Wanted("flavors") && !cancel.IsCancellationRequested) Flavors();
+            if (Wanted("tau") && !cancel.IsCancellationRequested) TauSection();
+            if (Wanted("tau-rate") && !cancel.IsCancellationRequested) TauRateSection();
+            if (Wanted("tau-4096") && !cancel.IsCancellationRequested) Tau4096Section();
             return _md.ToString();
         }
 
