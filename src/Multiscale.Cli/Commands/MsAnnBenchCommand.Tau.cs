@@ -85,7 +85,7 @@ internal static partial class MsAnnBenchCommand
             $"Layers {string.Join('-', sizes)}, interpolation maps, batch 128, Adam (lr {TauAdamLearningRate:G3}, the fastest default flavor of the " +
             $"flavors section) on every level and for default training; {seeds} seeds (data, initialization and batches). Default training " +
             $"(L = 0) has budget {TauDefaultBudget:F0}; τ and uncorrected runs {TauBudget:F0}; the faithful eq. 3.13 run (each step a fine " +
-            "step) a short budget of its own. Validation MSE on 1,000 fixed examples every {(quick ? 128 : 512)} of cost. " + extra + " Columns are means over " +
+            $"step) a short budget of its own. Validation MSE on 1,000 fixed examples every {(quick ? 128 : 512)} of cost. " + extra + " Columns are means over " +
             "the seeds that reached 1/10 (reached: seeds that did); *÷* = default ÷ run in the same seed (above 1 favours the run; mean, " +
             "min–max). *MSE at t×*: validation MSE of run / default at t times that seed's default seconds to 1/10, both curves read on one " +
             "time axis (linear interpolation; † = some seed's run had ended before, its final MSE). *proxy cost to 1/10*: C(t), which " +

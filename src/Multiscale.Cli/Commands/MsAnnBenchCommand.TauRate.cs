@@ -21,16 +21,21 @@ internal static partial class MsAnnBenchCommand
         /// measured seconds, both from the same network, optimizer state and batch stream; then the same with
         /// <c>follow</c> fine steps after each, to see whether a correction makes later fine steps more productive.
         /// </summary>
-        private void TauRateSection()
+        private void TauRateSection() => TauRateSection(_sizes,
+            quick ? new[] { new Setting(1, 1, 4) } : new[] { new Setting(1, 1, 4), new Setting(1, 1, 16), new Setting(2, 2, 4) },
+            quick ? new[] { 5, 20 } : new[] { 20, 100, 200 }, quick ? new long[] { 0 } : new long[] { 0, 1, 2 }, "");
+
+        /// <summary>The same at n = 4096 (layers ×4): one setting, one seed, two points.</summary>
+        private void TauRate4096Section() => TauRateSection(quick ? new[] { 128, 32, 16, 32, 128 } : new[] { 4096, 1024, 512, 1024, 4096 },
+            new[] { quick ? new Setting(1, 1, 4) : new Setting(1, 1, 16) }, quick ? new[] { 5, 20 } : new[] { 20, 100 }, new long[] { 0 }, ", n = 4096");
+
+        private void TauRateSection(int[] sizes, Setting[] settings, int[] points, long[] seeds, string titleSuffix)
         {
-            var settings = quick ? new[] { new Setting(1, 1, 4) } : new[] { new Setting(1, 1, 4), new Setting(1, 1, 16), new Setting(2, 2, 4) };
-            var points = quick ? new[] { 5, 20 } : new[] { 20, 100, 200 };
-            var seeds = quick ? new long[] { 0 } : new long[] { 0, 1, 2 };
             int follow = quick ? 4 : 16;
-            Section("Fine-loss decrease per coarse excursion against fine steps of equal time (the bound on issue 11's goal)",
-                $"Layers {string.Join('-', _sizes)}, one-object, interpolation maps, batch 128, Adam lr {TauAdamLearningRate:G3} on every level, " +
-                $"τ-corrected coarse networks without the acceptance test. Default training (fine steps only) runs to {string.Join(", ", points)} " +
-                $"steps; at each point the state (fine weights, the fine and coarse Adam states, the batch generator) is kept and two branches " +
+            Section($"Fine-loss decrease per coarse excursion against fine steps of equal time{titleSuffix} (the bound on issue 11's goal)",
+                $"Layers {string.Join('-', sizes)}, one-object, interpolation maps, batch 128, Adam lr {TauAdamLearningRate:G3} on every level, " +
+                $"τ-corrected coarse networks without the acceptance test. The τ run itself (its cycles in order, so both Adam states have " +
+                $"their history) runs until {string.Join(", ", points)} fine steps; at the next excursion after each point the state (fine weights, the fine and coarse Adam states, the batch generator) is kept and two branches " +
                 $"run from it: **coarse** = one coarse excursion of the cycle (every visit between two level-0 visits: entering the levels, τ, the " +
                 $"coarse steps, returning the corrections) and **fine** = fine steps until their measured seconds equal the excursion's (the " +
                 $"validation MSE interpolated at that time). Then both continue: the coarse branch {follow} fine steps, the fine branch fine steps " +
@@ -48,7 +53,7 @@ internal static partial class MsAnnBenchCommand
                 {
                     if (cancel.IsCancellationRequested) return;
                     log.WriteLine($"  {s}, seed {seed}");
-                    rows.AddRange(TauRate(s, points, seed, follow).Select(r => r));
+                    rows.AddRange(TauRate(sizes, s, points, seed, follow));
                 }
                 for (int p = 0; p < points.Length; p++)
                 {
@@ -64,10 +69,10 @@ internal static partial class MsAnnBenchCommand
         }
 
         /// <summary>The rows of one seed: for each point [mse, visit s, setup s, coarse steps s, fine ms, m*, Δa, Δb, Δa′, Δb′].</summary>
-        private List<double[]> TauRate(Setting s, int[] points, long seed, int follow)
+        private List<double[]> TauRate(int[] sizes, Setting s, int[] points, long seed, int follow)
         {
-            using var source = new SyntheticObjectsData(_sizes[0], 1, seed, CPU);
-            var shape = new HierarchyShape(_sizes, s.Levels);
+            using var source = new SyntheticObjectsData(sizes[0], 1, seed, CPU);
+            var shape = new HierarchyShape(sizes, s.Levels);
             using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation, seed);
             using var network = new MultilevelNetwork(maps, new Generator((ulong)seed));
             using var fine = LevelOptimizer.Create(OptimizerFlavor.Adam, network.Variables(0), TauAdamLearningRate);
