@@ -25,9 +25,9 @@ internal static partial class MsAnnBenchCommand
             quick ? new[] { new Setting(1, 1, 4) } : new[] { new Setting(1, 1, 4), new Setting(1, 1, 16), new Setting(2, 2, 4) },
             quick ? new[] { 5, 20 } : new[] { 20, 100, 200 }, quick ? new long[] { 0 } : new long[] { 0, 1, 2 }, "");
 
-        /// <summary>The same at n = 4096 (layers ×4): one setting, one seed, two points.</summary>
+        /// <summary>The same at n = 4096 (layers ×4): the two settings of the n = 4096 section, one seed, two points.</summary>
         private void TauRate4096Section() => TauRateSection(quick ? new[] { 128, 32, 16, 32, 128 } : new[] { 4096, 1024, 512, 1024, 4096 },
-            new[] { quick ? new Setting(1, 1, 4) : new Setting(1, 1, 16) }, quick ? new[] { 5, 20 } : new[] { 20, 100 }, new long[] { 0 }, ", n = 4096");
+            quick ? new[] { new Setting(1, 1, 4) } : new[] { new Setting(1, 1, 16), new Setting(2, 2, 4) }, quick ? new[] { 5, 20 } : new[] { 20, 100 }, new long[] { 0 }, ", n = 4096");
 
         private void TauRateSection(int[] sizes, Setting[] settings, int[] points, long[] seeds, string titleSuffix)
         {

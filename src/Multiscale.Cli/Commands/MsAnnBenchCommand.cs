@@ -16,7 +16,7 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static partial class MsAnnBenchCommand
 {
-    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096", "tau-rate-4096" };
+    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096", "tau-rate-4096", "tau-4096-seeds" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -91,6 +91,7 @@ internal static partial class MsAnnBenchCommand
             if (Wanted("tau-rate") && !cancel.IsCancellationRequested) TauRateSection();
             if (Wanted("tau-4096") && !cancel.IsCancellationRequested) Tau4096Section();
             if (Wanted("tau-rate-4096") && !cancel.IsCancellationRequested) TauRate4096Section();
+            if (Wanted("tau-4096-seeds") && !cancel.IsCancellationRequested) Tau4096SeedsSection();
             return _md.ToString();
         }
 
