@@ -72,6 +72,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["coarse_model"] = t.TauCorrection is null ? "faithful" : "tau",
             ["tau_acceptance"] = t.TauCorrection is { } tau ? (tau.Acceptance ? "on" : "off") : null,
             ["tau_batches"] = t.TauCorrection?.Batches,
+            ["tau_average"] = t.TauCorrection?.Average,
             ["all_together"] = t.AllTogether,
             ["compare_default"] = settings.CompareDefault,
             ["seed"] = settings.Seed,
@@ -105,6 +106,9 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         // Read either way, so a settings file may keep them with the faithful mode (where they mean nothing).
         bool acceptance = ReadSwitch(r, "tau_acceptance", true);
         int tauBatches = r.Int("tau_batches", 1);
+        double tauAverage = r.Double("tau_average", 0);
+        if (!(tauAverage >= 0 && tauAverage < 1))
+            throw new SettingsException("tau_average", $"must be in [0, 1) (got {tauAverage.ToString(CultureInfo.InvariantCulture)})");
         var training = new MsAnnTrainingOptions
         {
             Budget = budget,
@@ -113,7 +117,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             EvaluateEvery = r.OptionalDouble("evaluate_every") ?? DefaultEvaluateEvery(budget, batch),
             Optimizer = optimizer,
             CoarseSteps = r.Bool("coarse_steps", false),
-            TauCorrection = coarseModel == "tau" ? new TauCorrectionOptions { Acceptance = acceptance, Batches = tauBatches } : null,
+            TauCorrection = coarseModel == "tau" ? new TauCorrectionOptions { Acceptance = acceptance, Batches = tauBatches, Average = tauAverage } : null,
             AllTogether = r.Bool("all_together", false),
         };
         var result = new MsAnnSettings(data, sizes, schedule, maps, training, r.Long("seed", 0), r.Bool("compare_default", false));
@@ -325,6 +329,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             var json = tau.ToJson();
             json["acceptance"] = settings.Training.TauCorrection!.Acceptance;
             json["batches"] = settings.Training.TauCorrection.Batches;
+            json["average"] = settings.Training.TauCorrection.Average;
             report["tau"] = json;
         }
         report["all_together"] = settings.Training.AllTogether;

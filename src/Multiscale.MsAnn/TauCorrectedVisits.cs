@@ -46,6 +46,12 @@ namespace Multiscale.MsAnn;
 /// whatever its gradient).
 /// </para>
 /// <para>
+/// <b>Running average.</b> With <see cref="TauCorrectionOptions.Average"/> ρ &gt; 0 each level keeps m_t = ρ·m_{t−1} +
+/// (1 − ρ)·v_t over its entries t = 1, 2, … and its objective uses τ = m_t / (1 − ρᵗ) instead of v_t: less of one
+/// batch's noise, at the price of exact coherence after the first entry (the average mixes τ terms computed at earlier
+/// points). m and t live across entries and are checkpointed with the rest.
+/// </para>
+/// <para>
 /// <b>Cost.</b> The τ term costs, per τ batch, one gradient at level l−1 and one at level l; the acceptance test two
 /// objective evaluations at level l−1. They are charged to C(t) as examples at those levels, the evaluations like
 /// gradients (conservative: a forward pass is about a third of a gradient).
@@ -61,6 +67,8 @@ public sealed class TauCorrectedVisits : IDisposable
     private readonly Tensor?[] _data;   // [level]: the convex data restriction [n, n_l]
     private readonly Parameter[][] _weights, _biases;                   // [level][layer], level 0 unused
     private readonly Tensor[][] _startWeights, _startBiases, _tauWeights, _tauBiases;
+    private readonly Tensor[][] _averageWeights, _averageBiases;   // [level][layer]: m of the running average (empty without one)
+    private readonly long[] _entries;                              // [level]: entries into the level, the t of ρᵗ
     private readonly LevelOptimizer[] _optimizers;                              // [level], level 0 unused
     private readonly Stopwatch _setup = new(), _steps = new();
     private long _corrections, _accepted, _fineCorrections;
@@ -113,6 +121,9 @@ public sealed class TauCorrectedVisits : IDisposable
         _startBiases = new Tensor[depth + 1][];
         _tauWeights = new Tensor[depth + 1][];
         _tauBiases = new Tensor[depth + 1][];
+        _averageWeights = new Tensor[depth + 1][];
+        _averageBiases = new Tensor[depth + 1][];
+        _entries = new long[depth + 1];
         _optimizers = new LevelOptimizer[depth + 1];
         for (int l = 1; l <= depth; l++)
         {
@@ -123,6 +134,8 @@ public sealed class TauCorrectedVisits : IDisposable
             _startBiases[l] = new Tensor[layers];
             _tauWeights[l] = new Tensor[layers];
             _tauBiases[l] = new Tensor[layers];
+            _averageWeights[l] = new Tensor[options.Average > 0 ? layers : 0];
+            _averageBiases[l] = new Tensor[options.Average > 0 ? layers : 0];
             for (int j = 0; j < layers; j++)
             {
                 using var scope = NewDisposeScope();
@@ -134,6 +147,11 @@ public sealed class TauCorrectedVisits : IDisposable
                 _startBiases[l][j] = zeros_like(_biases[l][j]).DetachFromDisposeScope();
                 _tauWeights[l][j] = zeros_like(_weights[l][j]).DetachFromDisposeScope();
                 _tauBiases[l][j] = zeros_like(_biases[l][j]).DetachFromDisposeScope();
+                if (options.Average > 0)
+                {
+                    _averageWeights[l][j] = zeros_like(_weights[l][j]).DetachFromDisposeScope();
+                    _averageBiases[l][j] = zeros_like(_biases[l][j]).DetachFromDisposeScope();
+                }
             }
             _optimizers[l] = LevelOptimizer.Create(flavor, _weights[l].Concat(_biases[l]), learningRate);
         }
@@ -198,10 +216,11 @@ public sealed class TauCorrectedVisits : IDisposable
     public JsonObject Save(Checkpoint checkpoint, string prefix)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        foreach (var (name, tensor) in ActiveState(prefix)) checkpoint.Put(name, tensor);
+        foreach (var (name, tensor) in ActiveState(prefix).Concat(AverageState(prefix))) checkpoint.Put(name, tensor);
         for (int l = 1; l < _optimizers.Length; l++) _optimizers[l].Save(checkpoint, $"{prefix}optimizer{l}/");
         var state = Statistics.ToJson();
         state["active_depth"] = ActiveDepth;
+        if (_options.Average > 0) state["average_entries"] = new JsonArray(_entries.Skip(1).Select(e => (JsonNode)e).ToArray());
         return state;
     }
 
@@ -213,7 +232,13 @@ public sealed class TauCorrectedVisits : IDisposable
         int active = state["active_depth"]!.GetValue<int>();
         if (active < 0 || active >= _weights.Length) throw new MultiscaleException($"the checkpoint's τ state has {active} active levels, the hierarchy {_weights.Length - 1}");
         ActiveDepth = active;
-        foreach (var (name, tensor) in ActiveState(prefix)) checkpoint.CopyTo(name, tensor);
+        if (_options.Average > 0)
+        {
+            var entries = state["average_entries"] as JsonArray ?? throw new MultiscaleException("the checkpoint holds no τ running average");
+            if (entries.Count != _entries.Length - 1) throw new MultiscaleException($"the checkpoint's τ running average has {entries.Count} levels, the hierarchy {_entries.Length - 1}");
+            for (int l = 1; l < _entries.Length; l++) _entries[l] = entries[l - 1]!.GetValue<long>();
+        }
+        foreach (var (name, tensor) in ActiveState(prefix).Concat(AverageState(prefix))) checkpoint.CopyTo(name, tensor);
         for (int l = 1; l < _optimizers.Length; l++) _optimizers[l].Restore(checkpoint, $"{prefix}optimizer{l}/");
         var s = TauCorrectionStatistics.FromJson(state);
         (_corrections, _accepted, _fineCorrections, _fineDecrease, _setupBefore, _stepsBefore) =
@@ -237,6 +262,20 @@ public sealed class TauCorrectedVisits : IDisposable
             }
     }
 
+    /// <summary>The running averages m of every level by checkpoint name (they live across entries, active or not).</summary>
+    private IEnumerable<(string Name, Tensor Tensor)> AverageState(string prefix)
+    {
+        for (int l = 1; l < _averageWeights.Length; l++)
+            for (int j = 0; j < _averageWeights[l].Length; j++)
+            {
+                yield return ($"{prefix}average_w{l}.{j}", _averageWeights[l][j]);
+                yield return ($"{prefix}average_b{l}.{j}", _averageBiases[l][j]);
+            }
+    }
+
+    /// <summary>The τ term v_l the level's objective uses now (weights then biases): internal, for tests.</summary>
+    internal Tensor[] TauTerm(int level) => _tauWeights[level].Concat(_tauBiases[level]).Select(t => t.clone()).ToArray();
+
     /// <summary>Releases the coarse networks, transfers and optimizers.</summary>
     public void Dispose()
     {
@@ -248,7 +287,8 @@ public sealed class TauCorrectedVisits : IDisposable
         foreach (var data in _data) data?.Dispose();
         for (int l = 1; l < _weights.Length; l++)
         {
-            foreach (var t in _weights[l].Concat<Tensor>(_biases[l]).Concat(_startWeights[l]).Concat(_startBiases[l]).Concat(_tauWeights[l]).Concat(_tauBiases[l])) t.Dispose();
+            foreach (var t in _weights[l].Concat<Tensor>(_biases[l]).Concat(_startWeights[l]).Concat(_startBiases[l]).Concat(_tauWeights[l]).Concat(_tauBiases[l])
+                         .Concat(_averageWeights[l]).Concat(_averageBiases[l])) t.Dispose();
             _optimizers[l].Dispose();
         }
     }
@@ -359,6 +399,22 @@ public sealed class TauCorrectedVisits : IDisposable
                 _tauBiases[level][j].add_((above[layers + j].matmul(downOut.T) - coarse[layers + j]) / _options.Batches);
             }
         }
+        if (_options.Average > 0)
+            using (var scope = NewDisposeScope())
+            using (no_grad())
+            {
+                // m_t = ρ m_{t−1} + (1 − ρ) v_t, and τ = m_t / (1 − ρᵗ): the bias-corrected running average.
+                double rho = _options.Average;
+                long t = ++_entries[level];
+                double unbias = 1 / (1 - Math.Pow(rho, t));
+                for (int j = 0; j < layers; j++)
+                {
+                    _averageWeights[level][j].mul_(rho).add_(_tauWeights[level][j], alpha: 1 - rho);
+                    _averageBiases[level][j].mul_(rho).add_(_tauBiases[level][j], alpha: 1 - rho);
+                    _tauWeights[level][j].copy_(_averageWeights[level][j] * unbias);
+                    _tauBiases[level][j].copy_(_averageBiases[level][j] * unbias);
+                }
+            }
         ActiveDepth = level;
     }
 

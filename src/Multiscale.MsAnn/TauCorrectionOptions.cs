@@ -18,9 +18,20 @@ public sealed record TauCorrectionOptions
     /// </summary>
     public int Batches { get; init; } = 1;
 
+    /// <summary>
+    /// The decay ρ of a running average of the τ term over the entries into each level (0: none, each entry uses its own
+    /// τ). The entry t into level l computes v_t from <see cref="Batches"/> batches as without averaging, updates
+    /// m_t = ρ·m_{t−1} + (1 − ρ)·v_t (m_0 = 0) and uses τ = m_t / (1 − ρᵗ): the bias-corrected exponential average of
+    /// every τ computed at that level so far, weight ∝ ρ^(t−s) on entry s. The first entry's τ is its own v_1, so
+    /// first-order coherence holds exactly there; later entries trade it (the average lags the current point by
+    /// ≈ ρ/(1 − ρ) entries) for less batch noise.
+    /// </summary>
+    public double Average { get; init; }
+
     /// <summary>Throws <see cref="MultiscaleException"/> for out-of-range values.</summary>
     public void Validate()
     {
         if (Batches < 1) throw new MultiscaleException($"the τ term needs at least one batch (got {Batches})");
+        if (!(Average >= 0 && Average < 1)) throw new MultiscaleException($"the τ running average's decay must be in [0, 1) (got {Average})");
     }
 }

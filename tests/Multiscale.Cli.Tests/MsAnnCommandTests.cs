@@ -118,6 +118,7 @@ public class MsAnnCommandTests
     [InlineData(new[] { "--coarse-model", "galerkin" }, "--coarse-model must be faithful or tau (got 'galerkin')")]
     [InlineData(new[] { "--coarse-model", "tau", "--tau-acceptance", "maybe" }, "--tau-acceptance must be on or off")]
     [InlineData(new[] { "--coarse-model", "tau", "--tau-batches", "0" }, "at least one batch")]
+    [InlineData(new[] { "--coarse-model", "tau", "--tau-average", "1" }, "--tau-average must be in [0, 1) (got 1)")]
     [InlineData(new[] { "--coarse-model", "tau", "--maps", "random" }, "averaging needs columns of one sign")]
     [InlineData(new[] { "--optimizer", "sgd" }, "sgd")]
     [InlineData(new[] { "--rmsprop", "torch", "--optimizer", "adam" }, "--rmsprop torch and --optimizer adam disagree")]

@@ -31,7 +31,7 @@ public class MsAnnResumeTests
         public void Dispose() { }
     }
 
-    public static readonly TheoryData<string> Configurations = new() { "w-cycle+default", "v-cycle-coarse-steps", "all-together", "tau+default", "adam-w-cycle+default" };
+    public static readonly TheoryData<string> Configurations = new() { "w-cycle+default", "v-cycle-coarse-steps", "all-together", "tau+default", "tau-average", "adam-w-cycle+default" };
 
     private static MsAnnSettings Settings(IAutoencoderData opened, string configuration) { var data = AutoencoderDataSource.Opened(opened); return configuration switch
     {
@@ -45,6 +45,13 @@ public class MsAnnResumeTests
                 Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, Optimizer = OptimizerFlavor.RmsPropPyTorch,
                 TauCorrection = new TauCorrectionOptions { Batches = 2 },
             }, Seed: 8, CompareDefault: true),
+        // The running average lives across entries, active or not: a checkpoint must carry m and t of every level.
+        "tau-average" => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,
+            new MsAnnTrainingOptions
+            {
+                Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, Optimizer = OptimizerFlavor.Adam,
+                TauCorrection = new TauCorrectionOptions { Acceptance = false, Average = 0.7 },
+            }, Seed: 9),
         "adam-w-cycle+default" => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 1), LayerMapStrategy.Interpolation,
             new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 3e-3, EvaluateEvery = 256, Optimizer = OptimizerFlavor.Adam }, Seed: 8, CompareDefault: true),
         _ => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,

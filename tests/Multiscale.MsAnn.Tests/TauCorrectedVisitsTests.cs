@@ -128,6 +128,43 @@ public class TauCorrectedVisitsTests
     }
 
     [Fact]
+    public void TheRunningAverageIsCoherentAtTheFirstEntryAndAveragesTheLaterOnes()
+    {
+        using var scope = NewDisposeScope();
+        const double rho = 0.5;
+        using var f = new Fixture(new TauCorrectionOptions { Acceptance = false, Average = rho });
+        // A one-batch instance on the same network computes v_t at the same points, on the same batch.
+        using var single = new TauCorrectedVisits(f.Network, new TauCorrectionOptions { Acceptance = false }, OptimizerFlavor.RmsPropPyTorch, 1e-3);
+        void EnterSingle(int level) => single.Enter(level, _ => (f.X.alias(), f.Y.alias()), 32, (_, _) => { });
+        using var visit = f.Network.Visit(0);
+        f.Enter(1);
+        EnterSingle(1);
+        // First entry: the bias-corrected average is v_1 itself, so the corrected objective is first-order coherent.
+        var v1 = single.TauTerm(1);
+        AssertClose(v1, f.Tau.TauTerm(1), "first entry");
+        var gradient = f.Tau.Gradient(1, f.X, f.Y);
+        AssertCoherent(f.Tau, 1, f.Network.Variables(0), gradient, RandomChange(1, new Generator(16)), f.FineLoss);
+        EnterSingle(0);
+        // Coarse steps, returned to the fine model (acceptance off): the next entry starts at another point.
+        for (int i = 0; i < 3; i++) f.Tau.Step(1, f.X, f.Y);
+        f.Enter(0);
+        f.Enter(1);
+        EnterSingle(1);
+        var v2 = single.TauTerm(1);
+        Assert.True(Dot(Diff(v1, v2), Diff(v1, v2)) > 1e-6 * Dot(v2, v2), "the two entries' τ terms coincide: the test could not tell an average");
+        // m_2 = ρ(1 − ρ) v_1 + (1 − ρ) v_2 over 1 − ρ²: (ρ v_1 + v_2) / (1 + ρ).
+        AssertClose(v1.Zip(v2, (a, b) => (a * rho + b) / (1 + rho)).ToArray(), f.Tau.TauTerm(1), "second entry");
+    }
+
+    private static Tensor[] Diff(Tensor[] a, Tensor[] b) => a.Zip(b, (x, y) => x - y).ToArray();
+
+    private static void AssertClose(Tensor[] expected, Tensor[] actual, string what)
+    {
+        double error = Math.Sqrt(Dot(Diff(expected, actual), Diff(expected, actual))), size = Math.Sqrt(Dot(expected, expected));
+        Assert.True(error <= 1e-5 * size + 1e-9, $"{what}: |τ − expected| = {error:G3} against |expected| = {size:G3}");
+    }
+
+    [Fact]
     public void RestrictingAProlongedChangeGivesItBack()
     {
         using var scope = NewDisposeScope();
@@ -232,6 +269,8 @@ public class TauCorrectedVisitsTests
         Assert.Contains("together", Assert.Throws<MultiscaleException>(() => (tau with { AllTogether = true }).Validate()).Message);
         Assert.Contains("choose one", Assert.Throws<MultiscaleException>(() => (tau with { CoarseSteps = true }).Validate()).Message);
         Assert.Contains("at least one batch", Assert.Throws<MultiscaleException>(() => (tau with { TauCorrection = new TauCorrectionOptions { Batches = 0 } }).Validate()).Message);
+        foreach (double average in new[] { -0.1, 1.0, double.NaN })
+            Assert.Contains("[0, 1)", Assert.Throws<MultiscaleException>(() => (tau with { TauCorrection = new TauCorrectionOptions { Average = average } }).Validate()).Message);
         tau.ValidateDepth(1);
     }
 }
@@ -277,6 +316,13 @@ public class TauCorrectedTrainingTests
         var b = Run(3, 4000, new TauCorrectionOptions { Batches = 2 });
         Assert.Equal(a.Metrics.Select(m => (m.Step, m.Cost, m.ValidationMse)), b.Metrics.Select(m => (m.Step, m.Cost, m.ValidationMse)));
         Assert.Equal(a.Tau! with { SetupSeconds = 0, CoarseStepSeconds = 0 }, b.Tau! with { SetupSeconds = 0, CoarseStepSeconds = 0 });
+        var averaged = new TauCorrectionOptions { Average = 0.8 };
+        var c = Run(3, 4000, averaged);
+        var d = Run(3, 4000, averaged);
+        Assert.Equal(c.Metrics.Select(m => (m.Step, m.Cost, m.ValidationMse)), d.Metrics.Select(m => (m.Step, m.Cost, m.ValidationMse)));
+        // The average changes the run: the τ terms after the first entry are not the one-batch ones.
+        var e = Run(3, 4000);
+        Assert.NotEqual(c.Metrics.Select(m => m.ValidationMse), e.Metrics.Select(m => m.ValidationMse));
     }
 
     [Fact]

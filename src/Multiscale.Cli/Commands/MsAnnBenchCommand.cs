@@ -16,7 +16,7 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static partial class MsAnnBenchCommand
 {
-    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors" };
+    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096", "tau-rate-4096", "tau-4096-seeds" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -87,6 +87,11 @@ internal static partial class MsAnnBenchCommand
             if (Wanted("memory") && !cancel.IsCancellationRequested) Memory();
             if (Wanted("overhead") && !cancel.IsCancellationRequested) Overhead();
             if (Wanted("flavors") && !cancel.IsCancellationRequested) Flavors();
+            if (Wanted("tau") && !cancel.IsCancellationRequested) TauSection();
+            if (Wanted("tau-rate") && !cancel.IsCancellationRequested) TauRateSection();
+            if (Wanted("tau-4096") && !cancel.IsCancellationRequested) Tau4096Section();
+            if (Wanted("tau-rate-4096") && !cancel.IsCancellationRequested) TauRate4096Section();
+            if (Wanted("tau-4096-seeds") && !cancel.IsCancellationRequested) Tau4096SeedsSection();
             return _md.ToString();
         }
 

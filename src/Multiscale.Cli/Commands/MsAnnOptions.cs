@@ -24,6 +24,7 @@ internal sealed class MsAnnOptions
     private readonly Option<string> _coarseModel = new("--coarse-model") { Description = "How coarse levels train: faithful (eq. 3.13 restricted gradients of the finest network; default) or tau (a τ-corrected coarse network on restricted data, MG/OPT; cost ∝ |M_l|).", DefaultValueFactory = _ => "faithful" };
     private readonly Option<string> _tauAcceptance = new("--tau-acceptance") { Description = "With --coarse-model tau: on (keep a coarse correction only if the loss of the level above does not rise on a fresh batch; default) or off.", DefaultValueFactory = _ => "on" };
     private readonly Option<int> _tauBatches = new("--tau-batches") { Description = "With --coarse-model tau: batches the τ term is computed from at each entry into a level (1 = one batch).", DefaultValueFactory = _ => 1 };
+    private readonly Option<double> _tauAverage = new("--tau-average") { Description = "With --coarse-model tau: decay ρ in [0, 1) of a running average of the τ term over the entries into each level (τ = m_t / (1 − ρᵗ), m_t = ρ m_{t−1} + (1 − ρ) v_t; 0 = none, default).", DefaultValueFactory = _ => 0 };
     private readonly Option<string> _device = CommonOptions.Device();
     private readonly Option<string?> _cache = CommonOptions.Cache("--maps optimized and optimized-grid");
     private readonly Option<bool> _noCache = CommonOptions.NoCache();
@@ -37,7 +38,7 @@ internal sealed class MsAnnOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _coarseModel, _tauAcceptance, _tauBatches, _rmsProp, _optimizer, _device, _cache, _noCache })
+        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _coarseModel, _tauAcceptance, _tauBatches, _tauAverage, _rmsProp, _optimizer, _device, _cache, _noCache })
             command.Options.Add(o);
     }
 
@@ -67,7 +68,7 @@ internal sealed class MsAnnOptions
     public string? MapCache(ParseResult parse) => CommonOptions.CacheDirectory(parse, _cache, _noCache);
 
     /// <summary>Options that only mean something for a hierarchy (L ≥ 1): a sweep's default run (L = 0) is recorded without them.</summary>
-    public static readonly IReadOnlySet<string> HierarchyOnly = new HashSet<string>(StringComparer.Ordinal) { "--coarse-model", "--tau-acceptance", "--tau-batches" };
+    public static readonly IReadOnlySet<string> HierarchyOnly = new HashSet<string>(StringComparer.Ordinal) { "--coarse-model", "--tau-acceptance", "--tau-batches", "--tau-average" };
 
     /// <summary>The paper's RMSProp learning rate.</summary>
     public static readonly double RmsPropLearningRate = MsAnnMethod.DefaultLearningRate(OptimizerFlavor.RmsPropTensorFlow1);
