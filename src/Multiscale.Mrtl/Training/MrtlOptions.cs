@@ -201,7 +201,7 @@ public sealed record MrtlTrainerOptions
 /// <param name="Epoch">Epoch at this resolution (1-based; 0 is the evaluation on arrival).</param>
 /// <param name="StageSeconds">Training seconds of this stage so far (steps, validation, finegraining; not data preparation).</param>
 /// <param name="TotalSeconds">Training seconds of the run so far (CP-ALS included).</param>
-/// <param name="TrainLoss">Mean objective (loss + regularizer) over the epoch's steps (NaN at epoch 0).</param>
+/// <param name="TrainLoss">Mean objective (loss + regularizer, + the L1 term of the low-rank + sparse model) over the epoch's steps (NaN at epoch 0).</param>
 /// <param name="ValidationLoss">Validation loss (weighted BCE or MSE, no regularizer).</param>
 /// <param name="ValidationMetric">Validation F1 (classification) or MSE (regression).</param>
 /// <param name="Criterion">The criterion's last statistic (NaN when it has none).</param>

@@ -521,7 +521,7 @@ public static class MrtlTrainer
                     var (loss, metric) = Evaluate(model, validation, PositiveWeight);
                     // The checkpoint and the criterion judge the objective's validation part: the task loss, plus for the
                     // low-rank + sparse model its L1 term, without which the selection would undo the trade of accuracy
-                    // for sparsity that λ₁ asks for (the least-shrunk model always has the lowest plain loss).
+                    // for sparsity that λ₁ asks for (the least-shrunk model usually has the lowest plain loss).
                     double selected = loss + L1(sparse, so);
                     if (selected < bestLoss)
                     {
