@@ -314,6 +314,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
         {
             report["sparse_rank"] = options.SparseComponents;
             report["lambda_sparse"] = options.LambdaSparse;
+            report["sparse_start"] = options.SparseStart.ToString().ToLowerInvariant();
         }
         report["seed"] = options.Seed;
         report["device"] = device.ToString();

@@ -36,10 +36,11 @@ public class MrtlBenchTests
         Assert.True(code == 0, err);
         var md = File.ReadAllText(file);
         Assert.Contains("## basketball: low-rank + sparse model (paper 000 (31)) against the low-rank model", md);
-        Assert.Contains("| model | λ₁ | total s | low-rank s | val loss | test F1 | recovery smooth | recovery sparse |", md);
-        Assert.Contains("| low-rank | — |", md);
-        Assert.Contains("| low-rank+sparse | 0 |", md);
-        Assert.Contains("| low-rank+sparse | 0.5 |", md);
+        Assert.Contains("| model | start | λ₁ | total s | low-rank s | val loss | test F1 | recovery smooth | recovery sparse |", md);
+        Assert.Contains("| low-rank | — | — |", md);
+        Assert.Contains("| low-rank+sparse | residual | 0 |", md);
+        Assert.Contains("| low-rank+sparse | residual | 0.03 |", md);
+        Assert.Contains("| low-rank+sparse | split | 0.03 |", md);
         Assert.DoesNotContain("## basketball: finegraining", md);
     }
 

@@ -42,7 +42,7 @@ internal static class MrtlCommand
         var rank = new Option<int>("--rank") { Description = "CP rank K.", DefaultValueFactory = _ => 20 };
         var model = new Option<string>("--model") { Description = "low-rank (paper 001 eq. 2) or low-rank+sparse (paper 000 (31): W = W^L + W^S, L1 by a proximal step on the sparse term's spatial factors).", DefaultValueFactory = _ => "low-rank" };
         var sparseComponents = new Option<int?>("--sparse-components") { Description = "low-rank+sparse: how many of the K CP components form the sparse term W^S (0 … K − 1; default ⌊K/2⌋); the rest form W^L." };
-        var lambdaSparse = new Option<double?>("--lambda-sparse") { Description = $"low-rank+sparse: λ₁ of the sparse term, soft threshold η·λ₁ after every step (default {new MrtlTrainerOptions().LambdaSparse})." };
+        var lambdaSparse = new Option<double?>("--lambda-sparse") { Description = $"low-rank+sparse: λ₁ of the sparse term's L1 penalty λ₁·mean|V| per spatial factor, a proximal step in Adam's metric after every step (default {new MrtlTrainerOptions().LambdaSparse})." };
         var epochsFull = new Option<int>("--epochs-full") { Description = "Epoch cap per full-rank resolution.", DefaultValueFactory = _ => 20 };
         var epochsLow = new Option<int>("--epochs-low") { Description = "Epoch cap per low-rank resolution.", DefaultValueFactory = _ => 20 };
         var lrFull = new Option<double>("--lr-full") { Description = "Full-rank Adam learning rate.", DefaultValueFactory = _ => 1e-2 };

@@ -9,15 +9,16 @@ namespace Multiscale.Mrtl.Models;
 /// The low-rank + sparse model of paper 000 (31): W = W^L + W^S with W^L = Σ_k A_ak B_bk C_ck the smooth CP term
 /// (<see cref="LowRankModel.Factors"/>, regularized by L2 and the spatial kernel like the low-rank model) and
 /// W^S = Σ_k U_ak V_bk W_ck a second CP term (<see cref="SparseFactors"/>) meant to be sparse and peaky. Its non-spatial
-/// factors (U and the feature factors) take the L2 term; its spatial factors take no smooth penalty but λ₁‖·‖₁, which
-/// the trainer applies as a proximal step (<see cref="ProximalStep"/>, an exact soft threshold) after every optimizer
-/// step, so entries reach exactly zero. The L1 term is kept out of <see cref="Regularizer"/>: a subgradient there would
-/// count it twice and never produce exact zeros.
-/// <para>With Adam the threshold is η_t·λ₁ while Adam moves an entry by η_t·m̂/(√v̂ + ε), a step normalized by the
-/// gradient's own scale. So λ₁ is in the units of Adam's normalized step, not of the loss: an entry at zero stays there
-/// while |m̂/(√v̂ + ε)| ≤ λ₁ (λ₁ ≥ 1 zeroes nearly everything), whatever the resolution. For the same reason
-/// λ₁‖V‖₁ is not added to the reported training objective: it is not a term whose weight this step minimizes exactly
-/// (that would need the prox in Adam's metric), and its sum over 2,000 cells would swamp the loss.</para>
+/// factors (U and the feature factors) take the L2 term; its spatial factors take no smooth penalty but the L1 term
+/// λ₁ Σ_m w_m‖V_m‖₁ (<see cref="L1Penalty"/>; w_m = 1/D_m with per-cell regularization, so the term is λ₁ times the mean
+/// |V| over the cells, which nearest finegraining leaves unchanged), which the trainer applies as a proximal step after
+/// every optimizer step, so entries reach exactly zero. The L1 term is kept out of <see cref="Regularizer"/>: a
+/// subgradient there would count it twice and never produce exact zeros.
+/// <para>With Adam the proximal step is taken in Adam's own metric (<see cref="ProximalStep(double, double, bool, IReadOnlyList{Tensor})"/>):
+/// Adam's step x − η m̂/d (d = √v̂ + ε per coordinate) is the minimizer of ⟨m̂, v⟩ + (1/2η)Σ d_i (v_i − x_i)², so adding
+/// λ₁w|v| gives the soft threshold at η λ₁ w / d_i per coordinate (the proximal Adam of Yun, Lozano and Yang 2021). An
+/// entry at zero then stays there exactly while |m̂| ≤ λ₁w, the optimality condition of the L1 problem, so λ₁ is a weight
+/// of the objective (loss + penalty + λ₁ Σ_m w_m‖V_m‖₁) in the loss's units.</para>
 /// </summary>
 public sealed class LowRankSparseModel : LowRankModel
 {
@@ -131,7 +132,7 @@ public sealed class LowRankSparseModel : LowRankModel
     /// <summary>
     /// The smooth part of the penalty: the low-rank model's (L2 on W^L's factors, the spatial kernel on its spatial factors)
     /// plus L2 on the sparse term's non-spatial factors (unbounded U with an L1-shrunk V would otherwise move the scale
-    /// into U). λ₁‖V‖₁ is not in it: see <see cref="ProximalStep"/>.
+    /// into U). λ₁ Σ_m w_m‖V_m‖₁ is not in it: see <see cref="L1Penalty"/>.
     /// </summary>
     public override Tensor Regularizer(Regularization coefficients, IReadOnlyList<SpatialKernel> kernels)
     {
@@ -143,9 +144,29 @@ public sealed class LowRankSparseModel : LowRankModel
     }
 
     /// <summary>
+    /// The weight w_m of spatial mode <paramref name="mode"/>'s ‖V_m‖₁ in the L1 term: 1/D_m with per-cell
+    /// regularization (λ₁ times the mean |V| over the cells, unchanged by nearest finegraining and comparable across
+    /// resolutions, like the per-cell L2 term), 1 without.
+    /// </summary>
+    public double L1Weight(int mode, bool perCell) => perCell ? 1.0 / Grids[mode].Cells : 1.0;
+
+    /// <summary>λ₁ Σ_m w_m‖V_m‖₁ of the current sparse spatial factors (no gradient; 0 with K_S = 0 or λ₁ = 0).</summary>
+    public double L1Penalty(double lambda, bool perCell)
+    {
+        if (!(lambda >= 0)) throw new MultiscaleException($"λ₁ must be non-negative (got {lambda})");
+        if (lambda == 0 || SparseRank == 0) return 0;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        double sum = 0;
+        for (int m = 0; m < Grids.Count; m++)
+            sum += L1Weight(m, perCell) * SparseSpatialFactor(m).detach().to(ScalarType.Float64).abs().sum().item<double>();
+        return lambda * sum;
+    }
+
+    /// <summary>
     /// The proximal map of t·Σ_m‖V_m‖₁ on the sparse spatial factors, in place: v ← sign(v)·max(|v| − t, 0) (the soft
-    /// threshold; entries with |v| ≤ t become exactly 0). The trainer calls it after each optimizer step with
-    /// t = (current learning rate)·λ₁.
+    /// threshold; entries with |v| ≤ t become exactly 0). The proximal step after a plain gradient step of size η is
+    /// this with t = η·λ₁·w_m; after an Adam step use the overload in Adam's metric.
     /// </summary>
     public void ProximalStep(double threshold)
     {
@@ -160,12 +181,45 @@ public sealed class LowRankSparseModel : LowRankModel
         }
     }
 
+    /// <summary>
+    /// The proximal step of λ₁ Σ_m w_m‖V_m‖₁ after an optimizer step with a diagonal preconditioner, in place: the
+    /// optimizer moved V_m by −η·m/d (<paramref name="denominators"/>[m] = d, the per-coordinate divisor, e.g. Adam's
+    /// √v̂ + ε), so the step minimized ⟨m, v⟩ + (1/2η)Σ d_i (v_i − x_i)², and with the L1 term added the minimizer is
+    /// the soft threshold at η·λ₁·w_m / d_i, coordinate by coordinate. With every d = 1 this is the Euclidean step.
+    /// </summary>
+    public void ProximalStep(double learningRate, double lambda, bool perCell, IReadOnlyList<Tensor> denominators)
+    {
+        ArgumentNullException.ThrowIfNull(denominators);
+        if (!(learningRate >= 0)) throw new MultiscaleException($"the learning rate must be non-negative (got {learningRate})");
+        if (!(lambda >= 0)) throw new MultiscaleException($"λ₁ must be non-negative (got {lambda})");
+        if (denominators.Count != Grids.Count) throw new MultiscaleException($"one divisor per spatial mode is needed ({Grids.Count}), got {denominators.Count}");
+        if (learningRate == 0 || lambda == 0 || SparseRank == 0) return;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        for (int m = 0; m < Grids.Count; m++)
+        {
+            var v = SparseSpatialFactor(m);
+            var d = denominators[m];
+            if (!d.shape.SequenceEqual(v.shape)) throw new MultiscaleException($"the divisor of spatial mode {m} must be [{string.Join(",", v.shape)}], got [{string.Join(",", d.shape)}]");
+            v.copy_(SoftThreshold(v, (learningRate * lambda * L1Weight(m, perCell)) / d.to(v.dtype)));
+        }
+    }
+
     /// <summary>sign(x)·max(|x| − t, 0), elementwise (a new tensor).</summary>
     public static Tensor SoftThreshold(Tensor x, double threshold)
     {
         ArgumentNullException.ThrowIfNull(x);
         using var scope = NewDisposeScope();
         // Written as a difference of clamps so that zeroed entries are +0, not −0.
+        return ((x - threshold).clamp_min(0) - (-x - threshold).clamp_min(0)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>sign(x)·max(|x| − t, 0) with a per-entry (broadcast) threshold t ≥ 0 (a new tensor).</summary>
+    public static Tensor SoftThreshold(Tensor x, Tensor threshold)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(threshold);
+        using var scope = NewDisposeScope();
         return ((x - threshold).clamp_min(0) - (-x - threshold).clamp_min(0)).MoveToOuterDisposeScope();
     }
 }

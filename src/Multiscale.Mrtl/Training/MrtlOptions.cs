@@ -27,6 +27,15 @@ public enum MrtlModelKind
     LowRankSparse,
 }
 
+/// <summary>How the low-rank + sparse model of paper 000 (31) starts from the trained full-rank weights W.</summary>
+public enum SparseStart
+{
+    /// <summary>W^L = CP-ALS of W at rank K − K_S; W^S = CP-ALS of the residual W − W^L at rank K_S.</summary>
+    Residual,
+    /// <summary>One CP-ALS of W at rank K; the K_S components with the most peaked spatial factors (Hoyer) form W^S.</summary>
+    Split,
+}
+
 /// <summary>Optimizer settings of one stage (full rank or low rank).</summary>
 public sealed record StageOptions
 {
@@ -97,10 +106,18 @@ public sealed record MrtlTrainerOptions
     public int? SparseRank { get; init; }
 
     /// <summary>
-    /// λ₁ of the sparse term (low-rank + sparse only): after every optimizer step its spatial factors go through the
-    /// soft threshold at η_t·λ₁, η_t the step's learning rate (the proximal step of λ₁‖V‖₁).
+    /// λ₁ of the sparse term (low-rank + sparse only), the weight of λ₁ Σ_m w_m‖V_m‖₁ in the objective (w_m = 1/D_m with
+    /// per-cell regularization): after every Adam step its spatial factors go through the proximal step in Adam's
+    /// metric, the soft threshold at η_t·λ₁·w_m/(√v̂ + ε) per entry.
     /// </summary>
-    public double LambdaSparse { get; init; } = 0.5;
+    public double LambdaSparse { get; init; } = 0.03;
+
+    /// <summary>
+    /// Low-rank + sparse only: how W^L and W^S start from the full-rank weights W — <see cref="Training.SparseStart.Residual"/>
+    /// (default: W^L = CP of W at rank K − K_S, W^S = CP of the residual at rank K_S) or
+    /// <see cref="Training.SparseStart.Split"/> (one CP of W at rank K, its most peaked K_S components to W^S).
+    /// </summary>
+    public SparseStart SparseStart { get; init; } = SparseStart.Residual;
 
     /// <summary>K_S of the run: 0 for the low-rank model, else <see cref="SparseRank"/> or ⌊K/2⌋.</summary>
     public int SparseComponents => Model == MrtlModelKind.LowRankSparse ? SparseRank ?? Rank / 2 : 0;
@@ -148,6 +165,14 @@ public sealed record MrtlTrainerOptions
             throw new MultiscaleException($"the sparse term's rank must be between 0 and K − 1 = {Rank - 1}: the K = {Rank} CP components are split between the low-rank and the sparse term, and the low-rank term keeps at least one (got {SparseComponents})");
     }
 
+    /// <summary>Parses "residual" or "split".</summary>
+    public static SparseStart ParseSparseStart(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "residual" => SparseStart.Residual,
+        "split" => SparseStart.Split,
+        _ => throw new MultiscaleException($"unknown sparse start '{text}' (expected residual or split)"),
+    };
+
     /// <summary>Parses "low-rank" or "low-rank+sparse".</summary>
     public static MrtlModelKind ParseModel(string text) => ModelNames.Parse(text);
 
@@ -171,7 +196,7 @@ public sealed record MrtlTrainerOptions
 /// <param name="Epoch">Epoch at this resolution (1-based; 0 is the evaluation on arrival).</param>
 /// <param name="StageSeconds">Training seconds of this stage so far (steps, validation, finegraining; not data preparation).</param>
 /// <param name="TotalSeconds">Training seconds of the run so far (CP-ALS included).</param>
-/// <param name="TrainLoss">Mean objective (loss + regularizer) over the epoch's steps (NaN at epoch 0).</param>
+/// <param name="TrainLoss">Mean objective (loss + regularizer, + the L1 term of the low-rank + sparse model) over the epoch's steps (NaN at epoch 0).</param>
 /// <param name="ValidationLoss">Validation loss (weighted BCE or MSE, no regularizer).</param>
 /// <param name="ValidationMetric">Validation F1 (classification) or MSE (regression).</param>
 /// <param name="Criterion">The criterion's last statistic (NaN when it has none).</param>

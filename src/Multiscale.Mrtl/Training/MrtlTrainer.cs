@@ -76,8 +76,12 @@ public static class MrtlTrainer
             run.FullValidation = run.LastBestValidation;
             run.KeepFullRank((FullRankModel)full);
             var clock = Stopwatch.StartNew();
-            (low, double fit, string? note) = LowRankStart.FromFullRank((FullRankModel)full, options.Rank, options.CpAls with { Seed = options.Seed }, run.Generator, options.RandomInitScale);
-            if (options.Model == MrtlModelKind.LowRankSparse)
+            var cpAls = options.CpAls with { Seed = options.Seed };
+            bool residual = options.Model == MrtlModelKind.LowRankSparse && options.SparseStart == SparseStart.Residual && options.SparseComponents > 0;
+            (low, double fit, string? note) = residual
+                ? LowRankStart.FromFullRankResidual((FullRankModel)full, options.Rank, options.SparseComponents, cpAls, run.Generator, options.RandomInitScale)
+                : LowRankStart.FromFullRank((FullRankModel)full, options.Rank, cpAls, run.Generator, options.RandomInitScale);
+            if (options.Model == MrtlModelKind.LowRankSparse && !residual)
             {
                 // Paper 000 initializes (31) from the factorized full-rank model: the K CP components are split between the terms.
                 var cp = low;
@@ -409,7 +413,7 @@ public static class MrtlTrainer
             string reason = "epoch cap";
             try
             {
-                double bestLoss;
+                double bestLoss, bestTaskLoss;
                 int firstEpoch = 1, firstStart = 0;
                 double sum = 0;
                 int batches = 0;
@@ -424,6 +428,7 @@ public static class MrtlTrainer
                     for (int e = 1; e < firstEpoch; e++) scheduler.step();
                     checkpoint.ReadPart("adam", optimizer.load_state_dict);
                     bestLoss = Checkpoint.ToDouble(position["best_loss"]);
+                    bestTaskLoss = position["best_task_loss"] is { } task ? Checkpoint.ToDouble(task) : bestLoss;
                     best = model.Parameters.Select((p, k) => checkpoint.Get($"best/{k}").to(p.device).clone().DetachFromDisposeScope()).ToArray();
                     criterion.Restore((JsonObject)position["criterion"]!, checkpoint, "criterion/");
                     reason = position["reason"]!.GetValue<string>();
@@ -434,7 +439,8 @@ public static class MrtlTrainer
                 else
                 {
                     var (v0, m0) = Evaluate(model, validation, PositiveWeight);
-                    bestLoss = v0;
+                    bestLoss = v0 + L1(sparse, so);
+                    bestTaskLoss = v0;
                     best = model.Snapshot();
                     Emit(new MrtlEpochRecord(stage, step, resolution, 0, clock.Seconds, stageStart + clock.Seconds,
                         double.NaN, v0, m0, double.NaN, null));
@@ -453,6 +459,7 @@ public static class MrtlTrainer
                         ["epoch"] = epoch,
                         ["start"] = start,
                         ["best_loss"] = Checkpoint.Number(bestLoss),
+                        ["best_task_loss"] = Checkpoint.Number(bestTaskLoss),
                         ["reason"] = reason,
                         ["sum"] = Checkpoint.Number(sum),
                         ["batches"] = batches,
@@ -497,12 +504,14 @@ public static class MrtlTrainer
                                 optimizer.zero_grad();
                                 var objective = model.Loss(batch, PositiveWeight) + model.Regularizer(so.Regularization, kernels);
                                 objective.backward();
+                                // The L1 term of the objective at the point the gradient was taken (0 for the low-rank model).
+                                double l1 = L1(sparse, so);
                                 optimizer.step();
-                                // L1 on the sparse term as its proximal map at this step's learning rate: exact zeros, not a
-                                // subgradient's jitter. Not added to the reported objective (see LowRankSparseModel).
-                                sparse?.ProximalStep(optimizer.ParamGroups.First().LearningRate * _options.LambdaSparse);
+                                // L1 on the sparse term as its proximal map in Adam's metric: exact zeros, not a subgradient's
+                                // jitter, and the zeros the L1 problem's optimality condition asks for (see LowRankSparseModel).
+                                if (sparse is not null) ProximalStep(sparse, optimizer, so);
                                 criterion.ObserveGradient(cat(model.Parameters.Select(p => p.grad!.detach().flatten()).ToArray()));
-                                sum += objective.item<float>();
+                                sum += objective.item<float>() + l1;
                                 batches++;
                             }
                             if (_checkpointing is not null && start + so.BatchSize < n && _checkpointing.Due(false)) Save(epoch, start + so.BatchSize);
@@ -510,14 +519,19 @@ public static class MrtlTrainer
                     }
                     scheduler.step();
                     var (loss, metric) = Evaluate(model, validation, PositiveWeight);
-                    if (loss < bestLoss)
+                    // The checkpoint and the criterion judge the objective's validation part: the task loss, plus for the
+                    // low-rank + sparse model its L1 term, without which the selection would undo the trade of accuracy
+                    // for sparsity that λ₁ asks for (the least-shrunk model usually has the lowest plain loss).
+                    double selected = loss + L1(sparse, so);
+                    if (selected < bestLoss)
                     {
-                        bestLoss = loss;
+                        bestLoss = selected;
+                        bestTaskLoss = loss;
                         foreach (var t in best) t.Dispose();
                         best = model.Snapshot();
                     }
                     if (batches > 0) (criterion as LossConvergenceCriterion)?.ObserveTrainingLoss(sum / batches);
-                    bool leave = criterion.EndEpoch(loss);
+                    bool leave = criterion.EndEpoch(selected);
                     bool cancelled = _checkpointing is null && _cancellation.IsCancellationRequested;
                     if (leave) reason = criterion.Reason ?? "criterion";
                     if (cancelled) reason = "cancelled";
@@ -536,7 +550,7 @@ public static class MrtlTrainer
                     if (last) break;
                 }
                 model.Restore(best);
-                LastBestValidation = bestLoss;
+                LastBestValidation = bestTaskLoss;
                 return reason;
             }
             finally
@@ -545,6 +559,19 @@ public static class MrtlTrainer
                 order?.Dispose();
                 optimizer.Dispose();
             }
+        }
+
+        /// <summary>λ₁ Σ_m w_m‖V_m‖₁ of the low-rank + sparse model (0 for any other model).</summary>
+        private double L1(LowRankSparseModel? sparse, StageOptions so) =>
+            sparse is null ? 0 : sparse.L1Penalty(_options.LambdaSparse, so.Regularization.PerCell);
+
+        /// <summary>The proximal step of the L1 term after <paramref name="optimizer"/>'s step, in Adam's metric.</summary>
+        private void ProximalStep(LowRankSparseModel sparse, TorchSharp.Modules.Adam optimizer, StageOptions so)
+        {
+            if (_options.LambdaSparse == 0 || sparse.SparseRank == 0) return;
+            using var scope = NewDisposeScope();
+            var divisors = Enumerable.Range(0, sparse.Grids.Count).Select(m => AdamMetric.Denominator(optimizer, sparse.SparseSpatialFactor(m))).ToArray();
+            sparse.ProximalStep(optimizer.ParamGroups.First().LearningRate, _options.LambdaSparse, so.Regularization.PerCell, divisors);
         }
 
         /// <summary>The run-wide part of a checkpoint's trainer state, with the position inside the resolution.</summary>
