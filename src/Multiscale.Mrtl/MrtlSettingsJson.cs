@@ -52,6 +52,7 @@ internal static class MrtlSettingsJson
         json["model"] = MrtlTrainerOptions.ModelName(o.Model);
         json["sparse_components"] = o.Model == MrtlModelKind.LowRankSparse ? o.SparseComponents : null;
         json["lambda_sparse"] = o.Model == MrtlModelKind.LowRankSparse ? o.LambdaSparse : null;
+        json["sparse_start"] = o.Model == MrtlModelKind.LowRankSparse ? MrtlTrainerOptions.SparseStartNames.Name(o.SparseStart) : null;
         json["cp_iterations"] = o.CpAls.MaxIterations;
         json["cp_tolerance"] = o.CpAls.Tolerance;
         json["cp_init"] = CpInitNames.Name(o.CpAls.Init);
@@ -126,6 +127,7 @@ internal static class MrtlSettingsJson
         catch (MultiscaleException e) when (e is not SettingsException) { throw new SettingsException("model", $"names an {e.Message}"); }
         int? sparseComponents = r.OptionalInt("sparse_components");
         double? lambdaSparse = r.OptionalDouble("lambda_sparse");
+        var sparseStart = r.Choice("sparse_start", defaults.SparseStart, MrtlTrainerOptions.SparseStartNames);
         if (model != MrtlModelKind.LowRankSparse && (sparseComponents is not null || lambdaSparse is not null))
             throw new SettingsException(sparseComponents is not null ? "sparse_components" : "lambda_sparse",
                 sparseComponents is not null ? "and `lambda_sparse` apply to `model` low-rank+sparse only" : "and `sparse_components` apply to `model` low-rank+sparse only");
@@ -147,6 +149,7 @@ internal static class MrtlSettingsJson
             Model = model,
             SparseRank = sparseComponents,
             LambdaSparse = lambdaSparse ?? defaults.LambdaSparse,
+            SparseStart = sparseStart,
             CpAls = new CpAlsOptions
             {
                 MaxIterations = r.Int("cp_iterations", defaults.CpAls.MaxIterations),

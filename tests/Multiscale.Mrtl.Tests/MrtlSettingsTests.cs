@@ -21,7 +21,7 @@ public class MrtlSettingsTests
     {
         "defaults" => new(new BasketballSource(), new MrtlTrainerOptions(), new[] { MrtlMethod.Mrtl }),
         "small-sparse" => new(new BasketballSource(Small: true, Samples: 800, SparseRank: 2),
-            new MrtlTrainerOptions { Rank = 6, Model = MrtlModelKind.LowRankSparse, SparseRank = 2, LambdaSparse = 0.3, Criterion = CriterionKind.SigmaThreshold },
+            new MrtlTrainerOptions { Rank = 6, Model = MrtlModelKind.LowRankSparse, SparseRank = 2, LambdaSparse = 0.3, SparseStart = SparseStart.Split, Criterion = CriterionKind.SigmaThreshold },
             new[] { MrtlMethod.Mrtl, MrtlMethod.Random }),
         "climate-user-chains" => new(new ClimateSource(Small: true, Months: 120),
             new MrtlTrainerOptions

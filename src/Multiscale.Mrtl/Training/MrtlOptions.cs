@@ -166,12 +166,10 @@ public sealed record MrtlTrainerOptions
     }
 
     /// <summary>Parses "residual" or "split".</summary>
-    public static SparseStart ParseSparseStart(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "residual" => SparseStart.Residual,
-        "split" => SparseStart.Split,
-        _ => throw new MultiscaleException($"unknown sparse start '{text}' (expected residual or split)"),
-    };
+    public static SparseStart ParseSparseStart(string text) => SparseStartNames.Parse(text);
+
+    /// <summary>The sparse starts' spellings: residual, split.</summary>
+    public static ChoiceNames<SparseStart> SparseStartNames { get; } = new("sparse start", ("residual", SparseStart.Residual), ("split", SparseStart.Split));
 
     /// <summary>Parses "low-rank" or "low-rank+sparse".</summary>
     public static MrtlModelKind ParseModel(string text) => ModelNames.Parse(text);
