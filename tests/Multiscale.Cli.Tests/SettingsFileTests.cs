@@ -61,6 +61,24 @@ public class SettingsFileTests
         finally { dir.Delete(true); }
     }
 
+    [Fact]
+    public void ARelativeDataPathInASettingsFileIsTakenFromTheFilesFolder()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string folder = Directory.CreateDirectory(Path.Combine(dir.FullName, "study")).FullName;
+            Directory.CreateDirectory(Path.Combine(folder, "mydata"));
+            string file = Path.Combine(folder, "mrtl.json");
+            File.WriteAllText(file, """{ "task": "basketball", "data": "mydata" }""");
+            // The folder exists next to the file (not in the working directory) and lacks positions.csv: the error names it.
+            var (code, _, error) = CliRunner.Run("mrtl", "--config", file, "--out", Path.Combine(dir.FullName, "run"));
+            Assert.Equal(MultiscaleCli.UserError, code);
+            Assert.Contains($"'{Path.Combine(folder, "mydata")}' has no positions.csv", error);
+        }
+        finally { dir.Delete(true); }
+    }
+
     [Theory]
     [InlineData("""{ "budjet": 1000 }""", "'budjet' in ")]
     [InlineData("""{ "levels": "many" }""", "'levels' in ")]

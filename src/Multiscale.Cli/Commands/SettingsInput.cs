@@ -49,12 +49,27 @@ internal sealed class SettingsInput
         string? file = parse.GetValue(config)?.FullName;
         var input = new SettingsInput(file is null ? new JsonObject() : ReadFile(file, method), file);
         foreach (var p in input.Settings) input._fromFile.Add(p.Key);
+        if (file is not null) input.ResolvePaths(parse.CommandResult.Command.Options, Path.GetDirectoryName(file)!);
         foreach (var result in parse.CommandResult.Children.OfType<OptionResult>())
         {
             if (result.Implicit || skip.Contains(result.Option)) continue;
             input.Set(FieldName(result.Option.Name), ToJson(result));
         }
         return input;
+    }
+
+    /// <summary>
+    /// A file's relative paths in the fields of file and folder options (<c>data</c>, <c>positions</c>, …) are taken
+    /// from the file's folder, as a settings file is read wherever it is started from.
+    /// </summary>
+    private void ResolvePaths(IEnumerable<Option> options, string folder)
+    {
+        foreach (var option in options.Where(o => typeof(FileSystemInfo).IsAssignableFrom(Nullable.GetUnderlyingType(o.ValueType) ?? o.ValueType)))
+        {
+            string field = FieldName(option.Name);
+            if (Settings[field] is JsonValue v && v.TryGetValue<string>(out var path) && path.Length > 0 && !Path.IsPathRooted(path))
+                Settings[field] = Path.GetFullPath(Path.Combine(folder, path));
+        }
     }
 
     /// <summary>Sets a field as the command line gave it (an option that is spelt differently from its field).</summary>
