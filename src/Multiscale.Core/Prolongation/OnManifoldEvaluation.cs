@@ -56,8 +56,13 @@ internal sealed class OnManifoldEvaluation : IHessianEvaluation
         {
             var x = ops.RightL1(p);
             var y = ops.LeftL2(p);
-            _a = Norm2(x);
-            _b = Norm2(y);
+            // ‖PL₁‖² and ‖L₂P‖² serve only an auto α (its closed form and Hessian correction): a fixed α skips the
+            // two passes (and the copy of the transposed PL₁).
+            if (alpha.IsAuto)
+            {
+                _a = Norm2(x);
+                _b = Norm2(y);
+            }
             _alpha = alpha.Value ?? ProlongationObjective.AutoScale(_a, _b);
             _alphaFree = alpha.IsAuto && ProlongationObjective.IsInteriorAutoScale(_a, _b);
             if (_alphaFree)
