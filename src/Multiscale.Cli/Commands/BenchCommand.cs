@@ -213,7 +213,31 @@ internal static class BenchCommand
             result.Dispose();
             _md.AppendLine("| dense products of one evaluation (s) | one iteration (s) | cost evaluations per iteration | ratio | target |").AppendLine("|---|---|---|---|---|");
             Row(products, perIteration, F(evaluationsPerIteration, "F2"), F(perIteration / products, "F2"), "≤ 2×");
+            IterationBreakdown(objective, ops, p, g, products);
             HessianProductCost(n1, n2);
+        }
+
+        /// <summary>
+        /// Where one CG iteration's time goes: each piece the loop runs, timed alone in this run on the same point and
+        /// tangent, as a share of the dense products of one evaluation (so the pieces say what bounds the ratio).
+        /// </summary>
+        private void IterationBreakdown(ProlongationObjective objective, ProlongationOperators ops, Tensor p, Tensor g, double products)
+        {
+            var stiefel = objective.Stiefel;
+            double cost = Time(() => { using var e = objective.Evaluate(p); }, 5);
+            double costAndGradient = Time(() => { using var e = objective.Evaluate(p); e.RiemannianGradient(); }, 5);
+            double retraction = Time(() => { using var inner = NewDisposeScope(); stiefel.Retract(p, g * 1e-3); }, 5);
+            double projection = Time(() => { using var inner = NewDisposeScope(); stiefel.Transport(p, p, g); }, 5);
+            double laplacians = Time(() =>
+            {
+                using var inner = NewDisposeScope();
+                ops.L1.mm(p.T).T.contiguous();
+                ops.L2.mm(p);
+            }, 5);
+            _md.AppendLine().AppendLine("Pieces of one iteration timed alone (seconds; ratio to the dense products above):").AppendLine();
+            _md.AppendLine("| cost evaluation | cost + gradient | retraction | transport (projection) | PL₁ and L₂P (sparse) |").AppendLine("|---|---|---|---|---|");
+            string Cell(double t) => $"{F(t)} ({F(t / products, "F2")})";
+            Row(Cell(cost), Cell(costAndGradient), Cell(retraction), Cell(projection), Cell(laplacians));
         }
 
         /// <summary>

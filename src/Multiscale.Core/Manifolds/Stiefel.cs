@@ -50,7 +50,8 @@ public sealed class Stiefel : IManifold
     public double Inner(Tensor x, Tensor u, Tensor v)
     {
         using var scope = NewDisposeScope();
-        return (u * v).sum().item<double>();
+        // A BLAS dot over the flattened matrices: no n₂ × n₁ temporary (the CG loop takes several per iteration).
+        return u.reshape(-1).dot(v.reshape(-1)).item<double>();
     }
 
     /// <inheritdoc />
@@ -66,7 +67,8 @@ public sealed class Stiefel : IManifold
         using var scope = NewDisposeScope();
         var xtu = x.T.matmul(u);
         var sym = (xtu + xtu.T) * 0.5;
-        return (u - x.matmul(sym)).MoveToOuterDisposeScope();
+        // u − x·sym in one fused product (addmm): no n₂ × n₁ temporary for x·sym.
+        return addmm(u, x, sym, beta: 1, alpha: -1).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -132,7 +134,7 @@ public sealed class Stiefel : IManifold
         var (q, r) = linalg.qr(y);
         var signs = r.diagonal().sign();
         signs = where(signs.eq(0), ones_like(signs), signs);
-        return q * signs;
+        return q.mul_(signs);
     }
 
     /// <summary>‖XᵀX − I‖_F.</summary>

@@ -27,6 +27,9 @@ public abstract class RiemannianOptimizer : IRiemannianOptimizer
     protected Tensor Precondition(Tensor x, Tensor tangent) =>
         UsesPreconditioner && _problem is { HasPreconditioner: true } p ? p.Precondition(x, tangent) : tangent.clone();
 
+    /// <summary>True when <see cref="Precondition"/> is not the identity (so callers may skip its copy).</summary>
+    protected bool IsPreconditioned => UsesPreconditioner && _problem is { HasPreconditioner: true };
+
     /// <summary>Whether this optimizer applies the problem's preconditioner.</summary>
     protected virtual bool UsesPreconditioner => true;
 
@@ -227,7 +230,8 @@ public sealed class ConjugateGradient : RiemannianOptimizer
     {
         var transported = manifold.Transport(oldX, newX, oldDirection);
         // With a preconditioner P the rules use P g₊ in place of g₊ where it multiplies (preconditioned nonlinear CG).
-        var preconditioned = Precondition(newX, newGradient);
+        // Without a preconditioner P g₊ is g₊ itself: no copy.
+        var preconditioned = IsPreconditioned ? Precondition(newX, newGradient) : newGradient;
         double newNorm2 = manifold.Inner(newX, newGradient, preconditioned);
         double cross = manifold.Inner(newX, preconditioned, oldGradient);
         double oldNorm2 = _oldPreconditionedNorm2 ?? oldGradientNorm * oldGradientNorm;
@@ -248,7 +252,8 @@ public sealed class ConjugateGradient : RiemannianOptimizer
                 beta = denominator != 0 ? Math.Max(0, (newNorm2 - cross) / denominator) : 0;
                 break;
         }
-        return beta == 0 ? preconditioned.neg() : transported * beta - preconditioned;
+        // transported is this call's own tensor (the projection's result): scale and subtract in place.
+        return beta == 0 ? preconditioned.neg() : transported.mul_(beta).sub_(preconditioned);
     }
 }
 

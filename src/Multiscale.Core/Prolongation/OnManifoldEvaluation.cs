@@ -56,8 +56,13 @@ internal sealed class OnManifoldEvaluation : IHessianEvaluation
         {
             var x = ops.RightL1(p);
             var y = ops.LeftL2(p);
-            _a = Norm2(x);
-            _b = Norm2(y);
+            // ‖PL₁‖² and ‖L₂P‖² serve only an auto α (its closed form and Hessian correction): a fixed α skips the
+            // two passes (and the copy of the transposed PL₁).
+            if (alpha.IsAuto)
+            {
+                _a = Norm2(x);
+                _b = Norm2(y);
+            }
             _alpha = alpha.Value ?? ProlongationObjective.AutoScale(_a, _b);
             _alphaFree = alpha.IsAuto && ProlongationObjective.IsInteriorAutoScale(_a, _b);
             if (_alphaFree)
@@ -66,14 +71,15 @@ internal sealed class OnManifoldEvaluation : IHessianEvaluation
                 _y = y.DetachFromDisposeScope();
             }
             double sa = Math.Sqrt(_alpha);
-            _residual = (x / sa - y * sa).DetachFromDisposeScope();
+            // x/√α − √α·y = (x − α·y)/√α, in two passes without temporaries.
+            _residual = x.add(y, alpha: -_alpha).div_(sa).DetachFromDisposeScope();
             cost += (1 - s) * Norm2(_residual);
         }
         if (s > 0)
         {
             _m = ops.LeftT2(p).DetachFromDisposeScope();
             _k = ops.RightT1(_m).DetachFromDisposeScope();
-            double m2 = Norm2(_m), cross = (_k * p).sum().item<double>();
+            double m2 = Norm2(_m), cross = Dot(_k, p);
             _m2 = m2;
             _beta = beta.Value ?? ProlongationObjective.AutoScale(ops.T1NormSquared, m2);
             _betaFree = beta.IsAuto && ProlongationObjective.IsInteriorAutoScale(ops.T1NormSquared, m2);
@@ -116,18 +122,24 @@ internal sealed class OnManifoldEvaluation : IHessianEvaluation
     /// </summary>
     private Tensor EuclideanGradient()
     {
-        var egrad = zeros_like(_p);
+        // Accumulated in place (add_ with a scale) on the first fresh product: every n₂ × n₁ temporary is a full pass
+        // over memory, which on this loop costs as much as a small product.
+        Tensor? egrad = null;
         if (_residual is not null)
         {
-            double sa = Math.Sqrt(_alpha);
-            egrad += (_ops.RightL1(_residual) / sa - _ops.LeftL2(_residual) * sa) * (2 * (1 - _s));
+            double sa = Math.Sqrt(_alpha), c = 2 * (1 - _s);
+            egrad = _ops.LeftL2(_residual).mul_(-c * sa).add_(_ops.RightL1(_residual), alpha: c / sa);
         }
         if (_m is not null)
         {
-            _gradM = (_ops.LeftT2(_m) * 2).DetachFromDisposeScope();
-            egrad += (_gradM * _beta - _k! * 4) * _s;
+            var t2m = _ops.LeftT2(_m);
+            if (egrad is null) egrad = t2m.mul(2 * _beta * _s);
+            else egrad.add_(t2m, alpha: 2 * _beta * _s);
+            egrad.add_(_k!, alpha: -4 * _s);
+            // ∇‖T₂P‖² = 2 T₂²P is needed again only by the Hessian's auto-β correction.
+            if (_betaFree) _gradM = t2m.mul_(2).DetachFromDisposeScope();
         }
-        return egrad;
+        return egrad ?? zeros_like(_p);
     }
 
     /// <summary>
@@ -188,7 +200,7 @@ internal sealed class OnManifoldEvaluation : IHessianEvaluation
     private static double Dot(Tensor a, Tensor b)
     {
         using var scope = NewDisposeScope();
-        return (a * b).sum().item<double>();
+        return a.reshape(-1).dot(b.reshape(-1)).item<double>();
     }
 
     public void Dispose()
@@ -208,6 +220,7 @@ internal sealed class OnManifoldEvaluation : IHessianEvaluation
     internal static double Norm2(Tensor t)
     {
         using var scope = NewDisposeScope();
-        return t.square().sum().item<double>();
+        var flat = t.reshape(-1);
+        return flat.dot(flat).item<double>();
     }
 }
