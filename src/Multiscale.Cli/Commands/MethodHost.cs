@@ -16,11 +16,11 @@ internal static class MethodHost
 {
     public static int Run<TSettings>(IMultiscaleMethod<TSettings> method, TSettings settings, ParseResult parse, string directory,
         torch.Device device, TextWriter output, TextWriter error, CancellationToken cancel, (CheckpointInterval Interval, bool Resume) checkpointing,
-        bool figures = true, bool quietFreshStart = false, IReadOnlyList<string>? arguments = null)
+        bool figures = true, bool announced = false, IReadOnlyList<string>? arguments = null)
     {
         var header = new JsonObject { ["method"] = method.Name, ["settings"] = method.Describe(settings) };
         string checkpointPath = Path.Combine(Path.GetFullPath(directory), RunFolder.CheckpointFile);
-        var from = Resumable(checkpointPath, header, checkpointing.Resume, output, !quietFreshStart);
+        var from = Resumable(checkpointPath, header, checkpointing.Resume, announced ? TextWriter.Null : output);
         using var checkpoints = new RunCheckpoints(checkpointPath, checkpointing.Interval, header, from);
         using var folder = Open(directory);
         var context = new RunContext(device, LiveRunReporter.Wrap(folder.Reporter(output.WriteLine), method.Name, method.Describe(settings)), cancel, checkpoints);
@@ -41,11 +41,11 @@ internal static class MethodHost
     /// The checkpoint to continue from: the folder's unfinished run when it has these settings and --resume was given,
     /// else null; an unfinished run that --resume would lose, or one of other settings, is an error.
     /// </summary>
-    private static Checkpoint? Resumable(string path, JsonObject header, bool resume, TextWriter output, bool announceFreshStart)
+    private static Checkpoint? Resumable(string path, JsonObject header, bool resume, TextWriter output)
     {
         if (!File.Exists(path))
         {
-            if (resume && announceFreshStart) output.WriteLine($"no checkpoint in {Path.GetDirectoryName(path)}: starting from the beginning");
+            if (resume) output.WriteLine($"no checkpoint in {Path.GetDirectoryName(path)}: starting from the beginning");
             return null;
         }
         var found = RunCheckpoints.ReadHeader(path)

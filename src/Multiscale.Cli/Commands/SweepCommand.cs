@@ -67,7 +67,8 @@ internal static class SweepCommand
                 : DefaultMetrics[name];
             var dev = DeviceChoice.Resolve(parse.GetValue(device)!);
             string? mapCache = CommonOptions.CacheDirectory(parse, cache, noCache);
-            var run = new SweepRun(settingsGrid, shared, index, count, parse.GetValue(outDir)!.FullName, dev, interval, shown, parse.GetValue(figures), parse, output, error);
+            var run = new SweepRun(settingsGrid, shared, index, count, shown,
+                new SweepRunner(parse.GetValue(outDir)!.FullName, dev, interval, parse.GetValue(figures), parse, output, error));
             output.WriteLine($"sweep {name}: {settingsGrid.Points.Count} runs in the grid ({string.Join(" × ", settingsGrid.Axes.Select(a => $"{a.Field} {a.Values.Count}"))}), shard {index}/{count} ({source})");
             return name == "msann"
                 ? run.Run(new MsAnnMethod(), s => s with { MapCache = mapCache })
@@ -99,8 +100,7 @@ internal static class SweepCommand
     }
 
     /// <summary>One shard of a sweep, for any hosted method.</summary>
-    private sealed record SweepRun(SettingsGrid Grid, JsonObject Shared, int Index, int Count, string Directory, TorchSharp.torch.Device Device,
-        CheckpointInterval Interval, IReadOnlyList<string> Metrics, bool Figures, ParseResult Parse, TextWriter Output, TextWriter Error)
+    private sealed record SweepRun(SettingsGrid Grid, JsonObject Shared, int Index, int Count, IReadOnlyList<string> Metrics, SweepRunner Runner)
     {
         public int Run<TSettings>(IMultiscaleMethod<TSettings> method, Func<TSettings, TSettings> host)
         {
@@ -111,17 +111,16 @@ internal static class SweepCommand
                 catch (MultiscaleException e) { throw new MultiscaleException($"grid point {p.Id}: {e.Message}", e); }
             });
             var mine = Grid.Shard(Index, Count);
-            var runner = new SweepRunner(Directory, Device, Interval, Figures, Parse, Output, Error);
-            var (code, reports) = runner.Run(method, mine.Select(p => new SweepPoint<TSettings>(p.Id, settings[p.Index])).ToList(), $"sweep {method.Name}");
+            var (code, reports) = Runner.Run(method, mine.Select(p => new SweepPoint<TSettings>(p.Id, settings[p.Index])).ToList(), $"sweep {method.Name}");
             if (code != 0) return code;
             var rows = mine.Zip(reports, SettingsSweep.Row).ToList();
-            string part = Path.Combine(Directory, SettingsSweep.PartFileName(Index, Count));
+            string part = Path.Combine(Runner.Directory, SettingsSweep.PartFileName(Index, Count));
             RunFolder.WriteJson(part, SettingsSweep.Part(method.Name, Shared, Grid, Index, Count, rows));
-            Output.WriteLine($"wrote {part}");
+            Runner.Output.WriteLine($"wrote {part}");
             if (Count == 1)
             {
-                var written = SettingsSweep.WriteSummary(Directory, method.Name, Shared, Grid, rows, Metrics);
-                Output.WriteLine($"wrote {string.Join(", ", written)}");
+                var written = SettingsSweep.WriteSummary(Runner.Directory, method.Name, Shared, Grid, rows, Metrics);
+                Runner.Output.WriteLine($"wrote {string.Join(", ", written)}");
             }
             return 0;
         }

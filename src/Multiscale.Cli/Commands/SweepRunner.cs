@@ -54,8 +54,9 @@ internal sealed record SweepRunner(string Directory, TorchSharp.torch.Device Dev
                     File.Delete(checkpoint);
                 }
             }
+            // The runner says whether the run continues (above); the host need not say it again.
             int code = MethodHost.Run(method, point.Settings, Parse, runDir, Device, Output, Error, cancel.Token, (Interval, Resume: true), Figures,
-                quietFreshStart: true, arguments: point.Arguments);
+                announced: true, arguments: point.Arguments);
             if (code != 0)
             {
                 if (code == 130)

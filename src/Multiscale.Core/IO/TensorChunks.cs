@@ -14,36 +14,21 @@ internal static class TensorChunks
     public const int ChunkBytes = 1 << 22;
 
     /// <summary>Writes the elements of a 1-D CPU tensor of <paramref name="width"/>-byte elements, byte-swapped when <paramref name="swap"/>.</summary>
-    public static void Write(Stream stream, Tensor flat, int width, bool swap)
-    {
-        long count = flat.numel();
-        if (count == 0) return;
-        var buffer = new byte[(int)Math.Min(ChunkBytes, count * width)];
-        int perChunk = buffer.Length / width;
-        for (long at = 0; at < count; at += perChunk)
+    public static void Write(Stream stream, Tensor flat, int width, bool swap) =>
+        ForEachChunk(flat.numel(), width, (at, n, bytes) =>
         {
-            int n = (int)Math.Min(perChunk, count - at);
-            var bytes = buffer.AsSpan(0, n * width);
             using (var part = flat.narrow(0, at, n)) CopyOut(part, bytes);
             if (swap) SwapBytes(bytes, width);
             stream.Write(bytes);
-        }
-    }
+        });
 
     /// <summary>
     /// Fills a 1-D CPU tensor from <paramref name="read"/> (which fills the span it is given exactly or throws),
     /// byte-swapped when <paramref name="swap"/>; bool bytes other than 0 become 1, as numpy reads them.
     /// </summary>
-    public static void Read(Tensor flat, int width, bool swap, SpanAction read)
-    {
-        long count = flat.numel();
-        if (count == 0) return;
-        var buffer = new byte[(int)Math.Min(ChunkBytes, count * width)];
-        int perChunk = buffer.Length / width;
-        for (long at = 0; at < count; at += perChunk)
+    public static void Read(Tensor flat, int width, bool swap, SpanAction read) =>
+        ForEachChunk(flat.numel(), width, (at, n, bytes) =>
         {
-            int n = (int)Math.Min(perChunk, count - at);
-            var bytes = buffer.AsSpan(0, n * width);
             read(bytes);
             if (swap) SwapBytes(bytes, width);
             if (flat.dtype == ScalarType.Bool)
@@ -52,6 +37,21 @@ internal static class TensorChunks
             chunk.bytes = bytes;
             using var target = flat.narrow(0, at, n);
             target.copy_(chunk);
+        });
+
+    /// <summary>One step over <paramref name="n"/> elements starting at element <paramref name="at"/>, their bytes in a reused buffer.</summary>
+    private delegate void ChunkAction(long at, int n, Span<byte> bytes);
+
+    /// <summary>Walks <paramref name="count"/> elements of <paramref name="width"/> bytes in chunks of at most <see cref="ChunkBytes"/>.</summary>
+    private static void ForEachChunk(long count, int width, ChunkAction step)
+    {
+        if (count == 0) return;
+        var buffer = new byte[(int)Math.Min(ChunkBytes, count * width)];
+        int perChunk = buffer.Length / width;
+        for (long at = 0; at < count; at += perChunk)
+        {
+            int n = (int)Math.Min(perChunk, count - at);
+            step(at, n, buffer.AsSpan(0, n * width));
         }
     }
 
