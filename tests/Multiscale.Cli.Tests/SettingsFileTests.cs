@@ -163,4 +163,72 @@ public class SettingsFileTests
         }
         finally { dir.Delete(true); }
     }
+
+    [Fact]
+    public void ProlongAndLineageRunTheirSettingsFilesAndOptionsReplaceNestedSolverFields()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string byOptions = Path.Combine(dir.FullName, "options"), byFile = Path.Combine(dir.FullName, "file"), changed = Path.Combine(dir.FullName, "changed");
+            var (code, output, error) = CliRunner.Run("prolong", "--coarse", "path:5", "--fine", "path:10", "--s", "0.5", "--optimizer", "cg",
+                "--max-iter", "300", "--no-saddle-escape", "--device", "cpu", "--out", byOptions);
+            Assert.True(code == 0, error + output);
+            string file = Path.Combine(dir.FullName, "prolong.json");
+            File.WriteAllText(file, """{ "coarse": "path:5", "fine": "path:10", "s": 0.5, "solver": { "optimizer": "cg", "max_iterations": "300", "escape_saddles": false } }""");
+            (code, output, error) = CliRunner.Run("prolong", "--config", file, "--device", "cpu", "--out", byFile);
+            Assert.True(code == 0, error + output);
+            Assert.Equal(Read(byOptions, "config.json")["settings"]!.ToJsonString(), Read(byFile, "config.json")["settings"]!.ToJsonString());
+            Assert.Equal(File.ReadAllBytes(Path.Combine(byOptions, "P.npy")), File.ReadAllBytes(Path.Combine(byFile, "P.npy")));
+
+            // A run's config.json with a solver option and the graph replaced; the file's other solver fields stand.
+            (code, output, error) = CliRunner.Run("prolong", "--config", Path.Combine(byOptions, "config.json"), "--fine", "path:9", "--seed", "3",
+                "--device", "cpu", "--out", changed);
+            Assert.True(code == 0, error + output);
+            var settings = Read(changed, "config.json")["settings"]!;
+            Assert.Equal("path:9", settings["fine"]!.GetValue<string>());
+            Assert.Equal(3, settings["solver"]!["seed"]!.GetValue<long>());
+            Assert.Equal("cg", settings["solver"]!["optimizer"]!.GetValue<string>());
+            Assert.False(settings["solver"]!["escape_saddles"]!.GetValue<bool>());
+            Assert.Equal(9, Read(changed, "report.json")["n_fine"]!.GetValue<int>());
+
+            string lineageOptions = Path.Combine(dir.FullName, "l-options"), lineageFile = Path.Combine(dir.FullName, "l-file");
+            (code, output, error) = CliRunner.Run("lineage", "--graph", "path:16", "--levels", "2", "--s", "0.5", "--no-cache", "--device", "cpu", "--out", lineageOptions);
+            Assert.True(code == 0, error + output);
+            string lineage = Path.Combine(dir.FullName, "lineage.json");
+            File.WriteAllText(lineage, """{ "graph": "path:16", "levels": 2, "solver": { "s": 0.5 } }""");
+            (code, output, error) = CliRunner.Run("lineage", "--config", lineage, "--no-cache", "--device", "cpu", "--out", lineageFile);
+            Assert.True(code == 0, error + output);
+            Assert.Equal(Read(lineageOptions, "config.json")["settings"]!.ToJsonString(), Read(lineageFile, "config.json")["settings"]!.ToJsonString());
+            Assert.Equal(File.ReadAllBytes(Path.Combine(lineageOptions, "Pro_2_to_0.npy")), File.ReadAllBytes(Path.Combine(lineageFile, "Pro_2_to_0.npy")));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData("prolong", """{ "fine": "path:8" }""", new string[0], "error: --coarse is required")]
+    [InlineData("prolong", """{ "coarse": "path:4", "fine": "path:8", "solver": { "max_seconds": -1 } }""", new string[0], "'solver.max_seconds' in ")]
+    [InlineData("prolong", """{ "coarse": "path:4", "fine": "path:8" }""", new[] { "--max-seconds", "-1" }, "error: --max-seconds must be positive")]
+    [InlineData("prolong", """{ "coarse": "path:4", "fine": "path:8", "solver": { "random_starts_seconds": 5 } }""", new string[0], "it needs 'solver.random_starts' N")]
+    [InlineData("prolong", """{ "coarse": "path:4", "fine": "path:8", "solver": { "maxiter": 5 } }""", new string[0], "'solver.maxiter' in ")]
+    [InlineData("lineage", """{ "graph": "path:16", "graphs": "path:16;path:8" }""", new string[0], "'graph' in ")]
+    [InlineData("lineage", """{ "graph": "path:16" }""", new[] { "--s", "2" }, "error: --s must be in [0, 1]")]
+    [InlineData("lineage", """{ "graph": "path:16" }""", new[] { "--graphs", "path:16;path:8" }, "'graph' in ")]
+    [InlineData("lineage", """{ "method": "prolong", "settings": { } }""", new string[0], "holds the settings of a prolong run, not of lineage")]
+    public void ABadMapSettingsFileOrOptionIsOneErrorAsTheUserGaveIt(string command, string content, string[] options, string fragment)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string file = Path.Combine(dir.FullName, "settings.json"), outDir = Path.Combine(dir.FullName, "out");
+            File.WriteAllText(file, content);
+            var (code, _, error) = CliRunner.Run(new[] { command, "--config", file }.Concat(options).Concat(new[] { "--no-cache", "--device", "cpu", "--out", outDir })
+                .Where(a => command == "lineage" || a != "--no-cache").ToArray());
+            Assert.Equal(1, code);
+            Assert.Contains(fragment, error);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.False(Directory.Exists(outDir));
+        }
+        finally { dir.Delete(true); }
+    }
 }

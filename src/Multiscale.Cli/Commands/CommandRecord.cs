@@ -24,33 +24,6 @@ internal static class CommandRecord
     public static void WriteConfig(string directory, string command, ParseResult parse, JsonObject settings) =>
         RunFolder.WriteJson(Path.Combine(directory, "config.json"), RunFolder.Config(command, MethodHost.Arguments(parse), settings));
 
-    /// <summary>The solver settings that decide a map (the device aside: it changes rounding, not the problem).</summary>
-    public static JsonObject Describe(ProlongationOptions o) => new()
-    {
-        ["s"] = o.S,
-        ["alpha"] = o.Alpha.ToString(),
-        ["beta"] = o.Beta?.ToString() ?? "paper",
-        ["init"] = o.Init.ToString().ToLowerInvariant(),
-        ["random_starts"] = o.RandomStarts,
-        ["random_starts_seconds"] = o.RandomStartsTime?.TotalSeconds,
-        ["canonicalize"] = o.Canonicalize,
-        ["interpolation_start"] = o.InterpolationStart,
-        ["assignment_start"] = o.AssignmentStart,
-        ["escape_saddles"] = o.EscapeSaddles,
-        ["precondition"] = o.Precondition,
-        ["spectral_frame"] = o.SpectralFrame is { } f ? (f ? "yes" : "no") : "auto",
-        ["optimizer"] = OptimizerName(o.Optimizer),
-        ["max_iterations"] = o.MaxIterations,
-        ["tolerance"] = o.Tolerance,
-        ["min_gradient_norm"] = o.MinGradientNorm,
-        ["max_seconds"] = o.MaxTime?.TotalSeconds,
-        ["seed"] = o.Seed,
-        ["retraction"] = o.Retraction.ToString().ToLowerInvariant(),
-    };
-
-    /// <summary>The optimizer as <c>--optimizer</c> spells it.</summary>
-    public static string OptimizerName(OptimizerKind kind) => OptimizerKindNames.Choices.Name(kind);
-
     /// <summary>An s value as folder names and JSON spell it.</summary>
     public static string Format(double s) => s.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -35,76 +35,61 @@ internal static class LineageCommand
         outDir.Required = true;
         var format = CommonOptions.MatrixFormat("the maps");
         var solver = new ProlongationCliOptions();
+        var config = SettingsInput.ConfigOption("lineage");
         var command = new Command("lineage", "Compute, compose and cache the maps of a graph lineage G0 (finest) … GL.")
         {
-            graph, graphs, levels, coarsen, source, s, cache, noCache, outDir, format,
+            graph, graphs, levels, coarsen, source, s, cache, noCache, outDir, format, config,
         };
         foreach (var o in solver.All) command.Options.Add(o);
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
-            OutputCheck.Folder(parse.GetValue(outDir)!.FullName);
+            var fields = new Dictionary<Option, SettingsInput.OptionField>(solver.Fields()) { [s] = new("solver.s") };
+            var input = SettingsInput.Gather(parse, "lineage", config, new Option[] { cache, noCache, outDir, solver.Device }, fields);
+            var settings = input.Read(LineageSettings.Read);
             using var cancel = CancelOnCtrlC.Create();
-            var g = parse.GetValue(graph);
-            var list = parse.GetValue(graphs);
-            if ((g is null) == (list is null)) throw new MultiscaleException("give exactly one of --graph (halving lineage) and --graphs (explicit list)");
-            var coarsenName = parse.GetValue(coarsen);
-            if (coarsenName is not null && g is null) throw new MultiscaleException("--coarsen needs --graph (the finest graph), not --graphs");
-            double sValue = parse.GetValue(s);
-            if (!(sValue >= 0 && sValue <= 1)) throw new MultiscaleException($"--s must be in [0, 1] (got {sValue})");
-            var device = DeviceChoice.Resolve(parse.GetValue(solver.Device));
-            var options = solver.Read(parse, sValue, device);
-            var mapSource = parse.GetValue(source) switch
-            {
-                "kronecker" => MapSource.Kronecker,
-                "aggregation" => MapSource.Aggregation,
-                "interpolation" => MapSource.Interpolation,
-                _ => MapSource.Optimized,
-            };
-            string? cacheDir = CommonOptions.CacheDirectory(parse, cache, noCache);
-            var progress = new Progress(output);
-            Lineage built;
-            if (coarsenName is not null)
-            {
-                var method = coarsenName == "aggregation" ? CoarseningMethod.Aggregation : CoarseningMethod.HeavyEdge;
-                var finest = GraphSpec.Parse(g!);
-                progress.Line($"lineage {g} coarsened {parse.GetValue(levels)} times by {coarsenName} ({mapSource.ToString().ToLowerInvariant()}, s = {sValue.ToString(CultureInfo.InvariantCulture)}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
-                built = Lineage.Coarsen(finest, method, parse.GetValue(levels), mapSource, options, cacheDir, progress.Line, cancel.Token);
-            }
-            else
-            {
-                var specs = g is not null
-                    ? Lineage.HalvingSpecs(g, parse.GetValue(levels))
-                    : list!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                progress.Line($"lineage {string.Join(" → ", specs)} ({mapSource.ToString().ToLowerInvariant()}, s = {sValue.ToString(CultureInfo.InvariantCulture)}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
-                built = Lineage.Build(specs, mapSource, options, cacheDir, progress.Line, cancel.Token);
-            }
-            using var lineage = built;
-            if (cancel.Token.IsCancellationRequested)
-            {
-                error.WriteLine("cancelled: nothing was written");
-                return 130;
-            }
-            var dir = parse.GetValue(outDir)!.FullName;
-            var fileFormat = MatrixFiles.Parse(parse.GetValue(format)!);
-            CommandRecord.Begin(dir);
-            var solverSettings = CommandRecord.Describe(options);
-            CommandRecord.WriteConfig(dir, "lineage", parse, new JsonObject
-            {
-                ["graph"] = g,
-                ["graphs"] = list,
-                ["levels"] = g is null ? null : parse.GetValue(levels),
-                ["coarsen"] = coarsenName,
-                ["source"] = mapSource.ToString().ToLowerInvariant(),
-                ["format"] = fileFormat.ToString().ToLowerInvariant(),
-                ["solver"] = solverSettings,
-            });
-            lineage.Save(dir, fileFormat);
-            RunFolder.WriteJson(Path.Combine(dir, "report.json"), Report(lineage.Levels));
-            foreach (var line in Table(lineage.Levels)) progress.Line(line);
-            progress.Line($"wrote {dir}");
-            return 0;
+            return Run(settings, parse, parse.GetValue(outDir)!.FullName, parse.GetValue(solver.Device)!,
+                CommonOptions.CacheDirectory(parse, cache, noCache), output, error, cancel.Token);
         }));
         return command;
+    }
+
+    /// <summary>Runs <paramref name="settings"/> into <paramref name="directory"/> (also what <c>rerun</c> calls).</summary>
+    public static int Run(LineageSettings settings, ParseResult parse, string directory, string deviceName, string? cacheDir,
+        TextWriter output, TextWriter error, CancellationToken cancellation)
+    {
+        OutputCheck.Folder(directory);
+        var device = DeviceChoice.Resolve(deviceName);
+        var options = settings.Solver with { Device = device };
+        var mapSource = settings.Source;
+        string sText = options.S.ToString(CultureInfo.InvariantCulture);
+        string sourceName = LineageSettings.SourceNames.Name(mapSource);
+        var progress = new Progress(output);
+        Lineage built;
+        if (settings.Coarsen is { } method)
+        {
+            var finest = GraphSpec.Parse(settings.Graph!);
+            progress.Line($"lineage {settings.Graph} coarsened {settings.Levels} times by {LineageSettings.CoarsenNames.Name(method)} ({sourceName}, s = {sText}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
+            built = Lineage.Coarsen(finest, method, settings.Levels, mapSource, options, cacheDir, progress.Line, cancellation);
+        }
+        else
+        {
+            var specs = settings.Specs!;
+            progress.Line($"lineage {string.Join(" → ", specs)} ({sourceName}, s = {sText}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
+            built = Lineage.Build(specs, mapSource, options, cacheDir, progress.Line, cancellation);
+        }
+        using var lineage = built;
+        if (cancellation.IsCancellationRequested)
+        {
+            error.WriteLine("cancelled: nothing was written");
+            return 130;
+        }
+        CommandRecord.Begin(directory);
+        CommandRecord.WriteConfig(directory, "lineage", parse, settings.Describe());
+        lineage.Save(directory, settings.Format);
+        RunFolder.WriteJson(Path.Combine(directory, "report.json"), Report(lineage.Levels));
+        foreach (var line in Table(lineage.Levels)) progress.Line(line);
+        progress.Line($"wrote {directory}");
+        return 0;
     }
 
     /// <summary>The lineage's report.json: one entry per level (what the table prints), written after every map.</summary>

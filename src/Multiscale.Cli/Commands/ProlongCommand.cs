@@ -16,33 +16,39 @@ internal static class ProlongCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var coarse = new Option<string>("--coarse") { Description = $"Coarse graph G1: {GraphSpec.Grammar}.", Required = true };
-        var fine = new Option<string>("--fine") { Description = "Fine graph G2 (at least as many vertices).", Required = true };
+        var coarse = new Option<string>("--coarse") { Description = $"Coarse graph G1: {GraphSpec.Grammar} (required, here or in --config)." };
+        var fine = new Option<string>("--fine") { Description = "Fine graph G2 (at least as many vertices; required, here or in --config)." };
         var s = new Option<string>("--s") { Description = "Locality weight s in [0, 1], or a comma list for a sweep (adds tradeoff.csv/png).", DefaultValueFactory = _ => "0.5" };
         var outDir = CommonOptions.Out("Output folder (report.json, P.npy, P.json, P.png, convergence.png).");
         outDir.Required = true;
         var format = CommonOptions.MatrixFormat("the map P");
         var solver = new ProlongationCliOptions();
+        var config = SettingsInput.ConfigOption("prolong");
         var command = new Command("prolong", "Compute the optimal prolongation map between a coarse and a fine graph (paper 004, eq. 3.3).")
         {
-            coarse, fine, s, outDir, format,
+            coarse, fine, s, outDir, format, config,
         };
         foreach (var o in solver.All) command.Options.Add(o);
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
+            var input = SettingsInput.Gather(parse, "prolong", config, new Option[] { outDir, solver.Device }, solver.Fields());
+            var settings = input.Read(ProlongSettings.Read);
             using var cancel = CancelOnCtrlC.Create();
-            return Run(parse, parse.GetValue(coarse)!, parse.GetValue(fine)!, ProlongationCliOptions.ParseSList(parse.GetValue(s)!),
-                parse.GetValue(outDir)!, MatrixFiles.Parse(parse.GetValue(format)!), solver, output, error, cancel.Token);
+            return Run(settings, parse, parse.GetValue(outDir)!.FullName, parse.GetValue(solver.Device)!, output, error, cancel.Token);
         }));
         return command;
     }
 
-    private static int Run(ParseResult parse, string coarseSpec, string fineSpec, double[] sValues, DirectoryInfo outDir,
-        MatrixFileFormat format, ProlongationCliOptions solver, TextWriter output, TextWriter error, CancellationToken cancellation)
+    /// <summary>Runs <paramref name="settings"/> into <paramref name="directory"/> (also what <c>rerun</c> calls).</summary>
+    public static int Run(ProlongSettings settings, ParseResult parse, string directory, string deviceName,
+        TextWriter output, TextWriter error, CancellationToken cancellation)
     {
-        OutputCheck.Folder(outDir.FullName);
-        var device = DeviceChoice.Resolve(parse.GetValue(solver.Device));
-        var optionsPerS = sValues.Select(v => solver.Read(parse, v, device)).ToArray();
+        OutputCheck.Folder(directory);
+        var device = DeviceChoice.Resolve(deviceName);
+        var optionsPerS = settings.PerS.Select(o => o with { Device = device }).ToArray();
+        string coarseSpec = settings.Coarse, fineSpec = settings.Fine;
+        var sValues = settings.S;
+        var format = settings.Format;
         var coarse = GraphSpec.Parse(coarseSpec);
         var fine = GraphSpec.Parse(fineSpec);
         if (coarse.VertexCount > fine.VertexCount)
@@ -71,27 +77,18 @@ internal static class ProlongCommand
                 return 130;
             }
 
-            CommandRecord.Begin(outDir.FullName);
-            var solverSettings = CommandRecord.Describe(optionsPerS[0]);
-            solverSettings.Remove("s");   // every s of the run is listed beside it
-            CommandRecord.WriteConfig(outDir.FullName, "prolong", parse, new JsonObject
-            {
-                ["coarse"] = coarseSpec,
-                ["fine"] = fineSpec,
-                ["s"] = new JsonArray(sValues.Select(v => (JsonNode)v).ToArray()),
-                ["format"] = format.ToString().ToLowerInvariant(),
-                ["solver"] = solverSettings,
-            });
+            CommandRecord.Begin(directory);
+            CommandRecord.WriteConfig(directory, "prolong", parse, settings.Describe());
             if (results.Count == 1)
             {
-                WriteRun(outDir.FullName, results[0].Report, results[0].Solution, format);
+                WriteRun(directory, results[0].Report, results[0].Solution, format);
             }
             else
             {
                 foreach (var (sv, report, solution) in results)
-                    WriteRun(Path.Combine(outDir.FullName, $"s_{CommandRecord.Format(sv)}"), report, solution, format);
-                WriteTradeoff(outDir.FullName, results.Select(r => (r.S, r.Solution)).ToList());
-                WriteJson(Path.Combine(outDir.FullName, "report.json"), new Dictionary<string, object?>
+                    WriteRun(Path.Combine(directory, $"s_{CommandRecord.Format(sv)}"), report, solution, format);
+                WriteTradeoff(directory, results.Select(r => (r.S, r.Solution)).ToList());
+                WriteJson(Path.Combine(directory, "report.json"), new Dictionary<string, object?>
                 {
                     ["coarse"] = coarseSpec,
                     ["fine"] = fineSpec,
@@ -100,7 +97,7 @@ internal static class ProlongCommand
                     ["sweep"] = results.Select(r => r.Report).ToList(),
                 });
             }
-            progress.Line($"wrote {outDir.FullName}");
+            progress.Line($"wrote {directory}");
             return 0;
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

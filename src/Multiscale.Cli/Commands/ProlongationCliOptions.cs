@@ -1,6 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
-using Multiscale.Prolongation;
+using System.Text.Json.Nodes;
 
 namespace Multiscale.Cli.Commands;
 
@@ -32,48 +31,29 @@ internal sealed class ProlongationCliOptions
         Frame.AcceptOnlyFromAmong("auto", "yes", "no");
     }
 
-    /// <summary>The options for one value of s.</summary>
-    public ProlongationOptions Read(ParseResult parse, double s, TorchSharp.torch.Device device)
+    /// <summary>
+    /// The settings field each solver option sets (<c>--max-iter</c> → <c>solver.max_iterations</c>, the switches
+    /// <c>--no-…</c> as the setting they turn off); the device is not a setting.
+    /// </summary>
+    public IReadOnlyDictionary<Option, SettingsInput.OptionField> Fields()
     {
-        string beta = parse.GetValue(Beta)!;
-        double? maxSeconds = parse.GetValue(MaxSeconds);
-        if (maxSeconds is { } m && !(m > 0)) throw new MultiscaleException($"--max-seconds must be positive (got {m})");
-        double? startsSeconds = parse.GetValue(StartsSeconds);
-        if (startsSeconds is { } b && !(b > 0)) throw new MultiscaleException($"--starts-seconds must be positive (got {b})");
-        if (startsSeconds is not null && parse.GetValue(Starts) is not > 0) throw new MultiscaleException("--starts-seconds budgets the random starts: it needs --starts N with N ≥ 1");
-        if (parse.GetValue(MaxIter) < 0) throw new MultiscaleException($"--max-iter must be ≥ 0 (got {parse.GetValue(MaxIter)})");
-        var options = new ProlongationOptions
+        static JsonNode? Not(object? v) => JsonValue.Create(!(bool)v!);
+        return new Dictionary<Option, SettingsInput.OptionField>
         {
-            S = s,
-            Alpha = ScaleParameter.Parse(parse.GetValue(Alpha)!, "--alpha"),
-            Beta = beta.Equals("paper", StringComparison.OrdinalIgnoreCase) ? null : ScaleParameter.Parse(beta, "--beta"),
-            Init = parse.GetValue(Init) switch { "random" => InitKind.Random, "interpolation" => InitKind.Interpolation, "identity" => InitKind.Identity, "assignment" => InitKind.Assignment, _ => InitKind.Munkres },
-            RandomStarts = parse.GetValue(Starts),
-            RandomStartsTime = startsSeconds is { } rs ? TimeSpan.FromSeconds(rs) : null,
-            Optimizer = OptimizerKindNames.Choices.Parse(parse.GetValue(Optimizer)!),
-            MaxIterations = parse.GetValue(MaxIter),
-            Tolerance = parse.GetValue(Tol),
-            MaxTime = maxSeconds is { } sec ? TimeSpan.FromSeconds(sec) : null,
-            Seed = parse.GetValue(Seed),
-            EscapeSaddles = !parse.GetValue(NoEscape),
-            Precondition = !parse.GetValue(NoPrecondition),
-            AssignmentStart = !parse.GetValue(NoAssignment),
-            SpectralFrame = parse.GetValue(Frame) switch { "yes" => true, "no" => false, _ => null },
-            Device = device,
+            [Alpha] = new("solver.alpha"),
+            [Beta] = new("solver.beta"),
+            [Init] = new("solver.init"),
+            [Starts] = new("solver.random_starts"),
+            [StartsSeconds] = new("solver.random_starts_seconds"),
+            [Optimizer] = new("solver.optimizer"),
+            [MaxIter] = new("solver.max_iterations"),
+            [Tol] = new("solver.tolerance"),
+            [MaxSeconds] = new("solver.max_seconds"),
+            [Seed] = new("solver.seed"),
+            [NoEscape] = new("solver.escape_saddles", Not),
+            [NoPrecondition] = new("solver.precondition", Not),
+            [NoAssignment] = new("solver.assignment_start", Not),
+            [Frame] = new("solver.spectral_frame"),
         };
-        options.Validate();
-        return options;
-    }
-
-    /// <summary>Parses "0.5" or "0,0.25,0.5,0.75,1".</summary>
-    public static double[] ParseSList(string text)
-    {
-        var values = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t =>
-            double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0 && v <= 1
-                ? v
-                : throw new MultiscaleException($"--s values must be numbers in [0, 1] (got '{t}')")).ToArray();
-        if (values.Length == 0) throw new MultiscaleException("--s needs at least one value");
-        if (values.Distinct().Count() != values.Length) throw new MultiscaleException($"--s lists a value twice ('{text}')");
-        return values;
     }
 }

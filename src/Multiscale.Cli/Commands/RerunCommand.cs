@@ -6,9 +6,10 @@ using Multiscale.Runs;
 namespace Multiscale.Cli.Commands;
 
 /// <summary>
-/// <c>multiscale rerun DIR --out NEW</c>: repeats a run into a new folder. A method's run (msann, mrtl, whether the
-/// command line, a sweep or a C# program started it) is repeated from the settings in its <c>config.json</c>; a map
-/// command's (prolong, lineage) from the command line it records. Seeded CPU runs give the same numbers; only timings differ.
+/// <c>multiscale rerun DIR --out NEW</c>: repeats a run into a new folder from the settings in its <c>config.json</c>:
+/// a method's run (msann, mrtl, whether the command line, a sweep or a C# program started it) or a map command's
+/// (prolong, lineage). Folders written before their settings were complete are repeated from the command line they
+/// record. Seeded CPU runs give the same numbers; only timings differ.
 /// </summary>
 internal static class RerunCommand
 {
@@ -49,9 +50,21 @@ internal static class RerunCommand
                     output.WriteLine($"repeating the mrtl run of {configPath}");
                     return MrtlCommand.Run(mrtl, parse, target.FullName, dev, output, error, cancel.Token, checkpoints);
                 }
+                case "prolong":
+                {
+                    var prolong = Translate(configPath, () => Prolongation.ProlongSettings.Read(settings!));
+                    output.WriteLine($"repeating the prolong run of {configPath}");
+                    return ProlongCommand.Run(prolong, parse, target.FullName, dev, output, error, cancel.Token);
+                }
+                case "lineage":
+                {
+                    var lineage = Translate(configPath, () => Prolongation.LineageSettings.Read(settings!));
+                    output.WriteLine($"repeating the lineage run of {configPath}");
+                    return LineageCommand.Run(lineage, parse, target.FullName, dev, CommonOptions.DefaultCache(), output, error, cancel.Token);
+                }
                 default:
                 {
-                    // prolong and lineage record the command line they ran (and older method folders only that): it is repeated with the new folder.
+                    // Folders written before settings were complete record only the command line they ran: it is repeated with the new folder.
                     var args = ReadArguments(source.FullName);
                     args = Replace(args, "--out", target.FullName);
                     if (parse.GetValue(device) is { } d) args = Replace(args, "--device", d);
@@ -64,16 +77,15 @@ internal static class RerunCommand
     }
 
     /// <summary>
-    /// The method and settings recorded in <c>DIR/config.json</c> when it holds a method's settings; null settings
-    /// when the folder is repeated from its recorded command line (prolong, lineage, folders written before settings
-    /// were complete).
+    /// The method and settings recorded in <c>DIR/config.json</c>; null settings when the folder holds none and is
+    /// repeated from its recorded command line (folders written before settings were complete).
     /// </summary>
     internal static (string Method, JsonObject? Settings) ReadSettings(string directory)
     {
         var config = ReadConfig(directory, out string path);
         try
         {
-            if (config["method"] is JsonValue v && v.TryGetValue<string>(out var method) && method is "msann" or "mrtl" && config["settings"] is JsonObject settings)
+            if (config["method"] is JsonValue v && v.TryGetValue<string>(out var method) && Methods.Contains(method) && config["settings"] is JsonObject settings)
                 return (method, (JsonObject)settings.DeepClone());
         }
         catch (ArgumentException e) { throw new MultiscaleException($"'{path}' is not a run configuration ({e.Message})"); }

@@ -17,6 +17,7 @@ internal sealed class SettingsInput
 {
     private readonly HashSet<string> _fromCommandLine = new(StringComparer.Ordinal);
     private readonly HashSet<string> _fromFile = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _options = new(StringComparer.Ordinal);
 
     private SettingsInput(JsonObject settings, string? file)
     {
@@ -42,18 +43,27 @@ internal sealed class SettingsInput
     /// <summary>
     /// Gathers the settings of <paramref name="method"/>: the <paramref name="config"/> file's, then the options of
     /// the parsed command given explicitly, except <paramref name="notSettings"/> (output, device, caches, checkpoints).
+    /// An option in <paramref name="fields"/> sets the field it names there (a dotted path into nested settings, its
+    /// value converted), the others the field of their own name.
     /// </summary>
-    public static SettingsInput Gather(ParseResult parse, string method, Option<FileInfo?> config, IEnumerable<Option> notSettings)
+    public static SettingsInput Gather(ParseResult parse, string method, Option<FileInfo?> config, IEnumerable<Option> notSettings,
+        IReadOnlyDictionary<Option, OptionField>? fields = null)
     {
         var skip = new HashSet<Option>(notSettings) { config };
         string? file = parse.GetValue(config)?.FullName;
         var input = new SettingsInput(file is null ? new JsonObject() : ReadFile(file, method), file);
+        foreach (var (option, field) in fields ?? new Dictionary<Option, OptionField>()) input._options[field.Path] = option.Name;
         foreach (var p in input.Settings) input._fromFile.Add(p.Key);
         if (file is not null) input.ResolvePaths(parse.CommandResult.Command.Options, Path.GetDirectoryName(file)!);
         foreach (var result in parse.CommandResult.Children.OfType<OptionResult>())
         {
-            if (result.Implicit || skip.Contains(result.Option)) continue;
-            input.Set(FieldName(result.Option.Name), ToJson(result));
+            if (skip.Contains(result.Option)) continue;
+            if (fields is not null && fields.TryGetValue(result.Option, out var field))
+            {
+                if (!result.Implicit) input.Set(field.Path, field.Value is null ? ToJson(result) : field.Value(result.GetValueOrDefault<object?>()));
+                continue;
+            }
+            if (!result.Implicit) input.Set(FieldName(result.Option.Name), ToJson(result));
         }
         return input;
     }
@@ -72,10 +82,24 @@ internal sealed class SettingsInput
         }
     }
 
-    /// <summary>Sets a field as the command line gave it (an option that is spelt differently from its field).</summary>
+    /// <summary>
+    /// Sets a field as the command line gave it (an option that is spelt differently from its field); a dotted path
+    /// (<c>solver.seed</c>) sets a field of a nested object, made when missing.
+    /// </summary>
     public void Set(string field, JsonNode? value)
     {
-        Settings[field] = value;
+        var parts = field.Split('.');
+        var target = Settings;
+        foreach (var part in parts[..^1])
+        {
+            if (target[part] is not JsonObject inner)
+            {
+                inner = new JsonObject();
+                target[part] = inner;
+            }
+            target = inner;
+        }
+        target[parts[^1]] = value;
         _fromCommandLine.Add(field);
     }
 
@@ -85,22 +109,28 @@ internal sealed class SettingsInput
     /// <summary>True when the field has a value, from either source.</summary>
     public bool Has(string field) => Settings.TryGetPropertyValue(field, out var node) && node is not null;
 
-    /// <summary>Runs <paramref name="read"/> (the method's settings reader), naming a bad field as the user gave it.</summary>
+    /// <summary>
+    /// Runs <paramref name="read"/> (the method's settings reader), naming a bad field as the user gave it: the file's
+    /// field when it came from the <c>--config</c> file, else the option (given, or to give when the field is missing).
+    /// Other fields the problem mentions are named the same way.
+    /// </summary>
     public T Read<T>(Func<JsonObject, T> read)
     {
         try { return read(Settings); }
-        catch (SettingsException e) when (_fromCommandLine.Contains(e.Field))
+        catch (SettingsException e)
         {
-            throw new MultiscaleException($"{OptionName(e.Field)} {SettingsException.Render(e.Problem, OptionName)}", e);
-        }
-        catch (SettingsException e) when (File is not null && _fromFile.Contains(e.Field))
-        {
-            throw new MultiscaleException($"'{e.Field}' in {File} {SettingsException.Render(e.Problem, f => $"'{f}'")}", e);
+            string Name(string field) => InFile(field) ? $"'{field}'" : OptionName(field);
+            string where = InFile(e.Field) ? $"{Name(e.Field)} in {File}" : OptionName(e.Field);
+            throw new MultiscaleException($"{where} {SettingsException.Render(e.Problem, Name)}", e);
         }
     }
 
-    /// <summary>The option that sets a field (<c>coarse_model</c> → <c>--coarse-model</c>).</summary>
-    public static string OptionName(string field) => "--" + field.Replace('_', '-');
+    private bool InFile(string field) => File is not null && !_fromCommandLine.Contains(field) && _fromFile.Contains(TopField(field));
+
+    private static string TopField(string field) => field.Split('.')[0];
+
+    /// <summary>The option that sets a field (<c>coarse_model</c> → <c>--coarse-model</c>, or the option mapped to it).</summary>
+    public string OptionName(string field) => _options.TryGetValue(field, out var option) ? option : "--" + field.Replace('_', '-');
 
     /// <summary>The settings of a JSON file: a run's <c>config.json</c> (its <c>settings</c>, for the same method) or a plain object.</summary>
     public static JsonObject ReadFile(string path, string method)
@@ -127,6 +157,11 @@ internal sealed class SettingsInput
         }
         catch (ArgumentException e) { throw new MultiscaleException($"settings file '{path}' is not a settings object ({e.Message})"); }
     }
+
+    /// <summary>The settings field an option sets when it is not the field of its own name, and how its value is written.</summary>
+    /// <param name="Path">The field, dotted into nested settings (<c>solver.max_iterations</c>).</param>
+    /// <param name="Value">The parsed value as JSON; null: as the option gives it.</param>
+    public sealed record OptionField(string Path, Func<object?, JsonNode?>? Value = null);
 
     /// <summary>An option's parsed value as JSON: numbers, booleans and strings as they are, files and folders as absolute paths.</summary>
     private static JsonNode? ToJson(OptionResult result)

@@ -115,6 +115,16 @@ public sealed class SettingsReader
         throw new SettingsException(field, $"must be true or false (got {node.ToJsonString()})");
     }
 
+    /// <summary>The JSON object of <paramref name="field"/> (nested settings, read by a reader of their own), or null when missing.</summary>
+    public JsonObject? OptionalObject(string field)
+    {
+        if (Node(field) is not { } node) return null;
+        return node as JsonObject ?? throw new SettingsException(field, $"must be a JSON object (got {node.ToJsonString()})");
+    }
+
+    /// <summary>The value of <paramref name="field"/> as it is (an array, a string, …), or null when missing or null.</summary>
+    public JsonNode? OptionalNode(string field) => Node(field);
+
     /// <summary>Throws for the first field of the settings that no read asked for (a misspelling or a field of another method).</summary>
     public void Finish()
     {
