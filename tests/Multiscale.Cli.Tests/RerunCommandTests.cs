@@ -147,6 +147,28 @@ public class RerunCommandTests
     }
 
     [Fact]
+    public void AGraphFolderRecordsItsSettingsAndRepeatsToTheSameMatrices()
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string first = Path.Combine(dir.FullName, "g1"), second = Path.Combine(dir.FullName, "g2");
+            var (code, output, error) = CliRunner.Run("graph", "grid:3x4", "--matrices", "laplacian,eigenvalues", "--format", "both", "--device", "cpu", "--out", first);
+            Assert.True(code == 0, error + output);
+            var config = Read(first, "config.json");
+            Assert.Equal("graph", config["method"]!.GetValue<string>());
+            Assert.Equal("""["laplacian","eigenvalues"]""", config["settings"]!["matrices"]!.ToJsonString());
+            (code, output, error) = CliRunner.Run("rerun", first, "--out", second);
+            Assert.True(code == 0, error + output);
+            foreach (var file in new[] { "laplacian.npy", "laplacian.mtx", "eigenvalues.npy" })
+                Assert.Equal(File.ReadAllBytes(Path.Combine(first, file)), File.ReadAllBytes(Path.Combine(second, file)));
+            Assert.Equal(Read(first, "graph.json")["lambda_max"]!.GetValue<double>(), Read(second, "graph.json")["lambda_max"]!.GetValue<double>());
+            Assert.Equal(config["settings"]!.ToJsonString(), Read(second, "config.json")["settings"]!.ToJsonString());
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
     public void BadRerunsAreOneClearError()
     {
         var dir = CliRunner.TempDirectory();

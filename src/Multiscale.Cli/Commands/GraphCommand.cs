@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Multiscale.Graphs;
 using Multiscale.IO;
 using Multiscale.Runs;
@@ -41,12 +42,33 @@ internal static class GraphCommand
         };
         command.SetAction(parse => MultiscaleCli.Guard(error, () => Run(
             parse.GetValue(spec)!, parse.GetValue(outDir), parse.GetValue(matrices) ?? Array.Empty<string>(),
-            parse.GetValue(spectrum)!, parse.GetValue(device)!, MatrixFiles.Parse(parse.GetValue(format)!), output)));
+            parse.GetValue(spectrum)!, parse.GetValue(device)!, MatrixFiles.Parse(parse.GetValue(format)!), parse, output)));
         return command;
     }
 
+    /// <summary>Repeats a folder's graph from the settings its config.json holds (<c>rerun</c>).</summary>
+    public static int Rerun(JsonObject settings, string configPath, DirectoryInfo outDir, string deviceName, ParseResult parse, TextWriter output)
+    {
+        string spec, spectrum;
+        string[] matrices;
+        MatrixFileFormat format;
+        try
+        {
+            var r = new SettingsReader(settings);
+            spec = r.OptionalString("spec") ?? throw new SettingsException("spec", "is required (the graph)");
+            matrices = r.OptionalNode("matrices") is JsonArray a
+                ? a.Select(n => n is JsonValue v && v.TryGetValue<string>(out var m) ? m : throw new SettingsException("matrices", $"must be matrix names (got {n?.ToJsonString() ?? "null"})")).ToArray()
+                : Array.Empty<string>();
+            spectrum = r.Choice("spectrum", "auto", "auto", "yes", "no");
+            format = r.Choice("format", MatrixFileFormat.Npy, MatrixFiles.Formats);
+            r.Finish();
+        }
+        catch (SettingsException e) { throw new MultiscaleException($"'{e.Field}' in {configPath} {SettingsException.Render(e.Problem, f => $"'{f}'")}", e); }
+        return Run(spec, outDir, matrices, spectrum, deviceName, format, parse, output);
+    }
+
     private static int Run(string spec, DirectoryInfo? outDir, string[] matrixArgs, string spectrumMode, string deviceName,
-        MatrixFileFormat format, TextWriter output)
+        MatrixFileFormat format, ParseResult parse, TextWriter output)
     {
         var requested = matrixArgs.SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Select(m => m.ToLowerInvariant()).Distinct().ToList();
@@ -118,6 +140,15 @@ internal static class GraphCommand
         if (outDir is not null)
         {
             Directory.CreateDirectory(outDir.FullName);
+            // graph.json is the folder's report, written last: until it is, the folder claims nothing.
+            File.Delete(Path.Combine(outDir.FullName, "graph.json"));
+            RunFolder.WriteJson(Path.Combine(outDir.FullName, "config.json"), RunFolder.Config("graph", MethodHost.Arguments(parse), new JsonObject
+            {
+                ["spec"] = spec,
+                ["matrices"] = new JsonArray(requested.Select(m => (JsonNode)m).ToArray()),
+                ["spectrum"] = spectrumMode,
+                ["format"] = MatrixFiles.Formats.Name(format),
+            }));
             var written = new List<string>();
             foreach (var name in requested)
             {

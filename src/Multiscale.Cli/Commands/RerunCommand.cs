@@ -14,11 +14,14 @@ namespace Multiscale.Cli.Commands;
 internal static class RerunCommand
 {
     /// <summary>Commands whose folders can be repeated: the hosted methods' run folders, and the maps' (<see cref="CommandRecord"/>).</summary>
-    private static readonly string[] Methods = { "mrtl", "msann", "prolong", "lineage" };
+    private static readonly string[] Methods = { "mrtl", "msann", "prolong", "lineage", "graph" };
+
+    /// <summary>Commands whose folders of an older layout (a command line, no settings) are repeated from that line.</summary>
+    private static readonly string[] CommandLines = { "mrtl", "msann", "prolong", "lineage" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var run = new Argument<DirectoryInfo>("run") { Description = "A folder written by 'multiscale mrtl', 'msann', 'prolong' or 'lineage' (it holds config.json)." };
+        var run = new Argument<DirectoryInfo>("run") { Description = "A folder written by 'multiscale mrtl', 'msann', 'prolong', 'lineage' or 'graph' (it holds config.json)." };
         var outDir = CommonOptions.Out("Folder for the repeated run (must differ from the original, which is left untouched).");
         outDir.Required = true;
         var device = new Option<string?>("--device") { Description = $"Device to run on ({DeviceChoice.Choices}; default auto)." };
@@ -62,6 +65,9 @@ internal static class RerunCommand
                     output.WriteLine($"repeating the lineage run of {configPath}");
                     return LineageCommand.Run(lineage, parse, target.FullName, dev, CommonOptions.DefaultCache(), output, error, cancel.Token);
                 }
+                case "graph":
+                    output.WriteLine($"repeating the graph of {configPath}");
+                    return GraphCommand.Rerun(settings!, configPath, target, dev, parse, output);
                 default:
                 {
                     // Folders written before settings were complete record only the command line they ran: it is repeated with the new folder.
@@ -102,7 +108,7 @@ internal static class RerunCommand
     private static JsonObject ReadConfig(string directory, out string path)
     {
         path = Path.Combine(directory, "config.json");
-        if (!File.Exists(path)) throw new MultiscaleException($"'{directory}' has no config.json (is it a folder written by 'multiscale mrtl', 'msann', 'prolong' or 'lineage'?)");
+        if (!File.Exists(path)) throw new MultiscaleException($"'{directory}' has no config.json (is it a folder written by 'multiscale mrtl', 'msann', 'prolong', 'lineage' or 'graph'?)");
         JsonNode? config;
         try { config = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new MultiscaleException($"'{path}' is not valid JSON ({e.Message})"); }
@@ -126,8 +132,8 @@ internal static class RerunCommand
                 throw new MultiscaleException($"'{path}': every entry of 'arguments' must be a string");
             args.Add(text);
         }
-        if (!Methods.Contains(args[0]))
-            throw new MultiscaleException($"'{path}' records the command '{args[0]}', which is not a run that can be repeated ({string.Join(", ", Methods)})");
+        if (!CommandLines.Contains(args[0]))
+            throw new MultiscaleException($"'{path}' records the command '{args[0]}', which is not a run that can be repeated from its command line ({string.Join(", ", CommandLines)}; a folder with settings also: graph)");
         // A sweep, a summary or a benchmark is not one run: repeating it from here would redo the whole job.
         if (args.Count > 1 && !args[1].StartsWith('-'))
             throw new MultiscaleException($"'{path}' records 'multiscale {args[0]} {args[1]}', which is not a single run that can be repeated");
