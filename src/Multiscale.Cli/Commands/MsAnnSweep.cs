@@ -163,38 +163,22 @@ internal static class SweepGrid
     {
         if (partFiles.Count == 0) throw new MultiscaleException("no sweep part files to merge");
         JsonObject? config = null;
-        string? configFile = null;
-        int? count = null;
-        var shards = new Dictionary<int, string>();
-        var rows = new Dictionary<string, (SweepRow Row, string File)>();
+        var parts = new SweepParts<string>("sweep configs");
+        var rows = new Dictionary<string, SweepRow>();
         foreach (var file in partFiles)
         {
-            JsonObject part;
-            try { part = JsonNode.Parse(File.ReadAllText(file))!.AsObject(); }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
-            {
-                throw new MultiscaleException($"'{file}' is not a sweep part file ({e.Message})");
-            }
+            var part = SweepParts<string>.Read(file, PartFormat, "sweep part file");
             try
             {
-                if (part["format"]?.GetValue<string>() != PartFormat)
-                    throw new MultiscaleException($"'{file}' is not a sweep part file (format '{part["format"]}', expected '{PartFormat}')");
                 var partConfig = part["config"] as JsonObject ?? throw new MultiscaleException($"'{file}' has no config");
-                if (config is null) { config = partConfig; configFile = file; }
-                else if (!SameConfig(config, partConfig))
-                    throw new MultiscaleException($"'{file}' and '{configFile}' come from different sweep configs ({Difference(config, partConfig)}); summarize one sweep at a time");
                 int index = part["shard"]?["index"]?.GetValue<int>() ?? throw new MultiscaleException($"'{file}' has no shard index");
                 int n = part["shard"]?["count"]?.GetValue<int>() ?? throw new MultiscaleException($"'{file}' has no shard count");
-                if (count is null) count = n;
-                else if (count != n)
-                    throw new MultiscaleException($"'{file}' is shard {index}/{n} but other parts split the sweep into {count}; mix parts of one split only");
-                if (!shards.TryAdd(index, file))
-                    throw new MultiscaleException($"shard {index}/{n} appears twice: '{shards[index]}' and '{file}'");
+                if (parts.AddPart(file, partConfig.ToJsonString(), index, n, () => Difference(config!, partConfig))) config = partConfig;
                 foreach (var node in part["rows"]?.AsArray() ?? throw new MultiscaleException($"'{file}' has no rows"))
                 {
                     var row = SweepRow.FromJson(node, file);
-                    if (!rows.TryAdd(row.Id, (row, file)))
-                        throw new MultiscaleException($"run {row.Id} appears in both '{rows[row.Id].File}' and '{file}' (overlapping parts)");
+                    parts.AddRun(row.Id, row.Id, file);
+                    rows[row.Id] = row;
                 }
             }
             catch (Exception e) when (e is InvalidOperationException or FormatException)
@@ -203,17 +187,17 @@ internal static class SweepGrid
             }
         }
 
-        var grid = FromConfig(config!, configFile!);
+        var grid = FromConfig(config!, parts.First!);
         var unknown = rows.Keys.Except(grid.Select(r => r.Id)).ToList();
-        if (unknown.Count > 0) throw new MultiscaleException($"'{rows[unknown[0]].File}' holds run {unknown[0]}, which is not in the sweep's grid");
+        if (unknown.Count > 0) throw new MultiscaleException($"'{parts.FileOf(unknown[0])}' holds run {unknown[0]}, which is not in the sweep's grid");
         var missing = grid.Where(r => !rows.ContainsKey(r.Id)).Select(r => r.Id).ToList();
         if (missing.Count > 0)
         {
-            var absent = Enumerable.Range(1, count!.Value).Where(i => !shards.ContainsKey(i)).Select(i => $"{i}/{count}").ToList();
+            var absent = parts.AbsentShards();
             throw new MultiscaleException($"{missing.Count} of {grid.Count} runs are missing ({string.Join(", ", missing.Take(8))}{(missing.Count > 8 ? ", …" : "")})" +
                 (absent.Count > 0 ? $"; no part for shard(s) {string.Join(", ", absent)}" : ""));
         }
-        return (config!, grid.Select(r => rows[r.Id].Row).ToList());
+        return (config!, grid.Select(r => rows[r.Id]).ToList());
     }
 
     private static string Difference(JsonObject a, JsonObject b)

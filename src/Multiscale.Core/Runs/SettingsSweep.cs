@@ -65,42 +65,30 @@ public static class SettingsSweep
     {
         ArgumentNullException.ThrowIfNull(partFiles);
         if (partFiles.Count == 0) throw new MultiscaleException("no sweep part files to merge");
-        string? first = null, method = null, sweep = null;
+        string? method = null;
         JsonObject? shared = null;
         SettingsGrid? grid = null;
-        int? count = null;
-        var shards = new Dictionary<int, string>();
-        var rows = new Dictionary<int, (JsonObject Row, string File)>();
+        var parts = new SweepParts<int>();
+        var rows = new Dictionary<int, JsonObject>();
         foreach (var file in partFiles)
         {
-            JsonObject part;
-            try { part = JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new MultiscaleException($"'{file}' is not a sweep part file"); }
-            catch (JsonException e) { throw new MultiscaleException($"'{file}' is not a sweep part file ({e.Message})"); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MultiscaleException($"cannot read '{file}': {e.Message}"); }
+            var part = SweepParts<int>.Read(file, PartFormat, "settings sweep part file");
             try
             {
-                if (part["format"]?.GetValue<string>() != PartFormat)
-                    throw new MultiscaleException($"'{file}' is not a settings sweep part file (format '{part["format"]}', expected '{PartFormat}')");
-                string thisSweep = part["method"]!.ToJsonString() + part["shared"]!.ToJsonString() + part["grid"]!.ToJsonString();
-                if (sweep is null)
+                string sweep = part["method"]!.ToJsonString() + part["shared"]!.ToJsonString() + part["grid"]!.ToJsonString();
+                if (parts.AddPart(file, sweep, part["shard"]!["index"]!.GetValue<int>(), part["shard"]!["count"]!.GetValue<int>(),
+                        () => "method, shared settings or grid differ"))
                 {
-                    (sweep, first) = (thisSweep, file);
                     method = part["method"]!.GetValue<string>();
                     shared = (JsonObject)part["shared"]!.DeepClone();
                     grid = SettingsGrid.FromJson(part["grid"]);
                 }
-                else if (sweep != thisSweep)
-                    throw new MultiscaleException($"'{file}' and '{first}' come from different sweeps (method, shared settings or grid differ); summarize one sweep at a time");
-                int index = part["shard"]!["index"]!.GetValue<int>(), n = part["shard"]!["count"]!.GetValue<int>();
-                if (count is null) count = n;
-                else if (count != n) throw new MultiscaleException($"'{file}' is shard {index}/{n} but other parts split the sweep into {count}; mix parts of one split only");
-                if (!shards.TryAdd(index, file)) throw new MultiscaleException($"shard {index}/{n} appears twice: '{shards[index]}' and '{file}'");
                 foreach (var node in part["rows"]!.AsArray())
                 {
                     var row = (JsonObject)node!.DeepClone();
                     int p = row["index"]!.GetValue<int>();
-                    if (!rows.TryAdd(p, (row, file)))
-                        throw new MultiscaleException($"run {row["id"]} appears in both '{rows[p].File}' and '{file}' (overlapping parts)");
+                    parts.AddRun(p, row["id"]?.ToString() ?? p.ToString(CultureInfo.InvariantCulture), file);
+                    rows[p] = row;
                 }
             }
             catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or ArgumentException)
@@ -108,10 +96,10 @@ public static class SettingsSweep
                 throw new MultiscaleException($"'{file}' is not a valid sweep part file ({e.Message})");
             }
         }
-        var missing = grid!.Points.Where(p => !rows.ContainsKey(p.Index)).Select(p => p.Id).ToList();
+        var missing = grid!.Points.Where(p => !parts.Has(p.Index)).Select(p => p.Id).ToList();
         if (missing.Count > 0)
-            throw new MultiscaleException($"the parts hold {rows.Count} of the grid's {grid.Points.Count} runs; missing: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")} (shards {string.Join(",", shards.Keys.Order())} of {count} given)");
-        return (method!, shared!, grid, rows.OrderBy(r => r.Key).Select(r => r.Value.Row).ToList());
+            throw new MultiscaleException($"the parts hold {rows.Count} of the grid's {grid.Points.Count} runs; missing: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")} (shards {string.Join(",", parts.Shards.Order())} of {parts.Count} given)");
+        return (method!, shared!, grid, rows.OrderBy(r => r.Key).Select(r => r.Value).ToList());
     }
 
     /// <summary>
