@@ -5,10 +5,10 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Multiscale.Cli.Commands;
+namespace Multiscale.Benchmarks.MsAnn;
 
 /// <summary>The bench's per-step overhead and optimizer-flavor sections (issue 11: wall-clock as a first-class axis).</summary>
-internal static partial class MsAnnBenchCommand
+static partial class MsAnnBench
 {
     private sealed partial class Bench
     {
@@ -46,7 +46,7 @@ internal static partial class MsAnnBenchCommand
             MsAnnResult? wCycle = null;
             foreach (var flavor in new[] { OptimizerFlavor.RmsPropPyTorch, OptimizerFlavor.Adam })
             {
-                double lr = flavor == OptimizerFlavor.Adam ? MsAnnOptions.AdamLearningRate : 5e-4;
+                double lr = flavor == OptimizerFlavor.Adam ? MsAnnMethod.DefaultLearningRate(OptimizerFlavor.Adam) : 5e-4;
                 foreach (var (name, schedule) in flavor == OptimizerFlavor.Adam ? modes.Take(1) : modes)
                 {
                     if (cancel.IsCancellationRequested) return;

@@ -1,10 +1,10 @@
-namespace Multiscale.Cli.Commands;
+namespace Multiscale.Benchmarks;
 
 /// <summary>
 /// Which sections a bench runs, and how far it has got: at a terminal each section that starts moves the overall line
-/// of <see cref="TerminalProgress"/> (sections done of those wanted, with an ETA), above the section's own progress.
+/// of the host's <see cref="IBenchProgress"/> (sections done of those wanted, with an ETA), above the section's own progress.
 /// </summary>
-internal sealed class BenchSections(string bench, HashSet<string> only, int sectionCount, int repeats = 1)
+internal sealed class BenchSections(string bench, HashSet<string> only, int sectionCount, int repeats = 1, IBenchProgress? progress = null)
 {
     private readonly int _total = (only.Count == 0 ? sectionCount : only.Count) * repeats;
     private int _started;
@@ -13,7 +13,7 @@ internal sealed class BenchSections(string bench, HashSet<string> only, int sect
     public bool Wanted(string name)
     {
         if (only.Count > 0 && !only.Contains(name)) return false;
-        TerminalProgress.Current?.Overall($"{bench}: section {Math.Min(_started + 1, _total)} of {_total}, {name}", _started, _total, "sections");
+        progress?.Overall($"{bench}: section {Math.Min(_started + 1, _total)} of {_total}, {name}", _started, _total);
         _started++;
         return true;
     }

@@ -5,13 +5,13 @@ using Multiscale.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Multiscale.Cli.Commands;
+namespace Multiscale.Benchmarks.MsAnn;
 
 /// <summary>
 /// The measurement that bounds issue 11's goal: what one coarse excursion of a cycle buys in fine loss against fine
 /// steps of the same wall-clock time, from the same state.
 /// </summary>
-internal static partial class MsAnnBenchCommand
+static partial class MsAnnBench
 {
     private sealed partial class Bench
     {
