@@ -126,7 +126,6 @@ static partial class MsAnnBench
 
         private MsAnnResult TauTrain(IAutoencoderData source, int[] sizes, Setting s, TauCorrectionOptions? tau, bool coarseSteps, double runBudget, long seed)
         {
-            var shape = new HierarchyShape(sizes, s.Levels);
             var schedule = s.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(s.Levels, s.Gamma, s.K);
             var options = new MsAnnTrainingOptions
             {
@@ -134,7 +133,7 @@ static partial class MsAnnBench
                 CoarseSteps = coarseSteps, Optimizer = OptimizerFlavor.Adam, TauCorrection = tau,
             };
             log.WriteLine($"  seed {seed}, {s}{(tau is null ? coarseSteps ? ", coarse steps" : s.Levels > 0 ? ", faithful" : "" : $", τ (acceptance {(tau.Acceptance ? "on" : "off")}, batches {tau.Batches}, average {tau.Average})")}, budget {runBudget}");
-            return MsAnnMethod.TrainOne(shape, schedule, LayerMapStrategy.Interpolation, options, source, seed, Context(), indent: "    ");
+            return TrainRun(source, sizes, schedule, LayerMapStrategy.Interpolation, options, seed);
         }
 
         private void TauTable(string task, int[] sizes, TauVariant[] variants, TauMeasurement[,] results)

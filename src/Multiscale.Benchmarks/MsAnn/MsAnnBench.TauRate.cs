@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Multiscale.MsAnn;
 using Multiscale.MsAnn.Data;
+using Multiscale.MsAnn.Diagnostics;
 using Multiscale.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -72,122 +73,12 @@ static partial class MsAnnBench
         private List<double[]> TauRate(int[] sizes, Setting s, int[] points, long seed, int follow)
         {
             using var source = new SyntheticObjectsData(sizes[0], 1, seed, CPU);
-            var shape = new HierarchyShape(sizes, s.Levels);
-            using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation, seed);
-            using var network = new MultilevelNetwork(maps, new Generator((ulong)seed));
-            using var fine = LevelOptimizer.Create(OptimizerFlavor.Adam, network.Variables(0), TauAdamLearningRate);
-            using var tau = new TauCorrectedVisits(network, new TauCorrectionOptions { Acceptance = false }, OptimizerFlavor.Adam, TauAdamLearningRate);
-            var generator = IAutoencoderData.BatchGenerator(seed);
-            var batches = source.Batches(generator);
-            var validation = source.Validation;
-            var rows = new List<double[]>();
-            using var visit = network.Visit(0);
-            double Mse() => MsAnnTrainer.ValidationMse(network, validation);
-            double FineStep()
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                using var scope = NewDisposeScope();
-                var (x, y) = batches(128);
-                fine.ZeroGrad();
-                (network.Forward(x) - y).square().mean().backward();
-                fine.Step();
-                return Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            }
-            // Fine steps until their summed seconds pass each of `targets` (ascending): the MSE interpolated at each.
-            (double[] Mse, double Steps, double MedianMs) FineFor(double[] targets, double startMse)
-            {
-                double elapsed = 0, mse = startMse, steps = 0;
-                var times = new List<double>();
-                var found = new List<double>();
-                while (found.Count < targets.Length)
+            return TauExcursions.Measure(source, sizes, new CycleSchedule(s.Levels, s.Gamma, s.K), points, seed, follow, TauAdamLearningRate)
+                .Select(e => new[]
                 {
-                    double dt = FineStep();
-                    times.Add(dt);
-                    double next = Mse();
-                    while (found.Count < targets.Length && elapsed + dt >= targets[found.Count])
-                    {
-                        double w = (targets[found.Count] - elapsed) / dt;
-                        if (found.Count == 0) steps = times.Count - 1 + w;
-                        found.Add(mse + w * (next - mse));
-                    }
-                    elapsed += dt;
-                    mse = next;
-                }
-                return (found.ToArray(), steps, 1000 * times.Order().ElementAt(times.Count / 2));
-            }
-            void Excursion(List<CycleVisit> visits)
-            {
-                foreach (var v in visits)
-                {
-                    tau.Enter(v.Level, batches, 128, (_, _) => { });
-                    for (int b = 0; b < v.Batches; b++)
-                    {
-                        using var scope = NewDisposeScope();
-                        var (x, y) = batches(128);
-                        tau.Step(v.Level, x, y);
-                    }
-                }
-                tau.Enter(0, batches, 128, (_, _) => { });
-            }
-            // The trajectory is the τ run itself (its cycles in order, so the fine and coarse Adam states have their
-            // history); at the first excursion after each point both branches run from the state kept there.
-            var cycle = new CycleSchedule(s.Levels, s.Gamma, s.K).Visits();
-            int fineDone = 0, next = 0;
-            while (next < points.Length)
-            {
-                for (int i = 0; i < cycle.Count && next < points.Length; i++)
-                {
-                    if (cycle[i].Level == 0)
-                    {
-                        for (int b = 0; b < cycle[i].Batches; b++) { FineStep(); fineDone++; }
-                        continue;
-                    }
-                    if (cycle[i - 1].Level != 0) continue;   // inside an excursion: run with its start below
-                    var excursion = cycle.Skip(i).TakeWhile(v => v.Level > 0).ToList();
-                    if (fineDone >= points[next])
-                    {
-                        double mse0 = Mse();
-                        using var kept = new Checkpoint();
-                        var weights = network.Variables(0).Select(v => v.detach().clone()).ToArray();
-                        fine.Save(kept, "fine/");
-                        var tauState = tau.Save(kept, "tau/");
-                        kept.PutGenerator("batches", generator);
-                        void Restore()
-                        {
-                            using (no_grad()) for (int j = 0; j < weights.Length; j++) network.Variables(0)[j].copy_(weights[j]);
-                            fine.Restore(kept, "fine/");
-                            tau.Restore(kept, "tau/", tauState);
-                            kept.RestoreGenerator("batches", generator);
-                        }
-
-                        // Coarse branch: the excursion, timed as the trainer times it, then `follow` fine steps.
-                        var before = tau.Statistics;
-                        long t0 = Stopwatch.GetTimestamp();
-                        Excursion(excursion);
-                        double visitSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                        var after = tau.Statistics;
-                        double mseA = Mse();
-                        double followSeconds = 0;
-                        for (int f = 0; f < follow; f++) followSeconds += FineStep();
-                        double mseA2 = Mse();
-
-                        // Fine branch from the same state, read at the same seconds.
-                        Restore();
-                        var (mseB, steps, medianMs) = FineFor(new[] { visitSeconds, visitSeconds + followSeconds }, mse0);
-                        rows.Add(new[]
-                        {
-                            mse0, visitSeconds, after.SetupSeconds - before.SetupSeconds, after.CoarseStepSeconds - before.CoarseStepSeconds, medianMs,
-                            steps, mse0 - mseA, mse0 - mseB[0], mse0 - mseA2, mse0 - mseB[1],
-                        });
-                        // The trajectory continues from the kept state, as if no branch had run.
-                        Restore();
-                        foreach (var w in weights) w.Dispose();
-                        next++;
-                    }
-                    Excursion(excursion);
-                }
-            }
-            return rows;
+                    e.Mse, e.ExcursionSeconds, e.SetupSeconds, e.CoarseStepSeconds, e.FineStepMs,
+                    e.FineSteps, e.CoarseDecrease, e.FineDecrease, e.CoarseFollowedDecrease, e.FineFollowedDecrease,
+                }).ToList();
         }
     }
 }

@@ -98,12 +98,16 @@ public static partial class MsAnnBench
         private MsAnnResult Train(IAutoencoderData source, Setting s, LayerMapStrategy strategy, double runBudget, bool coarse = false,
             OptimizerFlavor flavor = OptimizerFlavor.RmsPropTensorFlow1, double lr = 5e-4)
         {
-            var shape = new HierarchyShape(_sizes, s.Levels);
             var schedule = s.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(s.Levels, s.Gamma, s.K);
             log.WriteLine($"  {s}, maps {strategy.Name()}{(coarse ? ", coarse steps" : "")}, {flavor.Name()} lr {lr}, budget {runBudget}");
-            return MsAnnMethod.TrainOne(shape, schedule, strategy, Options(runBudget, coarse, flavor, lr), source, 0, Context(), indent: "    ",
-                mapCache: quick ? null : mapCache);
+            return TrainRun(source, _sizes, schedule, strategy, Options(runBudget, coarse, flavor, lr), 0, quick ? null : mapCache);
         }
+
+        /// <summary>One MsANN run through the plugin's public entry point, on data the bench holds open (the run does not dispose it).</summary>
+        private MsAnnResult TrainRun(IAutoencoderData source, int[] sizes, CycleSchedule schedule, LayerMapStrategy maps, MsAnnTrainingOptions options,
+            long seed, string? runMapCache = null) =>
+            MsAnnMethod.Train(new MsAnnSettings(AutoencoderDataSource.Opened(source), sizes, schedule, maps, options, seed, MapCache: runMapCache),
+                Context(), indent: "    ");
 
         /// <summary>Default training's budget: the paper's 256,000, or 8× the MsANN budget, so its cost to 1/10 is measured.</summary>
         private double DefaultBudget => Math.Max(quick ? 4 * Budget : 256_000, 8 * Budget);
@@ -177,10 +181,9 @@ public static partial class MsAnnBench
             }
             if (cancel.IsCancellationRequested) return;
             // §4.4's other baseline: the same hierarchy, every level's variables trained together by one optimizer.
-            var shape = new HierarchyShape(_sizes, s.Levels);
             log.WriteLine($"  {s}, all together, budget {Budget}");
-            var together = MsAnnMethod.TrainOne(shape, new CycleSchedule(s.Levels, s.Gamma, s.K), LayerMapStrategy.Interpolation,
-                Options(Budget, false, OptimizerFlavor.RmsPropTensorFlow1) with { AllTogether = true }, source, 0, Context(), indent: "    ");
+            var together = TrainRun(source, _sizes, new CycleSchedule(s.Levels, s.Gamma, s.K), LayerMapStrategy.Interpolation,
+                Options(Budget, false, OptimizerFlavor.RmsPropTensorFlow1) with { AllTogether = true }, 0);
             _md.AppendLine($"| interpolation, all levels together (§4.4) | {F(together.FinalMse)} | {F(together.CostToTenth, "F0")} | {F(together.TotalSeconds, "F1")} |");
             var baseline = Train(source, new Setting(1, 0, 1), LayerMapStrategy.Interpolation, Budget);
             _md.AppendLine($"| default training (L = 0) | {F(baseline.FinalMse)} | {F(baseline.CostToTenth, "F0")} | {F(baseline.TotalSeconds, "F1")} |");
