@@ -17,4 +17,12 @@ internal sealed class BenchSections(string bench, HashSet<string> only, int sect
         _started++;
         return true;
     }
+
+    /// <summary>Throws <see cref="MultiscaleException"/> when <paramref name="only"/> names a section not in <paramref name="known"/>.</summary>
+    public static void Check(IReadOnlySet<string> only, IReadOnlyCollection<string> known)
+    {
+        ArgumentNullException.ThrowIfNull(only);
+        foreach (var s in only)
+            if (!known.Contains(s)) throw new MultiscaleException($"unknown section '{s}'; choose from {string.Join(", ", known)}");
+    }
 }

@@ -22,11 +22,12 @@ public static class MrtlBench
     /// <summary>The sections, in the order they run (per task).</summary>
     public static IReadOnlyList<string> Sections => AllSections;
 
-    /// <summary>Runs the wanted sections and returns the Markdown report (incomplete when cancelled).</summary>
+    /// <summary>Checks the settings, runs the wanted sections and returns the Markdown report (incomplete when cancelled).</summary>
     public static string Run(MrtlBenchSettings settings, BenchContext context)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
+        settings.Validate();
         return new Bench(context.Log, settings.Quick, settings.Only.ToHashSet(), settings.Quick ? 1 : settings.Seeds, settings.Tasks.ToArray(), settings.Device,
             context.Cancellation, context.Progress).Run();
     }

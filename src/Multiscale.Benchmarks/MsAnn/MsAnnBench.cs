@@ -20,11 +20,12 @@ public static partial class MsAnnBench
     /// <summary>The sections, in the order they run.</summary>
     public static IReadOnlyList<string> Sections => AllSections;
 
-    /// <summary>Runs the wanted sections and returns the Markdown report (incomplete when cancelled).</summary>
+    /// <summary>Checks the settings, runs the wanted sections and returns the Markdown report (incomplete when cancelled).</summary>
     public static string Run(MsAnnBenchSettings settings, BenchContext context)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
+        settings.Validate();
         return new Bench(context.Log, settings.Quick, settings.Only.ToHashSet(), settings.MnistFolder, settings.Budget, context.Cancellation,
             settings.MapCache, settings.MnistHowToGet, context.RunReporter, context.Progress).Run();
     }

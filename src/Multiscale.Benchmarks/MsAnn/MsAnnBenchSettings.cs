@@ -12,4 +12,12 @@ public sealed record MsAnnBenchSettings(bool Quick, IReadOnlySet<string> Only, s
 {
     /// <summary>How a reader gets MNIST, for the skipped section's note.</summary>
     public string MnistHowToGet { get; init; } = "put " + Mnist.Expected + " in the folder";
+
+    /// <summary>Throws <see cref="MultiscaleException"/> for an unknown section, a budget that is not positive or a missing MNIST folder.</summary>
+    public void Validate()
+    {
+        BenchSections.Check(Only, MsAnnBench.Sections);
+        if (!(Budget > 0)) throw new MultiscaleException($"the budget must be positive (got {Budget})");
+        if (MnistFolder is not null && !Directory.Exists(MnistFolder)) throw new MultiscaleException($"the MNIST folder '{MnistFolder}' does not exist");
+    }
 }

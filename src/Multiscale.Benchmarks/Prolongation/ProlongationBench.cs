@@ -23,11 +23,12 @@ public static class ProlongationBench
     /// <summary>The sections, in the order they run.</summary>
     public static IReadOnlyList<string> Sections => AllSections;
 
-    /// <summary>Runs the wanted sections and returns the Markdown report.</summary>
+    /// <summary>Checks the settings, runs the wanted sections and returns the Markdown report.</summary>
     public static string Run(ProlongationBenchSettings settings, BenchContext context)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
+        settings.Validate();
         return new Bench(context.Log, settings.Quick, settings.Only.ToHashSet(), context.Progress).Run();
     }
 
