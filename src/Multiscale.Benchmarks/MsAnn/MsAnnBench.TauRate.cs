@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using Multiscale.MsAnn;
 using Multiscale.MsAnn.Data;
 using Multiscale.MsAnn.Diagnostics;
-using Multiscale.Runs;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Multiscale.Benchmarks.MsAnn;
