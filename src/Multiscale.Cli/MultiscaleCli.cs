@@ -32,7 +32,7 @@ public static class MultiscaleCli
         root.Subcommands.Add(SweepCommand.Create(output, error));
         root.Subcommands.Add(RerunCommand.Create(output, error));
         root.Subcommands.Add(DataCommand.Create(output, error));
-        root.Subcommands.Add(BenchCommand.Create(output, error));
+        root.Subcommands.Add(ProlongationBenchOptions.Create(output, error));
         return root;
     }
 

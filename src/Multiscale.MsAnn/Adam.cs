@@ -9,7 +9,7 @@ namespace Multiscale.MsAnn;
 /// θ ← θ − (lr/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε), the same operations in the same order as <c>torch.optim.Adam</c>, so
 /// it gives that optimizer's numbers; written here so its moments and step count go into MsANN's checkpoints.
 /// </summary>
-public sealed class Adam : LevelOptimizer
+internal sealed class Adam : LevelOptimizer
 {
     private readonly Parameter[] _parameters;
     private readonly Tensor[] _first, _second;

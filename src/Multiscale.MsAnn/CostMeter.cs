@@ -6,7 +6,7 @@ namespace Multiscale.MsAnn;
 /// The paper's cost proxy C(t) (§4.1): a batch at level l costs |M_l|/|M_0| × batch size; and the wall-clock time beside
 /// it, which the paper does not report and a user cares about as much.
 /// </summary>
-public sealed class CostMeter
+internal sealed class CostMeter
 {
     private readonly HierarchyShape _shape;
     private readonly Stopwatch _clock = new();

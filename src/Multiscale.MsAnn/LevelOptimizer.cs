@@ -7,7 +7,7 @@ namespace Multiscale.MsAnn;
 /// The optimizer of one level's variables (or of all of them, for the all-together baseline): an update from the
 /// current gradients, and its state kept in and restored from a checkpoint so a resumed run continues exactly.
 /// </summary>
-public abstract class LevelOptimizer : IDisposable
+internal abstract class LevelOptimizer : IDisposable
 {
     /// <summary>The optimizer of <paramref name="flavor"/> with the reference settings (RMSProp: decay 0.9, ε = 1e-10).</summary>
     public static LevelOptimizer Create(OptimizerFlavor flavor, IEnumerable<Parameter> parameters, double learningRate) => flavor switch

@@ -259,13 +259,30 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         node["tau"] is { } tau ? TauCorrectionStatistics.FromJson(tau) : null);
 
     /// <summary>
+    /// Trains the one model <paramref name="settings"/> describe — without <see cref="MsAnnSettings.CompareDefault"/>'s
+    /// baseline, and without a run folder — and returns its numbers and trained weights. Progress lines (prefixed by
+    /// <paramref name="indent"/>) and the validation curves go to the context's reporter; the run stops early when the
+    /// context is cancelled (its result then holds what was trained so far). Data given as
+    /// <see cref="AutoencoderDataSource.Opened"/> is used as it is, so several runs can share one data set.
+    /// </summary>
+    public static MsAnnResult Train(MsAnnSettings settings, RunContext context, string indent = "  ")
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(context);
+        settings.Validate();
+        using var data = settings.Data.Open(settings.Sizes[0], settings.Seed, context.Device);
+        return TrainOne(new HierarchyShape(settings.Sizes, settings.Schedule.Depth), settings.Schedule, settings.Maps, settings.Training, data,
+            settings.Seed, context, indent: indent, mapCache: settings.MapCache);
+    }
+
+    /// <summary>
     /// Trains one model and reports its validation MSE (by cost, by step, and by cost per visited level) as curve
     /// points of sub-run <paramref name="run"/>, with a progress line at most once a second. Optimized level maps are
     /// read from and written to <paramref name="mapCache"/> when given. With <paramref name="save"/> the trainer
     /// checkpoints when <see cref="RunContext.Checkpoints"/> says it is due and when cancelled, and it continues from
     /// <paramref name="resume"/> when given.
     /// </summary>
-    public static MsAnnResult TrainOne(HierarchyShape shape, CycleSchedule schedule, LayerMapStrategy maps, MsAnnTrainingOptions options,
+    internal static MsAnnResult TrainOne(HierarchyShape shape, CycleSchedule schedule, LayerMapStrategy maps, MsAnnTrainingOptions options,
         IAutoencoderData data, long seed, RunContext context, string? run = null, string indent = "  ", string? mapCache = null,
         Checkpoint? resume = null, Action<Checkpoint>? save = null)
     {

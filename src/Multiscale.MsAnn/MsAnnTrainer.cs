@@ -341,11 +341,11 @@ public static class MsAnnTrainer
     }
 
     /// <summary>Metrics rows as JSON arrays [step, level, cost, seconds, mse] (doubles round-trip).</summary>
-    public static JsonArray WriteMetrics(IEnumerable<MsAnnMetrics> rows) =>
+    internal static JsonArray WriteMetrics(IEnumerable<MsAnnMetrics> rows) =>
         new(rows.Select(m => (JsonNode)new JsonArray(m.Step, m.Level, Checkpoint.Number(m.Cost), Checkpoint.Number(m.Seconds), Checkpoint.Number(m.ValidationMse))).ToArray());
 
     /// <summary>Reads what <see cref="WriteMetrics"/> wrote.</summary>
-    public static IEnumerable<MsAnnMetrics> ReadMetrics(JsonNode? rows) =>
+    internal static IEnumerable<MsAnnMetrics> ReadMetrics(JsonNode? rows) =>
         (rows as JsonArray ?? throw new MultiscaleException("the checkpoint holds no metrics rows")).Select(r =>
         {
             var a = (JsonArray)r!;

@@ -203,7 +203,7 @@ public sealed class MultilevelNetwork : IDisposable
     /// Makes only <paramref name="level"/>'s variables require gradients (all levels when null), so a step at level l
     /// back-propagates into θ⁽ˡ⁾ alone — eq. (3.13) — instead of computing and discarding every level's gradient.
     /// </summary>
-    public void TrainOnly(int? level)
+    internal void TrainOnly(int? level)
     {
         for (int l = 0; l <= Shape.Depth; l++)
             foreach (var v in Variables(l)) v.requires_grad = level is null || l == level;
@@ -227,7 +227,7 @@ public sealed class MultilevelNetwork : IDisposable
     /// marks the variables trained and a step is a plain training step. Variables changed outside visits must be followed
     /// by <see cref="InvalidateSums"/>. The result is the same computation up to float32 rounding; dispose to end the visit.
     /// </summary>
-    public IDisposable Visit(int level)
+    internal IDisposable Visit(int level)
     {
         if (level < 0 || level > Shape.Depth) throw new ArgumentOutOfRangeException(nameof(level));
         EndVisit();
@@ -276,14 +276,14 @@ public sealed class MultilevelNetwork : IDisposable
     }
 
     /// <summary>The level being visited (inside <see cref="Visit"/>), else null.</summary>
-    public int? VisitingLevel => _visiting;
+    internal int? VisitingLevel => _visiting;
 
     /// <summary>
     /// Keeps the whole state in <paramref name="checkpoint"/> under <paramref name="prefix"/>: every level's variables,
     /// the kept float64 sums Θ (an incremental sum: recomputing it would differ in the last bits) and, inside a visit,
     /// the visited level's variables as the visit began.
     /// </summary>
-    public void Save(Checkpoint checkpoint, string prefix)
+    internal void Save(Checkpoint checkpoint, string prefix)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         for (int l = 0; l <= Shape.Depth; l++)
@@ -312,7 +312,7 @@ public sealed class MultilevelNetwork : IDisposable
     /// variables, so they are the same numbers) and the variables then set to where the visit had got; the returned
     /// handle ends it. Otherwise returns null.
     /// </summary>
-    public IDisposable? Restore(Checkpoint checkpoint, string prefix, int? visitLevel)
+    internal IDisposable? Restore(Checkpoint checkpoint, string prefix, int? visitLevel)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         EndVisit();
@@ -382,7 +382,7 @@ public sealed class MultilevelNetwork : IDisposable
     }
 
     /// <summary>Drops the kept sums Θ (after variables were changed outside a visit); the next visit recomputes them.</summary>
-    public void InvalidateSums()
+    internal void InvalidateSums()
     {
         foreach (var t in new[] { _sumWeights, _sumBiases }.SelectMany(a => a ?? Array.Empty<Tensor>())) t.Dispose();
         _sumWeights = _sumBiases = null;
@@ -454,7 +454,7 @@ public sealed class MultilevelNetwork : IDisposable
     /// gradient is that of the coarse model, not the restricted fine gradient of eq. (3.13): an approximation, offered
     /// as an option and measured against the faithful step (docs/msann.md).
     /// </summary>
-    public Tensor ForwardCoarse(Tensor xCoarse)
+    internal Tensor ForwardCoarse(Tensor xCoarse)
     {
         ArgumentNullException.ThrowIfNull(xCoarse);
         if (_visiting is not { } level || level == 0) throw new InvalidOperationException("ForwardCoarse needs a visit at a level ≥ 1");
@@ -482,7 +482,7 @@ public sealed class MultilevelNetwork : IDisposable
     }
 
     /// <summary>Restricts a batch of finest-resolution data (rows are examples) to the visited level: x ↦ x Pro_{l→0}.</summary>
-    public Tensor RestrictData(Tensor x, int level) =>
+    internal Tensor RestrictData(Tensor x, int level) =>
         level == 0 ? x.alias() : _maps.RestrictRows(x.T, Shape.Layers(0)[0], level).T;
 
     /// <summary>The finest network's output for a batch x (rows are examples).</summary>

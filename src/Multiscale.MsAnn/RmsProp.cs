@@ -11,7 +11,7 @@ namespace Multiscale.MsAnn;
 /// far below 1e-5 keeps taking small steps, where PyTorch's form normalizes every weight's step to ≈ lr/√(1 − ρ)
 /// whatever its gradient — a saturated sigmoid network learns several times faster per example that way.
 /// </summary>
-public sealed class RmsProp : LevelOptimizer
+internal sealed class RmsProp : LevelOptimizer
 {
     private readonly Parameter[] _parameters;
     private readonly Tensor[] _meanSquares;

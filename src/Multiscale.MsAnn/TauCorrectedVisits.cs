@@ -57,7 +57,7 @@ namespace Multiscale.MsAnn;
 /// gradients (conservative: a forward pass is about a third of a gradient).
 /// </para>
 /// </summary>
-public sealed class TauCorrectedVisits : IDisposable
+internal sealed class TauCorrectedVisits : IDisposable
 {
     private const double DataThreshold = 1e-3;
     private readonly MultilevelNetwork _network;

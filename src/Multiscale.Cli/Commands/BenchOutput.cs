@@ -1,3 +1,4 @@
+using Multiscale.Benchmarks;
 using Multiscale.IO;
 
 namespace Multiscale.Cli.Commands;
@@ -12,6 +13,18 @@ internal static class BenchOutput
         foreach (var s in sections)
             if (!known.Contains(s)) throw new MultiscaleException($"unknown section '{s}'; choose from {string.Join(", ", known)}");
         return sections;
+    }
+
+    /// <summary>The benches' context at this console: log lines to <paramref name="output"/>, and at a terminal the live lines of <see cref="TerminalProgress"/>.</summary>
+    public static BenchContext Context(TextWriter output, CancellationToken cancel = default) =>
+        new(output, cancel) { Reporter = new LineReporter(output), Progress = new TerminalBenchProgress() };
+
+    /// <summary>A bench's sections on <see cref="TerminalProgress"/>'s overall and live lines (nothing when none runs).</summary>
+    private sealed class TerminalBenchProgress : IBenchProgress
+    {
+        public void Describe(string text) => TerminalProgress.Current?.Describe(text);
+
+        public void Overall(string text, int done, int total) => TerminalProgress.Current?.Overall(text, done, total, "sections");
     }
 
     /// <summary>Writes the report atomically, or nothing when the run was cancelled (exit code 130).</summary>

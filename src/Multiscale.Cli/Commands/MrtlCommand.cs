@@ -81,7 +81,7 @@ internal static class MrtlCommand
             using var cancel = CancelOnCtrlC.Create();
             return Run(settings, parse, parse.GetValue(outDir)!.FullName, dev, output, error, cancel.Token, checkpoints);
         }));
-        command.Subcommands.Add(MrtlBenchCommand.Create(output, error));
+        command.Subcommands.Add(MrtlBenchOptions.Create(output, error));
         return command;
     }
 

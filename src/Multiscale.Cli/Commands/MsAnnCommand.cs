@@ -29,7 +29,7 @@ internal static class MsAnnCommand
         checkpoint.AddTo(command);
         command.Subcommands.Add(MsAnnSweepCommand.CreateSweep(output, error));
         command.Subcommands.Add(MsAnnSweepCommand.CreateSummarize(output, error));
-        command.Subcommands.Add(MsAnnBenchCommand.Create(output, error));
+        command.Subcommands.Add(MsAnnBenchOptions.Create(output, error));
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             OutputCheck.Folder(parse.GetValue(outDir)!.FullName);

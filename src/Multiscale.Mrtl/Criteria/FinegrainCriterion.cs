@@ -154,7 +154,7 @@ public abstract class FinegrainCriterion : IDisposable
     /// The criterion's whole state — history, rise count, reason and its summaries — as JSON, with any tensors it keeps
     /// put into <paramref name="checkpoint"/> under <paramref name="prefix"/>.
     /// </summary>
-    public JsonObject Save(Checkpoint checkpoint, string prefix)
+    internal JsonObject Save(Checkpoint checkpoint, string prefix)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var state = new JsonObject
@@ -170,7 +170,7 @@ public abstract class FinegrainCriterion : IDisposable
     }
 
     /// <summary>Continues from what <see cref="Save"/> returned (a fresh or <see cref="Reset"/> criterion of the same kind).</summary>
-    public void Restore(JsonObject state, Checkpoint checkpoint, string prefix)
+    internal void Restore(JsonObject state, Checkpoint checkpoint, string prefix)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(checkpoint);
@@ -269,7 +269,7 @@ public abstract class FinegrainCriterion : IDisposable
 }
 
 /// <summary>The statistic is the validation loss itself (early-stopping style, paper 001 §4.2).</summary>
-public sealed class ValidationLossCriterion : FinegrainCriterion
+internal sealed class ValidationLossCriterion : FinegrainCriterion
 {
     internal ValidationLossCriterion(CriterionOptions options) : base(options) { }
 
@@ -305,7 +305,7 @@ public sealed class ValidationLossCriterion : FinegrainCriterion
 /// entries are dropped), so its values are not comparable with these.</item>
 /// </list>
 /// </summary>
-public sealed class GradientStatisticCriterion : FinegrainCriterion
+internal sealed class GradientStatisticCriterion : FinegrainCriterion
 {
     private readonly CriterionKind _kind;
     private Tensor? _sum;
@@ -400,7 +400,7 @@ public sealed class GradientStatisticCriterion : FinegrainCriterion
 /// are used. <see cref="CriterionOptions.Patience"/> does not apply: the condition is checked at each epoch end, and
 /// <see cref="CurrentFraction"/> lets a trainer check it after any step.
 /// </summary>
-public sealed class SpatialEntropyCriterion : WindowedGradientCriterion
+internal sealed class SpatialEntropyCriterion : WindowedGradientCriterion
 {
     internal SpatialEntropyCriterion(CriterionOptions options) : base(options)
     {

@@ -19,7 +19,7 @@ namespace Multiscale.Mrtl.Criteria;
 /// <see cref="FinegrainCriterion.History"/> is the qualifying fraction; <see cref="CurrentFraction"/> can be checked
 /// after any step (the paper checks every ω steps). Patience does not apply.
 /// </summary>
-public sealed class GradientMomentCriterion : WindowedGradientCriterion
+internal sealed class GradientMomentCriterion : WindowedGradientCriterion
 {
     private readonly CriterionKind _kind;
     internal GradientMomentCriterion(CriterionKind kind, CriterionOptions options) : base(options)

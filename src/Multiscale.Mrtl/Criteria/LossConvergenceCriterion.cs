@@ -13,7 +13,7 @@ namespace Multiscale.Mrtl.Criteria;
 /// one uses the validation loss given to <see cref="FinegrainCriterion.EndEpoch"/>. The statistic in
 /// <see cref="FinegrainCriterion.History"/> is |L_t − L̄_t| (NaN at the first epoch). Patience does not apply.
 /// </summary>
-public sealed class LossConvergenceCriterion : FinegrainCriterion
+internal sealed class LossConvergenceCriterion : FinegrainCriterion
 {
     private double _sum;
     private int _count;

@@ -8,7 +8,7 @@ namespace Multiscale.Mrtl.Criteria;
 /// A criterion that reads each weight's last T = <see cref="CriterionOptions.Window"/> gradients (spatial entropy and
 /// the gradient-moment thresholds): the window is observed, checkpointed, reset and released here once for all of them.
 /// </summary>
-public abstract class WindowedGradientCriterion : FinegrainCriterion
+internal abstract class WindowedGradientCriterion : FinegrainCriterion
 {
     /// <summary>Creates the criterion with an empty window.</summary>
     private protected WindowedGradientCriterion(CriterionOptions options) : base(options) => Window = new GradientWindow(options.Window);

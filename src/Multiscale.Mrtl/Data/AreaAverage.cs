@@ -10,7 +10,7 @@ namespace Multiscale.Mrtl.Data;
 /// operator averages the piecewise-constant fine field exactly, keeps constants (rows sum to 1) and conserves mass
 /// (every fine cell gives away exactly its area).
 /// </summary>
-public static class AreaAverage
+internal static class AreaAverage
 {
     /// <summary>The [coarse, fine] float64 averaging matrix of one axis (rows sum to 1), on the CPU.</summary>
     public static Tensor AxisMatrix(int coarse, int fine)

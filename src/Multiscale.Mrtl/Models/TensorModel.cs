@@ -113,7 +113,7 @@ public abstract class TensorModel : IDisposable
     }
 
     /// <summary>Keeps the parameters (in <see cref="Parameters"/> order) in <paramref name="checkpoint"/> under <paramref name="prefix"/>.</summary>
-    public void Save(Checkpoint checkpoint, string prefix)
+    internal void Save(Checkpoint checkpoint, string prefix)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var ps = Parameters;
@@ -125,7 +125,7 @@ public abstract class TensorModel : IDisposable
     /// or full rank (weights, then the bias), on the given grids and device. With <paramref name="sparseTerm"/> the low-rank
     /// + sparse model (smooth factors, sparse factors, then the bias).
     /// </summary>
-    public static TensorModel Load(Checkpoint checkpoint, string prefix, bool lowRank, MrtlTask task, int outputs, IReadOnlyList<int> featureShape,
+    internal static TensorModel Load(Checkpoint checkpoint, string prefix, bool lowRank, MrtlTask task, int outputs, IReadOnlyList<int> featureShape,
         IReadOnlyList<GridShape> grids, Device device, bool sparseTerm = false)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);

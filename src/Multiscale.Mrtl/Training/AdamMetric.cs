@@ -8,7 +8,7 @@ namespace Multiscale.Mrtl.Training;
 /// d = √(v/(1 − β₂ᵗ)) + ε per coordinate (m, v Adam's moment estimates, t its step count). A proximal step consistent
 /// with that update divides its threshold by the same d (<see cref="Models.LowRankSparseModel"/>).
 /// </summary>
-public static class AdamMetric
+internal static class AdamMetric
 {
     /// <summary>
     /// d of parameter <paramref name="parameter"/> (one of the parameters <paramref name="optimizer"/> was built with, in

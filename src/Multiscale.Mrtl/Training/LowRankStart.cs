@@ -8,7 +8,7 @@ namespace Multiscale.Mrtl.Training;
 /// <param name="Model">The low-rank model to train (the caller owns it).</param>
 /// <param name="Fit">CP-ALS fit 1 − ‖W − Ŵ‖/‖W‖; NaN when CP-ALS could not run.</param>
 /// <param name="Note">Null for the CP-ALS start; otherwise why and how it started differently (for the run report).</param>
-public sealed record LowRankStartResult(LowRankModel Model, double Fit, string? Note);
+internal sealed record LowRankStartResult(LowRankModel Model, double Fit, string? Note);
 
 /// <summary>
 /// The start of the low-rank stage from the full-rank checkpoint (Algorithm 1's CP-ALS step). On data with little
@@ -17,7 +17,7 @@ public sealed record LowRankStartResult(LowRankModel Model, double Fit, string? 
 /// error — the low-rank stage then starts from seeded small random factors (as the random-initialization baseline
 /// does) with the checkpoint's biases, and the note says so.
 /// </summary>
-public static class LowRankStart
+internal static class LowRankStart
 {
     /// <summary>CP-ALS of <paramref name="full"/>'s weights at <paramref name="rank"/>, or the seeded random start when they are all zero.</summary>
     public static LowRankStartResult FromFullRank(FullRankModel full, int rank, CpAlsOptions cpAls, Generator generator, double randomScale)

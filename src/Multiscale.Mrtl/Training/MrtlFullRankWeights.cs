@@ -12,7 +12,7 @@ namespace Multiscale.Mrtl.Training;
 public sealed record MrtlFullRankWeights(RunArray Weights, RunArray Bias, string Grids)
 {
     /// <summary>Keeps W and the bias in <paramref name="checkpoint"/> under <paramref name="prefix"/> (the grids go with the caller's JSON state).</summary>
-    public void Save(Checkpoint checkpoint, string prefix)
+    internal void Save(Checkpoint checkpoint, string prefix)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         using var scope = TorchSharp.torch.NewDisposeScope();
@@ -21,7 +21,7 @@ public sealed record MrtlFullRankWeights(RunArray Weights, RunArray Bias, string
     }
 
     /// <summary>What <see cref="Save"/> kept under <paramref name="prefix"/>, on the grids the caller's JSON state names.</summary>
-    public static MrtlFullRankWeights Load(Checkpoint checkpoint, string prefix, string grids)
+    internal static MrtlFullRankWeights Load(Checkpoint checkpoint, string prefix, string grids)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         return new MrtlFullRankWeights(RunArray.Of("weights", checkpoint.Get($"{prefix}full_rank/weights")),

@@ -143,7 +143,7 @@ public static class MrtlTrainer
     }
 
     /// <summary>F1 = 2TP / (2TP + FP + FN) of boolean predictions against boolean labels (0 when there are no positives at all).</summary>
-    public static double F1(Tensor predicted, Tensor actual)
+    internal static double F1(Tensor predicted, Tensor actual)
     {
         using var scope = NewDisposeScope();
         double tp = (predicted & actual).sum().item<long>();

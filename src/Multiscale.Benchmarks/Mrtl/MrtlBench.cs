@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -10,53 +9,38 @@ using Multiscale.Mrtl.Training;
 using Multiscale.Runs;
 using static TorchSharp.torch;
 
-namespace Multiscale.Cli.Commands;
+namespace Multiscale.Benchmarks.Mrtl;
 
 /// <summary>
 /// <c>multiscale mrtl bench</c>: the measured evidence of docs/mrtl.md (paper 001, Tables 1 and 3, Fig. 9 as numbers),
 /// rerunnable. Every comparison trains on the same generated data and split; wall-clock ratios come from one process.
 /// </summary>
-internal static class MrtlBenchCommand
+public static class MrtlBench
 {
     private static readonly string[] AllSections = { "speed", "tuned", "finegrain", "criteria", "thresholds", "low-rank-sparse" };
 
-    public static Command Create(TextWriter output, TextWriter error)
+    /// <summary>The sections, in the order they run (per task).</summary>
+    public static IReadOnlyList<string> Sections => AllSections;
+
+    /// <summary>Checks the settings, runs the wanted sections and returns the Markdown report (incomplete when cancelled).</summary>
+    public static string Run(MrtlBenchSettings settings, BenchContext context)
     {
-        var outFile = new Option<FileInfo>("--out") { Description = "Markdown file to write.", DefaultValueFactory = _ => new FileInfo("docs/mrtl-benchmarks.md") };
-        var quick = new Option<bool>("--quick") { Description = "Small data and one seed (seconds; what the test suite runs)." };
-        var only = new Option<string[]>("--only") { Description = "Run only these sections: " + string.Join(", ", AllSections) + ".", AllowMultipleArgumentsPerToken = true };
-        var seeds = new Option<int>("--seeds") { Description = "Seeds (data, split and initialization) per configuration.", DefaultValueFactory = _ => 3 };
-        var tasks = new Option<string>("--tasks") { Description = "basketball, climate or both.", DefaultValueFactory = _ => "basketball,climate" };
-        var device = CommonOptions.Device();
-        var command = new Command("bench", "Measure MRTL against fixed resolution and random initialization, the finegraining maps and the criteria; write Markdown.")
-        {
-            outFile, quick, only, seeds, tasks, device,
-        };
-        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
-        {
-            OutputCheck.File(parse.GetValue(outFile)!.FullName);
-            var sections = BenchOutput.Sections(parse.GetValue(only), AllSections);
-            if (parse.GetValue(seeds) < 1) throw new MultiscaleException($"--seeds must be positive (got {parse.GetValue(seeds)})");
-            var taskList = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            foreach (var t in taskList)
-                if (t is not ("basketball" or "climate")) throw new MultiscaleException($"unknown task '{t}'; choose basketball and/or climate");
-            var dev = DeviceChoice.Resolve(parse.GetValue(device));
-            using var cancel = CancelOnCtrlC.Create();
-            var bench = new Bench(output, parse.GetValue(quick), sections, parse.GetValue(quick) ? 1 : parse.GetValue(seeds), taskList, dev, cancel.Token);
-            return BenchOutput.Write(bench.Run(), cancel.Token.IsCancellationRequested, parse.GetValue(outFile)!, output, error);
-        }));
-        return command;
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(context);
+        settings.Validate();
+        return new Bench(context.Log, settings.Quick, settings.Only.ToHashSet(), settings.Quick ? 1 : settings.Seeds, settings.Tasks.ToArray(), settings.Device,
+            context.Cancellation, context.Progress).Run();
     }
 
     /// <summary>What one run measured (its model is disposed once the factors are reported).</summary>
     private sealed record Outcome(MrtlResult Result, double? MoransI, double? Recovery, IReadOnlyList<SpatialFactorReport> Factors);
 
-    private sealed class Bench(TextWriter log, bool quick, HashSet<string> only, int seeds, string[] tasks, Device device, CancellationToken cancel)
+    private sealed class Bench(TextWriter log, bool quick, HashSet<string> only, int seeds, string[] tasks, Device device, CancellationToken cancel, IBenchProgress? progress)
     {
         private readonly StringBuilder _md = new();
         private readonly Stopwatch _total = Stopwatch.StartNew();
 
-        private readonly BenchSections _sections = new BenchSections("mrtl bench", only, AllSections.Length, tasks.Length);
+        private readonly BenchSections _sections = new BenchSections("mrtl bench", only, AllSections.Length, tasks.Length, progress);
 
         private bool Wanted(string name) => _sections.Wanted(name);
 
@@ -75,7 +59,7 @@ internal static class MrtlBenchCommand
         private void Section(string title, string text)
         {
             log.WriteLine($"== {title} (at {_total.Elapsed.TotalSeconds:F0} s)");
-            TerminalProgress.Current?.Describe($"bench: {title}");
+            progress?.Describe($"bench: {title}");
             _md.AppendLine().AppendLine($"## {title}").AppendLine().AppendLine(text).AppendLine();
         }
 

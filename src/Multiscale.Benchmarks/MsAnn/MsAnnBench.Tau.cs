@@ -3,13 +3,13 @@ using Multiscale.MsAnn;
 using Multiscale.MsAnn.Data;
 using static TorchSharp.torch;
 
-namespace Multiscale.Cli.Commands;
+namespace Multiscale.Benchmarks.MsAnn;
 
 /// <summary>
 /// The bench's τ-corrected coarse-model sections (issue 11): the τ settings against the fastest default training
 /// (Adam) on one time axis, over seeds, tasks and n = 1024 / 4096.
 /// </summary>
-internal static partial class MsAnnBenchCommand
+static partial class MsAnnBench
 {
     /// <summary>One multilevel mode of the τ section: a schedule and how its coarse levels train.</summary>
     private sealed record TauVariant(string Name, Setting Setting, TauCorrectionOptions? Tau, bool CoarseSteps = false, double BudgetFactor = 1);
@@ -19,7 +19,7 @@ internal static partial class MsAnnBenchCommand
 
     private sealed partial class Bench
     {
-        private static readonly double TauAdamLearningRate = MsAnnOptions.AdamLearningRate;
+        private static readonly double TauAdamLearningRate = MsAnnMethod.DefaultLearningRate(OptimizerFlavor.Adam);
 
         /// <summary>The τ grid at n = 1024 (one-object and two-object, three seeds).</summary>
         private void TauSection()
@@ -126,7 +126,6 @@ internal static partial class MsAnnBenchCommand
 
         private MsAnnResult TauTrain(IAutoencoderData source, int[] sizes, Setting s, TauCorrectionOptions? tau, bool coarseSteps, double runBudget, long seed)
         {
-            var shape = new HierarchyShape(sizes, s.Levels);
             var schedule = s.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(s.Levels, s.Gamma, s.K);
             var options = new MsAnnTrainingOptions
             {
@@ -134,7 +133,7 @@ internal static partial class MsAnnBenchCommand
                 CoarseSteps = coarseSteps, Optimizer = OptimizerFlavor.Adam, TauCorrection = tau,
             };
             log.WriteLine($"  seed {seed}, {s}{(tau is null ? coarseSteps ? ", coarse steps" : s.Levels > 0 ? ", faithful" : "" : $", τ (acceptance {(tau.Acceptance ? "on" : "off")}, batches {tau.Batches}, average {tau.Average})")}, budget {runBudget}");
-            return MsAnnMethod.TrainOne(shape, schedule, LayerMapStrategy.Interpolation, options, source, seed, Context(), indent: "    ");
+            return TrainRun(source, sizes, schedule, LayerMapStrategy.Interpolation, options, seed);
         }
 
         private void TauTable(string task, int[] sizes, TauVariant[] variants, TauMeasurement[,] results)

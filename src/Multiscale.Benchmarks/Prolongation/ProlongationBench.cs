@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -11,39 +10,31 @@ using Multiscale.Prolongation;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Multiscale.Cli.Commands;
+namespace Multiscale.Benchmarks.Prolongation;
 
 /// <summary>
 /// <c>multiscale bench</c>: the measured figures of docs/benchmarks.md and docs/prolongation.md, rerunnable. Timings
 /// are wall-clock on whatever machine runs it; comparisons are ratios measured in the same run.
 /// </summary>
-internal static class BenchCommand
+public static class ProlongationBench
 {
     private static readonly string[] AllSections = { "matching", "pymanopt", "large", "iteration", "nonseparable", "kronecker", "tradeoff", "scales", "munkres" };
 
-    public static Command Create(TextWriter output, TextWriter error)
+    /// <summary>The sections, in the order they run.</summary>
+    public static IReadOnlyList<string> Sections => AllSections;
+
+    /// <summary>Checks the settings, runs the wanted sections and returns the Markdown report.</summary>
+    public static string Run(ProlongationBenchSettings settings, BenchContext context)
     {
-        var outFile = new Option<FileInfo>("--out") { Description = "Markdown file to write.", DefaultValueFactory = _ => new FileInfo("docs/benchmarks.md") };
-        var quick = new Option<bool>("--quick") { Description = "Small sizes only (seconds; what the test suite runs)." };
-        var only = new Option<string[]>("--only") { Description = "Run only these sections: " + string.Join(", ", AllSections) + ".", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("bench", "Run the prolongation-core benchmarks and write them as Markdown.") { outFile, quick, only };
-        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
-        {
-            OutputCheck.File(parse.GetValue(outFile)!.FullName);
-            var sections = BenchOutput.Sections(parse.GetValue(only), AllSections);
-            var bench = new Bench(output, parse.GetValue(quick), sections);
-            var markdown = bench.Run();
-            var file = parse.GetValue(outFile)!;
-            AtomicFile.WriteAllText(file.FullName, markdown);
-            output.WriteLine($"wrote {file.FullName}");
-            return 0;
-        }));
-        return command;
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(context);
+        settings.Validate();
+        return new Bench(context.Log, settings.Quick, settings.Only.ToHashSet(), context.Progress).Run();
     }
 
-    private sealed class Bench(TextWriter log, bool quick, HashSet<string> only)
+    private sealed class Bench(TextWriter log, bool quick, HashSet<string> only, IBenchProgress? progress)
     {
-        private readonly BenchSections _sections = new BenchSections("bench", only, AllSections.Length);
+        private readonly BenchSections _sections = new BenchSections("bench", only, AllSections.Length, progress: progress);
 
         private bool Wanted(string name) => _sections.Wanted(name);
 
@@ -56,7 +47,7 @@ internal static class BenchCommand
         private void Section(string title, string text)
         {
             log.WriteLine($"== {title} (at {_total.Elapsed.TotalSeconds:F0} s)");
-            TerminalProgress.Current?.Describe($"bench: {title}");
+            progress?.Describe($"bench: {title}");
             _md.AppendLine().AppendLine($"## {title}").AppendLine().AppendLine(text).AppendLine();
         }
 

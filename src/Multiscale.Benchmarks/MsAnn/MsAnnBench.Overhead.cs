@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using Multiscale.MsAnn;
 using Multiscale.MsAnn.Data;
+using Multiscale.MsAnn.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Multiscale.Cli.Commands;
+namespace Multiscale.Benchmarks.MsAnn;
 
 /// <summary>The bench's per-step overhead and optimizer-flavor sections (issue 11: wall-clock as a first-class axis).</summary>
-internal static partial class MsAnnBenchCommand
+static partial class MsAnnBench
 {
     private sealed partial class Bench
     {
@@ -46,7 +47,7 @@ internal static partial class MsAnnBenchCommand
             MsAnnResult? wCycle = null;
             foreach (var flavor in new[] { OptimizerFlavor.RmsPropPyTorch, OptimizerFlavor.Adam })
             {
-                double lr = flavor == OptimizerFlavor.Adam ? MsAnnOptions.AdamLearningRate : 5e-4;
+                double lr = flavor == OptimizerFlavor.Adam ? MsAnnMethod.DefaultLearningRate(OptimizerFlavor.Adam) : 5e-4;
                 foreach (var (name, schedule) in flavor == OptimizerFlavor.Adam ? modes.Take(1) : modes)
                 {
                     if (cancel.IsCancellationRequested) return;
@@ -56,8 +57,7 @@ internal static partial class MsAnnBenchCommand
                     double ms = double.PositiveInfinity, plain = double.PositiveInfinity;
                     for (int rep = 0; rep < repeats && !cancel.IsCancellationRequested; rep++)
                     {
-                        var run = MsAnnMethod.TrainOne(shape, schedule, LayerMapStrategy.Interpolation, Options(stepBudget, false, flavor, lr) with { EvaluateEvery = stepBudget / 4 },
-                            source, 0, Context(), indent: "    ");
+                        var run = TrainRun(source, _sizes, schedule, LayerMapStrategy.Interpolation, Options(stepBudget, false, flavor, lr) with { EvaluateEvery = stepBudget / 4 }, 0);
                         double runMs = 1000 * run.TotalSeconds / run.Metrics[^1].Step;
                         if (runMs < ms) (ms, r) = (runMs, run);
                         plain = Math.Min(plain, PlainLoopMs(source, shape, StepLevels(schedule, run.Metrics[^1].Step), flavor, lr));
@@ -144,45 +144,11 @@ internal static partial class MsAnnBenchCommand
         /// <summary>Where a default-training step's time goes, and a W-cycle's split into steps and visit setup.</summary>
         private void Profile(IAutoencoderData source, int steps, MsAnnResult? wCycle)
         {
-            var shape = new HierarchyShape(_sizes, 0);
-            using var maps = new LayerMaps(shape, LayerMapStrategy.Interpolation);
-            using var network = new MultilevelNetwork(maps, new Generator(0));
-            using var ours = LevelOptimizer.Create(OptimizerFlavor.RmsPropPyTorch, network.Variables(0), 5e-4);
-            var copies = network.Variables(0).Select(v => new Parameter(v.detach().clone(), requires_grad: true)).ToArray();
-            using var theirs = optim.RMSProp(copies, 5e-4, alpha: 0.9, eps: 1e-10);
-            var batches = source.Batches(new Generator(3));
-            // Per-step times of each part; the medians are reported (robust to other work on the machine).
-            var data = new List<double>(); var forwardBackward = new List<double>(); var step = new List<double>(); var torchStep = new List<double>(); var scopes = new List<double>();
-            long t;
-            using (network.Visit(0))
-                for (int i = 0; i < steps; i++)
-                {
-                    t = Stopwatch.GetTimestamp();
-                    using (var empty = NewDisposeScope()) { }
-                    scopes.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                    using var scope = NewDisposeScope();
-                    t = Stopwatch.GetTimestamp();
-                    var (x, y) = batches(128);
-                    data.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                    t = Stopwatch.GetTimestamp();
-                    ours.ZeroGrad();
-                    (network.Forward(x) - y).square().mean().backward();
-                    forwardBackward.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                    t = Stopwatch.GetTimestamp();
-                    ours.Step();
-                    step.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                    // TorchSharp's RMSProp on the same gradients, for its cost only.
-                    for (int p = 0; p < copies.Length; p++) copies[p].grad = network.Variables(0)[p].grad!.clone();
-                    t = Stopwatch.GetTimestamp();
-                    theirs.step();
-                    torchStep.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                }
-            foreach (var c in copies) c.Dispose();
-            static double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
+            var profile = StepProfile.Measure(source, _sizes, steps);
             _md.AppendLine().AppendLine($"Where a default-training step's time goes ({steps} steps, median ms per step; rmsprop-torch):").AppendLine();
             _md.AppendLine("| batch generation | forward + backward | MsANN's RMSProp step | TorchSharp's optim.RMSProp step | an empty dispose scope |");
             _md.AppendLine("|---|---|---|---|---|");
-            _md.AppendLine($"| {F(Median(data), "F3")} | {F(Median(forwardBackward), "F3")} | {F(Median(step), "F3")} | {F(Median(torchStep), "F3")} | {F(Median(scopes), "F4")} |");
+            _md.AppendLine($"| {F(profile.BatchMs, "F3")} | {F(profile.ForwardBackwardMs, "F3")} | {F(profile.StepMs, "F3")} | {F(profile.TorchStepMs, "F3")} | {F(profile.EmptyScopeMs, "F4")} |");
             _md.AppendLine().AppendLine("No step reads a value back (`item()`): on the CPU every op completes when it returns, and validation MSE, the only " +
                 "read-back, is measured at evaluations, outside the timed training.");
             if (wCycle is null) return;

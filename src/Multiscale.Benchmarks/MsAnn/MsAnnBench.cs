@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -7,40 +6,28 @@ using Multiscale.MsAnn.Data;
 using Multiscale.Runs;
 using static TorchSharp.torch;
 
-namespace Multiscale.Cli.Commands;
+namespace Multiscale.Benchmarks.MsAnn;
 
 /// <summary>
 /// <c>multiscale msann bench</c>: the measured evidence of docs/msann.md (paper 004, §4, Tables 1–3 and §4.4),
 /// rerunnable. Every run of a table uses the same seed, data and evaluation grid, so proxy costs repeat exactly and
 /// wall-clock ratios are measured in the same process.
 /// </summary>
-internal static partial class MsAnnBenchCommand
+public static partial class MsAnnBench
 {
     private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096", "tau-rate-4096", "tau-4096-seeds" };
 
-    public static Command Create(TextWriter output, TextWriter error)
+    /// <summary>The sections, in the order they run.</summary>
+    public static IReadOnlyList<string> Sections => AllSections;
+
+    /// <summary>Checks the settings, runs the wanted sections and returns the Markdown report (incomplete when cancelled).</summary>
+    public static string Run(MsAnnBenchSettings settings, BenchContext context)
     {
-        var outFile = new Option<FileInfo>("--out") { Description = "Markdown file to write.", DefaultValueFactory = _ => new FileInfo("docs/msann-benchmarks.md") };
-        var quick = new Option<bool>("--quick") { Description = "Tiny networks and budgets (seconds; what the test suite runs)." };
-        var only = new Option<string[]>("--only") { Description = "Run only these sections: " + string.Join(", ", AllSections) + ".", AllowMultipleArgumentsPerToken = true };
-        var mnist = new Option<DirectoryInfo?>("--mnist") { Description = "MNIST folder for the mnist section (see 'multiscale data mnist'); without it the section says how to get the data." };
-        var budget = new Option<double>("--budget") { Description = "Cost budget of every MsANN run (default training runs to 256,000 or 8× this, to measure its cost to 1/10).", DefaultValueFactory = _ => 32_000 };
-        var command = new Command("bench", "Measure MsANN against default training (Tables 1–3), the map strategies (§4.4) and memory over a long run; write Markdown.")
-        {
-            outFile, quick, only, mnist, budget,
-        };
-        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
-        {
-            OutputCheck.File(parse.GetValue(outFile)!.FullName);
-            var sections = BenchOutput.Sections(parse.GetValue(only), AllSections);
-            if (!(parse.GetValue(budget) > 0)) throw new MultiscaleException($"--budget must be positive (got {parse.GetValue(budget)})");
-            var mnistDir = parse.GetValue(mnist)?.FullName;
-            if (mnistDir is not null && !Directory.Exists(mnistDir)) throw new MultiscaleException($"--mnist folder '{mnistDir}' does not exist");
-            using var cancel = CancelOnCtrlC.Create();
-            var bench = new Bench(output, parse.GetValue(quick), sections, mnistDir, parse.GetValue(budget), cancel.Token);
-            return BenchOutput.Write(bench.Run(), cancel.Token.IsCancellationRequested, parse.GetValue(outFile)!, output, error);
-        }));
-        return command;
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(context);
+        settings.Validate();
+        return new Bench(context.Log, settings.Quick, settings.Only.ToHashSet(), settings.MnistFolder, settings.Budget, context.Cancellation,
+            settings.MapCache, settings.MnistHowToGet, context.RunReporter, context.Progress).Run();
     }
 
     private readonly record struct Setting(int Gamma, int Levels, int K)
@@ -48,14 +35,15 @@ internal static partial class MsAnnBenchCommand
         public override string ToString() => Levels == 0 ? "default" : $"γ = {Gamma}, L = {Levels}, k = {K}";
     }
 
-    private sealed partial class Bench(TextWriter log, bool quick, HashSet<string> only, string? mnistDir, double budget, CancellationToken cancel)
+    private sealed partial class Bench(TextWriter log, bool quick, HashSet<string> only, string? mnistDir, double budget, CancellationToken cancel,
+        string? mapCache, string mnistHowToGet, IRunReporter reporter, IBenchProgress? progress)
     {
         private readonly StringBuilder _md = new();
         private readonly Stopwatch _total = Stopwatch.StartNew();
         private readonly int[] _sizes = quick ? new[] { 64, 16, 8, 16, 64 } : new[] { 1024, 256, 128, 256, 1024 };
         private double Budget => quick ? Math.Min(budget, 3000) : budget;
 
-        private readonly BenchSections _sections = new BenchSections("msann bench", only, AllSections.Length);
+        private readonly BenchSections _sections = new BenchSections("msann bench", only, AllSections.Length, progress: progress);
 
         private bool Wanted(string name) => _sections.Wanted(name);
 
@@ -106,17 +94,21 @@ internal static partial class MsAnnBenchCommand
         private MsAnnTrainingOptions Options(double runBudget, bool coarse, OptimizerFlavor flavor, double lr = 5e-4) =>
             new() { Budget = runBudget, BatchSize = 128, LearningRate = lr, EvaluateEvery = 128, CoarseSteps = coarse, Optimizer = flavor };
 
-        private RunContext Context() => new(CPU, new LineReporter(log), cancel);
+        private RunContext Context() => new(CPU, reporter, cancel);
 
         private MsAnnResult Train(IAutoencoderData source, Setting s, LayerMapStrategy strategy, double runBudget, bool coarse = false,
             OptimizerFlavor flavor = OptimizerFlavor.RmsPropTensorFlow1, double lr = 5e-4)
         {
-            var shape = new HierarchyShape(_sizes, s.Levels);
             var schedule = s.Levels == 0 ? new CycleSchedule(0, 1, 1) : new CycleSchedule(s.Levels, s.Gamma, s.K);
             log.WriteLine($"  {s}, maps {strategy.Name()}{(coarse ? ", coarse steps" : "")}, {flavor.Name()} lr {lr}, budget {runBudget}");
-            return MsAnnMethod.TrainOne(shape, schedule, strategy, Options(runBudget, coarse, flavor, lr), source, 0, Context(), indent: "    ",
-                mapCache: quick ? null : CommonOptions.DefaultCache());
+            return TrainRun(source, _sizes, schedule, strategy, Options(runBudget, coarse, flavor, lr), 0, quick ? null : mapCache);
         }
+
+        /// <summary>One MsANN run through the plugin's public entry point, on data the bench holds open (the run does not dispose it).</summary>
+        private MsAnnResult TrainRun(IAutoencoderData source, int[] sizes, CycleSchedule schedule, LayerMapStrategy maps, MsAnnTrainingOptions options,
+            long seed, string? runMapCache = null) =>
+            MsAnnMethod.Train(new MsAnnSettings(AutoencoderDataSource.Opened(source), sizes, schedule, maps, options, seed, MapCache: runMapCache),
+                Context(), indent: "    ");
 
         /// <summary>Default training's budget: the paper's 256,000, or 8× the MsANN budget, so its cost to 1/10 is measured.</summary>
         private double DefaultBudget => Math.Max(quick ? 4 * Budget : 256_000, 8 * Budget);
@@ -190,10 +182,9 @@ internal static partial class MsAnnBenchCommand
             }
             if (cancel.IsCancellationRequested) return;
             // §4.4's other baseline: the same hierarchy, every level's variables trained together by one optimizer.
-            var shape = new HierarchyShape(_sizes, s.Levels);
             log.WriteLine($"  {s}, all together, budget {Budget}");
-            var together = MsAnnMethod.TrainOne(shape, new CycleSchedule(s.Levels, s.Gamma, s.K), LayerMapStrategy.Interpolation,
-                Options(Budget, false, OptimizerFlavor.RmsPropTensorFlow1) with { AllTogether = true }, source, 0, Context(), indent: "    ");
+            var together = TrainRun(source, _sizes, new CycleSchedule(s.Levels, s.Gamma, s.K), LayerMapStrategy.Interpolation,
+                Options(Budget, false, OptimizerFlavor.RmsPropTensorFlow1) with { AllTogether = true }, 0);
             _md.AppendLine($"| interpolation, all levels together (§4.4) | {F(together.FinalMse)} | {F(together.CostToTenth, "F0")} | {F(together.TotalSeconds, "F1")} |");
             var baseline = Train(source, new Setting(1, 0, 1), LayerMapStrategy.Interpolation, Budget);
             _md.AppendLine($"| default training (L = 0) | {F(baseline.FinalMse)} | {F(baseline.CostToTenth, "F0")} | {F(baseline.TotalSeconds, "F1")} |");
@@ -208,7 +199,7 @@ internal static partial class MsAnnBenchCommand
             string? dir = mnistDir ?? (Directory.Exists("data/mnist") ? Path.GetFullPath("data/mnist") : null);
             if (dir is null || quick)
             {
-                _md.AppendLine(quick ? "Skipped in --quick." : $"Skipped: no MNIST data. {DataCommand.MnistHowToGet}");
+                _md.AppendLine(quick ? "Skipped in --quick." : $"Skipped: no MNIST data. {mnistHowToGet}");
                 return;
             }
             if (_sizes[0] != 1024) return;

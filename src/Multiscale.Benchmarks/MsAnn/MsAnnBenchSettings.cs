@@ -1,0 +1,23 @@
+using Multiscale.MsAnn.Data;
+
+namespace Multiscale.Benchmarks.MsAnn;
+
+/// <summary>What <see cref="MsAnnBench.Run"/> measures.</summary>
+/// <param name="Quick">Tiny networks and budgets (seconds; what the test suite runs).</param>
+/// <param name="Only">The sections to run (empty: all of <see cref="MsAnnBench.Sections"/>).</param>
+/// <param name="MnistFolder">MNIST folder for the mnist section (null: <c>data/mnist</c> when it exists, else the section says how to get the data).</param>
+/// <param name="Budget">Cost budget of every MsANN run (default training runs to 256,000 or 8× this).</param>
+/// <param name="MapCache">Folder where optimized level maps are kept between runs (null: solved every time).</param>
+public sealed record MsAnnBenchSettings(bool Quick, IReadOnlySet<string> Only, string? MnistFolder = null, double Budget = 32_000, string? MapCache = null)
+{
+    /// <summary>How a reader gets MNIST, for the skipped section's note.</summary>
+    public string MnistHowToGet { get; init; } = "put " + Mnist.Expected + " in the folder";
+
+    /// <summary>Throws <see cref="MultiscaleException"/> for an unknown section, a budget that is not positive or a missing MNIST folder.</summary>
+    public void Validate()
+    {
+        BenchSections.Check(Only, MsAnnBench.Sections);
+        if (!(Budget > 0)) throw new MultiscaleException($"the budget must be positive (got {Budget})");
+        if (MnistFolder is not null && !Directory.Exists(MnistFolder)) throw new MultiscaleException($"the MNIST folder '{MnistFolder}' does not exist");
+    }
+}

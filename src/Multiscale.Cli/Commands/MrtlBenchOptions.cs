@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Multiscale.Benchmarks.Mrtl;
+using Multiscale.Runs;
+
+namespace Multiscale.Cli.Commands;
+
+/// <summary>
+/// <c>multiscale mrtl bench</c>: the options of <see cref="MrtlBench"/> (docs/mrtl.md's evidence), read into its
+/// settings; the bench itself lives in Multiscale.Benchmarks.
+/// </summary>
+internal static class MrtlBenchOptions
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var outFile = new Option<FileInfo>("--out") { Description = "Markdown file to write.", DefaultValueFactory = _ => new FileInfo("docs/mrtl-benchmarks.md") };
+        var quick = new Option<bool>("--quick") { Description = "Small data and one seed (seconds; what the test suite runs)." };
+        var only = new Option<string[]>("--only") { Description = "Run only these sections: " + string.Join(", ", MrtlBench.Sections) + ".", AllowMultipleArgumentsPerToken = true };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds (data, split and initialization) per configuration.", DefaultValueFactory = _ => 3 };
+        var tasks = new Option<string>("--tasks") { Description = "basketball, climate or both.", DefaultValueFactory = _ => "basketball,climate" };
+        var device = CommonOptions.Device();
+        var command = new Command("bench", "Measure MRTL against fixed resolution and random initialization, the finegraining maps and the criteria; write Markdown.")
+        {
+            outFile, quick, only, seeds, tasks, device,
+        };
+        command.SetAction(parse => MultiscaleCli.Guard(error, () =>
+        {
+            OutputCheck.File(parse.GetValue(outFile)!.FullName);
+            var sections = BenchOutput.Sections(parse.GetValue(only), MrtlBench.Sections.ToArray());
+            if (parse.GetValue(seeds) < 1) throw new MultiscaleException($"--seeds must be positive (got {parse.GetValue(seeds)})");
+            var taskList = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var t in taskList)
+                if (t is not ("basketball" or "climate")) throw new MultiscaleException($"unknown task '{t}'; choose basketball and/or climate");
+            var dev = DeviceChoice.Resolve(parse.GetValue(device));
+            using var cancel = CancelOnCtrlC.Create();
+            var settings = new MrtlBenchSettings(parse.GetValue(quick), sections, parse.GetValue(seeds), taskList, dev);
+            var markdown = MrtlBench.Run(settings, BenchOutput.Context(output, cancel.Token));
+            return BenchOutput.Write(markdown, cancel.Token.IsCancellationRequested, parse.GetValue(outFile)!, output, error);
+        }));
+        return command;
+    }
+}
