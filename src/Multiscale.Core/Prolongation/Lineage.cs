@@ -104,14 +104,13 @@ public sealed class Lineage : IDisposable
         if (levels < 1) throw new MultiscaleException($"a lineage needs at least one coarsening (got {levels})");
         if (!GridShape.TryParseGraphSpec(finest, out string family, out var shape))
             throw new MultiscaleException($"cannot halve '{finest}' automatically (only path:N, cycle:N, grid:AxB…, torus:AxB…); give the lineage as an explicit list of specs instead");
-        var sides = shape.Sides.ToArray();
         var specs = new List<string> { finest.Trim() };
         for (int l = 1; l <= levels; l++)
         {
-            if (sides.Any(s => s % 2 != 0 || s / 2 < 1))
-                throw new MultiscaleException($"'{finest}' cannot be halved {levels} times: a side of {string.Join('x', sides)} is odd at level {l}");
-            sides = sides.Select(s => s / 2).ToArray();
-            specs.Add($"{family}:{string.Join('x', sides)}");
+            if (shape.Sides.Any(s => s % 2 != 0))
+                throw new MultiscaleException($"'{finest}' cannot be halved {levels} times: a side of {shape} is odd at level {l}");
+            shape = new GridShape(shape.Sides.Select(s => s / 2).ToArray());
+            specs.Add($"{family}:{shape}");
         }
         return specs;
     }
