@@ -101,7 +101,7 @@ public sealed class LayerMaps : IDisposable
     private static List<ProlongationMap> LevelMaps(int n, int depth, LayerMapStrategy strategy, long seed, string? cacheDirectory)
     {
         var maps = new List<ProlongationMap>();
-        var (rows, cols) = GridSides(n);
+        var grid = GridShape.NearSquare(n);
         for (int l = 1; l <= depth; l++)
         {
             int fine = n >> (l - 1), coarse = n >> l;
@@ -111,8 +111,8 @@ public sealed class LayerMaps : IDisposable
                 LayerMapStrategy.Random => ClosedFormMaps.RandomOrthogonal(coarse, fine, seed + l),
                 LayerMapStrategy.Shuffled => Shuffle(ClosedFormMaps.Interpolation(coarse, fine, periodic: false), seed + l),
                 LayerMapStrategy.Optimized => LocalPathMaps.Optimized(coarse, fine, 1.0, cacheDirectory),
-                LayerMapStrategy.Grid => GridLevelMap(ref rows, ref cols, null),
-                LayerMapStrategy.OptimizedGrid => GridLevelMap(ref rows, ref cols, cacheDirectory ?? ""),
+                LayerMapStrategy.Grid => GridLevelMap(ref grid, (c, f) => ClosedFormMaps.Interpolation(c, f, periodic: false), "grid-interpolation"),
+                LayerMapStrategy.OptimizedGrid => GridLevelMap(ref grid, (c, f) => LocalPathMaps.Optimized(c, f, 1.0, cacheDirectory), "grid-optimized"),
                 _ => ClosedFormMaps.Interpolation(coarse, fine, periodic: false),
             });
         }
@@ -122,27 +122,26 @@ public sealed class LayerMaps : IDisposable
     /// <summary>The rows × cols grid of a layer: the factorization of n closest to square (rows ≤ cols).</summary>
     internal static (int Rows, int Cols) GridSides(int n)
     {
-        int rows = (int)Math.Floor(Math.Sqrt(n));
-        while (n % rows != 0) rows--;
-        return (rows, n / rows);
+        var grid = GridShape.NearSquare(n);
+        return (grid.Rows, grid.Cols);
     }
 
     /// <summary>
-    /// One level of the grid strategies: halves the longer side of the current rows × cols grid (cols on ties) with
-    /// interpolation, or with the optimized path map when <paramref name="optimizedCache"/> is given ("" = no disk cache).
+    /// One level of the grid strategies: halves the longer side of the current grid (cols on ties) with
+    /// <paramref name="halving"/>(coarse side, fine side) and keeps the other side (identity), as the core's
+    /// <see cref="GridMap"/>; the composed maps are dense products, so the level map is formed here.
     /// </summary>
-    private static ProlongationMap GridLevelMap(ref int rows, ref int cols, string? optimizedCache)
+    private static ProlongationMap GridLevelMap(ref GridShape grid, Func<int, int, ProlongationMap> halving, string method)
     {
-        bool halveCols = cols >= rows;
-        int side = halveCols ? cols : rows, other = halveCols ? rows : cols;
-        if (side % 2 != 0) throw new MultiscaleException($"a {rows}×{cols} grid layer cannot be halved again");
-        using var identity = ClosedFormMaps.Aggregation(other, other);
-        using var halved = optimizedCache is null ? ClosedFormMaps.Interpolation(side / 2, side, periodic: false) : LocalPathMaps.Optimized(side / 2, side, 1.0, optimizedCache.Length == 0 ? null : optimizedCache);
-        using var map = (halveCols ? new KroneckerMap(identity, halved) : new KroneckerMap(halved, identity)).Materialize();
-        string fineGrid = $"grid:{rows}x{cols}";
-        if (halveCols) cols /= 2; else rows /= 2;
-        string method = optimizedCache is null ? "grid-interpolation" : "grid-optimized";
-        return new ProlongationMap(map.Matrix, map.Provenance with { Method = method, CoarseGraph = $"grid:{rows}x{cols}", FineGraph = fineGrid });
+        int axis = grid.Cols >= grid.Rows ? 1 : 0;
+        int side = grid.Sides[axis];
+        if (side % 2 != 0) throw new MultiscaleException($"a {grid.Rows}×{grid.Cols} grid layer cannot be halved again");
+        var coarse = grid.WithSide(axis, side / 2);
+        using var map = GridMap.Create(coarse, grid, (a, n1, n2) => a == axis ? halving(n1, n2) : ClosedFormMaps.Aggregation(n1, n2));
+        using var dense = map.Dense();
+        var level = new ProlongationMap(dense.Matrix, dense.Provenance with { Method = method, CoarseGraph = $"grid:{coarse}", FineGraph = $"grid:{grid}" });
+        grid = coarse;
+        return level;
     }
 
     private static ProlongationMap Shuffle(ProlongationMap map, long seed)

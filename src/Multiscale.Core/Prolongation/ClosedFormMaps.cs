@@ -128,38 +128,26 @@ public static class ClosedFormMaps
     {
         ArgumentNullException.ThrowIfNull(coarse);
         ArgumentNullException.ThrowIfNull(fine);
-        if (!TryAxes(coarse, fine, out var family, out var coarseSides, out var fineSides)) return null;
+        if (!TryAxes(coarse, fine, out var family, out var coarseGrid, out var fineGrid)) return null;
         bool periodic = family is "cycle" or "torus";
-        using var scope = NewDisposeScope();
-        Tensor? product = null;
-        for (int axis = 0; axis < coarseSides.Length; axis++)
-        {
-            using var factor = Interpolation(coarseSides[axis], fineSides[axis], periodic);
-            product = product is null ? factor.Matrix.clone() : kron(product, factor.Matrix);
-        }
-        return new ProlongationMap(product!, new MapProvenance { Method = "interpolation", CoarseGraph = coarse.Name, FineGraph = fine.Name });
+        using var grid = GridMap.Create(coarseGrid, fineGrid, (_, n1, n2) => Interpolation(n1, n2, periodic));
+        using var product = grid.Dense();
+        return new ProlongationMap(product.Matrix, new MapProvenance { Method = "interpolation", CoarseGraph = coarse.Name, FineGraph = fine.Name });
     }
 
     /// <summary>True when <see cref="Interpolation(Graphs.Graph, Graphs.Graph)"/> has a map for the pair.</summary>
     public static bool HasInterpolation(Graphs.Graph coarse, Graphs.Graph fine) => TryAxes(coarse, fine, out _, out _, out _);
 
-    private static bool TryAxes(Graphs.Graph coarse, Graphs.Graph fine, out string family, out int[] coarseSides, out int[] fineSides)
+    private static bool TryAxes(Graphs.Graph coarse, Graphs.Graph fine, out string family, out GridShape coarseGrid, out GridShape fineGrid)
     {
-        family = "";
-        coarseSides = fineSides = Array.Empty<int>();
-        var c = SpecPattern.Match(coarse.Name);
-        var f = SpecPattern.Match(fine.Name);
-        if (!c.Success || !f.Success || c.Groups[1].Value != f.Groups[1].Value) return false;
-        family = c.Groups[1].Value;
-        coarseSides = c.Groups[2].Value.Split('x').Select(t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        fineSides = f.Groups[2].Value.Split('x').Select(t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        if (coarseSides.Length != fineSides.Length) return false;
+        fineGrid = default;
+        if (!GridShape.TryParseGraphSpec(coarse.Name, out family, out coarseGrid)
+            || !GridShape.TryParseGraphSpec(fine.Name, out var fineFamily, out fineGrid)
+            || family != fineFamily || coarseGrid.Dimensions != fineGrid.Dimensions) return false;
         // The spec must describe the graph (a renamed or file graph falls through), and every axis must coarsen.
-        long cn = coarseSides.Aggregate(1L, (a, b) => a * b), fn = fineSides.Aggregate(1L, (a, b) => a * b);
-        return cn == coarse.VertexCount && fn == fine.VertexCount && coarseSides.Zip(fineSides).All(p => p.First >= 1 && p.First <= p.Second);
+        return coarseGrid.Cells == coarse.VertexCount && fineGrid.Cells == fine.VertexCount
+            && coarseGrid.Sides.Zip(fineGrid.Sides).All(p => p.First >= 1 && p.First <= p.Second);
     }
-
-    private static readonly System.Text.RegularExpressions.Regex SpecPattern = new(@"^(path|cycle|grid|torus):(\d+(?:x\d+)*)$");
 
     /// <summary>The map with its rows permuted at random (§4.4 strategy 3): same spectrum of PᵀP, locality destroyed.</summary>
     public static ProlongationMap Shuffled(ProlongationMap map, long seed)

@@ -12,17 +12,21 @@ namespace Multiscale.Prolongation;
 public sealed record KroneckerObjective(ObjectiveTerms Terms, double DiffusionNorm, double Theorem51Bound, (double A, double B) FactorDiffusionNorms);
 
 /// <summary>
-/// P = P_a ⊗ P_b for box products G_a □ G_b (§5.2), kept as its two factors: applying it to x reshapes x to
-/// n₁ᵃ × n₁ᵇ and computes P_a X P_bᵀ, so the (n₂ᵃn₂ᵇ × n₁ᵃn₁ᵇ) matrix is never formed. Vertex order is the one of
-/// <see cref="GraphFactory.BoxProduct"/> (index u·n_b + v), which is the Kronecker order.
+/// P = P_a ⊗ P_b for box products G_a □ G_b (§5.2), kept as its two factors: the two-axis <see cref="GridMap"/> (applied
+/// by mode products, the (n₂ᵃn₂ᵇ × n₁ᵃn₁ᵇ) matrix never formed) together with eq. (3.3) evaluated exactly from the
+/// factors and the Thm 5.1 bound. Vertex order is the one of <see cref="GraphFactory.BoxProduct"/> (index u·n_b + v),
+/// which is the Kronecker order.
 /// </summary>
 public sealed class KroneckerMap : IDisposable
 {
+    private readonly GridMap _grid;
+
     /// <summary>Wraps two factor maps (not copied; the caller keeps ownership).</summary>
     public KroneckerMap(ProlongationMap a, ProlongationMap b)
     {
         A = a ?? throw new ArgumentNullException(nameof(a));
         B = b ?? throw new ArgumentNullException(nameof(b));
+        _grid = new GridMap(new GridShape(a.CoarseSize, b.CoarseSize), new GridShape(a.FineSize, b.FineSize), new[] { a, b }, ownsAxes: false);
     }
 
     /// <summary>First factor (slow index).</summary>
@@ -31,30 +35,23 @@ public sealed class KroneckerMap : IDisposable
     /// <summary>Second factor (fast index).</summary>
     public ProlongationMap B { get; }
 
+    /// <summary>The same map as a two-axis grid map (n₁ᵃ × n₁ᵇ → n₂ᵃ × n₂ᵇ).</summary>
+    public GridMap Grid => _grid;
+
     /// <summary>n₂ᵃ·n₂ᵇ.</summary>
-    public long FineSize => (long)A.FineSize * B.FineSize;
+    public int FineSize => _grid.FineSize;
 
     /// <summary>n₁ᵃ·n₁ᵇ.</summary>
-    public long CoarseSize => (long)A.CoarseSize * B.CoarseSize;
+    public int CoarseSize => _grid.CoarseSize;
 
     /// <summary>(P_a ⊗ P_b)·x for x of shape [n₁ᵃn₁ᵇ] or [n₁ᵃn₁ᵇ, k].</summary>
-    public Tensor Prolong(Tensor x) => Apply(x, transpose: false);
+    public Tensor Prolong(Tensor x) => _grid.Prolong(x);
 
     /// <summary>(P_a ⊗ P_b)ᵀ·y for y of shape [n₂ᵃn₂ᵇ] or [n₂ᵃn₂ᵇ, k].</summary>
-    public Tensor Restrict(Tensor y) => Apply(y, transpose: true);
+    public Tensor Restrict(Tensor y) => _grid.Restrict(y);
 
     /// <summary>The full matrix P_a ⊗ P_b (for small sizes, lineages and checks).</summary>
-    public ProlongationMap Materialize()
-    {
-        using var k = kron(A.Matrix, B.Matrix);
-        return new ProlongationMap(k, new MapProvenance
-        {
-            Method = "kronecker",
-            CoarseGraph = $"box({A.Provenance.CoarseGraph},{B.Provenance.CoarseGraph})",
-            FineGraph = $"box({A.Provenance.FineGraph},{B.Provenance.FineGraph})",
-            Details = new Dictionary<string, string> { ["factor_a"] = A.Provenance.Method, ["factor_b"] = B.Provenance.Method },
-        });
-    }
+    public ProlongationMap Materialize() => _grid.Dense();
 
     /// <summary>
     /// Eq. (3.3) at P = P_a ⊗ P_b between G_a¹ □ G_b¹ (coarse) and G_a² □ G_b² (fine), exactly, from factor-sized
@@ -110,25 +107,6 @@ public sealed class KroneckerMap : IDisposable
     public void Dispose() { }
 
     private static double Ratio(KronSum u, KronSum v) => ProlongationObjective.AutoScale(u.Norm2(), v.Norm2());
-
-    private Tensor Apply(Tensor x, bool transpose)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        long inA = transpose ? A.FineSize : A.CoarseSize, inB = transpose ? B.FineSize : B.CoarseSize;
-        if (x.dim() is < 1 or > 2 || x.shape[0] != inA * inB)
-            throw new MultiscaleException($"Kronecker map: expected {inA * inB} rows, got shape ({string.Join(", ", x.shape)})");
-        using var scope = NewDisposeScope();
-        bool vector = x.dim() == 1;
-        long k = vector ? 1 : x.shape[1];
-        var pa = A.Matrix.to(x.dtype, x.device);
-        var pb = B.Matrix.to(x.dtype, x.device);
-        if (transpose) { pa = pa.T; pb = pb.T; }
-        // x as [inA, inB, k]: contract the first index with P_a and the second with P_b.
-        var cube = x.reshape(inA, inB, k);
-        var result = einsum("ia,jb,abk->ijk", pa, pb, cube);
-        var outRows = pa.shape[0] * pb.shape[0];
-        return (vector ? result.reshape(outRows) : result.reshape(outRows, k)).MoveToOuterDisposeScope();
-    }
 
     /// <summary>Σ c_k X_k ⊗ Y_k, with Frobenius inner products from the factors' Gram matrices.</summary>
     private sealed class KronSum

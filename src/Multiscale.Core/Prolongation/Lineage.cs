@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Multiscale.Graphs;
 using Multiscale.Graphs.Coarsening;
 using Multiscale.IO;
@@ -57,7 +56,7 @@ public sealed record LineageLevel(int Level, string Graph, int Vertices, string?
 /// composed maps Pro_{k→0} = P(0) P(1) … P(k−1), computed once. Maps are cached on disk under a key made of the two
 /// graphs' contents and every option that changes the result, so asking again is a file read (§3.3.3's amortization).
 /// </summary>
-public sealed partial class Lineage : IDisposable
+public sealed class Lineage : IDisposable
 {
     private readonly ProlongationMap?[] _toFinest;
 
@@ -103,18 +102,15 @@ public sealed partial class Lineage : IDisposable
     {
         ArgumentNullException.ThrowIfNull(finest);
         if (levels < 1) throw new MultiscaleException($"a lineage needs at least one coarsening (got {levels})");
-        var m = SpecRegex().Match(finest.Trim());
-        if (!m.Success)
+        if (!GridShape.TryParseGraphSpec(finest, out string family, out var shape))
             throw new MultiscaleException($"cannot halve '{finest}' automatically (only path:N, cycle:N, grid:AxB…, torus:AxB…); give the lineage as an explicit list of specs instead");
-        string family = m.Groups[1].Value;
-        var sides = m.Groups[2].Value.Split('x').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var specs = new List<string> { finest.Trim() };
         for (int l = 1; l <= levels; l++)
         {
-            if (sides.Any(s => s % 2 != 0 || s / 2 < 1))
-                throw new MultiscaleException($"'{finest}' cannot be halved {levels} times: a side of {string.Join('x', sides)} is odd at level {l}");
-            sides = sides.Select(s => s / 2).ToArray();
-            specs.Add($"{family}:{string.Join('x', sides)}");
+            if (shape.Sides.Any(s => s % 2 != 0))
+                throw new MultiscaleException($"'{finest}' cannot be halved {levels} times: a side of {shape} is odd at level {l}");
+            shape = new GridShape(shape.Sides.Select(s => s / 2).ToArray());
+            specs.Add($"{family}:{shape}");
         }
         return specs;
     }
@@ -295,10 +291,9 @@ public sealed partial class Lineage : IDisposable
     private static ProlongationMap MakeMap(Graph coarse, Graph fine, string coarseSpec, string fineSpec, MapSource source,
         ProlongationOptions options, CancellationToken cancellation)
     {
-        var c = SpecRegex().Match(coarseSpec.Trim());
-        var f = SpecRegex().Match(fineSpec.Trim());
-        bool axisWise = c.Success && f.Success && c.Groups[1].Value == f.Groups[1].Value
-            && c.Groups[2].Value.Split('x').Length == f.Groups[2].Value.Split('x').Length;
+        bool coarseAxes = GridShape.TryParseGraphSpec(coarseSpec, out string family, out var coarseGrid);
+        bool fineAxes = GridShape.TryParseGraphSpec(fineSpec, out string fineFamily, out var fineGrid);
+        bool axisWise = coarseAxes && fineAxes && family == fineFamily && coarseGrid.Dimensions == fineGrid.Dimensions;
         if (source == MapSource.Optimized || !axisWise)
         {
             if (source != MapSource.Optimized && !axisWise)
@@ -307,38 +302,22 @@ public sealed partial class Lineage : IDisposable
             return new ProlongationMap(solution.Map.Matrix, solution.Map.Provenance);
         }
 
-        string family = c.Groups[1].Value;
         bool periodic = family is "cycle" or "torus";
-        var coarseSides = c.Groups[2].Value.Split('x').Select(int.Parse).ToArray();
-        var fineSides = f.Groups[2].Value.Split('x').Select(int.Parse).ToArray();
-        ProlongationMap? product = null;
-        for (int axis = 0; axis < coarseSides.Length; axis++)
+        using var grid = GridMap.Create(coarseGrid, fineGrid, (_, n1, n2) => source switch
         {
-            int n1 = coarseSides[axis], n2 = fineSides[axis];
-            ProlongationMap factor = source switch
-            {
-                MapSource.Aggregation => ClosedFormMaps.Aggregation(n1, n2),
-                MapSource.Interpolation => ClosedFormMaps.Interpolation(n1, n2, periodic),
-                _ => SolveAxis(n1, n2, periodic, options, cancellation),
-            };
-            if (product is null) { product = factor; continue; }
-            var k = new KroneckerMap(product, factor);
-            var next = k.Materialize();
-            product.Dispose();
-            factor.Dispose();
-            product = next;
-        }
-        var result = product!;
+            MapSource.Aggregation => ClosedFormMaps.Aggregation(n1, n2),
+            MapSource.Interpolation => ClosedFormMaps.Interpolation(n1, n2, periodic),
+            _ => SolveAxis(n1, n2, periodic, options, cancellation),
+        });
+        using var result = grid.Dense();
         var objective = Evaluate(result, coarse, fine, options);
         var provenance = WithTerms(result.Provenance, options.S, objective) with
         {
-            Method = coarseSides.Length == 1 ? result.Provenance.Method : $"kronecker({source.ToString().ToLowerInvariant()})",
+            Method = coarseGrid.Dimensions == 1 ? result.Provenance.Method : $"kronecker({source.ToString().ToLowerInvariant()})",
             CoarseGraph = coarseSpec,
             FineGraph = fineSpec,
         };
-        var wrapped = new ProlongationMap(result.Matrix, provenance);
-        result.Dispose();
-        return wrapped;
+        return new ProlongationMap(result.Matrix, provenance);
     }
 
     private static ProlongationMap SolveAxis(int n1, int n2, bool periodic, ProlongationOptions options, CancellationToken cancellation)
@@ -380,7 +359,4 @@ public sealed partial class Lineage : IDisposable
         text.Append(CultureInfo.InvariantCulture, $"{source}|{o.S:R}|{o.Alpha}|{o.Beta?.ToString() ?? "n1/n2"}|{o.Init}|{o.RandomStarts?.ToString(CultureInfo.InvariantCulture) ?? "policy"}|{o.InterpolationStart}|{o.EscapeSaddles}|{o.Optimizer}|{o.Precondition}|{o.AssignmentStart}|{o.SpectralFrame}|{o.MaxIterations}|{o.Tolerance:R}|{o.MinGradientNorm:R}|{o.Seed}|{o.Retraction}|{o.MaxTime?.TotalSeconds}");
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant();
     }
-
-    [GeneratedRegex(@"^(path|cycle|grid|torus):(\d+(?:x\d+)*)$")]
-    private static partial Regex SpecRegex();
 }

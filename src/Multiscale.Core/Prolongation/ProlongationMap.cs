@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Multiscale.IO;
 using Multiscale.Manifolds;
+using Multiscale.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -123,16 +124,14 @@ public sealed class ProlongationMap : IDisposable
     public Tensor ProlongMode(Tensor tensor, int mode)
     {
         int m = CheckMode(tensor, mode, CoarseSize, "ProlongMode");
-        using var scope = NewDisposeScope();
-        return tensor.movedim(new long[] { m }, new long[] { -1 }).matmul(As(tensor).T).movedim(new long[] { -1 }, new long[] { m }).contiguous().MoveToOuterDisposeScope();
+        return TensorAlgebra.ModeProduct(tensor, As(tensor), m);
     }
 
     /// <summary>Applies Pᵀ along one mode of a tensor (size n₂ there), giving size n₁ there.</summary>
     public Tensor RestrictMode(Tensor tensor, int mode)
     {
         int m = CheckMode(tensor, mode, FineSize, "RestrictMode");
-        using var scope = NewDisposeScope();
-        return tensor.movedim(new long[] { m }, new long[] { -1 }).matmul(As(tensor)).movedim(new long[] { -1 }, new long[] { m }).contiguous().MoveToOuterDisposeScope();
+        return TensorAlgebra.ModeProduct(tensor, As(tensor), m, transpose: true);
     }
 
     /// <summary>

@@ -44,6 +44,7 @@ internal static class AreaAverage
         // The averaging matrices are built on the CPU in float64; they follow the fields' dtype and device.
         var ar = AxisMatrix(target.Rows, rows).to(fields.dtype, fields.device);
         var ac = AxisMatrix(target.Cols, cols).to(fields.dtype, fields.device);
+        // Not TensorAlgebra.ModeProduct: same sums, other GEMM layout, and 80x180 averages moved in the last float32 bit.
         return matmul(matmul(ar, fields), ac.t()).MoveToOuterDisposeScope();
     }
 }

@@ -63,7 +63,7 @@ public sealed class ResolutionSchedule
         static IReadOnlyList<IReadOnlyList<GridShape>> Chain(string text) => string.IsNullOrWhiteSpace(text)
             ? Array.Empty<IReadOnlyList<GridShape>>()
             : text.Split(';', StringSplitOptions.TrimEntries).Select(step =>
-                (IReadOnlyList<GridShape>)step.Split(',', StringSplitOptions.TrimEntries).Select(GridShape.Parse).ToArray()).ToArray();
+                (IReadOnlyList<GridShape>)step.Split(',', StringSplitOptions.TrimEntries).Select(grid => GridShape.Parse(grid, dimensions: 2)).ToArray()).ToArray();
         return new ResolutionSchedule(Chain(fullRank), Chain(lowRank));
     }
 

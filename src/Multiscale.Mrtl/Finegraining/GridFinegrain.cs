@@ -21,18 +21,17 @@ public enum FinegrainMethod
 
 /// <summary>
 /// Moves a weight tensor's spatial mode from a coarse grid to a finer one with a separable map: one 1-D map for the
-/// rows and one for the columns, whose Kronecker product (row-major) is the 2-D map. The dense 2-D map is never
-/// formed (an 80×180 grid from 40×90 would need ~1 GB): the mode is reshaped to (rows, cols) and each axis prolonged.
+/// rows and one for the columns, the core's <see cref="GridMap"/> (their Kronecker product, row-major). The dense 2-D
+/// map is never formed (an 80×180 grid from 40×90 would need ~1 GB): the grid map applies each axis by a mode product.
 /// </summary>
 public sealed class GridFinegrain : IDisposable
 {
-    private GridFinegrain(FinegrainMethod method, GridShape coarse, GridShape fine, ProlongationMap rows, ProlongationMap cols, double scale)
+    private readonly GridMap _map;
+
+    private GridFinegrain(FinegrainMethod method, GridMap map, double scale)
     {
         Method = method;
-        Coarse = coarse;
-        Fine = fine;
-        Rows = rows;
-        Cols = cols;
+        _map = map;
         Scale = scale;
     }
 
@@ -40,16 +39,19 @@ public sealed class GridFinegrain : IDisposable
     public FinegrainMethod Method { get; }
 
     /// <summary>The grid of the input mode.</summary>
-    public GridShape Coarse { get; }
+    public GridShape Coarse => _map.Coarse;
 
     /// <summary>The grid of the output mode.</summary>
-    public GridShape Fine { get; }
+    public GridShape Fine => _map.Fine;
+
+    /// <summary>The 2-D map Rows ⊗ Cols.</summary>
+    public GridMap Map => _map;
 
     /// <summary>1-D map of the row axis, Fine.Rows × Coarse.Rows.</summary>
-    public ProlongationMap Rows { get; }
+    public ProlongationMap Rows => _map.Axes[0];
 
     /// <summary>1-D map of the column axis, Fine.Cols × Coarse.Cols.</summary>
-    public ProlongationMap Cols { get; }
+    public ProlongationMap Cols => _map.Axes[1];
 
     /// <summary>
     /// Factor applied to the prolonged weights: 1 for nearest, Coarse.Cells/Fine.Cells for bilinear (paper 001 §4.2,
@@ -74,20 +76,14 @@ public sealed class GridFinegrain : IDisposable
     public Tensor ApplyUnscaled(Tensor weights, int mode)
     {
         int m = CheckMode(weights, mode, Coarse, "Apply");
-        using var scope = NewDisposeScope();
-        var grid = Split(weights, m, Coarse);
-        var fine = Cols.ProlongMode(Rows.ProlongMode(grid, m), m + 1);
-        return Merge(fine, m).MoveToOuterDisposeScope();
+        return _map.ProlongMode(weights, m);
     }
 
     /// <summary>The transpose maps (Rows ⊗ Cols)ᵀ along <paramref name="mode"/>, without <see cref="Scale"/>: Fine.Cells → Coarse.Cells.</summary>
     public Tensor Restrict(Tensor fineWeights, int mode)
     {
         int m = CheckMode(fineWeights, mode, Fine, "Restrict");
-        using var scope = NewDisposeScope();
-        var grid = Split(fineWeights, m, Fine);
-        var coarse = Cols.RestrictMode(Rows.RestrictMode(grid, m), m + 1);
-        return Merge(coarse, m).MoveToOuterDisposeScope();
+        return _map.RestrictMode(fineWeights, m);
     }
 
     /// <summary>
@@ -109,17 +105,14 @@ public sealed class GridFinegrain : IDisposable
             FinegrainMethod.Optimized => OptimizedMap(n1, n2, s, cacheDirectory),
             _ => throw new MultiscaleException($"unknown finegrain method {method}"),
         };
-        var rows = Axis(coarse.Rows, fine.Rows);
-        ProlongationMap cols;
-        try { cols = Axis(coarse.Cols, fine.Cols); }
-        catch { rows.Dispose(); throw; }
+        var map = GridMap.Create(coarse, fine, (_, n1, n2) => Axis(n1, n2));
         double scale = method switch
         {
             FinegrainMethod.Nearest => 1.0,
             FinegrainMethod.Bilinear => (double)coarse.Cells / fine.Cells,
             _ => Math.Sqrt((double)fine.Cells / coarse.Cells),
         };
-        return new GridFinegrain(method, coarse, fine, rows, cols, scale);
+        return new GridFinegrain(method, map, scale);
     }
 
     /// <summary>
@@ -145,11 +138,7 @@ public sealed class GridFinegrain : IDisposable
     }
 
     /// <summary>Releases both maps.</summary>
-    public void Dispose()
-    {
-        Rows.Dispose();
-        Cols.Dispose();
-    }
+    public void Dispose() => _map.Dispose();
 
     /// <summary>Nearest-centre map: fine cell i (centre (i+½)/n₂ of the unit interval) copies coarse cell ⌊(2i+1)n₁/(2n₂)⌋.</summary>
     internal static ProlongationMap NearestMap(int coarse, int fine)
@@ -192,18 +181,6 @@ public sealed class GridFinegrain : IDisposable
         // Maps stay on the CPU in float64; ProlongationMap applies a cached copy in the weights' dtype on their device.
         using var t = tensor(data, new long[] { fine, coarse }, ScalarType.Float64);
         return new ProlongationMap(t, new MapProvenance { Method = method, CoarseGraph = $"path:{coarse}", FineGraph = $"path:{fine}" });
-    }
-
-    private static Tensor Split(Tensor t, int m, GridShape grid)
-    {
-        var shape = t.shape.Take(m).Concat(new long[] { grid.Rows, grid.Cols }).Concat(t.shape.Skip(m + 1)).ToArray();
-        return t.reshape(shape);
-    }
-
-    private static Tensor Merge(Tensor t, int m)
-    {
-        var shape = t.shape.Take(m).Append(t.shape[m] * t.shape[m + 1]).Concat(t.shape.Skip(m + 2)).ToArray();
-        return t.reshape(shape);
     }
 
     private static int CheckMode(Tensor t, int mode, GridShape grid, string what)

@@ -80,6 +80,7 @@ public sealed class SpatialKernel : IDisposable
             (kr, kc, deg) = (single[0], single[1], single[2]);
         }
         else (kr, kc, deg) = (Rows.to(w.dtype, w.device), Cols.to(w.dtype, w.device), Degrees.to(w.dtype, w.device));
+        // Not TensorAlgebra.ModeProduct: same sums, other GEMM layout, and seeded losses moved in the last float32 bit.
         var kw = matmul(kr, w.reshape(Grid.Rows, -1)).reshape(Grid.Rows, Grid.Cols, -1);
         kw = matmul(kc, kw);
         var degree = (deg.reshape(Grid.Rows, Grid.Cols, 1) * w.square()).sum();
