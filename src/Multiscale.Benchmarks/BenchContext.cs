@@ -4,7 +4,7 @@ namespace Multiscale.Benchmarks;
 
 /// <summary>What a bench reports to and is stopped by; the Markdown it measures is its return value.</summary>
 /// <param name="Log">Plain progress lines (a section's start, each run's settings and results).</param>
-/// <param name="Cancellation">Stops the benches that train (MsANN, MRTL) between and inside runs; a cancelled bench's Markdown is incomplete.</param>
+/// <param name="Cancellation">Stops a bench between sections and inside its runs and solves; a cancelled bench's Markdown is incomplete.</param>
 public sealed record BenchContext(TextWriter Log, CancellationToken Cancellation = default)
 {
     /// <summary>Receives the training runs' lines and curve points (null: the lines go to <see cref="Log"/>).</summary>

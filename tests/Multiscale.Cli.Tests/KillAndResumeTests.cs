@@ -93,6 +93,42 @@ public class KillAndResumeTests
         finally { dir.Delete(true); }
     }
 
+    /// <summary>The map commands and the benches stop on SIGTERM as the methods do: exit 130, nothing written.</summary>
+    [Theory]
+    [InlineData("prolong --coarse grid:16x16 --fine grid:32x32 --s 0.5 --device cpu --out OUT", "prolong grid")]
+    [InlineData("lineage --graph grid:32x32 --levels 2 --s 0.5 --no-cache --device cpu --out OUT", "lineage grid")]
+    [InlineData("bench --only large nonseparable --out OUT.md", "== ")]
+    public void SigtermStopsAMapCommandOrABenchWithNothingWritten(string command, string started)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string target = Path.Combine(dir.FullName, "out");
+            var args = command.Split(' ').Select(a => a.Replace("OUT", target, StringComparison.Ordinal)).ToArray();
+            var lines = new List<string>();
+            int exit;
+            string stderr;
+            using (var p = Start(args, lines))
+            {
+                var clock = Stopwatch.StartNew();
+                bool Began() { lock (lines) return lines.Any(l => l.Contains(started, StringComparison.Ordinal)); }
+                while (!p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2) && !Began()) Thread.Sleep(10);
+                Thread.Sleep(300);   // inside the solve, past the setup
+                Assert.False(p.HasExited, $"'{command}' ended before SIGTERM could be sent");
+                using (var kill = Process.Start("kill", new[] { "-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) })) kill.WaitForExit();
+                Assert.True(p.WaitForExit(60_000), $"'{command}' did not stop within a minute of SIGTERM");
+                exit = p.ExitCode;
+                stderr = p.StandardError.ReadToEnd();
+            }
+            Assert.True(exit == 130, $"exit {exit}: {stderr}");
+            Assert.Contains("cancelled: nothing was written", stderr);
+            Assert.False(File.Exists(target + ".md"));
+            Assert.False(File.Exists(Path.Combine(target, "report.json")));
+            Assert.False(File.Exists(Path.Combine(target, "config.json")));
+        }
+        finally { dir.Delete(true); }
+    }
+
     [Fact]
     public void AKilledSweepContinuesItsStoppedRunFromTheCheckpoint() =>
         KillASweepAndContinueIt(new[] { "msann", "sweep", "--layers", "64,16,64", "--levels", "0,2", "--gammas", "2", "--ks", "2", "--budget", "8000", "--batch", "32" });

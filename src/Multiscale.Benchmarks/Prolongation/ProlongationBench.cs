@@ -29,14 +29,15 @@ public static class ProlongationBench
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
         settings.Validate();
-        return new Bench(context.Log, settings.Quick, settings.Only.ToHashSet(), context.Progress).Run();
+        return new Bench(context.Log, settings.Quick, settings.Only.ToHashSet(), context.Progress, context.Cancellation).Run();
     }
 
-    private sealed class Bench(TextWriter log, bool quick, HashSet<string> only, IBenchProgress? progress)
+    private sealed class Bench(TextWriter log, bool quick, HashSet<string> only, IBenchProgress? progress, CancellationToken cancel)
     {
         private readonly BenchSections _sections = new BenchSections("bench", only, AllSections.Length, progress: progress);
 
-        private bool Wanted(string name) => _sections.Wanted(name);
+        // Once cancelled, no further section starts (the solves in flight stop at their next iteration).
+        private bool Wanted(string name) => !cancel.IsCancellationRequested && _sections.Wanted(name);
 
         private readonly StringBuilder _md = new();
 
@@ -115,7 +116,7 @@ public static class ProlongationBench
             var solution = ProlongationSolver.Solve(GraphSpec.Parse(coarse), GraphSpec.Parse(fine), options, p =>
             {
                 if (hit is null && target is { } t && p.Record.Cost <= t) hit = clock.Elapsed.TotalSeconds;
-            });
+            }, cancel);
             if (hit is null && target is { } tt && solution.Terms.Objective <= tt) hit = solution.Seconds;
             secondsToTarget = hit;
             return solution;
@@ -296,7 +297,7 @@ public static class ProlongationBench
                 var options = new ProlongationOptions { S = 0.5, Alpha = ScaleParameter.Fixed(1), MaxTime = TimeSpan.FromSeconds(quick ? 30 : 60) };
                 foreach (var (label, o) in new[] { ("default (tr)", options), ("cg", options with { Optimizer = OptimizerKind.ConjugateGradient }) })
                 {
-                    using var sol = ProlongationSolver.Solve(coarse, fine, o);
+                    using var sol = ProlongationSolver.Solve(coarse, fine, o, null, cancel);
                     Row($"{c}→{f}", label, F(sol.Terms.Objective, "G12"), issue, sol.GradientNorm, sol.RelativeGradient, F(sol.Seconds, "F2"), sol.WinningStart,
                         $"{sol.Starts.Count} / {sol.Skipped.Count}", sol.SolveStop, label.StartsWith("default", StringComparison.Ordinal) && PymanoptRuns.TryGetValue($"{c}→{f}", out var py) ? py : "");
                 }
@@ -323,7 +324,7 @@ public static class ProlongationBench
             {
                 var clock = Stopwatch.StartNew();
                 var options = new ProlongationOptions { S = 0.5 };
-                using var factor = ProlongationSolver.Solve(GraphFactory.Path(m), GraphFactory.Path(2 * m), options);
+                using var factor = ProlongationSolver.Solve(GraphFactory.Path(m), GraphFactory.Path(2 * m), options, null, cancel);
                 var k = new KroneckerMap(factor.Map, factor.Map);
                 var beta = ScaleParameter.Fixed(0.25);
                 var result = k.Objective(GraphFactory.Path(m), GraphFactory.Path(2 * m), GraphFactory.Path(m), GraphFactory.Path(2 * m), 0.5, ScaleParameter.Auto, beta);
@@ -333,7 +334,7 @@ public static class ProlongationBench
                 {
                     // 32×32 → 64×64 (n₂ = 4096, the largest fine graph the spectral frame is built for) under a 600 s cap.
                     using var d = ProlongationSolver.Solve(GraphFactory.Grid(new[] { m, m }), GraphFactory.Grid(new[] { 2 * m, 2 * m }),
-                        options with { Beta = beta, MaxTime = m >= 32 ? TimeSpan.FromSeconds(600) : null });
+                        options with { Beta = beta, MaxTime = m >= 32 ? TimeSpan.FromSeconds(600) : null }, null, cancel);
                     direct = F(d.Terms.Objective);
                     directSeconds = F(d.Seconds, "F2") + (d.SolveStop == SolveStopReason.TimeBudget ? " (cap)" : "");
                 }
@@ -355,7 +356,7 @@ public static class ProlongationBench
                 var points = new List<(double D, double L)>();
                 foreach (var s in new[] { 0.0, 0.25, 0.5, 0.75, 1.0 })
                 {
-                    using var sol = ProlongationSolver.Solve(GraphFactory.Cycle(n), GraphFactory.Cycle(2 * n), new ProlongationOptions { S = s, Alpha = ScaleParameter.Fixed(1) });
+                    using var sol = ProlongationSolver.Solve(GraphFactory.Cycle(n), GraphFactory.Cycle(2 * n), new ProlongationOptions { S = s, Alpha = ScaleParameter.Fixed(1) }, null, cancel);
                     points.Add((sol.Terms.Diffusion, sol.Terms.Locality));
                     Row($"C{n}→C{2 * n}", s, sol.Terms.Diffusion, sol.Terms.Locality, sol.GloballyOptimal ? "yes" : "no");
                 }
@@ -382,7 +383,7 @@ public static class ProlongationBench
             foreach (var (c, f, d) in pairs)
                 foreach (var s in new[] { 0.0, 0.5, 1.0 })
                 {
-                    using var sol = ProlongationSolver.Solve(GraphSpec.Parse(c), GraphSpec.Parse(f), new ProlongationOptions { S = s, Beta = ScaleParameter.Auto });
+                    using var sol = ProlongationSolver.Solve(GraphSpec.Parse(c), GraphSpec.Parse(f), new ProlongationOptions { S = s, Beta = ScaleParameter.Auto }, null, cancel);
                     double ratio = (double)sol.Map.CoarseSize / sol.Map.FineSize;
                     Row($"{c}→{f}", s, sol.Terms.Alpha, s > 0 ? sol.Terms.Beta : null, ratio, Math.Pow(ratio, 1 + 1.0 / d));
                 }
@@ -399,9 +400,9 @@ public static class ProlongationBench
                 foreach (var s in new[] { 0.5, 1.0 })
                 {
                     var o = new ProlongationOptions { S = s, RandomStarts = 0, AssignmentStart = false, MaxIterations = 3000 };
-                    using var stuck = ProlongationSolver.Solve(GraphSpec.Parse(c), GraphSpec.Parse(f), o with { EscapeSaddles = false });
-                    using var escaped = ProlongationSolver.Solve(GraphSpec.Parse(c), GraphSpec.Parse(f), o);
-                    using var random = ProlongationSolver.Solve(GraphSpec.Parse(c), GraphSpec.Parse(f), o with { Init = InitKind.Random, Seed = 100, RandomStarts = 3 });
+                    using var stuck = ProlongationSolver.Solve(GraphSpec.Parse(c), GraphSpec.Parse(f), o with { EscapeSaddles = false }, null, cancel);
+                    using var escaped = ProlongationSolver.Solve(GraphSpec.Parse(c), GraphSpec.Parse(f), o, null, cancel);
+                    using var random = ProlongationSolver.Solve(GraphSpec.Parse(c), GraphSpec.Parse(f), o with { Init = InitKind.Random, Seed = 100, RandomStarts = 3 }, null, cancel);
                     Row($"{c}→{f}", s, stuck.Terms.Objective, escaped.Terms.Objective, random.Terms.Objective, escaped.Starts[0].SaddleEscapes);
                 }
         }

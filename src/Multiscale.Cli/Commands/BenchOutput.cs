@@ -27,6 +27,19 @@ internal static class BenchOutput
         public void Overall(string text, int done, int total) => TerminalProgress.Current?.Overall(text, done, total, "sections");
     }
 
+    /// <summary>
+    /// Runs a bench with Ctrl-C and SIGTERM as its cancellation, and writes its Markdown to <paramref name="file"/>, or
+    /// nothing when it was cancelled (exit code 130) — the same semantics as every run.
+    /// </summary>
+    public static int Run(FileInfo file, TextWriter output, TextWriter error, Func<BenchContext, string> bench)
+    {
+        using var cancel = CancelOnCtrlC.Create();
+        string markdown;
+        try { markdown = bench(Context(output, cancel.Token)); }
+        catch (OperationCanceledException) when (cancel.Token.IsCancellationRequested) { markdown = ""; }
+        return Write(markdown, cancel.Token.IsCancellationRequested, file, output, error);
+    }
+
     /// <summary>Writes the report atomically, or nothing when the run was cancelled (exit code 130).</summary>
     public static int Write(string markdown, bool cancelled, FileInfo file, TextWriter output, TextWriter error)
     {

@@ -65,17 +65,26 @@ internal static class LineageCommand
         string sourceName = LineageSettings.SourceNames.Name(mapSource);
         var progress = new Progress(output);
         Lineage built;
-        if (settings.Coarsen is { } method)
+        try
         {
-            var finest = GraphSpec.Parse(settings.Graph!);
-            progress.Line($"lineage {settings.Graph} coarsened {settings.Levels} times by {LineageSettings.CoarsenNames.Name(method)} ({sourceName}, s = {sText}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
-            built = Lineage.Coarsen(finest, method, settings.Levels, mapSource, options, cacheDir, progress.Line, cancellation);
+            if (settings.Coarsen is { } method)
+            {
+                var finest = GraphSpec.Parse(settings.Graph!);
+                progress.Line($"lineage {settings.Graph} coarsened {settings.Levels} times by {LineageSettings.CoarsenNames.Name(method)} ({sourceName}, s = {sText}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
+                built = Lineage.Coarsen(finest, method, settings.Levels, mapSource, options, cacheDir, progress.Line, cancellation);
+            }
+            else
+            {
+                var specs = settings.Specs!;
+                progress.Line($"lineage {string.Join(" → ", specs)} ({sourceName}, s = {sText}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
+                built = Lineage.Build(specs, mapSource, options, cacheDir, progress.Line, cancellation);
+            }
         }
-        else
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            var specs = settings.Specs!;
-            progress.Line($"lineage {string.Join(" → ", specs)} ({sourceName}, s = {sText}){(cacheDir is null ? "" : $", cache {cacheDir}")}");
-            built = Lineage.Build(specs, mapSource, options, cacheDir, progress.Line, cancellation);
+            // Cancelled inside a map's first start: no lineage exists (maps already solved stay in the cache).
+            error.WriteLine("cancelled: nothing was written");
+            return 130;
         }
         using var lineage = built;
         if (cancellation.IsCancellationRequested)

@@ -31,10 +31,8 @@ internal static class MrtlBenchOptions
             foreach (var t in taskList)
                 if (t is not ("basketball" or "climate")) throw new MultiscaleException($"unknown task '{t}'; choose basketball and/or climate");
             var dev = DeviceChoice.Resolve(parse.GetValue(device));
-            using var cancel = CancelOnCtrlC.Create();
             var settings = new MrtlBenchSettings(parse.GetValue(quick), sections, parse.GetValue(seeds), taskList, dev);
-            var markdown = MrtlBench.Run(settings, BenchOutput.Context(output, cancel.Token));
-            return BenchOutput.Write(markdown, cancel.Token.IsCancellationRequested, parse.GetValue(outFile)!, output, error);
+            return BenchOutput.Run(parse.GetValue(outFile)!, output, error, context => MrtlBench.Run(settings, context));
         }));
         return command;
     }

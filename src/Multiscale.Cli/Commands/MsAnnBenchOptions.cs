@@ -27,13 +27,11 @@ internal static class MsAnnBenchOptions
             if (!(parse.GetValue(budget) > 0)) throw new MultiscaleException($"--budget must be positive (got {parse.GetValue(budget)})");
             var mnistDir = parse.GetValue(mnist)?.FullName;
             if (mnistDir is not null && !Directory.Exists(mnistDir)) throw new MultiscaleException($"--mnist folder '{mnistDir}' does not exist");
-            using var cancel = CancelOnCtrlC.Create();
             var settings = new MsAnnBenchSettings(parse.GetValue(quick), sections, mnistDir, parse.GetValue(budget), CommonOptions.DefaultCache())
             {
                 MnistHowToGet = DataCommand.MnistHowToGet,
             };
-            var markdown = MsAnnBench.Run(settings, BenchOutput.Context(output, cancel.Token));
-            return BenchOutput.Write(markdown, cancel.Token.IsCancellationRequested, parse.GetValue(outFile)!, output, error);
+            return BenchOutput.Run(parse.GetValue(outFile)!, output, error, context => MsAnnBench.Run(settings, context));
         }));
         return command;
     }

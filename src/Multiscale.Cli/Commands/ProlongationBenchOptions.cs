@@ -21,11 +21,8 @@ internal static class ProlongationBenchOptions
         {
             OutputCheck.File(parse.GetValue(outFile)!.FullName);
             var sections = BenchOutput.Sections(parse.GetValue(only), ProlongationBench.Sections.ToArray());
-            var markdown = ProlongationBench.Run(new ProlongationBenchSettings(parse.GetValue(quick), sections), BenchOutput.Context(output));
-            var file = parse.GetValue(outFile)!;
-            AtomicFile.WriteAllText(file.FullName, markdown);
-            output.WriteLine($"wrote {file.FullName}");
-            return 0;
+            var settings = new ProlongationBenchSettings(parse.GetValue(quick), sections);
+            return BenchOutput.Run(parse.GetValue(outFile)!, output, error, context => ProlongationBench.Run(settings, context));
         }));
         return command;
     }
