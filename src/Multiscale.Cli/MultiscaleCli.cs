@@ -14,7 +14,28 @@ public static class MultiscaleCli
     {
         var root = BuildRoot(output, error);
         var parse = root.Parse(args);
+        // A command line that does not parse (a value of the wrong type, an unknown option or choice) is bad input like
+        // any other: one error line and exit code 1, not the help text. Without arguments the help is what is wanted.
+        if (parse.Errors.Count > 0 && args.Length > 0)
+        {
+            var command = string.Join(' ', Path(parse.CommandResult));
+            // The token that is wrong says more than the missing subcommand it leaves behind.
+            var first = parse.Errors.OrderBy(e => e.Message.StartsWith("Required command", StringComparison.Ordinal)).First();
+            string message = System.Text.RegularExpressions.Regex.Replace(first.Message, @"\s+", " ").Trim().TrimEnd('.');
+            error.WriteLine($"error: {message}" + (parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : "") + $"; see '{command} --help'");
+            return UserError;
+        }
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>The names from the root to the parsed command ("multiscale msann sweep").</summary>
+    private static IEnumerable<string> Path(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new List<string>();
+        for (System.CommandLine.Parsing.SymbolResult? r = result; r is not null; r = r.Parent)
+            if (r is System.CommandLine.Parsing.CommandResult c) names.Add(c.Parent is null ? "multiscale" : c.Command.Name);
+        names.Reverse();
+        return names;
     }
 
     /// <summary>The command tree.</summary>

@@ -111,6 +111,28 @@ public class BadOutputTests
         finally { dir.Delete(true); }
     }
 
+    [Theory]
+    [InlineData("msann --budget abc --out OUT", "Cannot parse argument 'abc' for option '--budget'", "multiscale msann --help")]
+    [InlineData("mrtl --task soccer --out OUT", "Must be one of: 'basketball' 'climate'", "multiscale mrtl --help")]
+    [InlineData("msann sweep --bogus 1 --out OUT", "Unrecognized command or argument '--bogus'", "multiscale msann sweep --help")]
+    [InlineData("prolong --coarse path:4 --fine path:8", "Option '--out' is required", "multiscale prolong --help")]
+    [InlineData("nosuch --out OUT", "Unrecognized command or argument 'nosuch'", "multiscale --help")]
+    public void ACommandLineThatDoesNotParseIsOneErrorLineWithoutTheHelp(string command, string fragment, string help)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            string place = Path.Combine(dir.FullName, "out");
+            var (code, output, error) = CliRunner.Run(command.Split(' ').Select(a => a == "OUT" ? place : a).ToArray());
+            AssertOneError(code, error, command);
+            Assert.Contains(fragment, error);
+            Assert.Contains($"see '{help}'", error);
+            Assert.DoesNotContain("Usage:", output);
+            Assert.False(Directory.Exists(place));
+        }
+        finally { dir.Delete(true); }
+    }
+
     private static void AssertOneError(int code, string error, string what)
     {
         var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

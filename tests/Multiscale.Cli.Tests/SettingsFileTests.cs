@@ -215,6 +215,7 @@ public class SettingsFileTests
     [InlineData("lineage", """{ "graph": "path:16" }""", new[] { "--s", "2" }, "error: --s must be in [0, 1]")]
     [InlineData("lineage", """{ "graph": "path:16" }""", new[] { "--graphs", "path:16;path:8" }, "'graph' in ")]
     [InlineData("lineage", """{ "method": "prolong", "settings": { } }""", new string[0], "holds the settings of a prolong run, not of lineage")]
+    [InlineData("prolong", """{ "coarse": "path:4", "fine": "path:8" }""", new[] { "--tol", "nan" }, "error: --tol must be a finite number (got NaN)")]
     public void ABadMapSettingsFileOrOptionIsOneErrorAsTheUserGaveIt(string command, string content, string[] options, string fragment)
     {
         var dir = CliRunner.TempDirectory();

@@ -37,7 +37,7 @@ public sealed class SettingsReader
     {
         if (Node(field) is not { } node) return null;
         if (node is JsonValue v && v.TryGetValue<string>(out var text)) return text;
-        throw new SettingsException(field, $"must be a string (got {node.ToJsonString()})");
+        throw new SettingsException(field, $"must be a string (got {Show(node)})");
     }
 
     /// <summary>One of <paramref name="choices"/> (exact spelling), or <paramref name="fallback"/>.</summary>
@@ -78,7 +78,7 @@ public sealed class SettingsReader
         if (node is JsonValue v)
         {
             // A number's text, whatever .NET type holds it (a value built in code keeps its int or double).
-            string? text = v.GetValueKind() == JsonValueKind.Number ? v.ToJsonString() : v.TryGetValue<string>(out var s) ? s : null;
+            string? text = v.GetValueKind() == JsonValueKind.Number ? Show(v) : v.TryGetValue<string>(out var s) ? s : null;
             if (text is not null)
             {
                 if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return l;
@@ -86,7 +86,7 @@ public sealed class SettingsReader
                     && m == decimal.Truncate(m) && m >= long.MinValue && m <= long.MaxValue) return (long)m;
             }
         }
-        throw new SettingsException(field, $"must be an integer (got {node.ToJsonString()})");
+        throw new SettingsException(field, $"must be an integer (got {Show(node)})");
     }
 
     /// <summary>A finite number, or <paramref name="fallback"/>.</summary>
@@ -97,9 +97,9 @@ public sealed class SettingsReader
     {
         if (Node(field) is not { } node) return null;
         double value = double.NaN;
-        string? text = node is JsonValue v ? v.GetValueKind() == JsonValueKind.Number ? v.ToJsonString() : v.TryGetValue<string>(out var s) ? s : null : null;
+        string? text = node is JsonValue v ? v.GetValueKind() == JsonValueKind.Number ? Show(v) : v.TryGetValue<string>(out var s) ? s : null : null;
         bool read = text is not null && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
-        if (!read || !double.IsFinite(value)) throw new SettingsException(field, $"must be a finite number (got {node.ToJsonString()})");
+        if (!read || !double.IsFinite(value)) throw new SettingsException(field, $"must be a finite number (got {Show(node)})");
         return value;
     }
 
@@ -112,14 +112,14 @@ public sealed class SettingsReader
             if (v.TryGetValue<bool>(out var b)) return b;
             if (v.TryGetValue<string>(out var s) && bool.TryParse(s, out b)) return b;
         }
-        throw new SettingsException(field, $"must be true or false (got {node.ToJsonString()})");
+        throw new SettingsException(field, $"must be true or false (got {Show(node)})");
     }
 
     /// <summary>The JSON object of <paramref name="field"/> (nested settings, read by a reader of their own), or null when missing.</summary>
     public JsonObject? OptionalObject(string field)
     {
         if (Node(field) is not { } node) return null;
-        return node as JsonObject ?? throw new SettingsException(field, $"must be a JSON object (got {node.ToJsonString()})");
+        return node as JsonObject ?? throw new SettingsException(field, $"must be a JSON object (got {Show(node)})");
     }
 
     /// <summary>The value of <paramref name="field"/> as it is (an array, a string, …), or null when missing or null.</summary>
@@ -132,6 +132,10 @@ public sealed class SettingsReader
         if (unknown.Count > 0)
             throw new SettingsException(unknown[0], $"is not a setting of this method (its settings: {string.Join(", ", _asked.Order(StringComparer.Ordinal))})");
     }
+
+    /// <summary>A value as an error shows it; a value built in code may hold a non-finite double, which has no JSON text.</summary>
+    private static string Show(JsonNode node) =>
+        node is JsonValue v && v.TryGetValue<double>(out var d) && !double.IsFinite(d) ? d.ToString(CultureInfo.InvariantCulture) : node.ToJsonString();
 
     private JsonNode? Node(string field)
     {

@@ -78,4 +78,14 @@ public class SettingsReaderTests
         Assert.Throws<SettingsException>(() => r.Double("a", 0));
         Assert.Throws<SettingsException>(() => r.Double("b", 0));
     }
+
+    [Fact]
+    public void NonFiniteNumbersBuiltInCodeAreRefusedNamingTheirValue()
+    {
+        var r = new SettingsReader(new System.Text.Json.Nodes.JsonObject { ["a"] = double.NaN, ["b"] = double.PositiveInfinity, ["c"] = double.NaN, ["d"] = double.NaN });
+        Assert.Equal("must be a finite number (got NaN)", Assert.Throws<SettingsException>(() => r.Double("a", 0)).Problem);
+        Assert.Equal("must be a finite number (got Infinity)", Assert.Throws<SettingsException>(() => r.Double("b", 0)).Problem);
+        Assert.Equal("must be an integer (got NaN)", Assert.Throws<SettingsException>(() => r.Int("c", 0)).Problem);
+        Assert.Equal("must be a string (got NaN)", Assert.Throws<SettingsException>(() => r.String("d", "")).Problem);
+    }
 }
