@@ -56,6 +56,22 @@ public class ProlongCommandTests
     }
 
     [Theory]
+    [InlineData("path:1", "path:1")]
+    [InlineData("path:1", "path:3")]
+    public void AOneVertexCoarseGraphHasItsMapAndFigures(string coarse, string fine)
+    {
+        var dir = CliRunner.TempDirectory();
+        try
+        {
+            var (code, output, error) = CliRunner.Run("prolong", "--coarse", coarse, "--fine", fine, "--device", "cpu", "--out", dir.FullName);
+            Assert.True(code == 0, error + output);
+            foreach (var f in new[] { "P.npy", "P.png", "convergence.png", "report.json" }) Assert.True(File.Exists(Path.Combine(dir.FullName, f)), f);
+            Assert.True(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir.FullName, "report.json")))!["orthogonality_error"]!.GetValue<double>() < 1e-12);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
     [InlineData(new[] { "--coarse", "path:8", "--fine", "path:4" }, "more than --fine")]
     [InlineData(new[] { "--coarse", "path:4", "--fine", "path:8", "--s", "1.5" }, "--s values must be numbers in [0, 1]")]
     [InlineData(new[] { "--coarse", "path:4", "--fine", "path:8", "--alpha", "-2" }, "--alpha must be 'auto' or a positive number")]

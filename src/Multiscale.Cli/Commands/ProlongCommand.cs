@@ -199,12 +199,14 @@ internal static class ProlongCommand
         Figures.Heatmap(Path.Combine(directory, "P.png"), values,
             $"|P|  {solution.Map.Provenance.CoarseGraph} → {solution.Map.Provenance.FineGraph}", "coarse vertex", "fine vertex");
         var history = solution.History;
+        // A solve that starts at its optimum with E = 0 (a one-vertex pair) has nothing to show on log axes.
+        bool positive = history.Any(h => h.Cost > 0 || h.GradientNorm > 0);
         Figures.Lines(Path.Combine(directory, "convergence.png"), "convergence (winning start)", "iteration", "value",
             new[]
             {
                 new Series("objective E", history.Select(h => (double)h.Iteration + 1).ToArray(), history.Select(h => h.Cost).ToArray()),
                 new Series("‖grad E‖", history.Select(h => (double)h.Iteration + 1).ToArray(), history.Select(h => h.GradientNorm).ToArray()),
-            }, logX: true, logY: true);
+            }, logX: true, logY: positive);
         WriteJson(Path.Combine(directory, "report.json"), report);
     }
 

@@ -31,6 +31,8 @@ internal static class CurvatureProbe
         }
 
         int m = (int)Math.Min(steps, manifold.Dimension);
+        // A manifold of dimension 0 (St(1, 1) = {±1}: a one-vertex pair) has no direction to curve along.
+        if (m < 1) return null;
         var basis = new List<Tensor> { manifold.RandomTangent(x, generator) };
         var alphas = new List<double>();
         var betas = new List<double>();
@@ -56,15 +58,18 @@ internal static class CurvatureProbe
             tri[i, i] = alphas[i];
             if (i + 1 < k) tri[i, i + 1] = tri[i + 1, i] = betas[i];
         }
-        var evd = tri.Evd(Symmetricity.Symmetric);
+        // MathNet's EVD fails on a 1 × 1 matrix; its eigenpair is the entry and 1.
+        var eigenvalues = k == 1 ? new[] { alphas[0] } : null;
+        var evd = k == 1 ? null : tri.Evd(Symmetricity.Symmetric);
+        eigenvalues ??= evd!.EigenValues.Select(c => c.Real).ToArray();
         int smallest = 0;
-        for (int i = 1; i < k; i++) if (evd.EigenValues[i].Real < evd.EigenValues[smallest].Real) smallest = i;
-        double theta = evd.EigenValues[smallest].Real;
-        double largest = evd.EigenValues.Max(c => Math.Abs(c.Real));
+        for (int i = 1; i < k; i++) if (eigenvalues[i] < eigenvalues[smallest]) smallest = i;
+        double theta = eigenvalues[smallest];
+        double largest = eigenvalues.Max(Math.Abs);
         if (!(theta < -1e-7 * Math.Max(largest, 1e-300))) return null;
 
         var direction = zeros_like(x);
-        for (int i = 0; i < k; i++) direction += basis[i] * evd.EigenVectors[i, smallest];
+        for (int i = 0; i < k; i++) direction += basis[i] * (evd is null ? 1.0 : evd.EigenVectors[i, smallest]);
         direction = direction / manifold.Norm(x, direction);
 
         // Along a negative-curvature direction both signs descend to second order; take the first step that lowers E.
