@@ -75,5 +75,22 @@ public static class MultiscaleCli
             error.WriteLine($"error: {e.Message}");
             return UserError;
         }
+        catch (Exception e) when (OutOfMemory(e) is { } what)
+        {
+            // Sizes the checks before the run do not model (a batch, a rank) can still ask for more than the machine has.
+            error.WriteLine($"error: out of memory: {what}; choose smaller sizes (batch, layers, rank, grids)");
+            return UserError;
+        }
+    }
+
+    /// <summary>What an allocation failure asked for (libtorch's "you tried to allocate N bytes", or .NET's), or null.</summary>
+    internal static string? OutOfMemory(Exception e)
+    {
+        if (e is OutOfMemoryException) return "the .NET heap is exhausted";
+        if (e is not System.Runtime.InteropServices.ExternalException || !e.Message.Contains("allocate", StringComparison.Ordinal)) return null;
+        var m = System.Text.RegularExpressions.Regex.Match(e.Message, @"allocate (\d+) bytes");
+        return m.Success && long.TryParse(m.Groups[1].Value, out long bytes)
+            ? $"a tensor of {Multiscale.Graphs.SizeLimits.Bytes(bytes)} could not be allocated"
+            : "a tensor could not be allocated";
     }
 }

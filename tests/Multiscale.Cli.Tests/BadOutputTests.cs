@@ -150,3 +150,17 @@ public class BadOutputTests
         return run;
     }
 }
+
+/// <summary>An allocation the checks before a run did not foresee is named as one error line, not a crash.</summary>
+public class OutOfMemoryTests
+{
+    [Fact]
+    public void LibtorchAndDotnetAllocationFailuresAreRecognizedAndOthersAreNot()
+    {
+        var torch = new System.Runtime.InteropServices.ExternalException("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate 25600000000 bytes. Error code 12 (Cannot allocate memory)");
+        Assert.Equal("a tensor of 23.8 GiB could not be allocated", MultiscaleCli.OutOfMemory(torch));
+        Assert.Equal("the .NET heap is exhausted", MultiscaleCli.OutOfMemory(new OutOfMemoryException()));
+        Assert.Null(MultiscaleCli.OutOfMemory(new System.Runtime.InteropServices.ExternalException("shape mismatch")));
+        Assert.Null(MultiscaleCli.OutOfMemory(new InvalidOperationException("allocate")));
+    }
+}
