@@ -18,7 +18,7 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static partial class MrtlBenchCommand
 {
-    private static readonly string[] AllSections = { "speed", "tuned", "finegrain", "criteria", "thresholds", "low-rank-sparse" };
+    private static readonly string[] AllSections = { "speed", "tuned", "finegrain", "criteria", "thresholds", "low-rank-sparse", "sparse-oracle" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -98,6 +98,7 @@ internal static partial class MrtlBenchCommand
                 // Planted sparse factors exist for the basketball generator only.
                 if (Wanted("low-rank-sparse") && task == "basketball" && !cancel.IsCancellationRequested) LowRankSparse();
                 if (Wanted("low-rank-sparse") && task == "climate" && !cancel.IsCancellationRequested) LowRankSparseClimate();
+                if (Wanted("sparse-oracle") && task == "basketball" && !cancel.IsCancellationRequested) SparseOracle();
             }
             return _md.ToString();
         }
@@ -380,7 +381,8 @@ internal static partial class MrtlBenchCommand
                 "model or the low-rank + sparse model with the same total K (K_S = K/2). *start*: *residual* (default; W^L = CP-ALS of the " +
                 "full-rank W at rank K − K_S, W^S = CP-ALS of the residual at rank K_S) or *split* (one CP-ALS at rank K, the K_S most " +
                 "peaked components by Hoyer to W^S). λ₁ weighs λ₁·mean|V| per sparse spatial factor in the objective, applied as the " +
-                "proximal step in Adam's metric (threshold η·λ₁/(D_m(√v̂ + ε)) per entry) after every step; checkpoints and the " +
+                "proximal step in Adam's metric averaged over the factor (threshold η·λ₁/(D_m·d̄_m), d̄_m the mean of √v̂ + ε over the entries " +
+                "with a gradient) after every step; checkpoints and the " +
                 "criterion judge validation loss + that term. *recovery smooth / sparse*: mean matched |cosine| to the planted smooth " +
                 "and sparse factors (one joint Munkres matching of all learned columns per mode, averaged over the two modes). *zeros*, " +
                 "*Moran's I* and *Hoyer* are the means over the learned columns of each term (the low-rank model has one term; all-zero " +
