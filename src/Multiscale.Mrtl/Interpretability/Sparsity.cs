@@ -46,7 +46,9 @@ public static class Sparsity
         double l1 = c.sum().item<double>();
         if (l1 == 0) throw new MultiscaleException("the Gini index of an all-zero vector is undefined");
         // k = 1..n ascending: weight (n − k + ½)/n.
-        var weight = (n - arange(1, n + 1, dtype: ScalarType.Float64) + 0.5) / n;
+        // Built as plain numbers: the tensor–scalar arithmetic this was written with once failed in libtorch's Scalar
+        // conversion in the middle of a bench run (not reproducible), and the weights need no tensor ops.
+        var weight = tensor(Enumerable.Range(1, (int)n).Select(k => (n - k + 0.5) / n).ToArray());
         return 1 - 2 * (c / l1 * weight).sum().item<double>();
     }
 

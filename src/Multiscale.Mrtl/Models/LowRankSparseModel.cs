@@ -205,6 +205,48 @@ public sealed class LowRankSparseModel : LowRankModel
         }
     }
 
+    /// <summary>
+    /// The proximal step of λ₁ Σ_m w_m‖V_m‖₁ in a scalar metric per spatial factor, in place: the soft threshold at
+    /// η·λ₁·w_m / <paramref name="divisors"/>[m] on every entry of V_m — the exact proximal step after a step of size
+    /// η/d̄_m, and the one the trainer takes after each Adam step with d̄_m = Adam's mean divisor over the factor
+    /// (<see cref="Training.AdamMetric.FactorDenominator"/>), so that λ₁ stays in the loss's units without a per-entry
+    /// divisor that is ε for entries whose gradient was never seen. With every d̄ = 1 this is the Euclidean step.
+    /// </summary>
+    public void ProximalStep(double learningRate, double lambda, bool perCell, IReadOnlyList<double> divisors)
+    {
+        ArgumentNullException.ThrowIfNull(divisors);
+        if (!(learningRate >= 0)) throw new MultiscaleException($"the learning rate must be non-negative (got {learningRate})");
+        if (!(lambda >= 0)) throw new MultiscaleException($"λ₁ must be non-negative (got {lambda})");
+        if (divisors.Count != Grids.Count) throw new MultiscaleException($"one divisor per spatial mode is needed ({Grids.Count}), got {divisors.Count}");
+        if (divisors.Any(d => !(d > 0) || double.IsInfinity(d))) throw new MultiscaleException($"the divisors must be positive and finite (got {string.Join(", ", divisors)})");
+        if (learningRate == 0 || lambda == 0 || SparseRank == 0) return;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        for (int m = 0; m < Grids.Count; m++)
+        {
+            var v = SparseSpatialFactor(m);
+            v.copy_(SoftThreshold(v, learningRate * lambda * L1Weight(m, perCell) / divisors[m]));
+        }
+    }
+
+    /// <summary>
+    /// The proximal step after a step of <paramref name="optimizer"/> (Adam, built on this model's parameters) at its
+    /// current learning rate: in Adam's scalar metric per factor (<paramref name="perFactor"/>, the trainer's rule) or
+    /// in its per-entry metric (the earlier rule, kept for comparison).
+    /// </summary>
+    public void ProximalStep(TorchSharp.Modules.Adam optimizer, double lambda, bool perCell, bool perFactor)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        double eta = optimizer.ParamGroups.First().LearningRate;
+        var modes = Enumerable.Range(0, Grids.Count);
+        if (perFactor) ProximalStep(eta, lambda, perCell, modes.Select(m => Training.AdamMetric.FactorDenominator(optimizer, SparseSpatialFactor(m))).ToArray());
+        else
+        {
+            using var scope = NewDisposeScope();
+            ProximalStep(eta, lambda, perCell, modes.Select(m => Training.AdamMetric.Denominator(optimizer, SparseSpatialFactor(m))).ToArray());
+        }
+    }
+
     /// <summary>sign(x)·max(|x| − t, 0), elementwise (a new tensor).</summary>
     public static Tensor SoftThreshold(Tensor x, double threshold)
     {

@@ -33,4 +33,26 @@ internal static class AdamMetric
         double correction2 = 1 - Math.Pow(options.beta2!.Value, state.step);
         return (state.exp_avg_sq.sqrt() / Math.Sqrt(correction2)).add_(options.eps!.Value).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// One divisor for the whole of <paramref name="parameter"/>: the mean of <see cref="Denominator"/> over the entries
+    /// Adam has gradient statistics for (second moment v &gt; 0); 1 before any step or while no entry has had a
+    /// gradient. It is the metric of the sparse term's proximal step (<see cref="Models.LowRankSparseModel"/>): with the
+    /// per-entry divisor an entry whose gradient was never seen has d = ε, so its threshold η·λ₁·w/ε is ~10⁸ times any
+    /// other and one step zeroes it, and entries seen rarely (a few-cell block's cells, by the few samples that visit
+    /// them) are thresholded hardest — the entries a sparse factor exists for (measured in docs/mrtl.md).
+    /// </summary>
+    public static double FactorDenominator(Adam optimizer, Parameter parameter)
+    {
+        using var scope = NewDisposeScope();
+        var d = Denominator(optimizer, parameter);
+        var dict = optimizer.state_dict();
+        var parameters = optimizer.parameters().ToArray();
+        int index = Array.FindIndex(parameters, p => ReferenceEquals(p, parameter) || p.Handle == parameter.Handle);
+        var state = (Adam.State)dict.State[index];
+        if (state.step == 0) return 1.0;
+        var seen = state.exp_avg_sq.gt(0);
+        long count = seen.sum().item<long>();
+        return count == 0 ? 1.0 : d.masked_select(seen).to(ScalarType.Float64).mean().item<double>();
+    }
 }

@@ -565,12 +565,15 @@ public static class MrtlTrainer
         private double L1(LowRankSparseModel? sparse, StageOptions so) =>
             sparse is null ? 0 : sparse.L1Penalty(_options.LambdaSparse, so.Regularization.PerCell);
 
-        /// <summary>The proximal step of the L1 term after <paramref name="optimizer"/>'s step, in Adam's metric.</summary>
+        /// <summary>
+        /// The proximal step of the L1 term after <paramref name="optimizer"/>'s step, in Adam's metric averaged over
+        /// each sparse spatial factor (one divisor per factor: the per-entry one is ε for cells no batch has visited yet).
+        /// </summary>
         private void ProximalStep(LowRankSparseModel sparse, TorchSharp.Modules.Adam optimizer, StageOptions so)
         {
             if (_options.LambdaSparse == 0 || sparse.SparseRank == 0) return;
             using var scope = NewDisposeScope();
-            var divisors = Enumerable.Range(0, sparse.Grids.Count).Select(m => AdamMetric.Denominator(optimizer, sparse.SparseSpatialFactor(m))).ToArray();
+            var divisors = Enumerable.Range(0, sparse.Grids.Count).Select(m => AdamMetric.FactorDenominator(optimizer, sparse.SparseSpatialFactor(m))).ToArray();
             sparse.ProximalStep(optimizer.ParamGroups.First().LearningRate, _options.LambdaSparse, so.Regularization.PerCell, divisors);
         }
 
