@@ -36,14 +36,15 @@ public enum LayerMapStrategy
 
 /// <summary>
 /// Composed prolongation maps Pro_{l→0} for every layer size of a hierarchy, made once (§3.4, eq. 3.9–3.10): for a
-/// layer of n units, the map from its size at level l to n, the product P(0)…P(l−1) of the level maps. Weights move
-/// between levels by dense products with these composed maps: gathers along the chain of sparse level maps were
-/// measured slower at these sizes, even for pair aggregation (one entry per row), so they are not used
-/// (docs/msann.md).
+/// layer of n units, the map from its size at level l to n, the product P(0)…P(l−1) of the level maps. Weights and data
+/// move between levels by products with these composed maps, applied as <see cref="BandedMatrix"/> blocks: the maps are
+/// local, so each block of rows touches a narrow window of columns, and the products cost a fraction of the dense ones
+/// (element gathers along the chain of sparse level maps were measured slower than dense products; docs/msann.md).
 /// </summary>
 public sealed class LayerMaps : IDisposable
 {
     private readonly Dictionary<(int Size, int Level), ProlongationMap> _toFinest = new();
+    private readonly Dictionary<(int Size, int Level), (BandedMatrix Pro, BandedMatrix Res)> _banded = new();
 
     /// <summary>Builds the maps of every distinct finest layer size; <paramref name="seed"/> drives shuffled/random maps.</summary>
     public LayerMaps(HierarchyShape shape, LayerMapStrategy strategy, long seed = 0, string? cacheDirectory = null)
@@ -61,6 +62,7 @@ public sealed class LayerMaps : IDisposable
             {
                 var next = composed is null ? new ProlongationMap(levelMaps[0].Matrix, levelMaps[0].Provenance) : composed.Compose(levelMaps[l - 1]);
                 _toFinest[(n, l)] = next;
+                using (var transposed = next.Matrix.T) _banded[(n, l)] = (new BandedMatrix(next.Matrix), new BandedMatrix(transposed));
                 composed = next;
             }
             foreach (var m in levelMaps) m.Dispose();
@@ -76,26 +78,52 @@ public sealed class LayerMaps : IDisposable
     /// <summary>Pro_{l→0} for a finest layer size (l ≥ 1).</summary>
     public ProlongationMap ToFinest(int finestSize, int level) => _toFinest[(finestSize, level)];
 
+    /// <summary>Pro_{l→0} of a finest layer size as banded blocks (l ≥ 1), the form every product here uses.</summary>
+    public BandedMatrix BandedToFinest(int finestSize, int level) => _banded[(finestSize, level)].Pro;
+
     /// <summary>Pro_{l→0}·x for a level-l vector [n_l] or matrix [n_l, k] (differentiable; level 0 returns an alias).</summary>
     public Tensor ProlongRows(Tensor coarse, int finestSize, int level) =>
-        level == 0 ? coarse.alias() : ToFinest(finestSize, level).Prolong(coarse);
+        level == 0 ? coarse.alias() : _banded[(finestSize, level)].Pro.Multiply(coarse);
 
     /// <summary>Res_{0→l}·x = Pro_{l→0}ᵀ·x for a finest vector [n] or matrix [n, k].</summary>
     public Tensor RestrictRows(Tensor fine, int finestSize, int level) =>
-        level == 0 ? fine.alias() : ToFinest(finestSize, level).Restrict(fine);
+        level == 0 ? fine.alias() : _banded[(finestSize, level)].Res.Multiply(fine);
+
+    /// <summary>x·Pro_{l→0} for finest rows x [k, n] (a batch of data, examples as rows): each row restricted.</summary>
+    public Tensor RestrictColumns(Tensor fine, int finestSize, int level) =>
+        level == 0 ? fine.alias() : _banded[(finestSize, level)].Res.MultiplyTransposedRight(fine);
 
     /// <summary>Eq. (3.4): Pro_in(l) · W · Pro_out(l)ᵀ for a level-l weight [n_l(in), n_l(out)].</summary>
-    public Tensor ProlongWeights(Tensor weights, int finestIn, int finestOut, int level) =>
-        level == 0 ? weights.alias() : ProlongationMap.ProlongWeights(ToFinest(finestIn, level), weights, ToFinest(finestOut, level));
+    public Tensor ProlongWeights(Tensor weights, int finestIn, int finestOut, int level)
+    {
+        if (level == 0) return weights.alias();
+        RequireShape(weights, ToFinest(finestIn, level).CoarseSize, ToFinest(finestOut, level).CoarseSize, "ProlongWeights");
+        return _banded[(finestIn, level)].Pro.Multiply(_banded[(finestOut, level)].Pro.MultiplyTransposedRight(weights));
+    }
 
     /// <summary>Pro_in(l)ᵀ · W · Pro_out(l) for a finest weight [n(in), n(out)].</summary>
-    public Tensor RestrictWeights(Tensor weights, int finestIn, int finestOut, int level) =>
-        level == 0 ? weights.alias() : ProlongationMap.RestrictWeights(ToFinest(finestIn, level), weights, ToFinest(finestOut, level));
+    public Tensor RestrictWeights(Tensor weights, int finestIn, int finestOut, int level)
+    {
+        if (level == 0) return weights.alias();
+        RequireShape(weights, finestIn, finestOut, "RestrictWeights");
+        return _banded[(finestIn, level)].Res.Multiply(_banded[(finestOut, level)].Res.MultiplyTransposedRight(weights));
+    }
+
+    private static void RequireShape(Tensor weights, long rows, long columns, string what)
+    {
+        if (weights.dim() != 2 || weights.shape[0] != rows || weights.shape[1] != columns)
+            throw new ArgumentException($"{what}: expected a [{rows}, {columns}] weight, got [{string.Join(", ", weights.shape)}]");
+    }
 
     /// <summary>Releases the maps.</summary>
     public void Dispose()
     {
         foreach (var m in _toFinest.Values) m.Dispose();
+        foreach (var (pro, res) in _banded.Values)
+        {
+            pro.Dispose();
+            res.Dispose();
+        }
     }
 
     private static List<ProlongationMap> LevelMaps(int n, int depth, LayerMapStrategy strategy, long seed, string? cacheDirectory)
@@ -483,7 +511,7 @@ public sealed class MultilevelNetwork : IDisposable
 
     /// <summary>Restricts a batch of finest-resolution data (rows are examples) to the visited level: x ↦ x Pro_{l→0}.</summary>
     public Tensor RestrictData(Tensor x, int level) =>
-        level == 0 ? x.alias() : _maps.RestrictRows(x.T, Shape.Layers(0)[0], level).T;
+        level == 0 ? x.alias() : _maps.RestrictColumns(x, Shape.Layers(0)[0], level);
 
     /// <summary>The finest network's output for a batch x (rows are examples).</summary>
     public Tensor Forward(Tensor x)
