@@ -190,8 +190,12 @@ public sealed class MultilevelNetwork : IDisposable
     private readonly Parameter[][] _weights;   // [level][layer]
     private readonly Parameter[][] _biases;    // [level][layer]
 
-    /// <summary>Creates the variables: Glorot-normal weights at every level (as the reference code), zero biases.</summary>
-    public MultilevelNetwork(LayerMaps maps, Generator generator, Device? device = null)
+    /// <summary>
+    /// Creates the variables: Glorot-normal weights at every level (as the reference code), zero biases. With
+    /// <paramref name="zeroCoarse"/> the levels l ≥ 1 start at zero and draw nothing, so θ⁽⁰⁾ — and Θ — are the weights a
+    /// one-level network draws from the same generator.
+    /// </summary>
+    public MultilevelNetwork(LayerMaps maps, Generator generator, Device? device = null, bool zeroCoarse = false)
     {
         _maps = maps ?? throw new ArgumentNullException(nameof(maps));
         ArgumentNullException.ThrowIfNull(generator);
@@ -209,7 +213,8 @@ public sealed class MultilevelNetwork : IDisposable
                 double std = Math.Sqrt(2.0 / (layers[j] + layers[j + 1]));
                 using (var scope = NewDisposeScope())
                 {
-                    _weights[l][j] = new Parameter((randn(layers[j], layers[j + 1], generator: generator) * std).to(device), requires_grad: true);
+                    var initial = zeroCoarse && l > 0 ? zeros(layers[j], layers[j + 1]) : randn(layers[j], layers[j + 1], generator: generator) * std;
+                    _weights[l][j] = new Parameter(initial.to(device), requires_grad: true);
                     _biases[l][j] = new Parameter(zeros(layers[j + 1], device: device), requires_grad: true);
                     _weights[l][j].DetachFromDisposeScope();
                     _biases[l][j].DetachFromDisposeScope();
