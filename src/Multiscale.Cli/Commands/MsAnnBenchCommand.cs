@@ -16,7 +16,7 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static partial class MsAnnBenchCommand
 {
-    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096", "tau-rate-4096", "tau-4096-seeds" };
+    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096", "tau-rate-4096", "tau-4096-seeds", "tau-mnist", "tau-early", "tau-early-4096" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -92,6 +92,9 @@ internal static partial class MsAnnBenchCommand
             if (Wanted("tau-4096") && !cancel.IsCancellationRequested) Tau4096Section();
             if (Wanted("tau-rate-4096") && !cancel.IsCancellationRequested) TauRate4096Section();
             if (Wanted("tau-4096-seeds") && !cancel.IsCancellationRequested) Tau4096SeedsSection();
+            if (Wanted("tau-mnist") && !cancel.IsCancellationRequested) TauMnistSection();
+            if (Wanted("tau-early") && !cancel.IsCancellationRequested) TauEarlySection();
+            if (Wanted("tau-early-4096") && !cancel.IsCancellationRequested) TauEarly4096Section();
             return _md.ToString();
         }
 
