@@ -26,12 +26,14 @@ public class BandedMatrixTests
             var pIn = maps.ToFinest(1024, l);
             var pOut = maps.ToFinest(256, l);
             var banded = maps.BandedToFinest(1024, l);
-            // 1-D maps are banded at every level; a grid map's window spans whole grid rows once a level halves the rows.
-            if (strategy != LayerMapStrategy.Grid || l == 1)
+            // 1-D maps to levels 1 and 2 are banded (level 3's 1024 × 128 window keeps ~40 % of the work: dense); a grid
+            // map's window spans whole grid rows once a level halves the rows.
+            if (strategy == LayerMapStrategy.Grid ? l == 1 : l <= 2)
             {
                 Assert.True(banded.IsBanded, $"{strategy} level {l}: a 1024-unit map should be applied banded");
-                Assert.True(banded.Work * 2 <= banded.Rows * banded.Columns, $"{strategy} level {l}: work {banded.Work} of {banded.Rows * banded.Columns}");
+                Assert.True(10 * banded.Work <= 3 * banded.Rows * banded.Columns, $"{strategy} level {l}: work {banded.Work} of {banded.Rows * banded.Columns}");
             }
+            else Assert.Equal(banded.IsBanded, 10 * banded.Work <= 3 * banded.Rows * banded.Columns);
             var w = randn(1024 >> l, 256 >> l, generator: g).requires_grad_(true);
             var dense = ProlongationMap.ProlongWeights(pIn, w.detach(), pOut);
             var product = maps.ProlongWeights(w, 1024, 256, l);
