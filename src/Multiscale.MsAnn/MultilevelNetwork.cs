@@ -447,6 +447,33 @@ public sealed class MultilevelNetwork : IDisposable
         if (Shape.Depth > 0) TrainOnly(null);
     }
 
+    /// <summary>
+    /// Pro_in (θ − θ_start) Pro_outᵀ at θ = θ_start: the value is zero (no product is formed), the backward is the
+    /// restriction Pro_inᵀ G Pro_out — the same gradient as autograd through the product, up to float rounding.
+    /// </summary>
+    private sealed class UnchangedProlongation : autograd.SingleTensorFunction<UnchangedProlongation>
+    {
+        public override string Name => nameof(UnchangedProlongation);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var theta = (Tensor)vars[0];
+            var maps = (LayerMaps)vars[1];
+            int finestIn = (int)vars[2], finestOut = (int)vars[3], level = (int)vars[4];
+            ctx.save_data("maps", maps);
+            ctx.save_data("sizes", (finestIn, finestOut, level));
+            return zeros(new long[] { finestIn, finestOut }, dtype: theta.dtype, device: theta.device);
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+        {
+            var maps = (LayerMaps)ctx.get_data("maps");
+            var (finestIn, finestOut, level) = ((int, int, int))ctx.get_data("sizes");
+            // One entry per argument of apply; the maps and sizes have none.
+            return new List<Tensor> { maps.RestrictWeights(grad_output, finestIn, finestOut, level), null!, null!, null!, null! };
+        }
+    }
+
     private sealed class VisitHandle(MultilevelNetwork owner) : IDisposable
     {
         public void Dispose() => owner.EndVisit();
@@ -457,8 +484,16 @@ public sealed class MultilevelNetwork : IDisposable
     {
         if (Shape.Depth == 0) return _weights[0][layer];
         if (_visiting is { } v)
-            return v == 0 ? _baseWeights![layer] + _weights[0][layer]
-                : _baseWeights![layer] + _maps.ProlongWeights(_weights[v][layer] - _startWeights![v][layer], Shape.Layers(0)[layer], Shape.Layers(0)[layer + 1], v);
+        {
+            if (v == 0) return _baseWeights![layer] + _weights[0][layer];
+            int finestIn = Shape.Layers(0)[layer], finestOut = Shape.Layers(0)[layer + 1];
+            var theta = _weights[v][layer];
+            // A visit's first step (every step with k = 1) has θ⁽ˡ⁾ = θ⁽ˡ⁾_start: the change's prolongation is exactly 0, so
+            // only its backward (the restriction of the fine gradient, eq. 3.13) is computed, not a product of zeros.
+            if (is_grad_enabled() && theta.requires_grad && theta.eq(_startWeights![v][layer]).all().item<bool>())
+                return _baseWeights![layer] + UnchangedProlongation.apply(theta, _maps, finestIn, finestOut, v);
+            return _baseWeights![layer] + _maps.ProlongWeights(theta - _startWeights![v][layer], finestIn, finestOut, v);
+        }
         var sizes = Shape.Layers(0);
         Tensor total = _weights[0][layer];
         for (int l = 1; l <= Shape.Depth; l++)

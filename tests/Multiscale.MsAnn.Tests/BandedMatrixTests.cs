@@ -93,4 +93,39 @@ public class BandedMatrixTests
         var dense = ProlongationMap.ProlongWeights(maps.ToFinest(1024, 1), w, maps.ToFinest(1024, 1));
         Assert.True(RelativeError(maps.ProlongWeights(w, 1024, 1024, 1), dense) < 1e-6);
     }
+
+    /// <summary>
+    /// A visit's first step forms no product of the (zero) change, only its backward: the same forward and gradients as
+    /// autograd through the plain sum, and once θ⁽ˡ⁾ has moved the step prolongs the change again.
+    /// </summary>
+    [Fact]
+    public void AVisitsFirstStepSkipsTheZeroProductButNotItsGradient()
+    {
+        using var scope = NewDisposeScope();
+        using var maps = new LayerMaps(new HierarchyShape(new[] { 1024, 256, 1024 }, 1), LayerMapStrategy.Interpolation);
+        using var network = new MultilevelNetwork(maps, new Generator(5));
+        var x = rand(16, 1024, generator: new Generator(6));
+        var y = (x > 0.5).to_type(ScalarType.Float32);
+        var plain = network.Forward(x).detach();
+        network.TrainOnly(1);
+        (network.Forward(x) - y).square().mean().backward();
+        var expected = network.Variables(1).Select(v => v.grad!.clone()).ToArray();
+        foreach (var v in network.Variables(1)) v.grad!.zero_();
+        network.TrainOnly(null);
+        Tensor moved;
+        using (network.Visit(1))
+        {
+            Assert.True(RelativeError(network.Forward(x), plain) < 1e-6);
+            (network.Forward(x) - y).square().mean().backward();
+            var actual = network.Variables(1);
+            for (int i = 0; i < expected.Length; i++) Assert.True(RelativeError(actual[i].grad!, expected[i]) < 1e-5, $"variable {i}: {RelativeError(actual[i].grad!, expected[i])}");
+            using (no_grad())
+                foreach (var v in network.Variables(1)) v.add_(randn(v.shape, generator: new Generator(7)) * 0.1);
+            moved = network.Forward(x).detach();
+            Assert.True(RelativeError(moved, plain) > 1e-3);
+        }
+        // After the visit, the plain sum Σ_l Pro θ⁽ˡ⁾ gives the same output as the moved visit's step did.
+        network.InvalidateSums();
+        Assert.True(RelativeError(network.Forward(x).detach(), moved) < 1e-5);
+    }
 }
