@@ -16,7 +16,7 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static partial class MsAnnBenchCommand
 {
-    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096", "tau-rate-4096", "tau-4096-seeds", "tau-mnist", "tau-early", "tau-early-4096" };
+    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096", "tau-rate-4096", "tau-4096-seeds", "tau-mnist", "tau-early", "tau-early-4096", "map-products" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -95,6 +95,7 @@ internal static partial class MsAnnBenchCommand
             if (Wanted("tau-mnist") && !cancel.IsCancellationRequested) TauMnistSection();
             if (Wanted("tau-early") && !cancel.IsCancellationRequested) TauEarlySection();
             if (Wanted("tau-early-4096") && !cancel.IsCancellationRequested) TauEarly4096Section();
+            if (Wanted("map-products") && !cancel.IsCancellationRequested) MapProductsSection();
             return _md.ToString();
         }
 
