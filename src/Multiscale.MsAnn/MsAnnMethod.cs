@@ -73,6 +73,8 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["tau_acceptance"] = t.TauCorrection is { } tau ? (tau.Acceptance ? "on" : "off") : null,
             ["tau_batches"] = t.TauCorrection?.Batches,
             ["tau_average"] = t.TauCorrection?.Average,
+            ["coarse_until"] = t.CoarseUntil,
+            ["coarse_init"] = t.ZeroCoarseInit ? "zero" : "glorot",
             ["all_together"] = t.AllTogether,
             ["compare_default"] = settings.CompareDefault,
             ["seed"] = settings.Seed,
@@ -109,6 +111,11 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         double tauAverage = r.Double("tau_average", 0);
         if (!(tauAverage >= 0 && tauAverage < 1))
             throw new SettingsException("tau_average", $"must be in [0, 1) (got {tauAverage.ToString(CultureInfo.InvariantCulture)})");
+        string coarseInit = r.String("coarse_init", "glorot");
+        if (coarseInit is not ("glorot" or "zero")) throw new SettingsException("coarse_init", $"must be glorot or zero (got '{coarseInit}')");
+        double? coarseUntil = r.OptionalDouble("coarse_until");
+        if (coarseUntil is { } until && !(until > 0 && double.IsFinite(until)))
+            throw new SettingsException("coarse_until", $"must be a positive cost (got {until.ToString(CultureInfo.InvariantCulture)})");
         var training = new MsAnnTrainingOptions
         {
             Budget = budget,
@@ -119,6 +126,8 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             CoarseSteps = r.Bool("coarse_steps", false),
             TauCorrection = coarseModel == "tau" ? new TauCorrectionOptions { Acceptance = acceptance, Batches = tauBatches, Average = tauAverage } : null,
             AllTogether = r.Bool("all_together", false),
+            CoarseUntil = coarseUntil,
+            ZeroCoarseInit = coarseInit == "zero",
         };
         var result = new MsAnnSettings(data, sizes, schedule, maps, training, r.Long("seed", 0), r.Bool("compare_default", false));
         r.Finish();
@@ -289,7 +298,7 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(data);
         using var layerMaps = new LayerMaps(shape, maps, seed, mapCache);
-        using var network = new MultilevelNetwork(layerMaps, new Generator((ulong)seed), context.Device);
+        using var network = new MultilevelNetwork(layerMaps, new Generator((ulong)seed), context.Device, options.ZeroCoarseInit);
         var reporter = context.Reporter;
         double lastLine = double.NegativeInfinity;
         var batches = IAutoencoderData.BatchGenerator(seed);
@@ -349,6 +358,8 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             json["average"] = settings.Training.TauCorrection.Average;
             report["tau"] = json;
         }
+        report["coarse_until"] = settings.Training.CoarseUntil;
+        report["coarse_init"] = settings.Training.ZeroCoarseInit ? "zero" : "glorot";
         report["all_together"] = settings.Training.AllTogether;
         report["optimizer"] = settings.Training.Optimizer.Name();
         report["lr"] = settings.Training.LearningRate;

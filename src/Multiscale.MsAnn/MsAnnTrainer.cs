@@ -42,6 +42,19 @@ public sealed record MsAnnTrainingOptions
     /// </summary>
     public OptimizerFlavor Optimizer { get; init; } = OptimizerFlavor.RmsPropTensorFlow1;
 
+    /// <summary>
+    /// The early-phase schedule: once C(t) has reached this cost, visits to levels ≥ 1 are skipped and the run trains the
+    /// finest level only (null: coarse visits throughout). A cost, not seconds, so a seeded run repeats exactly and a
+    /// resumed run takes the same turn; with τ-corrected visits the next level-0 visit returns the active corrections.
+    /// </summary>
+    public double? CoarseUntil { get; init; }
+
+    /// <summary>
+    /// Start the coarse levels' variables θ⁽ˡ⁾ (l ≥ 1) at zero instead of Glorot draws, so Θ starts at θ⁽⁰⁾ — the same
+    /// weights default training (L = 0) draws from the same seed, and the same initial MSE.
+    /// </summary>
+    public bool ZeroCoarseInit { get; init; }
+
     /// <summary>Validation MSE is measured every this much cost (and at the start and the end).</summary>
     public double EvaluateEvery { get; init; } = 2048;
 
@@ -52,6 +65,8 @@ public sealed record MsAnnTrainingOptions
         if (BatchSize < 1) throw new MultiscaleException($"the batch size must be positive (got {BatchSize})");
         if (!(LearningRate > 0)) throw new MultiscaleException($"the learning rate must be positive (got {LearningRate})");
         if (!(EvaluateEvery > 0)) throw new MultiscaleException($"the evaluation interval must be positive (got {EvaluateEvery})");
+        if (CoarseUntil is { } until && !(until > 0 && double.IsFinite(until)))
+            throw new MultiscaleException($"the cost after which coarse visits stop must be positive (got {until})");
         if (TauCorrection is { } tau)
         {
             tau.Validate();
@@ -241,6 +256,8 @@ public static class MsAnnTrainer
                 {
                     // All-together steps run at the finest level with every variable; the visit then spans them all.
                     var visit = options.AllTogether ? new CycleVisit(0, 1) : visits[i];
+                    // Past the early phase only the finest level trains (a resumed run is inside a visit it took).
+                    if (!resuming && visit.Level > 0 && options.CoarseUntil is { } until && meter.Cost >= until) continue;
                     int b0 = 0;
                     IDisposable? visiting;
                     if (resuming)

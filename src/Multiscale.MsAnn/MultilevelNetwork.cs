@@ -36,14 +36,15 @@ public enum LayerMapStrategy
 
 /// <summary>
 /// Composed prolongation maps Pro_{l→0} for every layer size of a hierarchy, made once (§3.4, eq. 3.9–3.10): for a
-/// layer of n units, the map from its size at level l to n, the product P(0)…P(l−1) of the level maps. Weights move
-/// between levels by dense products with these composed maps: gathers along the chain of sparse level maps were
-/// measured slower at these sizes, even for pair aggregation (one entry per row), so they are not used
-/// (docs/msann.md).
+/// layer of n units, the map from its size at level l to n, the product P(0)…P(l−1) of the level maps. Weights and data
+/// move between levels by products with these composed maps, applied as <see cref="BandedMatrix"/> blocks: the maps are
+/// local, so each block of rows touches a narrow window of columns, and the products cost a fraction of the dense ones
+/// (element gathers along the chain of sparse level maps were measured slower than dense products; docs/msann.md).
 /// </summary>
 public sealed class LayerMaps : IDisposable
 {
     private readonly Dictionary<(int Size, int Level), ProlongationMap> _toFinest = new();
+    private readonly Dictionary<(int Size, int Level), (BandedMatrix Pro, BandedMatrix Res)> _banded = new();
 
     /// <summary>Builds the maps of every distinct finest layer size; <paramref name="seed"/> drives shuffled/random maps.</summary>
     public LayerMaps(HierarchyShape shape, LayerMapStrategy strategy, long seed = 0, string? cacheDirectory = null)
@@ -61,6 +62,7 @@ public sealed class LayerMaps : IDisposable
             {
                 var next = composed is null ? new ProlongationMap(levelMaps[0].Matrix, levelMaps[0].Provenance) : composed.Compose(levelMaps[l - 1]);
                 _toFinest[(n, l)] = next;
+                using (var transposed = next.Matrix.T) _banded[(n, l)] = (new BandedMatrix(next.Matrix), new BandedMatrix(transposed));
                 composed = next;
             }
             foreach (var m in levelMaps) m.Dispose();
@@ -76,26 +78,52 @@ public sealed class LayerMaps : IDisposable
     /// <summary>Pro_{l→0} for a finest layer size (l ≥ 1).</summary>
     public ProlongationMap ToFinest(int finestSize, int level) => _toFinest[(finestSize, level)];
 
+    /// <summary>Pro_{l→0} of a finest layer size as banded blocks (l ≥ 1), the form every product here uses.</summary>
+    public BandedMatrix BandedToFinest(int finestSize, int level) => _banded[(finestSize, level)].Pro;
+
     /// <summary>Pro_{l→0}·x for a level-l vector [n_l] or matrix [n_l, k] (differentiable; level 0 returns an alias).</summary>
     public Tensor ProlongRows(Tensor coarse, int finestSize, int level) =>
-        level == 0 ? coarse.alias() : ToFinest(finestSize, level).Prolong(coarse);
+        level == 0 ? coarse.alias() : _banded[(finestSize, level)].Pro.Multiply(coarse);
 
     /// <summary>Res_{0→l}·x = Pro_{l→0}ᵀ·x for a finest vector [n] or matrix [n, k].</summary>
     public Tensor RestrictRows(Tensor fine, int finestSize, int level) =>
-        level == 0 ? fine.alias() : ToFinest(finestSize, level).Restrict(fine);
+        level == 0 ? fine.alias() : _banded[(finestSize, level)].Res.Multiply(fine);
+
+    /// <summary>x·Pro_{l→0} for finest rows x [k, n] (a batch of data, examples as rows): each row restricted.</summary>
+    public Tensor RestrictColumns(Tensor fine, int finestSize, int level) =>
+        level == 0 ? fine.alias() : _banded[(finestSize, level)].Res.MultiplyTransposedRight(fine);
 
     /// <summary>Eq. (3.4): Pro_in(l) · W · Pro_out(l)ᵀ for a level-l weight [n_l(in), n_l(out)].</summary>
-    public Tensor ProlongWeights(Tensor weights, int finestIn, int finestOut, int level) =>
-        level == 0 ? weights.alias() : ProlongationMap.ProlongWeights(ToFinest(finestIn, level), weights, ToFinest(finestOut, level));
+    public Tensor ProlongWeights(Tensor weights, int finestIn, int finestOut, int level)
+    {
+        if (level == 0) return weights.alias();
+        RequireShape(weights, ToFinest(finestIn, level).CoarseSize, ToFinest(finestOut, level).CoarseSize, "ProlongWeights");
+        return _banded[(finestIn, level)].Pro.Multiply(_banded[(finestOut, level)].Pro.MultiplyTransposedRight(weights));
+    }
 
     /// <summary>Pro_in(l)ᵀ · W · Pro_out(l) for a finest weight [n(in), n(out)].</summary>
-    public Tensor RestrictWeights(Tensor weights, int finestIn, int finestOut, int level) =>
-        level == 0 ? weights.alias() : ProlongationMap.RestrictWeights(ToFinest(finestIn, level), weights, ToFinest(finestOut, level));
+    public Tensor RestrictWeights(Tensor weights, int finestIn, int finestOut, int level)
+    {
+        if (level == 0) return weights.alias();
+        RequireShape(weights, finestIn, finestOut, "RestrictWeights");
+        return _banded[(finestIn, level)].Res.Multiply(_banded[(finestOut, level)].Res.MultiplyTransposedRight(weights));
+    }
+
+    private static void RequireShape(Tensor weights, long rows, long columns, string what)
+    {
+        if (weights.dim() != 2 || weights.shape[0] != rows || weights.shape[1] != columns)
+            throw new ArgumentException($"{what}: expected a [{rows}, {columns}] weight, got [{string.Join(", ", weights.shape)}]");
+    }
 
     /// <summary>Releases the maps.</summary>
     public void Dispose()
     {
         foreach (var m in _toFinest.Values) m.Dispose();
+        foreach (var (pro, res) in _banded.Values)
+        {
+            pro.Dispose();
+            res.Dispose();
+        }
     }
 
     private static List<ProlongationMap> LevelMaps(int n, int depth, LayerMapStrategy strategy, long seed, string? cacheDirectory)
@@ -161,8 +189,12 @@ public sealed class MultilevelNetwork : IDisposable
     private readonly Parameter[][] _weights;   // [level][layer]
     private readonly Parameter[][] _biases;    // [level][layer]
 
-    /// <summary>Creates the variables: Glorot-normal weights at every level (as the reference code), zero biases.</summary>
-    public MultilevelNetwork(LayerMaps maps, Generator generator, Device? device = null)
+    /// <summary>
+    /// Creates the variables: Glorot-normal weights at every level (as the reference code), zero biases. With
+    /// <paramref name="zeroCoarse"/> the levels l ≥ 1 start at zero and draw nothing, so θ⁽⁰⁾ — and Θ — are the weights a
+    /// one-level network draws from the same generator.
+    /// </summary>
+    public MultilevelNetwork(LayerMaps maps, Generator generator, Device? device = null, bool zeroCoarse = false)
     {
         _maps = maps ?? throw new ArgumentNullException(nameof(maps));
         ArgumentNullException.ThrowIfNull(generator);
@@ -180,7 +212,8 @@ public sealed class MultilevelNetwork : IDisposable
                 double std = Math.Sqrt(2.0 / (layers[j] + layers[j + 1]));
                 using (var scope = NewDisposeScope())
                 {
-                    _weights[l][j] = new Parameter((randn(layers[j], layers[j + 1], generator: generator) * std).to(device), requires_grad: true);
+                    var initial = zeroCoarse && l > 0 ? zeros(layers[j], layers[j + 1]) : randn(layers[j], layers[j + 1], generator: generator) * std;
+                    _weights[l][j] = new Parameter(initial.to(device), requires_grad: true);
                     _biases[l][j] = new Parameter(zeros(layers[j + 1], device: device), requires_grad: true);
                     _weights[l][j].DetachFromDisposeScope();
                     _biases[l][j].DetachFromDisposeScope();
@@ -413,6 +446,33 @@ public sealed class MultilevelNetwork : IDisposable
         if (Shape.Depth > 0) TrainOnly(null);
     }
 
+    /// <summary>
+    /// Pro_in (θ − θ_start) Pro_outᵀ at θ = θ_start: the value is zero (no product is formed), the backward is the
+    /// restriction Pro_inᵀ G Pro_out — the same gradient as autograd through the product, up to float rounding.
+    /// </summary>
+    private sealed class UnchangedProlongation : autograd.SingleTensorFunction<UnchangedProlongation>
+    {
+        public override string Name => nameof(UnchangedProlongation);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var theta = (Tensor)vars[0];
+            var maps = (LayerMaps)vars[1];
+            int finestIn = (int)vars[2], finestOut = (int)vars[3], level = (int)vars[4];
+            ctx.save_data("maps", maps);
+            ctx.save_data("sizes", (finestIn, finestOut, level));
+            return zeros(new long[] { finestIn, finestOut }, dtype: theta.dtype, device: theta.device);
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+        {
+            var maps = (LayerMaps)ctx.get_data("maps");
+            var (finestIn, finestOut, level) = ((int, int, int))ctx.get_data("sizes");
+            // One entry per argument of apply; the maps and sizes have none.
+            return new List<Tensor> { maps.RestrictWeights(grad_output, finestIn, finestOut, level), null!, null!, null!, null! };
+        }
+    }
+
     private sealed class VisitHandle(MultilevelNetwork owner) : IDisposable
     {
         public void Dispose() => owner.EndVisit();
@@ -423,8 +483,16 @@ public sealed class MultilevelNetwork : IDisposable
     {
         if (Shape.Depth == 0) return _weights[0][layer];
         if (_visiting is { } v)
-            return v == 0 ? _baseWeights![layer] + _weights[0][layer]
-                : _baseWeights![layer] + _maps.ProlongWeights(_weights[v][layer] - _startWeights![v][layer], Shape.Layers(0)[layer], Shape.Layers(0)[layer + 1], v);
+        {
+            if (v == 0) return _baseWeights![layer] + _weights[0][layer];
+            int finestIn = Shape.Layers(0)[layer], finestOut = Shape.Layers(0)[layer + 1];
+            var theta = _weights[v][layer];
+            // A visit's first step (every step with k = 1) has θ⁽ˡ⁾ = θ⁽ˡ⁾_start: the change's prolongation is exactly 0, so
+            // only its backward (the restriction of the fine gradient, eq. 3.13) is computed, not a product of zeros.
+            if (is_grad_enabled() && theta.requires_grad && theta.eq(_startWeights![v][layer]).all().item<bool>())
+                return _baseWeights![layer] + UnchangedProlongation.apply(theta, _maps, finestIn, finestOut, v);
+            return _baseWeights![layer] + _maps.ProlongWeights(theta - _startWeights![v][layer], finestIn, finestOut, v);
+        }
         var sizes = Shape.Layers(0);
         Tensor total = _weights[0][layer];
         for (int l = 1; l <= Shape.Depth; l++)
@@ -482,7 +550,7 @@ public sealed class MultilevelNetwork : IDisposable
 
     /// <summary>Restricts a batch of finest-resolution data (rows are examples) to the visited level: x ↦ x Pro_{l→0}.</summary>
     internal Tensor RestrictData(Tensor x, int level) =>
-        level == 0 ? x.alias() : _maps.RestrictRows(x.T, Shape.Layers(0)[0], level).T;
+        level == 0 ? x.alias() : _maps.RestrictColumns(x, Shape.Layers(0)[0], level);
 
     /// <summary>The finest network's output for a batch x (rows are examples).</summary>
     public Tensor Forward(Tensor x)

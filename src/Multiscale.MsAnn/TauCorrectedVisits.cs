@@ -63,8 +63,9 @@ internal sealed class TauCorrectedVisits : IDisposable
     private readonly MultilevelNetwork _network;
     private readonly TauCorrectionOptions _options;
     private readonly int[] _sizes;
-    private readonly Dictionary<(int Size, int Level), (Tensor Down, Tensor Up)> _transfer = new();
-    private readonly Tensor?[] _data;   // [level]: the convex data restriction [n, n_l]
+    // Down [n_l, n_{l−1}], Up [n_{l−1}, n_l] and their transposes, as banded blocks (the transfers are local like the maps).
+    private readonly Dictionary<(int Size, int Level), (BandedMatrix Down, BandedMatrix DownT, BandedMatrix Up, BandedMatrix UpT)> _transfer = new();
+    private readonly BandedMatrix?[] _data;   // [level]: the transposed convex data restriction [n_l, n] (x_c = x·D)
     private readonly Parameter[][] _weights, _biases;                   // [level][layer], level 0 unused
     private readonly Tensor[][] _startWeights, _startBiases, _tauWeights, _tauBiases;
     private readonly Tensor[][] _averageWeights, _averageBiases;   // [level][layer]: m of the running average (empty without one)
@@ -90,7 +91,7 @@ internal sealed class TauCorrectedVisits : IDisposable
         _sizes = shape.Layers(0).ToArray();
         var like = network.Variables(0)[0];
         int depth = shape.Depth, layers = _sizes.Length - 1;
-        _data = new Tensor?[depth + 1];
+        _data = new BandedMatrix?[depth + 1];
         using (var scope = NewDisposeScope())
         {
             foreach (var n in _sizes.Distinct())
@@ -108,8 +109,9 @@ internal sealed class TauCorrectedVisits : IDisposable
                     var e = s.unsqueeze(1) * p.T;
                     var down = previousE is null ? e : e.matmul(previousA!);
                     var up = previousA is null ? a : previousE!.matmul(a);
-                    _transfer[(n, l)] = (down.to(like.dtype, like.device).contiguous().DetachFromDisposeScope(), up.to(like.dtype, like.device).contiguous().DetachFromDisposeScope());
-                    if (n == _sizes[0]) _data[l] = ConvexAverage(a).to(like.dtype, like.device).contiguous().DetachFromDisposeScope();
+                    // Built from the float64 products; each product casts the blocks to its operand's dtype and device once.
+                    _transfer[(n, l)] = (new BandedMatrix(down), new BandedMatrix(down.T), new BandedMatrix(up), new BandedMatrix(up.T));
+                    if (n == _sizes[0]) _data[l] = new BandedMatrix(ConvexAverage(a).T);
                     previousA = a;
                     previousE = e;
                 }
@@ -279,10 +281,12 @@ internal sealed class TauCorrectedVisits : IDisposable
     /// <summary>Releases the coarse networks, transfers and optimizers.</summary>
     public void Dispose()
     {
-        foreach (var (down, up) in _transfer.Values)
+        foreach (var (down, downT, up, upT) in _transfer.Values)
         {
             down.Dispose();
+            downT.Dispose();
             up.Dispose();
+            upT.Dispose();
         }
         foreach (var data in _data) data?.Dispose();
         for (int l = 1; l < _weights.Length; l++)
@@ -297,7 +301,7 @@ internal sealed class TauCorrectedVisits : IDisposable
     public Tensor RestrictData(Tensor batch, int level)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return level == 0 ? batch.alias() : batch.matmul(_data[level]!);
+        return level == 0 ? batch.alias() : _data[level]!.MultiplyTransposedRight(batch);
     }
 
     /// <summary>The level's coarse network on restricted data.</summary>
@@ -333,17 +337,17 @@ internal sealed class TauCorrectedVisits : IDisposable
     /// <summary>Pro(Δ) from <paramref name="level"/> to the level above, for one layer: (Up_in Δ_W Down_out, δb Down_out).</summary>
     internal (Tensor Weight, Tensor Bias) Prolong(int level, int layer, Tensor weight, Tensor bias)
     {
-        var (_, upIn) = _transfer[(_sizes[layer], level)];
-        var (downOut, _) = _transfer[(_sizes[layer + 1], level)];
-        return (upIn.matmul(weight).matmul(downOut), bias.matmul(downOut));
+        var upIn = _transfer[(_sizes[layer], level)].Up;
+        var downOutT = _transfer[(_sizes[layer + 1], level)].DownT;
+        return (downOutT.MultiplyTransposedRight(upIn.Multiply(weight)), downOutT.MultiplyTransposedRight(bias));
     }
 
     /// <summary>The restriction of one layer's parameters from the level above to <paramref name="level"/>: (Down_in W Up_out, b Up_out).</summary>
     internal (Tensor Weight, Tensor Bias) Restrict(int level, int layer, Tensor weight, Tensor bias)
     {
-        var (downIn, _) = _transfer[(_sizes[layer], level)];
-        var (_, upOut) = _transfer[(_sizes[layer + 1], level)];
-        return (downIn.matmul(weight).matmul(upOut), bias.matmul(upOut));
+        var downIn = _transfer[(_sizes[layer], level)].Down;
+        var upOutT = _transfer[(_sizes[layer + 1], level)].UpT;
+        return (upOutT.MultiplyTransposedRight(downIn.Multiply(weight)), upOutT.MultiplyTransposedRight(bias));
     }
 
     private Tensor Loss(int level, Tensor input, Tensor target) =>
@@ -393,10 +397,10 @@ internal sealed class TauCorrectedVisits : IDisposable
             for (int j = 0; j < layers; j++)
             {
                 // v = Res(g) − g_c with Res the adjoint of Pro, averaged over the τ batches.
-                var (_, upIn) = _transfer[(_sizes[j], level)];
-                var (downOut, _) = _transfer[(_sizes[j + 1], level)];
-                _tauWeights[level][j].add_((upIn.T.matmul(above[j]).matmul(downOut.T) - coarse[j]) / _options.Batches);
-                _tauBiases[level][j].add_((above[layers + j].matmul(downOut.T) - coarse[layers + j]) / _options.Batches);
+                var upInT = _transfer[(_sizes[j], level)].UpT;
+                var downOut = _transfer[(_sizes[j + 1], level)].Down;
+                _tauWeights[level][j].add_((downOut.MultiplyTransposedRight(upInT.Multiply(above[j])) - coarse[j]) / _options.Batches);
+                _tauBiases[level][j].add_((downOut.MultiplyTransposedRight(above[layers + j]) - coarse[layers + j]) / _options.Batches);
             }
         }
         if (_options.Average > 0)
@@ -467,8 +471,8 @@ internal sealed class TauCorrectedVisits : IDisposable
     /// The data restriction from an averaging map A (columns summing to 1): per column its positive entries above
     /// <see cref="DataThreshold"/> of the largest, renormalized to sum 1 — a convex combination, so restricted data stay
     /// inside the data's range exactly (the polar-orthonormal maps have small negative side lobes, which would let an
-    /// average of 0/1 targets overshoot to ≈ 1.09). Kept dense: a gather of the few kept entries was measured ~6× slower
-    /// than the dense product at these sizes (docs/msann.md).
+    /// average of 0/1 targets overshoot to ≈ 1.09). Applied as <see cref="BandedMatrix"/> blocks (an element gather of the
+    /// few kept entries was measured ~6× slower than the dense product; docs/msann.md).
     /// </summary>
     private static Tensor ConvexAverage(Tensor average)
     {

@@ -42,6 +42,28 @@ public class MsAnnBenchTests
     }
 
     [Fact]
+    public void QuickBenchRunsTheEarlyPhaseAndMapProductSections()
+    {
+        var dir = CliRunner.TempDirectory();
+        var file = Path.Combine(dir.FullName, "msann-bench.md");
+        var (code, _, err) = CliRunner.Run("msann", "bench", "--quick", "--only", "tau-early,map-products,tau-mnist", "--out", file);
+        Assert.True(code == 0, err);
+        var md = File.ReadAllText(file);
+        Assert.Contains("## The early-phase schedule at n = 64", md);
+        foreach (var row in new[] { "| τ, zero coarse init | γ = 1, L = 1, k = 4 |", "| τ, zero coarse init, coarse until 0.25 of the budget | γ = 1, L = 1, k = 4 |" })
+            Assert.Contains(row, md);
+        // Zero coarse levels start from default training's weights: the same initial MSE, printed side by side.
+        var initial = md.Split('\n').Single(l => l.StartsWith("Initial validation MSE per seed", StringComparison.Ordinal));
+        var values = initial[(initial.IndexOf(':') + 1)..].Split('/').Select(v => v.Trim()).ToArray();
+        Assert.Equal(values[0], values[2]);
+        Assert.Contains("## Level-map products: banded blocks against dense products", md);
+        Assert.Contains("| 256 | 1 |", md);
+        // MNIST needs 1024 inputs: the quick bench says it skipped the section.
+        Assert.Contains("## τ-corrected coarse models on MNIST", md);
+        Assert.Contains("Skipped", md);
+    }
+
+    [Fact]
     public void UnknownSectionsAreRejectedBeforeAnythingRuns()
     {
         var dir = CliRunner.TempDirectory();

@@ -120,6 +120,8 @@ public class MsAnnCommandTests
     [InlineData(new[] { "--coarse-model", "tau", "--tau-batches", "0" }, "at least one batch")]
     [InlineData(new[] { "--coarse-model", "tau", "--tau-average", "1" }, "--tau-average must be in [0, 1) (got 1)")]
     [InlineData(new[] { "--coarse-model", "tau", "--maps", "random" }, "averaging needs columns of one sign")]
+    [InlineData(new[] { "--coarse-until", "-5" }, "--coarse-until must be a positive cost (got -5)")]
+    [InlineData(new[] { "--coarse-init", "ones" }, "--coarse-init must be glorot or zero (got 'ones')")]
     [InlineData(new[] { "--optimizer", "sgd" }, "sgd")]
     [InlineData(new[] { "--rmsprop", "torch", "--optimizer", "adam" }, "--rmsprop torch and --optimizer adam disagree")]
     [InlineData(new[] { "--optimizer", "adam", "--lr", "0" }, "learning rate must be positive")]

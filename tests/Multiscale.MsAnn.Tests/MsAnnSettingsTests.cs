@@ -20,6 +20,7 @@ public class MsAnnSettingsTests
             {
                 Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, Optimizer = OptimizerFlavor.RmsPropPyTorch,
                 TauCorrection = new TauCorrectionOptions { Acceptance = false, Batches = 3, Average = 0.8 },
+                CoarseUntil = 900, ZeroCoarseInit = true,
             }, Seed: 8, CompareDefault: true),
         "adam-mnist" => new(AutoencoderDataSource.Mnist("/data/mnist"), new[] { 1024, 256, 1024 }, new CycleSchedule(1, 1, 1), LayerMapStrategy.OptimizedGrid,
             new MsAnnTrainingOptions { Budget = 10_000, BatchSize = 64, LearningRate = 3e-3, EvaluateEvery = 64, Optimizer = OptimizerFlavor.Adam }, Seed: 12345678901),

@@ -15,7 +15,7 @@ namespace Multiscale.Benchmarks.MsAnn;
 /// </summary>
 public static partial class MsAnnBench
 {
-    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096", "tau-rate-4096", "tau-4096-seeds" };
+    private static readonly string[] AllSections = { "table1", "two-object", "maps", "mnist", "memory", "overhead", "flavors", "tau", "tau-rate", "tau-4096", "tau-rate-4096", "tau-4096-seeds", "tau-mnist", "tau-early", "tau-early-4096", "map-products" };
 
     /// <summary>The sections, in the order they run.</summary>
     public static IReadOnlyList<string> Sections => AllSections;
@@ -80,6 +80,10 @@ public static partial class MsAnnBench
             if (Wanted("tau-4096") && !cancel.IsCancellationRequested) Tau4096Section();
             if (Wanted("tau-rate-4096") && !cancel.IsCancellationRequested) TauRate4096Section();
             if (Wanted("tau-4096-seeds") && !cancel.IsCancellationRequested) Tau4096SeedsSection();
+            if (Wanted("tau-mnist") && !cancel.IsCancellationRequested) TauMnistSection();
+            if (Wanted("tau-early") && !cancel.IsCancellationRequested) TauEarlySection();
+            if (Wanted("tau-early-4096") && !cancel.IsCancellationRequested) TauEarly4096Section();
+            if (Wanted("map-products") && !cancel.IsCancellationRequested) MapProductsSection();
             return _md.ToString();
         }
 

@@ -25,6 +25,8 @@ internal sealed class MsAnnOptions
     private readonly Option<string> _tauAcceptance = new("--tau-acceptance") { Description = "With --coarse-model tau: on (keep a coarse correction only if the loss of the level above does not rise on a fresh batch; default) or off.", DefaultValueFactory = _ => "on" };
     private readonly Option<int> _tauBatches = new("--tau-batches") { Description = "With --coarse-model tau: batches the τ term is computed from at each entry into a level (1 = one batch).", DefaultValueFactory = _ => 1 };
     private readonly Option<double> _tauAverage = new("--tau-average") { Description = "With --coarse-model tau: decay ρ in [0, 1) of a running average of the τ term over the entries into each level (τ = m_t / (1 − ρᵗ), m_t = ρ m_{t−1} + (1 − ρ) v_t; 0 = none, default).", DefaultValueFactory = _ => 0 };
+    private readonly Option<double?> _coarseUntil = new("--coarse-until") { Description = "Stop visiting coarse levels once the cost C(t) reaches this value; the run then trains the finest level only (the early-phase schedule; default: coarse visits throughout)." };
+    private readonly Option<string> _coarseInit = new("--coarse-init") { Description = "Initial coarse-level variables: glorot (Glorot-normal draws at every level, the reference code's; default) or zero (Θ starts at default training's weights of the same seed).", DefaultValueFactory = _ => "glorot" };
     private readonly Option<string> _device = CommonOptions.Device();
     private readonly Option<string?> _cache = CommonOptions.Cache("--maps optimized and optimized-grid");
     private readonly Option<bool> _noCache = CommonOptions.NoCache();
@@ -38,7 +40,7 @@ internal sealed class MsAnnOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _coarseModel, _tauAcceptance, _tauBatches, _tauAverage, _rmsProp, _optimizer, _device, _cache, _noCache })
+        foreach (Option o in new Option[] { _task, _data, _budget, _maps, _layers, _batch, _lr, _seed, _coarseSteps, _coarseModel, _tauAcceptance, _tauBatches, _tauAverage, _coarseUntil, _coarseInit, _rmsProp, _optimizer, _device, _cache, _noCache })
             command.Options.Add(o);
     }
 
@@ -68,7 +70,7 @@ internal sealed class MsAnnOptions
     public string? MapCache(ParseResult parse) => CommonOptions.CacheDirectory(parse, _cache, _noCache);
 
     /// <summary>Options that only mean something for a hierarchy (L ≥ 1): a sweep's default run (L = 0) is recorded without them.</summary>
-    public static readonly IReadOnlySet<string> HierarchyOnly = new HashSet<string>(StringComparer.Ordinal) { "--coarse-model", "--tau-acceptance", "--tau-batches", "--tau-average" };
+    public static readonly IReadOnlySet<string> HierarchyOnly = new HashSet<string>(StringComparer.Ordinal) { "--coarse-model", "--tau-acceptance", "--tau-batches", "--tau-average", "--coarse-until", "--coarse-init" };
 
     /// <summary>The paper's RMSProp learning rate.</summary>
     public static readonly double RmsPropLearningRate = MsAnnMethod.DefaultLearningRate(OptimizerFlavor.RmsPropTensorFlow1);
