@@ -1,3 +1,4 @@
+using Multiscale.Runs;
 namespace Multiscale.Benchmarks;
 
 /// <summary>
@@ -18,11 +19,18 @@ internal sealed class BenchSections(string bench, HashSet<string> only, int sect
         return true;
     }
 
-    /// <summary>Throws <see cref="MultiscaleException"/> when <paramref name="only"/> names a section not in <paramref name="known"/>.</summary>
-    public static void Check(IReadOnlySet<string> only, IReadOnlyCollection<string> known)
+    /// <summary>The problem of field <c>only</c> when <paramref name="only"/> names a section not in <paramref name="known"/>, else null.</summary>
+    public static SettingsException? Problem(IReadOnlySet<string> only, IReadOnlyCollection<string> known)
     {
         ArgumentNullException.ThrowIfNull(only);
         foreach (var s in only)
-            if (!known.Contains(s)) throw new MultiscaleException($"unknown section '{s}'; choose from {string.Join(", ", known)}");
+            if (!known.Contains(s)) return new SettingsException("only", $"names an unknown section '{s}'; choose from {string.Join(", ", known)}");
+        return null;
+    }
+
+    /// <summary>Throws <see cref="MultiscaleException"/> with <paramref name="problem"/>'s message when there is one.</summary>
+    public static void Throw(SettingsException? problem)
+    {
+        if (problem is not null) throw new MultiscaleException(problem.Message, problem);
     }
 }

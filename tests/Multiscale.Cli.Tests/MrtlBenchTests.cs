@@ -49,6 +49,7 @@ public class MrtlBenchTests
     [InlineData("--tasks", "soccer", "unknown task 'soccer'")]
     [InlineData("--seeds", "0", "--seeds must be positive")]
     [InlineData("--device", "bogus", "unknown device 'bogus'")]
+    [InlineData("--tasks", ",", "error: --tasks names no task")]
     public void BadOptionsAreRejectedBeforeAnythingRuns(string option, string value, string message)
     {
         var dir = CliRunner.TempDirectory();

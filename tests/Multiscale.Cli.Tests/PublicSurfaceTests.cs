@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using Multiscale.Benchmarks;
+using Multiscale.Benchmarks.Mrtl;
 using Multiscale.Benchmarks.MsAnn;
 using Multiscale.Benchmarks.Prolongation;
 using Multiscale.Mrtl;
@@ -75,5 +76,21 @@ public class PublicSurfaceTests
         Assert.Contains("unknown section 'matchng'", e.Message);
         var budget = Assert.Throws<MultiscaleException>(() => MsAnnBench.Run(new MsAnnBenchSettings(true, new HashSet<string>(), Budget: 0), new BenchContext(TextWriter.Null)));
         Assert.DoesNotContain("--", budget.Message);
+    }
+
+    [Fact]
+    public void BenchSettingsNameTheFieldOfTheirProblemSoAHostCanNameItsOption()
+    {
+        var none = new HashSet<string>();
+        Assert.Null(new MsAnnBenchSettings(true, none).Problem());
+        Assert.Equal("budget", new MsAnnBenchSettings(true, none, Budget: -1).Problem()!.Field);
+        Assert.Equal("mnist_folder", new MsAnnBenchSettings(true, none, MnistFolder: "/nonexistent-mnist").Problem()!.Field);
+        Assert.Equal("only", new ProlongationBenchSettings(true, new HashSet<string> { "matchng" }).Problem()!.Field);
+        var cpu = TorchSharp.torch.CPU;
+        Assert.Null(new MrtlBenchSettings(true, none, 1, new[] { "climate" }, cpu).Problem());
+        Assert.Equal("seeds", new MrtlBenchSettings(true, none, 0, new[] { "climate" }, cpu).Problem()!.Field);
+        var noTask = new MrtlBenchSettings(true, none, 1, Array.Empty<string>(), cpu).Problem()!;
+        Assert.Equal("tasks", noTask.Field);
+        Assert.DoesNotContain("--", noTask.Message);
     }
 }

@@ -1,3 +1,4 @@
+using Multiscale.Runs;
 using static TorchSharp.torch;
 
 namespace Multiscale.Benchmarks.Mrtl;
@@ -10,13 +11,21 @@ namespace Multiscale.Benchmarks.Mrtl;
 /// <param name="Device">Where every tensor lives.</param>
 public sealed record MrtlBenchSettings(bool Quick, IReadOnlySet<string> Only, int Seeds, IReadOnlyList<string> Tasks, Device Device)
 {
-    /// <summary>Throws <see cref="MultiscaleException"/> for an unknown section or task, or fewer than one seed.</summary>
-    public void Validate()
+    /// <summary>
+    /// The first problem of these settings, naming its field (<c>only</c>, <c>seeds</c>, <c>tasks</c>) so a host can name
+    /// it its own way: an unknown section or task, no task, fewer than one seed; null when none.
+    /// </summary>
+    public SettingsException? Problem()
     {
-        BenchSections.Check(Only, MrtlBench.Sections);
-        if (Seeds < 1) throw new MultiscaleException($"the number of seeds must be positive (got {Seeds})");
+        if (BenchSections.Problem(Only, MrtlBench.Sections) is { } sections) return sections;
+        if (Seeds < 1) return new SettingsException("seeds", $"must be positive (got {Seeds})");
         ArgumentNullException.ThrowIfNull(Tasks);
+        if (Tasks.Count == 0) return new SettingsException("tasks", "names no task; choose basketball and/or climate");
         foreach (var t in Tasks)
-            if (t is not ("basketball" or "climate")) throw new MultiscaleException($"unknown task '{t}'; choose basketball and/or climate");
+            if (t is not ("basketball" or "climate")) return new SettingsException("tasks", $"names an unknown task '{t}'; choose basketball and/or climate");
+        return null;
     }
+
+    /// <summary>Throws <see cref="MultiscaleException"/> with the message of <see cref="Problem"/> when there is one.</summary>
+    public void Validate() => BenchSections.Throw(Problem());
 }

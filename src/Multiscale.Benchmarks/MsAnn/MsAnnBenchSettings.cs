@@ -1,4 +1,5 @@
 using Multiscale.MsAnn.Data;
+using Multiscale.Runs;
 
 namespace Multiscale.Benchmarks.MsAnn;
 
@@ -13,11 +14,18 @@ public sealed record MsAnnBenchSettings(bool Quick, IReadOnlySet<string> Only, s
     /// <summary>How a reader gets MNIST, for the skipped section's note.</summary>
     public string MnistHowToGet { get; init; } = "put " + Mnist.Expected + " in the folder";
 
-    /// <summary>Throws <see cref="MultiscaleException"/> for an unknown section, a budget that is not positive or a missing MNIST folder.</summary>
-    public void Validate()
+    /// <summary>
+    /// The first problem of these settings, naming its field (<c>only</c>, <c>budget</c>, <c>mnist_folder</c>) so a host
+    /// can name it its own way: an unknown section, a budget that is not positive, a missing MNIST folder; null when none.
+    /// </summary>
+    public SettingsException? Problem()
     {
-        BenchSections.Check(Only, MsAnnBench.Sections);
-        if (!(Budget > 0)) throw new MultiscaleException($"the budget must be positive (got {Budget})");
-        if (MnistFolder is not null && !Directory.Exists(MnistFolder)) throw new MultiscaleException($"the MNIST folder '{MnistFolder}' does not exist");
+        if (BenchSections.Problem(Only, MsAnnBench.Sections) is { } sections) return sections;
+        if (!(Budget > 0)) return new SettingsException("budget", $"must be positive (got {Budget})");
+        if (MnistFolder is not null && !Directory.Exists(MnistFolder)) return new SettingsException("mnist_folder", $"'{MnistFolder}' does not exist");
+        return null;
     }
+
+    /// <summary>Throws <see cref="MultiscaleException"/> with the message of <see cref="Problem"/> when there is one.</summary>
+    public void Validate() => BenchSections.Throw(Problem());
 }

@@ -1,3 +1,4 @@
+using Multiscale.Runs;
 namespace Multiscale.Benchmarks.Prolongation;
 
 /// <summary>What <see cref="ProlongationBench.Run"/> measures.</summary>
@@ -5,6 +6,9 @@ namespace Multiscale.Benchmarks.Prolongation;
 /// <param name="Only">The sections to run (empty: all of <see cref="ProlongationBench.Sections"/>).</param>
 public sealed record ProlongationBenchSettings(bool Quick, IReadOnlySet<string> Only)
 {
+    /// <summary>The problem of field <c>only</c> when it names an unknown section (a host names the field its own way), else null.</summary>
+    public SettingsException? Problem() => BenchSections.Problem(Only, ProlongationBench.Sections);
+
     /// <summary>Throws <see cref="MultiscaleException"/> for an unknown section.</summary>
-    public void Validate() => BenchSections.Check(Only, ProlongationBench.Sections);
+    public void Validate() => BenchSections.Throw(Problem());
 }

@@ -1,18 +1,26 @@
 using Multiscale.Benchmarks;
 using Multiscale.IO;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
 
 /// <summary>What the plugins' <c>bench</c> commands share: <c>--only</c> sections and the all-or-nothing Markdown write.</summary>
 internal static class BenchOutput
 {
-    /// <summary>The sections named by <c>--only</c> (comma or space separated), each checked against <paramref name="known"/>.</summary>
-    public static HashSet<string> Sections(string[]? only, IReadOnlyCollection<string> known)
+    /// <summary>The sections named by <c>--only</c> (comma or space separated); the bench's settings check them.</summary>
+    public static HashSet<string> Sections(string[]? only) =>
+        (only ?? Array.Empty<string>()).SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToHashSet();
+
+    /// <summary>
+    /// Refuses a bench's settings before any work when their own check finds a problem, naming the field by the
+    /// option that set it (<paramref name="options"/>: settings field → option, e.g. <c>seeds</c> → <c>--seeds</c>):
+    /// the checks live once, in the bench library, and the user still reads the flag they typed.
+    /// </summary>
+    public static void Refuse(SettingsException? problem, IReadOnlyDictionary<string, string> options)
     {
-        var sections = (only ?? Array.Empty<string>()).SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToHashSet();
-        foreach (var s in sections)
-            if (!known.Contains(s)) throw new MultiscaleException($"unknown section '{s}'; choose from {string.Join(", ", known)}");
-        return sections;
+        if (problem is null) return;
+        string Name(string field) => options.TryGetValue(field, out var option) ? option : $"'{field}'";
+        throw new MultiscaleException($"{Name(problem.Field)} {SettingsException.Render(problem.Problem, Name)}", problem);
     }
 
     /// <summary>The benches' context at this console: log lines to <paramref name="output"/>, and at a terminal the live lines of <see cref="TerminalProgress"/>.</summary>

@@ -25,13 +25,10 @@ internal static class MrtlBenchOptions
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             OutputCheck.File(parse.GetValue(outFile)!.FullName);
-            var sections = BenchOutput.Sections(parse.GetValue(only), MrtlBench.Sections.ToArray());
-            if (parse.GetValue(seeds) < 1) throw new MultiscaleException($"--seeds must be positive (got {parse.GetValue(seeds)})");
             var taskList = parse.GetValue(tasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            foreach (var t in taskList)
-                if (t is not ("basketball" or "climate")) throw new MultiscaleException($"unknown task '{t}'; choose basketball and/or climate");
             var dev = DeviceChoice.Resolve(parse.GetValue(device));
-            var settings = new MrtlBenchSettings(parse.GetValue(quick), sections, parse.GetValue(seeds), taskList, dev);
+            var settings = new MrtlBenchSettings(parse.GetValue(quick), BenchOutput.Sections(parse.GetValue(only)), parse.GetValue(seeds), taskList, dev);
+            BenchOutput.Refuse(settings.Problem(), new Dictionary<string, string> { ["only"] = "--only", ["seeds"] = "--seeds", ["tasks"] = "--tasks" });
             return BenchOutput.Run(parse.GetValue(outFile)!, output, error, context => MrtlBench.Run(settings, context));
         }));
         return command;

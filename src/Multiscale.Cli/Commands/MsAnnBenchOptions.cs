@@ -23,14 +23,12 @@ internal static class MsAnnBenchOptions
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             OutputCheck.File(parse.GetValue(outFile)!.FullName);
-            var sections = BenchOutput.Sections(parse.GetValue(only), MsAnnBench.Sections.ToArray());
-            if (!(parse.GetValue(budget) > 0)) throw new MultiscaleException($"--budget must be positive (got {parse.GetValue(budget)})");
-            var mnistDir = parse.GetValue(mnist)?.FullName;
-            if (mnistDir is not null && !Directory.Exists(mnistDir)) throw new MultiscaleException($"--mnist folder '{mnistDir}' does not exist");
-            var settings = new MsAnnBenchSettings(parse.GetValue(quick), sections, mnistDir, parse.GetValue(budget), CommonOptions.DefaultCache())
+            var settings = new MsAnnBenchSettings(parse.GetValue(quick), BenchOutput.Sections(parse.GetValue(only)), parse.GetValue(mnist)?.FullName,
+                parse.GetValue(budget), CommonOptions.DefaultCache())
             {
                 MnistHowToGet = DataCommand.MnistHowToGet,
             };
+            BenchOutput.Refuse(settings.Problem(), new Dictionary<string, string> { ["only"] = "--only", ["budget"] = "--budget", ["mnist_folder"] = "--mnist" });
             return BenchOutput.Run(parse.GetValue(outFile)!, output, error, context => MsAnnBench.Run(settings, context));
         }));
         return command;

@@ -20,8 +20,8 @@ internal static class ProlongationBenchOptions
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             OutputCheck.File(parse.GetValue(outFile)!.FullName);
-            var sections = BenchOutput.Sections(parse.GetValue(only), ProlongationBench.Sections.ToArray());
-            var settings = new ProlongationBenchSettings(parse.GetValue(quick), sections);
+            var settings = new ProlongationBenchSettings(parse.GetValue(quick), BenchOutput.Sections(parse.GetValue(only)));
+            BenchOutput.Refuse(settings.Problem(), new Dictionary<string, string> { ["only"] = "--only" });
             return BenchOutput.Run(parse.GetValue(outFile)!, output, error, context => ProlongationBench.Run(settings, context));
         }));
         return command;
