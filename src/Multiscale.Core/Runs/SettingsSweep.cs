@@ -152,8 +152,9 @@ public static class SettingsSweep
         if (!JsonNode.DeepEquals(a["method"], b["method"])) differing.Add($"method: {Text(a["method"])} vs {Text(b["method"])}");
         var sa = a["shared"] as JsonObject ?? new JsonObject();
         var sb = b["shared"] as JsonObject ?? new JsonObject();
+        string Field(JsonObject o, string key) => o.TryGetPropertyValue(key, out var v) ? v?.ToJsonString() ?? "null" : "absent";
         foreach (var key in sa.Select(p => p.Key).Union(sb.Select(p => p.Key)))
-            if (!JsonNode.DeepEquals(sa[key], sb[key])) differing.Add($"{key}: {Text(sa[key])} vs {Text(sb[key])}");
+            if (!JsonNode.DeepEquals(sa[key], sb[key]) || sa.ContainsKey(key) != sb.ContainsKey(key)) differing.Add($"{key}: {Field(sa, key)} vs {Field(sb, key)}");
         if (Text(a["grid"]) != Text(b["grid"])) differing.Add("the grids differ");
         if (Text(a["summaries"]) != Text(b["summaries"])) differing.Add($"summaries: {Text(a["summaries"])} vs {Text(b["summaries"])}");
         return differing.Count == 0 ? "key order differs" : string.Join("; ", differing);
