@@ -110,7 +110,11 @@ public static class SweepRunner
                 var recorded = JsonNode.Parse(File.ReadAllText(config));
                 if (recorded?["method"]?.GetValue<string>() != method || !JsonNode.DeepEquals(recorded["settings"], settings)) return null;
             }
-            else if (!JsonNode.DeepEquals(reportJson["config"], settings)) return null;
+            else
+            {
+                if (!JsonNode.DeepEquals(reportJson["config"], settings)) return null;
+                reportJson.Remove("config");   // the settings, not a result: the row's assignment has them
+            }
             return SettingsSweep.Row(point, reportJson, summaries);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or IOException or MultiscaleException or NullReferenceException) { return null; }
