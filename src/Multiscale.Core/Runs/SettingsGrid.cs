@@ -8,7 +8,8 @@ namespace Multiscale.Runs;
 /// <summary>
 /// A grid over settings fields, for a sweep of any method: each axis is a field and its values, and each point of the
 /// Cartesian product (the last axis varying fastest) sets those fields on top of shared settings. A point's id names
-/// its values, so a run folder is found again when the sweep is repeated, widened or split into shards.
+/// its values, so a run folder is found again when the sweep is repeated, widened or split into shards. Built with a
+/// method's canonical rule, points that are the same run (MsANN's L = 0 whatever γ and k) are one point.
 /// </summary>
 public sealed class SettingsGrid
 {

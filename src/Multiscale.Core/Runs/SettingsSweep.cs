@@ -6,9 +6,10 @@ using System.Text.Json.Nodes;
 namespace Multiscale.Runs;
 
 /// <summary>
-/// The records of a sweep over a <see cref="SettingsGrid"/>: one row per finished run (its grid point and the
-/// scalars of its report), part files for shards, their merge, and the summary — runs grouped by everything but the
-/// seed, each metric's mean and standard deviation over seeds, ranked by the first metric (lower is better).
+/// The records of a sweep over a <see cref="SettingsGrid"/>: one row per finished run (its grid point, the scalars of
+/// its report, and the fields summary steps add), part files for shards, their merge, and the summaries — the
+/// <see cref="SeedSummary"/> (runs grouped by everything but the seed, each metric's mean and standard deviation over
+/// seeds, ranked by the first metric, lower is better) and a method's own steps (<see cref="ISweepSummary"/>).
 /// </summary>
 public static class SettingsSweep
 {
