@@ -1,5 +1,8 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Multiscale.Cli.Commands;
+using Multiscale.MsAnn.Sweeps;
+using Multiscale.Runs;
 
 namespace Multiscale.Cli.Tests;
 
@@ -23,18 +26,21 @@ public class MsAnnSweepTests
     [InlineData(200)]
     public void ShardsCoverThePaperGridExactlyOnce(int n)
     {
-        var grid = SweepGrid.Build(new[] { 3, 1, 2 }, Enumerable.Range(0, 7).ToArray(), new[] { 1, 2, 4, 8, 16, 32, 64, 128 });
+        var settingsGrid = MsAnnSweep.Grid(new JsonObject(), new[] { 3, 1, 2 }, Enumerable.Range(0, 7).ToArray(), new[] { 1, 2, 4, 8, 16, 32, 64, 128 });
+        var grid = settingsGrid.Points;
         Assert.Equal(1 + 3 * 6 * 8, grid.Count);
-        Assert.Single(grid, r => r.Levels == 0);
+        Assert.Single(grid, r => Levels(r) == 0);
         Assert.Equal(grid.Count, grid.Select(r => r.Id).Distinct().Count());
-        var shards = Enumerable.Range(1, n).Select(i => SweepGrid.Select(grid, i, n)).ToList();
+        var shards = Enumerable.Range(1, n).Select(i => settingsGrid.Shard(i, n)).ToList();
         var all = shards.SelectMany(s => s).ToList();
         Assert.Equal(grid.Count, all.Count);                                  // no run twice
         Assert.Equal(grid.Select(r => r.Id).Order(), all.Select(r => r.Id).Order()); // every run once
         Assert.True(shards.Max(s => s.Count) - shards.Min(s => s.Count) <= 1);
         // Deterministic: the same call gives the same shard.
-        Assert.Equal(shards[n - 1].Select(r => r.Id), SweepGrid.Select(grid, n, n).Select(r => r.Id));
+        Assert.Equal(shards[n - 1].Select(r => r.Id), settingsGrid.Shard(n, n).Select(r => r.Id));
     }
+
+    private static int Levels(SettingsGridPoint point) => point.Assignment["levels"]!.GetValue<int>();
 
     [Fact]
     public void ShardedSweepSummarizesToTheUnshardedSummaryAndResumes()

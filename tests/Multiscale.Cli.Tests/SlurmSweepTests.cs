@@ -1,7 +1,8 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Multiscale.Cli.Commands;
+using Multiscale.MsAnn.Sweeps;
+using Multiscale.Runs;
 using Xunit.Abstractions;
 
 namespace Multiscale.Cli.Tests;
@@ -46,8 +47,8 @@ public class SlurmSweepTests(ITestOutputHelper log)
             log.WriteLine($"submitted array {array} and reference job {reference} after {watch.Elapsed.TotalSeconds:F1} s");
 
             // Shard 1's runs in their order; its task is killed once the first has finished and the last has not.
-            var grid = SweepGrid.Build(new[] { 1, 2 }, new[] { 0, 1, 2 }, new[] { 1, 2 });
-            var mine = SweepGrid.Select(grid, 1, Shards).Select(r => Path.Combine(sharded, "runs", r.Id, "report.json")).ToList();
+            var grid = MsAnnSweep.Grid(new JsonObject(), new[] { 1, 2 }, new[] { 0, 1, 2 }, new[] { 1, 2 });
+            var mine = grid.Shard(1, Shards).Select(r => Path.Combine(sharded, "runs", r.Id, "report.json")).ToList();
             Assert.Equal(3, mine.Count);
             string task = $"{array}_0";
             // A task that ends before its first run is done has failed: report it now rather than after the patience.
@@ -60,7 +61,7 @@ public class SlurmSweepTests(ITestOutputHelper log)
             Assert.True(code == 0, "scancel: " + text);
             WaitFor(() => JobField(task, "JobState") is "FAILED" or "CANCELLED", $"task {task} to end after SIGKILL", root.FullName);
             Assert.Equal("0:9", JobField(task, "ExitCode"));  // killed by signal 9, not stopped cleanly
-            Assert.False(File.Exists(Path.Combine(sharded, SweepGrid.PartFileName(1, Shards))));
+            Assert.False(File.Exists(Path.Combine(sharded, SettingsSweep.PartFileName(1, Shards))));
             var finished = mine.Where(File.Exists).ToDictionary(f => f, f => (File.ReadAllBytes(f), File.GetLastWriteTimeUtc(f)));
             Assert.InRange(finished.Count, 1, mine.Count - 1);
             log.WriteLine($"killed {task} with {finished.Count} of {mine.Count} runs finished after {watch.Elapsed.TotalSeconds:F1} s");
@@ -90,7 +91,7 @@ public class SlurmSweepTests(ITestOutputHelper log)
                 Assert.Equal(bytes, File.ReadAllBytes(file));
                 Assert.Equal(time, File.GetLastWriteTimeUtc(file));
             }
-            for (int i = 1; i <= Shards; i++) Assert.True(File.Exists(Path.Combine(sharded, SweepGrid.PartFileName(i, Shards))), $"part {i}/{Shards}\n{Logs(root.FullName)}");
+            for (int i = 1; i <= Shards; i++) Assert.True(File.Exists(Path.Combine(sharded, SettingsSweep.PartFileName(i, Shards))), $"part {i}/{Shards}\n{Logs(root.FullName)}");
             Assert.False(File.Exists(Path.Combine(sharded, "summary.json")));
 
             var (status, output, error) = CliRunner.Run("msann", "summarize", sharded, "--out", merged);

@@ -2,13 +2,15 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Multiscale.MsAnn;
+using Multiscale.MsAnn.Sweeps;
 using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
 
 /// <summary>
-/// <c>multiscale msann sweep</c> (a grid over γ, L, k, or one shard of it) and <c>multiscale msann summarize</c>
-/// (merges shards into the paper's Table 1–3 summary).
+/// <c>multiscale msann sweep</c> (a grid over γ, L, k, or one shard of it: the <see cref="MsAnnSweep"/> preset of the
+/// generic sweep) and <c>multiscale msann summarize</c> (merges shards into the paper's Table 1–3 summary and the mean ±
+/// sd over seeds). Options become settings here; the sweep itself runs in <see cref="Multiscale.Runs.SweepRunner"/>.
 /// </summary>
 internal static class MsAnnSweepCommand
 {
@@ -38,42 +40,45 @@ internal static class MsAnnSweepCommand
             var g = MsAnnOptions.ParseList(parse.GetValue(gammas)!, "--gammas", min: 1);
             var l = MsAnnOptions.ParseList(parse.GetValue(levels)!, "--levels", min: 0);
             var kk = MsAnnOptions.ParseList(parse.GetValue(ks)!, "--ks", min: 1);
-            var grid = SweepGrid.Build(g, l, kk);
+            RejectDuplicates(g, "--gammas");
+            RejectDuplicates(l, "--levels");
+            RejectDuplicates(kk, "--ks");
             var method = new MsAnnMethod();
             var input = shared.Gather(parse, config, gammas, levels, ks, shard, shardCount, outDir, checkpointEvery);
-            // The shared settings are read at the grid's deepest hierarchy, so options that need coarse levels are checked.
+            // The shared settings are read at the grid's deepest hierarchy, so options that need coarse levels are
+            // checked (and named as options) before the grid is; the grid's points then set γ, L and k on top of them.
             input.Settings["levels"] = l.Max();
             input.Settings["gamma"] = g[0];
             input.Settings["k"] = kk[0];
-            var setup = input.Read(method.ReadSettings) with { MapCache = shared.MapCache(parse) };
-            // Every depth is checked before anything trains, so a bad grid fails in seconds, not after hours.
-            var runs = grid.ToDictionary(r => r.Id, r => RunSettings(setup, r));
-            foreach (var r in runs.Values) r.Validate();
-            var sweepConfig = SweepGrid.Config(method.Describe(setup), g, l, kk);
-            var mine = SweepGrid.Select(grid, index, count);
+            var setup = input.Read(method.ReadSettings);
+            var plan = MsAnnSweep.Plan(method.Describe(setup), g, l, kk, MsAnnSweep.DefaultMetrics);
+            string? mapCache = shared.MapCache(parse);
+            // Every point is read and checked before anything trains, so a bad grid fails in seconds, not after hours.
+            var settings = Multiscale.Runs.SweepRunner.ReadPoints(method, plan, s => s with { MapCache = mapCache });
+            var mine = plan.Grid.Shard(index, count);
             var dev = DeviceChoice.Resolve(shared.Device(parse));
             string dir = parse.GetValue(outDir)!.FullName;
-            output.WriteLine($"msann sweep {setup.Data.Task}: {grid.Count} runs in the grid, shard {index}/{count} ({shardSource}) has {mine.Count}; layers {string.Join(',', setup.Sizes)}, budget {setup.Training.Budget}, {dev}");
+            output.WriteLine($"msann sweep {setup.Data.Task}: {plan.Grid.Points.Count} runs in the grid, shard {index}/{count} ({shardSource}) has {mine.Count}; layers {string.Join(',', setup.Sizes)}, budget {setup.Training.Budget}, {dev}");
 
             // Figures are left out: a sweep's runs are compared in the summary, not one by one. Each run's config.json
             // records it as a plain msann command line (for a reader) and holds its own settings, which 'rerun' repeats.
-            var points = mine.Select(run => new SweepPoint<MsAnnSettings>(run.Id, runs[run.Id],
-                MethodHost.SweepRunArguments(parse, run.Levels, run.Gamma, run.K, Path.Combine(dir, "runs", run.Id)))).ToList();
-            var runner = new SweepRunner(dir, dev, interval, Figures: false, parse, output, error);
-            var (code, reports) = runner.Run(method, points, "msann sweep", TryReadFinished);
-            if (code != 0) return code;
-            var rows = mine.Zip(reports, (run, report) => SweepRow.FromReport(report, run, Path.Combine(dir, "runs", run.Id))).ToList();
-            string part = Path.Combine(dir, SweepGrid.PartFileName(index, count));
-            RunFolder.WriteJson(part, SweepGrid.Part(sweepConfig, index, count, grid.Count, rows));
-            output.WriteLine($"wrote {part}");
-            if (count == 1)
-            {
-                var written = SweepGrid.WriteSummary(dir, sweepConfig, rows);
-                output.WriteLine($"wrote {string.Join(", ", written)}");
-            }
-            return 0;
+            using var cancel = CancelOnCtrlC.Create();
+            var host = new CliSweepHost<MsAnnSettings>("msann sweep", dev, interval, figures: false, parse, output, error, cancel.Token,
+                (point, runDir) =>
+                {
+                    int depth = point.Assignment["levels"]!.GetValue<int>();
+                    return MethodHost.SweepRunArguments(parse, depth, depth == 0 ? null : point.Assignment["gamma"]!.GetValue<int>(),
+                        depth == 0 ? null : point.Assignment["k"]!.GetValue<int>(), runDir);
+                });
+            return host.RunShard(method, plan, settings, index, count, dir);
         }));
         return command;
+    }
+
+    private static void RejectDuplicates(IReadOnlyList<int> values, string option)
+    {
+        var twice = values.GroupBy(v => v).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) throw new MultiscaleException($"{option} lists {twice.Key} more than once");
     }
 
     public static Command CreateSummarize(TextWriter output, TextWriter error)
@@ -87,40 +92,10 @@ internal static class MsAnnSweepCommand
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             string summaryOut = parse.GetValue(outPath)!;
-            var files = SweepRunner.PartFiles(summaryOut, parse.GetValue(parts)!);
-            var (config, rows) = SweepGrid.Merge(files);
-            var written = SweepGrid.WriteSummary(parse.GetValue(outPath)!, config, rows);
-            output.WriteLine($"merged {files.Count} part(s), {rows.Count} runs; wrote {string.Join(", ", written)}");
+            var files = SweepFiles.PartFiles(summaryOut, parse.GetValue(parts)!);
+            output.WriteLine(SweepFiles.Summarize(files, summaryOut, metrics: null, SweepFiles.Merge("sweep part file", "sweep configs")));
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>
-    /// A run's settings: the shared ones with its (γ, L, k); the default run (L = 0) has no coarse levels, so no coarse
-    /// model. The grid is not among them, so widening a sweep keeps its finished runs.
-    /// </summary>
-    private static MsAnnSettings RunSettings(MsAnnSettings shared, SweepRun run) => run.Levels == 0
-        ? shared with { Schedule = new CycleSchedule(0, 1, 1), Training = shared.Training with { TauCorrection = null } }
-        : shared with { Schedule = new CycleSchedule(run.Levels, run.Gamma!.Value, run.K!.Value) };
-
-    /// <summary>
-    /// The report of a run whose report.json exists and whose settings — config.json's, or for a run written before
-    /// config.json existed the report's own <c>config</c> — equal <paramref name="runConfig"/>; otherwise null (it trains again).
-    /// </summary>
-    private static JsonObject? TryReadFinished(string runDir, JsonObject runConfig)
-    {
-        string report = Path.Combine(runDir, "report.json"), config = Path.Combine(runDir, "config.json");
-        if (!File.Exists(report)) return null;
-        try
-        {
-            var reportJson = JsonNode.Parse(File.ReadAllText(report))!.AsObject();
-            var settings = File.Exists(config) ? JsonNode.Parse(File.ReadAllText(config))!["settings"] : reportJson["config"];
-            if (!SweepGrid.SameConfig(settings, runConfig)) return null;
-            // A report the summary cannot read (a run killed while writing it by an older version) trains again.
-            _ = SweepRow.FromReport(reportJson, new SweepRun(null, 0, null), runDir);
-            return reportJson;
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or MultiscaleException or IOException) { return null; }
     }
 }

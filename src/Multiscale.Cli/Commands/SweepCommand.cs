@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Multiscale.Mrtl;
 using Multiscale.MsAnn;
+using Multiscale.MsAnn.Sweeps;
 using Multiscale.Runs;
 
 namespace Multiscale.Cli.Commands;
@@ -15,13 +16,6 @@ namespace Multiscale.Cli.Commands;
 /// </summary>
 internal static class SweepCommand
 {
-    /// <summary>What the summary reports by default, the ranking metric first (lower is better).</summary>
-    private static readonly Dictionary<string, string[]> DefaultMetrics = new(StringComparer.Ordinal)
-    {
-        ["msann"] = new[] { "final_mse", "seconds_to_tenth", "cost_to_tenth", "total_seconds" },
-        ["mrtl"] = new[] { "val_loss", "test_f1", "test_mse", "seconds_total" },
-    };
-
     public static Command Create(TextWriter output, TextWriter error)
     {
         var method = new Option<string>("--method") { Description = "The method whose settings are swept: msann or mrtl.", Required = true };
@@ -54,7 +48,7 @@ internal static class SweepCommand
             // Checked here, not by the parser's choice list, so a wrong name is one error line like every other bad value.
             if (name is not ("msann" or "mrtl")) throw new MultiscaleException($"--method must be msann or mrtl (got '{name}')");
             var (index, count, source) = SweepShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable);
-            var settingsGrid = new SettingsGrid(parse.GetValue(grid)!.Select(SettingsGrid.ParseAxis).ToList());
+            var axes = parse.GetValue(grid)!.Select(SettingsGrid.ParseAxis).ToList();
             var shared = parse.GetValue(config) is { } file ? SettingsInput.ReadFile(file.FullName, name) : new JsonObject();
             foreach (var s in parse.GetValue(set) ?? Array.Empty<string>())
             {
@@ -62,17 +56,27 @@ internal static class SweepCommand
                 if (eq <= 0) throw new MultiscaleException($"--set '{s}' is not FIELD=VALUE");
                 shared[s[..eq].Trim()] = SettingsGrid.ParseValue(s[(eq + 1)..].Trim());
             }
+            // MsANN's points with L = 0 are one default run whatever γ and k: the grid keeps the first of them.
+            var settingsGrid = name == "msann" ? new SettingsGrid(axes, shared, MsAnnSweep.Canonical) : new SettingsGrid(axes);
             var shown = parse.GetValue(metrics) is { } m
                 ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                : DefaultMetrics[name];
+                : SweepFiles.DefaultMetrics[name];
             var dev = DeviceChoice.Resolve(parse.GetValue(device)!);
             string? mapCache = CommonOptions.CacheDirectory(parse, cache, noCache);
-            var run = new SweepRun(settingsGrid, shared, index, count, shown,
-                new SweepRunner(parse.GetValue(outDir)!.FullName, dev, interval, parse.GetValue(figures), parse, output, error));
+            string dir = parse.GetValue(outDir)!.FullName;
             output.WriteLine($"sweep {name}: {settingsGrid.Points.Count} runs in the grid ({string.Join(" × ", settingsGrid.Axes.Select(a => $"{a.Field} {a.Values.Count}"))}), shard {index}/{count} ({source})");
+            var plan = new SweepPlan(shared, settingsGrid, SweepFiles.Summaries(name, null, shown));
+            using var cancel = CancelOnCtrlC.Create();
             return name == "msann"
-                ? run.Run(new MsAnnMethod(), s => s with { MapCache = mapCache })
-                : run.Run(new MultiresolutionTensorLearning(), s => s with { Options = s.Options with { CacheDirectory = mapCache } });
+                ? Run(new MsAnnMethod(), plan, s => s with { MapCache = mapCache })
+                : Run(new MultiresolutionTensorLearning(), plan, s => s with { Options = s.Options with { CacheDirectory = mapCache } });
+
+            int Run<TSettings>(IMultiscaleMethod<TSettings> m, SweepPlan p, Func<TSettings, TSettings> host)
+            {
+                var settings = Multiscale.Runs.SweepRunner.ReadPoints(m, p, host);
+                return new CliSweepHost<TSettings>($"sweep {m.Name}", dev, interval, parse.GetValue(figures), parse, output, error, cancel.Token)
+                    .RunShard(m, p, settings, index, count, dir);
+            }
         }));
         command.Subcommands.Add(CreateSummarize(output, error));
         return command;
@@ -87,42 +91,11 @@ internal static class SweepCommand
         command.SetAction(parse => MultiscaleCli.Guard(error, () =>
         {
             string summaryOut = parse.GetValue(outPath)!;
-            var files = SweepRunner.PartFiles(summaryOut, parse.GetValue(parts)!);
-            var (method, shared, settingsGrid, rows) = SettingsSweep.Merge(files);
-            var shown = parse.GetValue(metrics) is { } m
-                ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                : DefaultMetrics.GetValueOrDefault(method, Array.Empty<string>());
-            var written = SettingsSweep.WriteSummary(summaryOut, method, shared, settingsGrid, rows, shown);
-            output.WriteLine($"merged {files.Count} part(s), {rows.Count} runs; wrote {string.Join(", ", written)}");
+            var files = SweepFiles.PartFiles(summaryOut, parse.GetValue(parts)!);
+            var shown = parse.GetValue(metrics) is { } m ? m.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null;
+            output.WriteLine(SweepFiles.Summarize(files, summaryOut, shown, SweepFiles.Merge()));
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>One shard of a sweep, for any hosted method.</summary>
-    private sealed record SweepRun(SettingsGrid Grid, JsonObject Shared, int Index, int Count, IReadOnlyList<string> Metrics, SweepRunner Runner)
-    {
-        public int Run<TSettings>(IMultiscaleMethod<TSettings> method, Func<TSettings, TSettings> host)
-        {
-            // Every point is read before anything trains, on every shard alike, so a bad grid fails in seconds, not after hours.
-            var settings = Grid.Points.ToDictionary(p => p.Index, p =>
-            {
-                try { return host(method.ReadSettings(p.Apply(Shared))); }
-                catch (MultiscaleException e) { throw new MultiscaleException($"grid point {p.Id}: {e.Message}", e); }
-            });
-            var mine = Grid.Shard(Index, Count);
-            var (code, reports) = Runner.Run(method, mine.Select(p => new SweepPoint<TSettings>(p.Id, settings[p.Index])).ToList(), $"sweep {method.Name}");
-            if (code != 0) return code;
-            var rows = mine.Zip(reports, SettingsSweep.Row).ToList();
-            string part = Path.Combine(Runner.Directory, SettingsSweep.PartFileName(Index, Count));
-            RunFolder.WriteJson(part, SettingsSweep.Part(method.Name, Shared, Grid, Index, Count, rows));
-            Runner.Output.WriteLine($"wrote {part}");
-            if (Count == 1)
-            {
-                var written = SettingsSweep.WriteSummary(Runner.Directory, method.Name, Shared, Grid, rows, Metrics);
-                Runner.Output.WriteLine($"wrote {string.Join(", ", written)}");
-            }
-            return 0;
-        }
     }
 }

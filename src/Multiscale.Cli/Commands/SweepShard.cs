@@ -17,7 +17,7 @@ internal static class SweepShard
         {
             if (shardCount is not null)
                 throw new MultiscaleException("--shard i/n already names the shard count; give --shard or --shard-count, not both");
-            var (i, n) = SweepGrid.ParseShard(shard);
+            var (i, n) = ParseShard(shard);
             return (i, n, "--shard");
         }
         if (shardCount is < 1) throw new MultiscaleException($"--shard-count must be at least 1 (got {shardCount})");
@@ -52,6 +52,21 @@ internal static class SweepShard
         if (shardCount is not null)
             throw new MultiscaleException("--shard-count needs a Kubernetes indexed Job (JOB_COMPLETION_INDEX) or a Slurm array task; pick a shard by hand with --shard i/n");
         return (1, 1, "whole grid");
+    }
+
+    /// <summary>
+    /// Parses <c>i/n</c> (1-based: 1 ≤ i ≤ n), so a Slurm array <c>--array=1-N</c> passes its task id unchanged.
+    /// </summary>
+    public static (int Index, int Count) ParseShard(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int i)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+            throw new MultiscaleException($"--shard must be i/n with whole numbers, 1 ≤ i ≤ n (got '{text}')");
+        if (n < 1) throw new MultiscaleException($"--shard {text}: the shard count n must be at least 1");
+        if (i < 1 || i > n) throw new MultiscaleException($"--shard {text}: the shard index i is 1-based and must lie in 1..{n}");
+        return (i, n);
     }
 
     private static string? Variable(Func<string, string?> environment, string name) =>

@@ -8,14 +8,32 @@ namespace Multiscale.Runs;
 /// <summary>
 /// A grid over settings fields, for a sweep of any method: each axis is a field and its values, and each point of the
 /// Cartesian product (the last axis varying fastest) sets those fields on top of shared settings. A point's id names
-/// its values, so a run folder is found again when the sweep is repeated, widened or split into shards.
+/// its values, so a run folder is found again when the sweep is repeated, widened or split into shards. Built with a
+/// method's canonical rule, points that are the same run (MsANN's L = 0 whatever γ and k) are one point.
 /// </summary>
 public sealed class SettingsGrid
 {
     private readonly List<SettingsGridPoint> _points = new();
 
     /// <summary>Builds the grid; every field appears once and has at least one value.</summary>
-    public SettingsGrid(IReadOnlyList<SettingsAxis> axes)
+    public SettingsGrid(IReadOnlyList<SettingsAxis> axes) : this(axes, (Collapse?)null) { }
+
+    /// <summary>
+    /// Builds the grid of the points that are different runs: each point of the product, set on top of
+    /// <paramref name="shared"/>, is mapped by <paramref name="canonical"/> (the method's rule for settings that run alike,
+    /// e.g. MsANN's L = 0 whatever γ and k) to its canonical settings, and points with equal canonical settings are one
+    /// point, kept where it first appears in the product. The points are numbered 0, 1, … in that order, so shards of the
+    /// collapsed grid stay balanced and the same for every machine. A point's <see cref="SettingsGridPoint.Assignment"/>
+    /// holds the canonical values of the grid fields and every other field the canonical settings change, so
+    /// <see cref="SettingsGridPoint.Apply"/> on <paramref name="shared"/> gives the canonical settings; its id is
+    /// <paramref name="name"/> of the canonical settings when given, else made from the canonical values of the grid fields.
+    /// </summary>
+    public SettingsGrid(IReadOnlyList<SettingsAxis> axes, JsonObject shared, Func<JsonObject, JsonObject> canonical, Func<JsonObject, string>? name = null)
+        : this(axes, new Collapse(shared ?? throw new ArgumentNullException(nameof(shared)), canonical ?? throw new ArgumentNullException(nameof(canonical)), name)) { }
+
+    private sealed record Collapse(JsonObject Shared, Func<JsonObject, JsonObject> Canonical, Func<JsonObject, string>? Name);
+
+    private SettingsGrid(IReadOnlyList<SettingsAxis> axes, Collapse? collapse)
     {
         ArgumentNullException.ThrowIfNull(axes);
         if (axes.Count == 0) throw new MultiscaleException("a sweep needs at least one grid axis (FIELD=VALUE,VALUE,…)");
@@ -31,27 +49,75 @@ public sealed class SettingsGrid
         long size = axes.Aggregate(1L, (n, a) => n * a.Values.Count);
         if (size > 100_000) throw new MultiscaleException($"the grid has {size} points; a sweep is limited to 100,000 runs");
         var index = new int[axes.Count];
+        var seenSettings = new HashSet<string>(StringComparer.Ordinal);
         for (int p = 0; p < size; p++)
         {
             var assignment = new JsonObject();
-            var id = new StringBuilder();
-            for (int a = 0; a < axes.Count; a++)
-            {
-                var value = axes[a].Values[index[a]];
-                assignment[axes[a].Field] = value?.DeepClone();
-                if (a > 0) id.Append('_');
-                id.Append(Safe(axes[a].Field)).Append('=').Append(Safe(ValueText(value)));
-            }
-            _points.Add(new SettingsGridPoint(p, id.ToString(), assignment));
+            for (int a = 0; a < axes.Count; a++) assignment[axes[a].Field] = axes[a].Values[index[a]]?.DeepClone();
             for (int a = axes.Count - 1; a >= 0; a--)
             {
                 if (++index[a] < axes[a].Values.Count) break;
                 index[a] = 0;
             }
+            if (collapse is null)
+            {
+                _points.Add(new SettingsGridPoint(p, DefaultId(assignment), assignment));
+                continue;
+            }
+            var settings = collapse.Canonical(new SettingsGridPoint(p, "", assignment).Apply(collapse.Shared))
+                ?? throw new InvalidOperationException("the canonical settings of a grid point are null");
+            if (!seenSettings.Add(SortedJson(settings))) continue;   // the same run as an earlier point
+            var kept = new JsonObject();
+            foreach (var a in axes) kept[a.Field] = settings[a.Field]?.DeepClone();
+            foreach (var (field, value) in settings)
+                if (!kept.ContainsKey(field) && !JsonNode.DeepEquals(value, collapse.Shared[field])) kept[field] = value?.DeepClone();
+            foreach (var (field, _) in collapse.Shared)
+                if (!settings.ContainsKey(field) && !kept.ContainsKey(field)) kept[field] = null;
+            string id = collapse.Name is { } name ? name(settings) : DefaultId(kept);
+            _points.Add(new SettingsGridPoint(_points.Count, id, kept));
         }
+        Collapsed = collapse is not null;
+        CheckIds();
+    }
+
+    /// <summary>A grid read back from its JSON with its points listed (a collapsed grid).</summary>
+    private SettingsGrid(IReadOnlyList<SettingsAxis> axes, IEnumerable<SettingsGridPoint> points)
+    {
+        Axes = axes;
+        _points.AddRange(points);
+        Collapsed = true;
+        if (_points.Select((q, i) => q.Index == i).Any(ok => !ok)) throw new MultiscaleException("the grid's points are not numbered 0, 1, … in order");
+        CheckIds();
+    }
+
+    private void CheckIds()
+    {
         if (_points.Select(q => q.Id).Distinct(StringComparer.Ordinal).Count() != _points.Count)
             throw new MultiscaleException("two grid points share a folder name (their values differ only in characters a folder name cannot hold); rename a value");
     }
+
+    /// <summary>True when points that are the same run were collapsed into one (the grid was built with a canonical rule).</summary>
+    public bool Collapsed { get; }
+
+    private string DefaultId(JsonObject assignment)
+    {
+        var id = new StringBuilder();
+        for (int a = 0; a < Axes.Count; a++)
+        {
+            if (a > 0) id.Append('_');
+            id.Append(Safe(Axes[a].Field)).Append('=').Append(Safe(ValueText(assignment[Axes[a].Field])));
+        }
+        return id.ToString();
+    }
+
+    /// <summary>JSON text with every object's keys in ordinal order, so equal settings compare equal however they were built.</summary>
+    internal static string SortedJson(JsonNode? node) => node switch
+    {
+        JsonObject o => "{" + string.Join(",", o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => JsonValue.Create(p.Key)!.ToJsonString() + ":" + SortedJson(p.Value))) + "}",
+        JsonArray a => "[" + string.Join(",", a.Select(SortedJson)) + "]",
+        null => "null",
+        _ => node.ToJsonString(),
+    };
 
     /// <summary>The axes, in order.</summary>
     public IReadOnlyList<SettingsAxis> Axes { get; }
@@ -104,20 +170,47 @@ public sealed class SettingsGrid
         return _points.Where(p => p.Index % count == index - 1).ToList();
     }
 
-    /// <summary>The grid as JSON (<c>[{"field": …, "values": […]}, …]</c>), for part files.</summary>
-    public JsonArray ToJson() => new(Axes.Select(a => (JsonNode)new JsonObject
+    /// <summary>
+    /// The grid as JSON, for part files: its axes (<c>[{"field": …, "values": […]}, …]</c>), or for a collapsed grid
+    /// <c>{"axes": […], "points": [{"id": …, "assignment": {…}}, …]}</c>, whose points a merge reads back without the
+    /// method's canonical rule.
+    /// </summary>
+    public JsonNode ToJson()
     {
-        ["field"] = a.Field,
-        ["values"] = new JsonArray(a.Values.Select(v => v?.DeepClone()).ToArray()),
-    }).ToArray());
+        var axes = new JsonArray(Axes.Select(a => (JsonNode)new JsonObject
+        {
+            ["field"] = a.Field,
+            ["values"] = new JsonArray(a.Values.Select(v => v?.DeepClone()).ToArray()),
+        }).ToArray());
+        if (!Collapsed) return axes;
+        return new JsonObject
+        {
+            ["axes"] = axes,
+            ["points"] = new JsonArray(_points.Select(p => (JsonNode)new JsonObject { ["id"] = p.Id, ["assignment"] = p.Assignment.DeepClone() }).ToArray()),
+        };
+    }
 
     /// <summary>The grid <see cref="ToJson"/> wrote.</summary>
     public static SettingsGrid FromJson(JsonNode? node)
     {
+        if (node is JsonObject collapsed)
+        {
+            var listed = collapsed["points"] as JsonArray ?? throw new MultiscaleException("the sweep's collapsed grid lists no points");
+            return new SettingsGrid(ReadAxes(collapsed["axes"]), listed.Select((p, i) => new SettingsGridPoint(i,
+                p?["id"]?.GetValue<string>() ?? throw new MultiscaleException("a grid point has no id"),
+                p["assignment"] as JsonObject is { } a ? (JsonObject)a.DeepClone() : throw new MultiscaleException("a grid point has no assignment"))));
+        }
+        return new SettingsGrid(ReadAxes(node));
+    }
+
+    private static List<SettingsAxis> ReadAxes(JsonNode? node)
+    {
         if (node is not JsonArray axes) throw new MultiscaleException("the sweep's grid is missing");
-        return new SettingsGrid(axes.Select(a => new SettingsAxis(
+        var list = axes.Select(a => new SettingsAxis(
             a?["field"]?.GetValue<string>() ?? throw new MultiscaleException("a grid axis has no field"),
-            (a["values"] as JsonArray ?? throw new MultiscaleException("a grid axis has no values")).Select(v => v?.DeepClone()).ToList())).ToList());
+            (a["values"] as JsonArray ?? throw new MultiscaleException("a grid axis has no values")).Select(v => v?.DeepClone()).ToList())).ToList();
+        _ = new SettingsGrid(list);   // the same checks as when it was built
+        return list;
     }
 
     private static string ValueText(JsonNode? value) => value switch

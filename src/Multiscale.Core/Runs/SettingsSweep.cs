@@ -6,9 +6,10 @@ using System.Text.Json.Nodes;
 namespace Multiscale.Runs;
 
 /// <summary>
-/// The records of a sweep over a <see cref="SettingsGrid"/>: one row per finished run (its grid point and the
-/// scalars of its report), part files for shards, their merge, and the summary — runs grouped by everything but the
-/// seed, each metric's mean and standard deviation over seeds, ranked by the first metric (lower is better).
+/// The records of a sweep over a <see cref="SettingsGrid"/>: one row per finished run (its grid point, the scalars of
+/// its report, and the fields summary steps add), part files for shards, their merge, and the summaries — the
+/// <see cref="SeedSummary"/> (runs grouped by everything but the seed, each metric's mean and standard deviation over
+/// seeds, ranked by the first metric, lower is better) and a method's own steps (<see cref="ISweepSummary"/>).
 /// </summary>
 public static class SettingsSweep
 {
@@ -43,63 +44,153 @@ public static class SettingsSweep
         return result;
     }
 
-    /// <summary>The part file of shard <paramref name="index"/>/<paramref name="count"/>.</summary>
-    public static JsonObject Part(string method, JsonObject shared, SettingsGrid grid, int index, int count, IEnumerable<JsonObject> rows) => new()
+    /// <summary>
+    /// The part file of shard <paramref name="index"/>/<paramref name="count"/>; <paramref name="summaries"/> names the
+    /// summary steps a merge writes (<see cref="ISweepSummary.Name"/>, the first one's files named <c>summary.*</c>),
+    /// null for the method's defaults.
+    /// </summary>
+    public static JsonObject Part(string method, JsonObject shared, SettingsGrid grid, int index, int count, IEnumerable<JsonObject> rows,
+        IReadOnlyList<string>? summaries = null)
     {
-        ["format"] = PartFormat,
-        ["method"] = method,
-        ["shared"] = shared.DeepClone(),
-        ["grid"] = grid.ToJson(),
-        ["shard"] = new JsonObject { ["index"] = index, ["count"] = count },
-        ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.DeepClone()).ToArray()),
-    };
+        ArgumentNullException.ThrowIfNull(shared);
+        ArgumentNullException.ThrowIfNull(grid);
+        ArgumentNullException.ThrowIfNull(rows);
+        var part = new JsonObject
+        {
+            ["format"] = PartFormat,
+            ["method"] = method,
+            ["shared"] = shared.DeepClone(),
+            ["grid"] = grid.ToJson(),
+        };
+        if (summaries is not null) part["summaries"] = new JsonArray(summaries.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray());
+        part["shard"] = new JsonObject { ["index"] = index, ["count"] = count };
+        part["rows"] = new JsonArray(rows.Select(r => (JsonNode)r.DeepClone()).ToArray());
+        return part;
+    }
 
     /// <summary>The part file's name for shard i of n.</summary>
     public static string PartFileName(int index, int count) => $"sweep-part-{index}-of-{count}.json";
 
     /// <summary>
-    /// Merges part files: they must come from one sweep (method, shared settings, grid) and one shard count, name each
-    /// shard once, and together hold every grid point exactly once. Rows come back in grid order.
+    /// Merges part files: they must come from one sweep (method, shared settings, grid, summary steps) and one shard
+    /// count, name each shard once, and together hold every grid point exactly once. Rows come back in grid order.
+    /// <paramref name="options"/> words the errors for a sweep's own command and names retired part formats.
     /// </summary>
-    public static (string Method, JsonObject Shared, SettingsGrid Grid, List<JsonObject> Rows) Merge(IReadOnlyList<string> partFiles)
+    public static SweepRows Merge(IReadOnlyList<string> partFiles, SweepMergeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(partFiles);
+        options ??= new SweepMergeOptions();
         if (partFiles.Count == 0) throw new MultiscaleException("no sweep part files to merge");
-        string? method = null;
-        JsonObject? shared = null;
+        JsonObject? first = null;
         SettingsGrid? grid = null;
-        var parts = new SweepParts<int>();
+        var parts = new SweepParts<int>(options.Sweeps);
         var rows = new Dictionary<int, JsonObject>();
         foreach (var file in partFiles)
         {
-            var part = SweepParts<int>.Read(file, PartFormat, "settings sweep part file");
+            var part = Read(file, options);
             try
             {
-                string sweep = part["method"]!.ToJsonString() + part["shared"]!.ToJsonString() + part["grid"]!.ToJsonString();
+                var current = part;
+                string sweep = Identity(part);
                 if (parts.AddPart(file, sweep, part["shard"]!["index"]!.GetValue<int>(), part["shard"]!["count"]!.GetValue<int>(),
-                        () => "method, shared settings or grid differ"))
+                        () => Difference(first!, current)))
                 {
-                    method = part["method"]!.GetValue<string>();
-                    shared = (JsonObject)part["shared"]!.DeepClone();
+                    first = part;
                     grid = SettingsGrid.FromJson(part["grid"]);
                 }
                 foreach (var node in part["rows"]!.AsArray())
                 {
                     var row = (JsonObject)node!.DeepClone();
                     int p = row["index"]!.GetValue<int>();
-                    parts.AddRun(p, row["id"]?.ToString() ?? p.ToString(CultureInfo.InvariantCulture), file);
+                    string id = row["id"]?.ToString() ?? p.ToString(CultureInfo.InvariantCulture);
+                    if (p < 0 || p >= grid!.Points.Count || grid.Points[p].Id != id)
+                        throw new MultiscaleException($"'{file}' holds run {id}, which is not in the sweep's grid");
+                    parts.AddRun(p, id, file);
                     rows[p] = row;
                 }
             }
             catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or ArgumentException)
             {
-                throw new MultiscaleException($"'{file}' is not a valid sweep part file ({e.Message})");
+                throw new MultiscaleException($"'{file}' is not a valid {options.Kind} ({e.Message})");
             }
         }
         var missing = grid!.Points.Where(p => !parts.Has(p.Index)).Select(p => p.Id).ToList();
         if (missing.Count > 0)
-            throw new MultiscaleException($"the parts hold {rows.Count} of the grid's {grid.Points.Count} runs; missing: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")} (shards {string.Join(",", parts.Shards.Order())} of {parts.Count} given)");
-        return (method!, shared!, grid, rows.OrderBy(r => r.Key).Select(r => r.Value).ToList());
+        {
+            var absent = parts.AbsentShards();
+            throw new MultiscaleException($"{missing.Count} of {grid.Points.Count} runs are missing ({string.Join(", ", missing.Take(8))}{(missing.Count > 8 ? ", …" : "")})" +
+                (absent.Count > 0 ? $"; no part for shard(s) {string.Join(", ", absent)}" : ""));
+        }
+        return new SweepRows(first!["method"]!.GetValue<string>(), (JsonObject)first["shared"]!.DeepClone(), grid, rows.OrderBy(r => r.Key).Select(r => r.Value).ToList())
+        {
+            Summaries = first["summaries"] is JsonArray names ? names.Select(n => n!.GetValue<string>()).ToList() : null,
+        };
+    }
+
+    private static JsonObject Read(string file, SweepMergeOptions options)
+    {
+        if (options.RetiredFormats is { Count: > 0 } retired)
+        {
+            // Read once more for its tag only: a retired part gets the advice its format's owner wrote, not "not a part file".
+            JsonNode? node = null;
+            try { node = JsonNode.Parse(File.ReadAllText(file)); }
+            catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException) { }
+            if (node is JsonObject o && o["format"] is JsonValue v && v.TryGetValue<string>(out var tag) && retired.TryGetValue(tag, out var advice))
+                throw new MultiscaleException($"'{file}' is a part file of the retired format '{tag}': {advice}");
+        }
+        return SweepParts<int>.Read(file, PartFormat, options.Kind);
+    }
+
+    /// <summary>What makes two parts parts of one sweep.</summary>
+    private static string Identity(JsonObject part) =>
+        part["method"]!.ToJsonString() + part["shared"]!.ToJsonString() + part["grid"]!.ToJsonString() + (part["summaries"]?.ToJsonString() ?? "");
+
+    /// <summary>How two parts' sweeps differ, field by field ("budget: 256 vs 384").</summary>
+    private static string Difference(JsonObject a, JsonObject b)
+    {
+        var differing = new List<string>();
+        string Text(JsonNode? n) => n?.ToJsonString() ?? "absent";
+        if (!JsonNode.DeepEquals(a["method"], b["method"])) differing.Add($"method: {Text(a["method"])} vs {Text(b["method"])}");
+        var sa = a["shared"] as JsonObject ?? new JsonObject();
+        var sb = b["shared"] as JsonObject ?? new JsonObject();
+        string Field(JsonObject o, string key) => o.TryGetPropertyValue(key, out var v) ? v?.ToJsonString() ?? "null" : "absent";
+        foreach (var key in sa.Select(p => p.Key).Union(sb.Select(p => p.Key)))
+            if (!JsonNode.DeepEquals(sa[key], sb[key]) || sa.ContainsKey(key) != sb.ContainsKey(key)) differing.Add($"{key}: {Field(sa, key)} vs {Field(sb, key)}");
+        if (Text(a["grid"]) != Text(b["grid"])) differing.Add("the grids differ");
+        if (Text(a["summaries"]) != Text(b["summaries"])) differing.Add($"summaries: {Text(a["summaries"])} vs {Text(b["summaries"])}");
+        return differing.Count == 0 ? "key order differs" : string.Join("; ", differing);
+    }
+
+    /// <summary>
+    /// Writes each summary step's files into <paramref name="output"/> (a folder, or a .json path): the first step's as
+    /// summary.json, summary.md, summary-runs.csv, the others' as summary-&lt;name&gt;.json, … Returns the paths written.
+    /// </summary>
+    public static IReadOnlyList<string> WriteSummaries(string output, SweepRows sweep, IReadOnlyList<ISweepSummary> steps)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(steps);
+        var written = new List<string>();
+        for (int s = 0; s < steps.Count; s++)
+        {
+            var files = SweepSummaryFiles.For(output, s == 0 ? null : steps[s].Name);
+            Directory.CreateDirectory(Path.GetDirectoryName(files.Json)!);
+            steps[s].Write(files, sweep);
+            written.AddRange(new[] { files.Json, files.Markdown, files.Csv });
+        }
+        return written;
+    }
+
+    /// <summary>A finished run's row with the fields each summary step adds beside its report (<see cref="ISweepSummary.RowFields"/>).</summary>
+    public static JsonObject Row(SettingsGridPoint point, JsonObject report, IEnumerable<ISweepSummary> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        var row = Row(point, report);
+        foreach (var step in steps)
+            if (step.RowFields(row) is { } fields)
+                foreach (var (key, value) in fields)
+                    if (key is not ("id" or "index" or "assignment" or "report")) row[key] = value?.DeepClone();
+        return row;
     }
 
     /// <summary>
@@ -111,15 +202,17 @@ public static class SettingsSweep
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(metrics);
-        string json, md, csv;
-        if (output.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-        {
-            json = Path.GetFullPath(output);
-            md = Path.ChangeExtension(json, ".md");
-            csv = Path.Combine(Path.GetDirectoryName(json)!, Path.GetFileNameWithoutExtension(json) + "-runs.csv");
-        }
-        else (json, md, csv) = (Path.Combine(output, "summary.json"), Path.Combine(output, "summary.md"), Path.Combine(output, "summary-runs.csv"));
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(json))!);
+        var files = SweepSummaryFiles.For(output, null);
+        Directory.CreateDirectory(Path.GetDirectoryName(files.Json)!);
+        WriteSeedSummary(files, method, shared, grid, rows, metrics);
+        return new[] { files.Json, files.Markdown, files.Csv };
+    }
+
+    /// <summary>The mean ± sd over seeds summary into <paramref name="files"/> (<see cref="SeedSummary"/>).</summary>
+    internal static void WriteSeedSummary(SweepSummaryFiles files, string method, JsonObject shared, SettingsGrid grid, IReadOnlyList<JsonObject> rows,
+        IReadOnlyList<string> metrics)
+    {
+        var (json, md, csv) = (files.Json, files.Markdown, files.Csv);
         var groups = Group(grid, rows, metrics);
         var summary = new JsonObject
         {
@@ -133,7 +226,6 @@ public static class SettingsSweep
         RunFolder.WriteJson(json, summary);
         WriteAtomically(md, Markdown(method, grid, groups, metrics, rows.Count));
         WriteAtomically(csv, RunsCsv(grid, rows));
-        return new[] { json, md, csv };
     }
 
     private sealed record SummaryGroup(JsonObject Key, List<JsonObject> Runs, Dictionary<string, (double Mean, double Sd, int N)> Stats)
