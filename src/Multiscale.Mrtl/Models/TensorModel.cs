@@ -30,7 +30,8 @@ public sealed record Regularization(double L2 = 1e-3, double Spatial = 1.0, doub
 /// <c>sparse_feature{j}</c>, <c>sparse_spatial{m}</c>), so <c>state_dict()</c>/<c>load_state_dict</c>,
 /// <c>named_parameters()</c> and <c>to(device)</c> work as for any module; checkpoints keep the state dict.
 /// <see cref="Parameters"/> and the factor accessors read the registered parameters, so after a move (which replaces
-/// the parameter tensors) they name the moved ones: build an optimizer after any move, over <c>parameters()</c>.</para>
+/// the parameter tensors) they name the moved ones: build an optimizer after any move, over <see cref="Parameters"/> (an
+/// array: TorchSharp's optimizers keep the sequence they are given and re-read a lazy <c>parameters()</c> at every step).</para>
 /// <para>A field mode (averaged values) enters as the mean over its D cells, (1/D) Σ_d W_d X_d, rather than the sum of
 /// eq. (1). The two are the same model (W_sum = W_mean / D), but with the sum the weights shrink by the cell ratio at
 /// every finegraining (the paper's "divide by D_{r+1}/D_r"), so a fixed Adam learning rate — Adam steps are ≈ lr
