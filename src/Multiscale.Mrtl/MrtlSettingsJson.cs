@@ -224,31 +224,48 @@ internal static class MrtlSettingsJson
                 json["task"] = "basketball";
                 json["data"] = p.Folder;
                 json["modes"] = MrtlDataSource.FormatModes(p.Modes);
+                json[FingerprintField] = DataFingerprint.OfFiles(p.Path);
                 break;
             case PositionsCsvSource p:
                 json["positions"] = p.Path;
                 json["modes"] = MrtlDataSource.FormatModes(p.Modes);
+                json[FingerprintField] = DataFingerprint.OfFiles(p.Path);
                 break;
             case FieldsNpySource f when f.Folder is not null:
                 json["task"] = "climate";
                 json["data"] = f.Folder;
                 json["lags"] = f.Lags;
+                json[FingerprintField] = DataFingerprint.OfFiles(f.FieldsPath, f.LabelsPath, f.OutputsPath);
                 break;
             case FieldsNpySource f:
                 json["fields"] = f.FieldsPath;
                 json["labels"] = f.LabelsPath;
                 json["outputs"] = f.OutputsPath;
                 json["lags"] = f.Lags;
+                json[FingerprintField] = DataFingerprint.OfFiles(f.FieldsPath, f.LabelsPath, f.OutputsPath);
+                break;
+            case InMemorySource m:
+                // Named for the reader of config.json; ReadSettings refuses it (the data is not on disk to read again).
+                json["data_in_memory"] = data.Name;
+                json[FingerprintField] = DataFingerprint.OfDataset(m.Dataset);
                 break;
             default:
-                // Named for the reader of config.json; ReadSettings refuses it (the data is not on disk to read again).
                 json["data_in_memory"] = data.Name;
                 break;
         }
     }
 
+    /// <summary>
+    /// The SHA-256 of user data (the files' bytes; a dataset in memory: its tensors), so that a resume, which compares
+    /// the settings, refuses a checkpoint of other data under the same path and shape. Derived, not a setting: Describe
+    /// computes it from the data, ReadSettings accepts and ignores it (null when a file is missing).
+    /// </summary>
+    internal const string FingerprintField = "data_sha256";
+
     private static MrtlDataSource ReadData(SettingsReader r)
     {
+        // Recomputed from the data by Write; what a config.json repeats of it is not an input.
+        _ = r.OptionalString(FingerprintField);
         if (r.OptionalString("data_in_memory") is { } memory)
             throw new SettingsException("data_in_memory", $"names a dataset '{memory}' a program held in memory: a run on it cannot be repeated from its settings (save the data as files and describe them)");
         string task = r.Choice("task", "basketball", "basketball", "climate");

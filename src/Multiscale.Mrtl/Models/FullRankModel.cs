@@ -31,21 +31,27 @@ public sealed class FullRankModel : TensorModel
     /// </summary>
     public FullRankModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids, Tensor weights, Tensor bias,
         Device? device = null)
-        : base(task, outputs, featureShape, grids, bias, device)
+        : base(nameof(FullRankModel), task, outputs, featureShape, grids, new (string, Tensor, long[]?)[] { (WeightName, weights, CheckWeights(outputs, featureShape, grids, weights)) }, bias, device)
     {
-        ArgumentNullException.ThrowIfNull(weights);
-        var shape = new long[] { outputs, FeatureCount }.Concat(grids.Select(g => (long)g.Cells)).ToArray();
-        if (weights.numel() != shape.Aggregate(1L, (a, b) => a * b))
-            throw new MultiscaleException($"weights of {weights.numel()} entries do not fit a [{string.Join(",", shape)}] model");
-        // With the bias's device, so that both parameters share one device even when only the bias named it.
-        Weights = NewParameter(weights.reshape(shape), Device);
     }
 
-    /// <summary>W, [I, F, D₁, …, D_M].</summary>
-    public Parameter Weights { get; }
+    /// <summary>W's name in the state dict.</summary>
+    public const string WeightName = "weight";
 
-    /// <inheritdoc />
-    public override IReadOnlyList<Parameter> Parameters => new[] { Weights, Bias };
+    /// <summary>The shape [I, F, D₁, …, D_M] W is kept in, after checking <paramref name="weights"/> has its entry count.</summary>
+    private static long[] CheckWeights(int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids, Tensor weights)
+    {
+        CheckModes(outputs, grids);
+        ArgumentNullException.ThrowIfNull(featureShape);
+        ArgumentNullException.ThrowIfNull(weights);
+        var shape = new long[] { outputs, featureShape.Aggregate(1, (a, b) => a * b) }.Concat(grids.Select(g => (long)g.Cells)).ToArray();
+        if (weights.numel() != shape.Aggregate(1L, (a, b) => a * b))
+            throw new MultiscaleException($"weights of {weights.numel()} entries do not fit a [{string.Join(",", shape)}] model");
+        return shape;
+    }
+
+    /// <summary>W, [I, F, D₁, …, D_M] (the registered parameter <c>weight</c>).</summary>
+    public Parameter Weights => Registered(WeightName);
 
     /// <summary>The shape [I, F₁, …, F_k, D₁, …, D_M] the CP decomposition works on.</summary>
     public long[] TensorShape => new long[] { Outputs }.Concat(FeatureShape.Select(f => (long)f)).Concat(Grids.Select(g => (long)g.Cells)).ToArray();

@@ -17,20 +17,54 @@ public class LowRankModel : TensorModel
     /// <paramref name="device"/> (null: the bias's device; factors elsewhere, e.g. CP-ALS's CPU factors, are moved there).
     /// </summary>
     public LowRankModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
-        IReadOnlyList<Tensor> factors, Tensor bias, Device? device = null) : base(task, outputs, featureShape, grids, bias, device)
+        IReadOnlyList<Tensor> factors, Tensor bias, Device? device = null)
+        : this(nameof(LowRankModel), task, outputs, featureShape, grids, factors, null, bias, device)
     {
-        Rank = CheckFactors(factors, "a low-rank model", "factor");
-        Factors = factors.Select(f => NewParameter(f, Device)).ToArray();
+    }
+
+    /// <summary>
+    /// The low-rank model, and with <paramref name="sparseFactors"/> the low-rank + sparse one: both CP terms' factors are
+    /// registered (smooth, then sparse, each in mode order), then the bias.
+    /// </summary>
+    private protected LowRankModel(string moduleName, MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
+        IReadOnlyList<Tensor> factors, IReadOnlyList<Tensor>? sparseFactors, Tensor bias, Device? device)
+        : base(moduleName, task, outputs, featureShape, grids, Named(outputs, featureShape, grids, factors, sparseFactors), bias, device)
+    {
+        Rank = (int)factors[0].shape[^1];
+        _factorNames = FactorNames("", featureShape.Count, grids.Count);
+    }
+
+    /// <summary>The state-dict name of the factor of mode <paramref name="mode"/> (output, feature modes, spatial modes) of the CP term named by <paramref name="prefix"/>.</summary>
+    internal static string FactorName(string prefix, int mode, int featureModes) =>
+        mode == 0 ? prefix + "output" : mode <= featureModes ? $"{prefix}feature{mode - 1}" : $"{prefix}spatial{mode - 1 - featureModes}";
+
+    private protected static string[] FactorNames(string prefix, int featureModes, int spatialModes) =>
+        Enumerable.Range(0, 1 + featureModes + spatialModes).Select(m => FactorName(prefix, m, featureModes)).ToArray();
+
+    private readonly string[] _factorNames;
+
+    /// <summary>The factors to register, named, after checking both terms have one [size of mode m, rank] factor per mode.</summary>
+    private static (string, Tensor, long[]?)[] Named(int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
+        IReadOnlyList<Tensor> factors, IReadOnlyList<Tensor>? sparseFactors)
+    {
+        CheckModes(outputs, grids);
+        ArgumentNullException.ThrowIfNull(featureShape);
+        var sizes = new[] { outputs }.Concat(featureShape).Concat(grids.Select(g => g.Cells)).ToArray();
+        CheckFactors(sizes, factors, "a low-rank model", "factor");
+        if (sparseFactors is not null) CheckFactors(sizes, sparseFactors, "the sparse term of a model", "sparse factor");
+        var named = factors.Select((f, m) => (FactorName("", m, featureShape.Count), f, (long[]?)null));
+        if (sparseFactors is not null)
+            named = named.Concat(sparseFactors.Select((f, m) => (FactorName(LowRankSparseModel.SparsePrefix, m, featureShape.Count), f, (long[]?)null)));
+        return named.ToArray();
     }
 
     /// <summary>
     /// The common rank of one CP term's <paramref name="factors"/> after checking there is one [size of mode m, rank]
-    /// factor per mode of this model; <paramref name="owner"/> and <paramref name="name"/> word the errors.
+    /// factor per mode (<paramref name="sizes"/>); <paramref name="owner"/> and <paramref name="name"/> word the errors.
     /// </summary>
-    private protected int CheckFactors(IReadOnlyList<Tensor> factors, string owner, string name)
+    private static int CheckFactors(int[] sizes, IReadOnlyList<Tensor> factors, string owner, string name)
     {
         ArgumentNullException.ThrowIfNull(factors);
-        var sizes = new[] { Outputs }.Concat(FeatureShape).Concat(Grids.Select(g => g.Cells)).ToArray();
         if (factors.Count != sizes.Length)
             throw new MultiscaleException($"{owner} with {sizes.Length} modes needs {sizes.Length} factors, got {factors.Count}");
         long rank = factors[0].shape[^1];
@@ -60,14 +94,14 @@ public class LowRankModel : TensorModel
     /// <summary>K.</summary>
     public int Rank { get; }
 
-    /// <summary>Factors in mode order: output [I, K], feature modes, then spatial modes [D_m, K].</summary>
-    public IReadOnlyList<Parameter> Factors { get; }
+    /// <summary>
+    /// Factors in mode order: output [I, K], feature modes, then spatial modes [D_m, K] (the registered parameters
+    /// <c>output</c>, <c>feature{j}</c>, <c>spatial{m}</c>).
+    /// </summary>
+    public IReadOnlyList<Parameter> Factors => _factorNames.Select(Registered).ToArray();
 
     /// <summary>The factor of spatial mode <paramref name="mode"/>.</summary>
-    public Parameter SpatialFactor(int mode) => Factors[1 + FeatureShape.Count + mode];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<Parameter> Parameters => Factors.Append(Bias).ToArray();
+    public Parameter SpatialFactor(int mode) => Registered(_factorNames[1 + FeatureShape.Count + mode]);
 
     /// <summary>All CP components of the model (K; K_L + K_S for the low-rank + sparse model).</summary>
     public virtual int TotalRank => Rank;

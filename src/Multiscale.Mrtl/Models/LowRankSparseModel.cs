@@ -28,11 +28,16 @@ public sealed class LowRankSparseModel : LowRankModel
     /// </summary>
     public LowRankSparseModel(MrtlTask task, int outputs, IReadOnlyList<int> featureShape, IReadOnlyList<GridShape> grids,
         IReadOnlyList<Tensor> smoothFactors, IReadOnlyList<Tensor> sparseFactors, Tensor bias, Device? device = null)
-        : base(task, outputs, featureShape, grids, smoothFactors, bias, device)
+        : base(nameof(LowRankSparseModel), task, outputs, featureShape, grids, smoothFactors, sparseFactors ?? throw new ArgumentNullException(nameof(sparseFactors)), bias, device)
     {
-        SparseRank = CheckFactors(sparseFactors, "the sparse term of a model", "sparse factor");
-        SparseFactors = sparseFactors.Select(f => NewParameter(f, Device)).ToArray();
+        SparseRank = (int)sparseFactors[0].shape[^1];
+        _sparseNames = FactorNames(SparsePrefix, featureShape.Count, grids.Count);
     }
+
+    /// <summary>What the sparse term's factor names start with in the state dict (<c>sparse_output</c>, <c>sparse_spatial0</c>, …).</summary>
+    public const string SparsePrefix = "sparse_";
+
+    private readonly string[] _sparseNames;
 
     /// <summary>
     /// Both terms from seeded N(0, scale²) factors (smooth first, then sparse, each mode in order) and zero biases: the
@@ -88,14 +93,14 @@ public sealed class LowRankSparseModel : LowRankModel
     /// <summary>K_S.</summary>
     public int SparseRank { get; }
 
-    /// <summary>The sparse term's factors in mode order: U [I, K_S], feature modes, then spatial modes [D_m, K_S].</summary>
-    public IReadOnlyList<Parameter> SparseFactors { get; }
+    /// <summary>
+    /// The sparse term's factors in mode order: U [I, K_S], feature modes, then spatial modes [D_m, K_S] (the registered
+    /// parameters <c>sparse_output</c>, <c>sparse_feature{j}</c>, <c>sparse_spatial{m}</c>).
+    /// </summary>
+    public IReadOnlyList<Parameter> SparseFactors => _sparseNames.Select(Registered).ToArray();
 
     /// <summary>The sparse term's factor of spatial mode <paramref name="mode"/> (the one λ₁ acts on).</summary>
-    public Parameter SparseSpatialFactor(int mode) => SparseFactors[1 + FeatureShape.Count + mode];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<Parameter> Parameters => Factors.Concat(SparseFactors).Append(Bias).ToArray();
+    public Parameter SparseSpatialFactor(int mode) => Registered(_sparseNames[1 + FeatureShape.Count + mode]);
 
     /// <inheritdoc />
     public override int TotalRank => Rank + SparseRank;

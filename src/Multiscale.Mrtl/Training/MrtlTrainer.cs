@@ -405,6 +405,8 @@ public static class MrtlTrainer
         {
             string resolution = ResolutionSchedule.Describe(train.Grids);
             using var criterion = FinegrainCriterion.Create(_options.Criterion, _options.CriterionOptions with { MaxEpochs = so.MaxEpochs });
+            // Over the module's parameters as they are now (an array, not the lazy parameters(): Adam re-enumerates a
+            // lazy sequence at every step, and a device move replaces the tensors), so Adam is built after any move.
             var optimizer = optim.Adam(model.Parameters, lr: so.LearningRate);
             var sparse = model as LowRankSparseModel;
             var scheduler = optim.lr_scheduler.StepLR(optimizer, 1, so.Decay);
