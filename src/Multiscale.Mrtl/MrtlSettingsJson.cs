@@ -154,7 +154,7 @@ internal static class MrtlSettingsJson
             SparseRank = sparseComponents,
             LambdaSparse = lambdaSparse ?? defaults.LambdaSparse,
             SparseStart = sparseStart,
-            SparseStartStep = sparseStartStep ?? defaults.SparseStartStep,
+            SparseStartStep = sparseStartStep,
             CpAls = new CpAlsOptions
             {
                 MaxIterations = r.Int("cp_iterations", defaults.CpAls.MaxIterations),

@@ -318,7 +318,7 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             if (options.SparseStart == SparseStart.Gradient)
             {
                 // Where W^S started from the low-rank stage's residual, and that start's CP fit and line-search step.
-                report["sparse_start_step"] = options.SparseStartStep;
+                report["sparse_start_step"] = options.SparseStartStepIn(options.Schedule.LowRank.Count);
                 var first = runs[0].Result;
                 report["sparse_start_fit"] = double.IsFinite(first.SparseStartFit) ? first.SparseStartFit : null;
                 report["sparse_start_scale"] = double.IsFinite(first.SparseStartScale) ? first.SparseStartScale : null;

@@ -18,7 +18,7 @@ public static partial class MrtlBench
         {
             int plantedSparse = quick ? 2 : 4;
             double lambdaDefault = new MrtlTrainerOptions().LambdaSparse;
-            int step = new MrtlTrainerOptions().SparseStartStep;
+            int step = MrtlTrainerOptions.DefaultSparseStartStep;
             Section("basketball: the sparse term started from the low-rank stage's residual (`--sparse-start gradient`)",
                 $"Data and settings of the low-rank + sparse table ({(quick ? "small preset" : "32 players, 24,000 samples")}, {plantedSparse} planted sparse 3 × 3 blocks next to 4 smooth components, " +
                 "K = 20, K_S = 10, MRTL with the validation-loss criterion, patience 1). *start*: *residual* (W^S = CP of the full-rank residual " +

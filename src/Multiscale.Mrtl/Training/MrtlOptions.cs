@@ -127,11 +127,18 @@ public sealed record MrtlTrainerOptions
 
     /// <summary>
     /// <see cref="Training.SparseStart.Gradient"/> only: the index in the low-rank chain of the step at whose arrival W^S
-    /// starts from the residual (1 = the basketball chain's 20×25 court, where a 3-ft block is about 2 × 2 cells). A
-    /// method whose low-rank chain is shorter (fixed: one step) starts it at its last step. Must be at most the
-    /// schedule's last low-rank step.
+    /// starts from the residual; null = <see cref="DefaultSparseStartStep"/> (1 = the basketball chain's 20×25 court, where
+    /// a 3-ft block is about 2 × 2 cells), or the last step of a shorter chain. A method whose low-rank chain is shorter
+    /// than the schedule's (fixed: one step) starts it at its last step. A given step must be one of the schedule's
+    /// low-rank steps.
     /// </summary>
-    public int SparseStartStep { get; init; } = 1;
+    public int? SparseStartStep { get; init; }
+
+    /// <summary>The start step when <see cref="SparseStartStep"/> is null.</summary>
+    public const int DefaultSparseStartStep = 1;
+
+    /// <summary>The low-rank step W^S starts at in a chain of <paramref name="steps"/> steps (<see cref="SparseStartStep"/>, at most the last).</summary>
+    public int SparseStartStepIn(int steps) => Math.Max(0, Math.Min(SparseStartStep ?? DefaultSparseStartStep, steps - 1));
 
     /// <summary>K_S of the run: 0 for the low-rank model, else <see cref="SparseRank"/> or ⌊K/2⌋.</summary>
     public int SparseComponents => Model == MrtlModelKind.LowRankSparse ? SparseRank ?? Rank / 2 : 0;
@@ -177,8 +184,8 @@ public sealed record MrtlTrainerOptions
             throw new MultiscaleException($"the sparse term's λ₁ must be a finite number ≥ 0 (got {LambdaSparse})");
         if (Model == MrtlModelKind.LowRankSparse && (SparseComponents < 0 || SparseComponents >= Rank))
             throw new MultiscaleException($"the sparse term's rank must be between 0 and K − 1 = {Rank - 1}: the K = {Rank} CP components are split between the low-rank and the sparse term, and the low-rank term keeps at least one (got {SparseComponents})");
-        if (SparseStartStep < 0 || SparseStartStep >= Math.Max(1, Schedule.LowRank.Count))
-            throw new MultiscaleException($"the sparse start step must be a step of the low-rank chain, 0 … {Math.Max(1, Schedule.LowRank.Count) - 1} (got {SparseStartStep})");
+        if (Model == MrtlModelKind.LowRankSparse && SparseStart == SparseStart.Gradient && SparseStartStep is { } at && (at < 0 || at >= Math.Max(1, Schedule.LowRank.Count)))
+            throw new MultiscaleException($"the sparse start step must be a step of the low-rank chain, 0 … {Math.Max(1, Schedule.LowRank.Count) - 1} (got {at})");
     }
 
     /// <summary>Parses "residual", "split" or "gradient".</summary>

@@ -382,7 +382,7 @@ public static class MrtlTrainer
                     }
                     // The gradient start of W^S, on arrival at its step (a resumed step already has it in the checkpoint).
                     if (stage == "low" && GradientStart && resume is null && !Stopped && !_cancellation.IsCancellationRequested
-                        && step == Math.Min(_options.SparseStartStep, chain.Count - 1) && model is LowRankSparseModel ls)
+                        && step == _options.SparseStartStepIn(chain.Count) && model is LowRankSparseModel ls)
                     {
                         var cpAls = _options.CpAls with { Seed = _options.Seed };
                         var started = SparseGradientStart.Start(ls, train, PositiveWeight, cpAls);
