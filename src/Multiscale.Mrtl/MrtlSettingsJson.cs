@@ -53,6 +53,7 @@ internal static class MrtlSettingsJson
         json["sparse_components"] = o.Model == MrtlModelKind.LowRankSparse ? o.SparseComponents : null;
         json["lambda_sparse"] = o.Model == MrtlModelKind.LowRankSparse ? o.LambdaSparse : null;
         json["sparse_start"] = o.Model == MrtlModelKind.LowRankSparse ? MrtlTrainerOptions.SparseStartNames.Name(o.SparseStart) : null;
+        json["sparse_start_step"] = o.Model == MrtlModelKind.LowRankSparse && o.SparseStart == SparseStart.Gradient ? o.SparseStartStep : null;
         json["cp_iterations"] = o.CpAls.MaxIterations;
         json["cp_tolerance"] = o.CpAls.Tolerance;
         json["cp_init"] = CpInitNames.Name(o.CpAls.Init);
@@ -131,6 +132,9 @@ internal static class MrtlSettingsJson
         if (model != MrtlModelKind.LowRankSparse && (sparseComponents is not null || lambdaSparse is not null))
             throw new SettingsException(sparseComponents is not null ? "sparse_components" : "lambda_sparse",
                 sparseComponents is not null ? "and `lambda_sparse` apply to `model` low-rank+sparse only" : "and `sparse_components` apply to `model` low-rank+sparse only");
+        int? sparseStartStep = r.OptionalInt("sparse_start_step");
+        if (sparseStartStep is not null && (model != MrtlModelKind.LowRankSparse || sparseStart != SparseStart.Gradient))
+            throw new SettingsException("sparse_start_step", "applies to `model` low-rank+sparse with `sparse_start` gradient only");
         int batch = r.Int("batch", DefaultBatch(data));
         int? batchLow = r.OptionalInt("batch_low");
         var regularization = new Regularization(r.Double("l2", 1e-3), r.Double("spatial", 1.0), r.Double("sigma", 0.05), r.Bool("per_cell", true));
@@ -150,6 +154,7 @@ internal static class MrtlSettingsJson
             SparseRank = sparseComponents,
             LambdaSparse = lambdaSparse ?? defaults.LambdaSparse,
             SparseStart = sparseStart,
+            SparseStartStep = sparseStartStep,
             CpAls = new CpAlsOptions
             {
                 MaxIterations = r.Int("cp_iterations", defaults.CpAls.MaxIterations),

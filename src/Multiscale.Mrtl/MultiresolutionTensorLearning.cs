@@ -315,6 +315,14 @@ public sealed class MultiresolutionTensorLearning : IMultiscaleMethod<MrtlSettin
             report["sparse_rank"] = options.SparseComponents;
             report["lambda_sparse"] = options.LambdaSparse;
             report["sparse_start"] = options.SparseStart.ToString().ToLowerInvariant();
+            if (options.SparseStart == SparseStart.Gradient)
+            {
+                // Where W^S started from the low-rank stage's residual, and that start's CP fit and line-search step.
+                report["sparse_start_step"] = options.SparseStartStepIn(options.Schedule.LowRank.Count);
+                var first = runs[0].Result;
+                report["sparse_start_fit"] = double.IsFinite(first.SparseStartFit) ? first.SparseStartFit : null;
+                report["sparse_start_scale"] = double.IsFinite(first.SparseStartScale) ? first.SparseStartScale : null;
+            }
         }
         report["seed"] = options.Seed;
         report["device"] = device.ToString();

@@ -44,6 +44,26 @@ public class MrtlBenchTests
         Assert.DoesNotContain("## basketball: finegraining", md);
     }
 
+    [Fact]
+    public void QuickBenchComparesTheGradientSparseStartWithTheResidualStartAndTheLowRankModel()
+    {
+        var dir = CliRunner.TempDirectory();
+        var file = Path.Combine(dir.FullName, "mrtl-bench.md");
+        var (code, _, err) = CliRunner.Run("mrtl", "bench", "--quick", "--only", "sparse-start", "--tasks", "basketball", "--out", file);
+        Assert.True(code == 0, err);
+        var md = File.ReadAllText(file);
+        Assert.Contains("## basketball: the sparse term started from the low-rank stage's residual (`--sparse-start gradient`)", md);
+        Assert.Contains("| model | start | at | λ₁ | total s | low-rank s | val loss | test F1 | recovery smooth | recovery sparse | sparse court / box | zeros (sparse term) |", md);
+        Assert.Contains("| low-rank | — | — | — |", md);
+        Assert.Contains("| low-rank+sparse | residual | — | 0.03 |", md);
+        Assert.Contains("| low-rank+sparse | gradient | 1 | 0.03 |", md);
+        // The gradient row reports the residual's CP fit, a number in (0, 1].
+        var row = md.Split('\n').Single(l => l.StartsWith("| low-rank+sparse | gradient | 1 | 0.03 |", StringComparison.Ordinal));
+        double fit = double.Parse(row.Split('|', StringSplitOptions.TrimEntries)[^2], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(fit, 1e-9, 1.0);
+        Assert.DoesNotContain("## basketball: low-rank + sparse model", md);
+    }
+
     [Theory]
     [InlineData("--only", "speeed", "unknown section 'speeed'")]
     [InlineData("--tasks", "soccer", "unknown task 'soccer'")]

@@ -187,6 +187,9 @@ public class MrtlCommandTests
     [InlineData(new[] { "--model", "low-rank+sparse", "--rank", "4", "--sparse-components", "4" }, "between 0 and K − 1 = 3")]
     [InlineData(new[] { "--sparse-components", "2" }, "apply to --model low-rank+sparse only")]
     [InlineData(new[] { "--lambda-sparse", "0.2" }, "apply to --model low-rank+sparse only")]
+    [InlineData(new[] { "--model", "low-rank+sparse", "--sparse-start", "gradient", "--sparse-start-step", "3" }, "the sparse start step must be a step of the low-rank chain, 0 … 2 (got 3)")]
+    [InlineData(new[] { "--model", "low-rank+sparse", "--sparse-start-step", "1" }, "with --sparse-start gradient only")]
+    [InlineData(new[] { "--model", "low-rank+sparse", "--sparse-start", "late" }, "--sparse-start must be residual, split or gradient (got 'late')")]
     public void BadModelSettingsAreOneErrorLineBeforeAnything(string[] args, string fragment)
     {
         var dir = CliRunner.TempDirectory();

@@ -44,6 +44,7 @@ public class PublicSurfaceTests
     [Theory]
     [InlineData("Multiscale.Mrtl.Training.LowRankStart")]
     [InlineData("Multiscale.Mrtl.Training.AdamMetric")]
+    [InlineData("Multiscale.Mrtl.Training.SparseGradientStart")]
     [InlineData("Multiscale.Mrtl.Criteria.ValidationLossCriterion")]
     [InlineData("Multiscale.Mrtl.Criteria.GradientMomentCriterion")]
     public void MrtlTrainerPartsAreInternal(string type) =>

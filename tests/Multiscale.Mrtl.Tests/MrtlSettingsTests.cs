@@ -15,7 +15,7 @@ public class MrtlSettingsTests
 {
     private static readonly MultiresolutionTensorLearning Method = new();
 
-    public static readonly TheoryData<string> Cases = new() { "defaults", "small-sparse", "climate-user-chains", "positions-file", "fields-folder", "every-field" };
+    public static readonly TheoryData<string> Cases = new() { "defaults", "small-sparse", "small-sparse-gradient", "climate-user-chains", "positions-file", "fields-folder", "every-field" };
 
     private static MrtlSettings Case(string name, string folder) => name switch
     {
@@ -23,6 +23,9 @@ public class MrtlSettingsTests
         "small-sparse" => new(new BasketballSource(Small: true, Samples: 800, SparseRank: 2),
             new MrtlTrainerOptions { Rank = 6, Model = MrtlModelKind.LowRankSparse, SparseRank = 2, LambdaSparse = 0.3, SparseStart = SparseStart.Split, Criterion = CriterionKind.SigmaThreshold },
             new[] { MrtlMethod.Mrtl, MrtlMethod.Random }),
+        "small-sparse-gradient" => new(new BasketballSource(Small: true, Samples: 800, SparseRank: 2),
+            new MrtlTrainerOptions { Rank = 6, Model = MrtlModelKind.LowRankSparse, SparseRank = 3, SparseStart = SparseStart.Gradient, SparseStartStep = 2 },
+            new[] { MrtlMethod.Mrtl }),
         "climate-user-chains" => new(new ClimateSource(Small: true, Months: 120),
             new MrtlTrainerOptions
             {

@@ -17,7 +17,7 @@ namespace Multiscale.Benchmarks.Mrtl;
 /// </summary>
 public static partial class MrtlBench
 {
-    private static readonly string[] AllSections = { "speed", "tuned", "finegrain", "criteria", "thresholds", "low-rank-sparse", "sparse-oracle" };
+    private static readonly string[] AllSections = { "speed", "tuned", "finegrain", "criteria", "thresholds", "low-rank-sparse", "sparse-oracle", "sparse-start" };
 
     /// <summary>The sections, in the order they run (per task).</summary>
     public static IReadOnlyList<string> Sections => AllSections;
@@ -83,6 +83,7 @@ public static partial class MrtlBench
                 if (Wanted("low-rank-sparse") && task == "basketball" && !cancel.IsCancellationRequested) LowRankSparse();
                 if (Wanted("low-rank-sparse") && task == "climate" && !cancel.IsCancellationRequested) LowRankSparseClimate();
                 if (Wanted("sparse-oracle") && task == "basketball" && !cancel.IsCancellationRequested) SparseOracle();
+                if (Wanted("sparse-start") && task == "basketball" && !cancel.IsCancellationRequested) SparseGradientStartSection();
             }
             return _md.ToString();
         }

@@ -43,7 +43,8 @@ internal static class MrtlCommand
         var model = new Option<string>("--model") { Description = "low-rank (paper 001 eq. 2) or low-rank+sparse (paper 000 (31): W = W^L + W^S, L1 by a proximal step on the sparse term's spatial factors).", DefaultValueFactory = _ => "low-rank" };
         var sparseComponents = new Option<int?>("--sparse-components") { Description = "low-rank+sparse: how many of the K CP components form the sparse term W^S (0 … K − 1; default ⌊K/2⌋); the rest form W^L." };
         var lambdaSparse = new Option<double?>("--lambda-sparse") { Description = $"low-rank+sparse: λ₁ of the sparse term's L1 penalty λ₁·mean|V| per spatial factor, a proximal step in Adam's metric after every step (default {new MrtlTrainerOptions().LambdaSparse})." };
-        var sparseStart = new Option<string?>("--sparse-start") { Description = "low-rank+sparse: how W^L and W^S start from the full-rank weights — residual (CP of W at rank K − K_S for W^L, CP of the residual W − W^L for W^S; default) or split (one CP of W at rank K, its most peaked K_S components to W^S)." };
+        var sparseStart = new Option<string?>("--sparse-start") { Description = "low-rank+sparse: how W^L and W^S start from the full-rank weights — residual (CP of W at rank K − K_S for W^L, CP of the residual W − W^L for W^S; default), split (one CP of W at rank K, its most peaked K_S components to W^S) or gradient (W^L = CP of W at rank K − K_S, W^S = 0 until the low-rank step --sparse-start-step, then the CP at rank K_S of the low-rank model's residual −∇_W L there, scaled by line search)." };
+        var sparseStartStep = new Option<int?>("--sparse-start-step") { Description = $"low-rank+sparse with --sparse-start gradient: the low-rank chain step (0-based) at which W^S starts from the residual (default {MrtlTrainerOptions.DefaultSparseStartStep}, or the chain's last step if shorter: 20x25 in the basketball chain)." };
         var epochsFull = new Option<int>("--epochs-full") { Description = "Epoch cap per full-rank resolution.", DefaultValueFactory = _ => 20 };
         var epochsLow = new Option<int>("--epochs-low") { Description = "Epoch cap per low-rank resolution.", DefaultValueFactory = _ => 20 };
         var lrFull = new Option<double>("--lr-full") { Description = "Full-rank Adam learning rate.", DefaultValueFactory = _ => 1e-2 };
@@ -64,7 +65,7 @@ internal static class MrtlCommand
         var command = new Command("mrtl", "Multiresolution tensor learning: full rank coarse → fine, CP-ALS, low rank → finest (paper 001).")
         {
             task, size, samples, sparseRank, dataDir, positions, modes, fields, labels, lags, method, criterion, tauLoss, tauSigma, tauMu, criterionFraction, finegrain, full, low, rank,
-            model, sparseComponents, lambdaSparse, sparseStart, epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, cache, noCache, config, outDir,
+            model, sparseComponents, lambdaSparse, sparseStart, sparseStartStep, epochsFull, epochsLow, lrFull, lrLow, batch, l2, spatial, sigma, patience, cpIterations, seed, device, cache, noCache, config, outDir,
         };
         var checkpoint = new CheckpointOptions("epochs");
         checkpoint.AddTo(command);

@@ -40,6 +40,19 @@ internal static class LowRankStart
             $"the best full-rank checkpoint is the zero model (no full-rank epoch improved the validation loss), so CP-ALS has nothing to decompose: the low-rank stage started from seeded random factors (N(0, {randomScale:G3}²)) instead");
     }
 
+    /// <summary>
+    /// The low-rank + sparse model with <paramref name="smooth"/>'s factors as W^L and an all-zero W^S of rank
+    /// <paramref name="sparseRank"/> (its outputs are <paramref name="smooth"/>'s); the caller keeps <paramref name="smooth"/>.
+    /// </summary>
+    public static LowRankSparseModel WithZeroSparseTerm(LowRankModel smooth, int sparseRank)
+    {
+        ArgumentNullException.ThrowIfNull(smooth);
+        using var scope = NewDisposeScope();
+        var factors = smooth.Factors.Select(f => (Tensor)f.detach()).ToArray();
+        return new LowRankSparseModel(smooth.Task, smooth.Outputs, smooth.FeatureShape, smooth.Grids, factors,
+            factors.Select(f => zeros(new long[] { f.shape[0], sparseRank }, device: f.device)).ToArray(), smooth.Bias.detach(), smooth.Device);
+    }
+
     /// <summary>Relative size ‖W − W^L‖/‖W‖ below which the residual counts as zero (W of rank K − K_S).</summary>
     public const double ResidualFloor = 1e-6;
 

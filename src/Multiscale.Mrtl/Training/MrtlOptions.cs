@@ -34,6 +34,12 @@ public enum SparseStart
     Residual,
     /// <summary>One CP-ALS of W at rank K; the K_S components with the most peaked spatial factors (Hoyer) form W^S.</summary>
     Split,
+    /// <summary>
+    /// W^L = CP-ALS of W at rank K − K_S and W^S = 0 (a zero CP term gets no gradient, so it stays 0) up to the low-rank
+    /// step <see cref="MrtlTrainerOptions.SparseStartStep"/>; on arriving there W^S = c·CP-ALS at rank K_S of the
+    /// low-rank stage's own residual −∇_W L at that resolution, c by line search on the training loss.
+    /// </summary>
+    Gradient,
 }
 
 /// <summary>Optimizer settings of one stage (full rank or low rank).</summary>
@@ -119,6 +125,21 @@ public sealed record MrtlTrainerOptions
     /// </summary>
     public SparseStart SparseStart { get; init; } = SparseStart.Residual;
 
+    /// <summary>
+    /// <see cref="Training.SparseStart.Gradient"/> only: the index in the low-rank chain of the step at whose arrival W^S
+    /// starts from the residual; null = <see cref="DefaultSparseStartStep"/> (1 = the basketball chain's 20×25 court, where
+    /// a 3-ft block is about 2 × 2 cells), or the last step of a shorter chain. A method whose low-rank chain is shorter
+    /// than the schedule's (fixed: one step) starts it at its last step. A given step must be one of the schedule's
+    /// low-rank steps.
+    /// </summary>
+    public int? SparseStartStep { get; init; }
+
+    /// <summary>The start step when <see cref="SparseStartStep"/> is null.</summary>
+    public const int DefaultSparseStartStep = 1;
+
+    /// <summary>The low-rank step W^S starts at in a chain of <paramref name="steps"/> steps (<see cref="SparseStartStep"/>, at most the last).</summary>
+    public int SparseStartStepIn(int steps) => Math.Max(0, Math.Min(SparseStartStep ?? DefaultSparseStartStep, steps - 1));
+
     /// <summary>K_S of the run: 0 for the low-rank model, else <see cref="SparseRank"/> or ⌊K/2⌋.</summary>
     public int SparseComponents => Model == MrtlModelKind.LowRankSparse ? SparseRank ?? Rank / 2 : 0;
 
@@ -163,13 +184,15 @@ public sealed record MrtlTrainerOptions
             throw new MultiscaleException($"the sparse term's λ₁ must be a finite number ≥ 0 (got {LambdaSparse})");
         if (Model == MrtlModelKind.LowRankSparse && (SparseComponents < 0 || SparseComponents >= Rank))
             throw new MultiscaleException($"the sparse term's rank must be between 0 and K − 1 = {Rank - 1}: the K = {Rank} CP components are split between the low-rank and the sparse term, and the low-rank term keeps at least one (got {SparseComponents})");
+        if (Model == MrtlModelKind.LowRankSparse && SparseStart == SparseStart.Gradient && SparseStartStep is { } at && (at < 0 || at >= Math.Max(1, Schedule.LowRank.Count)))
+            throw new MultiscaleException($"the sparse start step must be a step of the low-rank chain, 0 … {Math.Max(1, Schedule.LowRank.Count) - 1} (got {at})");
     }
 
-    /// <summary>Parses "residual" or "split".</summary>
+    /// <summary>Parses "residual", "split" or "gradient".</summary>
     public static SparseStart ParseSparseStart(string text) => SparseStartNames.Parse(text);
 
-    /// <summary>The sparse starts' spellings: residual, split.</summary>
-    public static ChoiceNames<SparseStart> SparseStartNames { get; } = new("sparse start", ("residual", SparseStart.Residual), ("split", SparseStart.Split));
+    /// <summary>The sparse starts' spellings: residual, split, gradient.</summary>
+    public static ChoiceNames<SparseStart> SparseStartNames { get; } = new("sparse start", ("residual", SparseStart.Residual), ("split", SparseStart.Split), ("gradient", SparseStart.Gradient));
 
     /// <summary>Parses "low-rank" or "low-rank+sparse".</summary>
     public static MrtlModelKind ParseModel(string text) => ModelNames.Parse(text);
@@ -234,6 +257,13 @@ public sealed record MrtlResult
     public double SecondsTotal => SecondsFull + SecondsCp + SecondsLow;
     /// <summary>CP-ALS fit 1 − ‖W − Ŵ‖/‖W‖ (NaN for Random).</summary>
     public required double CpFit { get; init; }
+    /// <summary>
+    /// <see cref="SparseStart.Gradient"/>: CP-ALS fit of the residual −∇_W L that W^S started from (NaN otherwise, or
+    /// when the run never reached the start step).
+    /// </summary>
+    public double SparseStartFit { get; init; } = double.NaN;
+    /// <summary><see cref="SparseStart.Gradient"/>: the line-search step along that residual's CP (0: W^S stayed 0; NaN otherwise).</summary>
+    public double SparseStartScale { get; init; } = double.NaN;
     /// <summary>Null when the low-rank stage started from CP-ALS (or at random for Random); else why it started otherwise (weak data).</summary>
     public string? LowRankStartNote { get; init; }
     /// <summary>Best validation loss of the full-rank stage at its last resolution (NaN for Random).</summary>

@@ -78,10 +78,18 @@ public static class MrtlTrainer
             var clock = Stopwatch.StartNew();
             var cpAls = options.CpAls with { Seed = options.Seed };
             bool residual = options.Model == MrtlModelKind.LowRankSparse && options.SparseStart == SparseStart.Residual && options.SparseComponents > 0;
+            bool gradient = run.GradientStart;
             (low, double fit, string? note) = residual
                 ? LowRankStart.FromFullRankResidual((FullRankModel)full, options.Rank, options.SparseComponents, cpAls, run.Generator, options.RandomInitScale)
-                : LowRankStart.FromFullRank((FullRankModel)full, options.Rank, cpAls, run.Generator, options.RandomInitScale);
-            if (options.Model == MrtlModelKind.LowRankSparse && !residual)
+                : LowRankStart.FromFullRank((FullRankModel)full, options.Rank - (gradient ? options.SparseComponents : 0), cpAls, run.Generator, options.RandomInitScale);
+            if (gradient)
+            {
+                // W^S waits at zero (no gradient reaches a zero CP term) until the low-rank step it starts at.
+                var smooth = low;
+                low = LowRankStart.WithZeroSparseTerm(smooth, options.SparseComponents);
+                smooth.Dispose();
+            }
+            else if (options.Model == MrtlModelKind.LowRankSparse && !residual)
             {
                 // Paper 000 initializes (31) from the factorized full-rank model: the K CP components are split between the terms.
                 var cp = low;
@@ -110,6 +118,8 @@ public static class MrtlTrainer
             SecondsLow = run.StageSeconds.GetValueOrDefault("low"),
             SecondsCp = cpSeconds,
             CpFit = cpFit,
+            SparseStartFit = run.SparseStartFit,
+            SparseStartScale = run.GradientStart ? run.SparseStartScale : double.NaN,
             LowRankStartNote = run.LowStartNote,
             FullRank = run.FullRank,
             FullValidationLoss = fullValidation,
@@ -266,6 +276,12 @@ public static class MrtlTrainer
         public double CpSeconds { get; set; }
         public double FullValidation { get; set; } = double.NaN;
         public string? LowStartNote { get; set; }
+        public double SparseStartFit { get; set; } = double.NaN;
+        public double SparseStartScale { get; set; } = double.NaN;
+
+        /// <summary>True when W^S starts from the low-rank stage's residual (<see cref="SparseStart.Gradient"/>; not for the random baseline).</summary>
+        public bool GradientStart => _options.Model == MrtlModelKind.LowRankSparse && _options.SparseStart == SparseStart.Gradient
+            && _options.SparseComponents > 0 && _options.Method != MrtlMethod.Random;
 
         /// <summary>The trained full-rank model's W and bias (CPU copies), which CP-ALS decomposed; null before (or for Random).</summary>
         public MrtlFullRankWeights? FullRank { get; private set; }
@@ -312,6 +328,8 @@ public static class MrtlTrainer
             CpFit = Checkpoint.ToDouble(state["cp_fit"]);
             CpSeconds = Checkpoint.ToDouble(state["cp_seconds"]);
             FullValidation = Checkpoint.ToDouble(state["full_validation"]);
+            if (state["sparse_start_fit"] is { } sf) SparseStartFit = Checkpoint.ToDouble(sf);
+            if (state["sparse_start_scale"] is { } sc) SparseStartScale = Checkpoint.ToDouble(sc);
             LowStartNote = state["low_start_note"]?.GetValue<string>();
             if (state["full_rank_grids"] is JsonValue grids) FullRank = MrtlFullRankWeights.Load(checkpoint, "", grids.GetValue<string>());
             checkpoint.RestoreGenerator("generator", Generator);
@@ -361,6 +379,17 @@ public static class MrtlTrainer
                         var (moved, _) = Finegrain(model, grids, _options.Finegrain, null, null, _options.OptimizedS, _options.CacheDirectory, Averaged);
                         model.Dispose();
                         model = moved;
+                    }
+                    // The gradient start of W^S, on arrival at its step (a resumed step already has it in the checkpoint).
+                    if (stage == "low" && GradientStart && resume is null && !Stopped && !_cancellation.IsCancellationRequested
+                        && step == _options.SparseStartStepIn(chain.Count) && model is LowRankSparseModel ls)
+                    {
+                        var cpAls = _options.CpAls with { Seed = _options.Seed };
+                        var started = SparseGradientStart.Start(ls, train, PositiveWeight, cpAls);
+                        SparseStartFit = started.Fit;
+                        SparseStartScale = started.Scale;
+                        model.Dispose();
+                        model = started.Model;
                     }
                     // With checkpoints a stop is handled inside the resolution, where the state is saved first.
                     string reason = Stopped || (_cancellation.IsCancellationRequested && _checkpointing is null) ? "cancelled"
@@ -597,6 +626,8 @@ public static class MrtlTrainer
             ["cp_fit"] = Checkpoint.Number(CpFit),
             ["cp_seconds"] = Checkpoint.Number(CpSeconds),
             ["full_validation"] = Checkpoint.Number(FullValidation),
+            ["sparse_start_fit"] = Checkpoint.Number(SparseStartFit),
+            ["sparse_start_scale"] = Checkpoint.Number(SparseStartScale),
             ["low_start_note"] = LowStartNote,
             ["full_rank_grids"] = FullRank?.Grids,
         };

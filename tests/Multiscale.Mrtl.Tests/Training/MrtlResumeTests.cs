@@ -16,7 +16,7 @@ namespace Multiscale.Mrtl.Tests.Training;
 /// </summary>
 public class MrtlResumeTests
 {
-    public static readonly TheoryData<string> Configurations = new() { "mrtl-val-loss", "mrtl-grad-var-bilinear", "mrtl-spatial-entropy", "mrtl-loss-convergence", "mrtl-mu-sigma-threshold", "fixed", "random", "mrtl-low-rank-sparse", "random-low-rank-sparse" };
+    public static readonly TheoryData<string> Configurations = new() { "mrtl-val-loss", "mrtl-grad-var-bilinear", "mrtl-spatial-entropy", "mrtl-loss-convergence", "mrtl-mu-sigma-threshold", "fixed", "random", "mrtl-low-rank-sparse", "random-low-rank-sparse", "mrtl-low-rank-sparse-gradient" };
 
     private static MrtlTrainerOptions Options(string configuration) => configuration switch
     {
@@ -27,6 +27,7 @@ public class MrtlResumeTests
         "fixed" => SmallMrtl.BasketballTraining(2) with { Method = MrtlMethod.Fixed },
         "random" => SmallMrtl.BasketballTraining(2) with { Method = MrtlMethod.Random },
         "mrtl-low-rank-sparse" => SmallMrtl.BasketballTraining(2) with { Rank = 4, Model = MrtlModelKind.LowRankSparse, LambdaSparse = 0.3 },
+        "mrtl-low-rank-sparse-gradient" => SmallMrtl.BasketballTraining(2) with { Rank = 4, Model = MrtlModelKind.LowRankSparse, SparseStart = SparseStart.Gradient, SparseStartStep = 1, LambdaSparse = 0.3 },
         "random-low-rank-sparse" => SmallMrtl.BasketballTraining(2) with { Method = MrtlMethod.Random, Rank = 3, Model = MrtlModelKind.LowRankSparse, SparseRank = 1, LambdaSparse = 0.3 },
         _ => SmallMrtl.BasketballTraining(2),
     };
@@ -166,6 +167,8 @@ public class MrtlResumeTests
         Assert.Equal(expected.TestF1, actual.TestF1);
         Assert.Equal(expected.CpFit, actual.CpFit);
         Assert.Equal(expected.FullValidationLoss, actual.FullValidationLoss);
+        Assert.Equal(expected.SparseStartFit, actual.SparseStartFit);
+        Assert.Equal(expected.SparseStartScale, actual.SparseStartScale);
         for (int k = 0; k < expected.Model.Parameters.Count; k++)
             Assert.True(expected.Model.Parameters[k].equal(actual.Model.Parameters[k]).all().item<bool>(), $"parameter {k} differs");
     }
