@@ -513,8 +513,11 @@ public sealed class MultilevelNetwork : IDisposable
         if (Shape.Depth > 0 && _visiting is { } v && v > 0)
         {
             var theta = _weights[v][layer];
-            if (is_grad_enabled() && theta.requires_grad && h.dim() == 2 && theta.eq(_startWeights![v][layer]).all().item<bool>())
-                return UnchangedLinear.apply(h, theta, _baseWeights![layer], _maps, Shape.Layers(0)[layer], Shape.Layers(0)[layer + 1], v);
+            if (is_grad_enabled() && theta.requires_grad && h.dim() == 2)
+                return theta.eq(_startWeights![v][layer]).all().item<bool>()
+                    ? UnchangedLinear.apply(h, theta, _baseWeights![layer], _maps, Shape.Layers(0)[layer], Shape.Layers(0)[layer + 1], v)
+                    // Changed (the visit's later steps): what EffectiveWeight forms, without comparing θ with θ_start again.
+                    : h.matmul(_baseWeights![layer] + _maps.ProlongWeights(theta - _startWeights![v][layer], Shape.Layers(0)[layer], Shape.Layers(0)[layer + 1], v));
         }
         return h.matmul(EffectiveWeight(layer));
     }
