@@ -18,39 +18,47 @@ public sealed record EqualTimePoint(double Factor, double Seconds, double MsAnnM
 /// </summary>
 /// <param name="DefaultSecondsToTenth">Default training's seconds to 1/10, the unit of the time axis.</param>
 /// <param name="Points">The readings at 1×, 2× and 4× it.</param>
-public sealed record EqualTime(double DefaultSecondsToTenth, IReadOnlyList<EqualTimePoint> Points)
+/// <param name="CpuClock">The time axis is the training thread's CPU seconds (<see cref="MsAnnMetrics.CpuSeconds"/>), not wall-clock.</param>
+public sealed record EqualTime(double DefaultSecondsToTenth, IReadOnlyList<EqualTimePoint> Points, bool CpuClock = false)
 {
     /// <summary>The multiples of default's seconds to 1/10 at which the curves are read.</summary>
     public static IReadOnlyList<double> Factors { get; } = new[] { 1.0, 2.0, 4.0 };
 
-    /// <summary>The comparison, or null when default training never reached 1/10 of its initial MSE.</summary>
-    public static EqualTime? Compare(MsAnnResult msann, MsAnnResult @default)
+    /// <summary>
+    /// The comparison, or null when default training never reached 1/10 of its initial MSE. With
+    /// <paramref name="cpuClock"/> both curves are read on the training thread's CPU-time axis (the unit is default
+    /// training's CPU seconds to 1/10): the same reading, robust to other work on the machine.
+    /// </summary>
+    public static EqualTime? Compare(MsAnnResult msann, MsAnnResult @default, bool cpuClock = false)
     {
         ArgumentNullException.ThrowIfNull(msann);
         ArgumentNullException.ThrowIfNull(@default);
-        if (@default.SecondsToTenth is not { } unit) return null;
+        if ((cpuClock ? @default.CpuSecondsToTenth : @default.SecondsToTenth) is not { } unit) return null;
+        double End(MsAnnResult r) => cpuClock ? r.Metrics[^1].CpuSeconds : r.Metrics[^1].Seconds;
         return new EqualTime(unit, Factors.Select(f =>
         {
             double t = f * unit;
-            return new EqualTimePoint(f, t, MseAtSeconds(msann, t), MseAtSeconds(@default, t), t > msann.Metrics[^1].Seconds, t > @default.Metrics[^1].Seconds);
-        }).ToList());
+            return new EqualTimePoint(f, t, MseAtSeconds(msann, t, cpuClock), MseAtSeconds(@default, t, cpuClock), t > End(msann), t > End(@default));
+        }).ToList(), cpuClock);
     }
 
     /// <summary>
-    /// The validation MSE at <paramref name="seconds"/> of training, linearly interpolated between the evaluations
-    /// around it; past the last evaluation the run has ended and its final MSE is returned.
+    /// The validation MSE at <paramref name="seconds"/> of training (wall-clock, or the training thread's CPU seconds
+    /// with <paramref name="cpuClock"/>), linearly interpolated between the evaluations around it; past the last
+    /// evaluation the run has ended and its final MSE is returned.
     /// </summary>
-    public static double MseAtSeconds(MsAnnResult run, double seconds)
+    public static double MseAtSeconds(MsAnnResult run, double seconds, bool cpuClock = false)
     {
         ArgumentNullException.ThrowIfNull(run);
         var m = run.Metrics;
         if (m.Count == 0) throw new ArgumentException("the run has no metrics rows", nameof(run));
-        if (seconds <= m[0].Seconds) return m[0].ValidationMse;
+        double T(int i) => cpuClock ? m[i].CpuSeconds : m[i].Seconds;
+        if (seconds <= T(0)) return m[0].ValidationMse;
         for (int i = 1; i < m.Count; i++)
         {
-            if (m[i].Seconds < seconds) continue;
-            double span = m[i].Seconds - m[i - 1].Seconds;
-            double w = span > 0 ? (seconds - m[i - 1].Seconds) / span : 1;
+            if (T(i) < seconds) continue;
+            double span = T(i) - T(i - 1);
+            double w = span > 0 ? (seconds - T(i - 1)) / span : 1;
             return m[i - 1].ValidationMse + w * (m[i].ValidationMse - m[i - 1].ValidationMse);
         }
         return m[^1].ValidationMse;
@@ -59,11 +67,11 @@ public sealed record EqualTime(double DefaultSecondsToTenth, IReadOnlyList<Equal
     /// <summary>As report.json holds it.</summary>
     public JsonObject ToJson() => new()
     {
-        ["default_seconds_to_tenth"] = DefaultSecondsToTenth,
+        [CpuClock ? "default_cpu_seconds_to_tenth" : "default_seconds_to_tenth"] = DefaultSecondsToTenth,
         ["points"] = new JsonArray(Points.Select(p => (JsonNode)new JsonObject
         {
             ["factor"] = p.Factor,
-            ["seconds"] = p.Seconds,
+            [CpuClock ? "cpu_seconds" : "seconds"] = p.Seconds,
             ["msann_mse"] = p.MsAnnMse,
             ["default_mse"] = p.DefaultMse,
             ["msann_ended"] = p.MsAnnEnded,

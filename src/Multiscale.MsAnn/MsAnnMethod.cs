@@ -220,10 +220,12 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
                 checkpoints.Save(between);
             }
         }
-        if (runs.Count > 1 && EqualTime.Compare(runs[0].Result, runs[1].Result) is { } equal)
-            foreach (var p in equal.Points)
-                context.Reporter.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"  at {p.Seconds:F2} s ({p.Factor}× default's seconds to 1/10): MSE {p.MsAnnMse:G4}{(p.MsAnnEnded ? " (ended earlier)" : "")} against default {p.DefaultMse:G4}{(p.DefaultEnded ? " (ended earlier)" : "")}"));
+        if (runs.Count > 1)
+            foreach (bool cpu in new[] { false, true })
+                if (EqualTime.Compare(runs[0].Result, runs[1].Result, cpu) is { } equal)
+                    foreach (var p in equal.Points)
+                        context.Reporter.Line(string.Create(CultureInfo.InvariantCulture,
+                            $"  at {p.Seconds:F2} {(cpu ? "CPU s" : "s")} ({p.Factor}× default's {(cpu ? "CPU seconds" : "seconds")} to 1/10): MSE {p.MsAnnMse:G4}{(p.MsAnnEnded ? " (ended earlier)" : "")} against default {p.DefaultMse:G4}{(p.DefaultEnded ? " (ended earlier)" : "")}"));
         return Record(settings, runs);
     }
 
@@ -247,6 +249,9 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["total_cost"] = Checkpoint.Number(r.TotalCost),
             ["total_seconds"] = Checkpoint.Number(r.TotalSeconds),
             ["time_split"] = new JsonArray(Checkpoint.Number(r.TimeSplit.FineSteps), Checkpoint.Number(r.TimeSplit.CoarseSteps), Checkpoint.Number(r.TimeSplit.VisitSetup)),
+            ["cpu_seconds_to_tenth"] = r.CpuSecondsToTenth is { } ct ? Checkpoint.Number(ct) : null,
+            ["cpu_total_seconds"] = Checkpoint.Number(r.CpuTotalSeconds),
+            ["cpu_time_split"] = new JsonArray(Checkpoint.Number(r.CpuTimeSplit.FineSteps), Checkpoint.Number(r.CpuTimeSplit.CoarseSteps), Checkpoint.Number(r.CpuTimeSplit.VisitSetup)),
             ["metrics"] = MsAnnTrainer.WriteMetrics(r.Metrics),
             ["tau"] = r.Tau?.ToJson(),
         };
@@ -265,7 +270,12 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         node["time_split"] is JsonArray split
             ? new MsAnnTimeSplit(Checkpoint.ToDouble(split[0]), Checkpoint.ToDouble(split[1]), Checkpoint.ToDouble(split[2]))
             : default,
-        node["tau"] is { } tau ? TauCorrectionStatistics.FromJson(tau) : null);
+        node["tau"] is { } tau ? TauCorrectionStatistics.FromJson(tau) : null,
+        node["cpu_seconds_to_tenth"] is null ? null : Checkpoint.ToDouble(node["cpu_seconds_to_tenth"]),
+        node["cpu_total_seconds"] is null ? 0 : Checkpoint.ToDouble(node["cpu_total_seconds"]),
+        node["cpu_time_split"] is JsonArray cpuSplit
+            ? new MsAnnTimeSplit(Checkpoint.ToDouble(cpuSplit[0]), Checkpoint.ToDouble(cpuSplit[1]), Checkpoint.ToDouble(cpuSplit[2]))
+            : default);
 
     /// <summary>
     /// Trains the one model <paramref name="settings"/> describe — without <see cref="MsAnnSettings.CompareDefault"/>'s
@@ -319,7 +329,8 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         var split = result.TimeSplit;
         reporter.Line(string.Create(CultureInfo.InvariantCulture,
             $"{indent}→ MSE {result.InitialMse:G5} → {result.FinalMse:G5}; cost to 1/10: {(result.CostToTenth is { } c ? c.ToString("F0", CultureInfo.InvariantCulture) : "not reached")}; " +
-            $"seconds to 1/10: {(result.SecondsToTenth is { } s ? s.ToString("F2", CultureInfo.InvariantCulture) : "not reached")}; {result.TotalSeconds:F1} s " +
+            $"seconds to 1/10: {(result.SecondsToTenth is { } s ? s.ToString("F2", CultureInfo.InvariantCulture) : "not reached")} " +
+            $"(CPU {(result.CpuSecondsToTenth is { } cs ? cs.ToString("F2", CultureInfo.InvariantCulture) : "not reached")}); {result.TotalSeconds:F1} s, CPU {result.CpuTotalSeconds:F1} s " +
             $"(fine steps {split.FineSteps:F1} s, coarse steps {split.CoarseSteps:F1} s, visit setup {split.VisitSetup:F1} s)"));
         return result;
     }
@@ -341,6 +352,15 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
                 ["coarse_steps"] = r.TimeSplit.CoarseSteps,
                 ["visit_setup"] = r.TimeSplit.VisitSetup,
             },
+            // The same on the training thread's CPU clock: what the wall-clock would be on a quiet machine (ThreadCpuTime).
+            ["cpu_seconds_to_tenth"] = r.CpuSecondsToTenth,
+            ["cpu_total_seconds"] = r.CpuTotalSeconds,
+            ["cpu_seconds_split"] = new JsonObject
+            {
+                ["fine_steps"] = r.CpuTimeSplit.FineSteps,
+                ["coarse_steps"] = r.CpuTimeSplit.CoarseSteps,
+                ["visit_setup"] = r.CpuTimeSplit.VisitSetup,
+            },
         };
         var report = new JsonObject { ["task"] = settings.Data.Task };
         foreach (var (key, value) in Numbers(runs[0].Result)) report[key] = value?.DeepClone();
@@ -361,12 +381,15 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
         report["coarse_until"] = settings.Training.CoarseUntil;
         report["coarse_init"] = settings.Training.ZeroCoarseInit ? "zero" : "glorot";
         report["all_together"] = settings.Training.AllTogether;
+        // Which CPU clock the cpu_* fields read: the training thread's (Linux) or the whole process's.
+        report["cpu_clock"] = ThreadCpuTime.IsPerThread ? "thread" : "process";
         report["optimizer"] = settings.Training.Optimizer.Name();
         report["lr"] = settings.Training.LearningRate;
         if (runs.Count > 1)
         {
             report["default"] = Numbers(runs[1].Result);
             report["mse_at_equal_seconds"] = EqualTime.Compare(runs[0].Result, runs[1].Result)?.ToJson();
+            report["mse_at_equal_cpu_seconds"] = EqualTime.Compare(runs[0].Result, runs[1].Result, cpuClock: true)?.ToJson();
         }
 
         var metrics = new MetricsTable("run", "step", "level", "cost", "seconds", "validation_mse");

@@ -89,7 +89,9 @@ public sealed record MsAnnTrainingOptions
 /// <param name="Cost">C(t).</param>
 /// <param name="Seconds">Wall-clock seconds of training so far (evaluation excluded).</param>
 /// <param name="ValidationMse">Validation MSE at this point.</param>
-public readonly record struct MsAnnMetrics(long Step, int Level, double Cost, double Seconds, double ValidationMse);
+/// <param name="CpuSeconds">CPU seconds of the training thread so far (evaluation excluded; <see cref="ThreadCpuTime"/>): the
+/// load-robust estimate of <paramref name="Seconds"/> on a quiet machine. Not a metrics.csv column (its columns stay as they were).</param>
+public readonly record struct MsAnnMetrics(long Step, int Level, double Cost, double Seconds, double ValidationMse, double CpuSeconds = 0);
 
 /// <summary>Where a run's training seconds went.</summary>
 /// <param name="FineSteps">Steps at level 0 (all-together steps included).</param>
@@ -101,10 +103,12 @@ public readonly record struct MsAnnTimeSplit(double FineSteps, double CoarseStep
     public double Total => FineSteps + CoarseSteps + VisitSetup;
 }
 
-/// <summary>What a training run measured.</summary>
+/// <summary>What a training run measured: wall-clock seconds and, beside them, the training thread's CPU seconds
+/// (<see cref="ThreadCpuTime"/>; <c>Cpu…</c>), the same quantities on the load-robust clock.</summary>
 public sealed record MsAnnResult(double InitialMse, double FinalMse, double? CostToTenth, double? SecondsToTenth,
     double TotalCost, double TotalSeconds, IReadOnlyList<MsAnnMetrics> Metrics, IReadOnlyList<RunArray>? Weights = null,
-    MsAnnTimeSplit TimeSplit = default, TauCorrectionStatistics? Tau = null);
+    MsAnnTimeSplit TimeSplit = default, TauCorrectionStatistics? Tau = null, double? CpuSecondsToTenth = null, double CpuTotalSeconds = 0,
+    MsAnnTimeSplit CpuTimeSplit = default);
 
 /// <summary>
 /// Trains a <see cref="MultilevelNetwork"/> with Algorithm 3.1: cycles of the schedule until the budget is spent; a
@@ -145,17 +149,22 @@ public static class MsAnnTrainer
         IDisposable? fineVisit = null;
         network.InvalidateSums();   // the caller may have changed variables since the last visit
         var meter = new CostMeter(network.Shape);
-        var training = new Stopwatch();
-        double secondsBefore = 0;   // training seconds of the runs this one continues
-        double Seconds() => secondsBefore + training.Elapsed.TotalSeconds;
-        // The split of the training time, in stopwatch ticks of this call (before: the runs this one continues).
+        // Wall-clock and the training thread's CPU time, both counted over the same intervals.
+        var training = new TrainingClock();
+        double secondsBefore = 0, cpuBefore = 0;   // training seconds of the runs this one continues
+        double Seconds() => secondsBefore + training.Seconds;
+        double CpuSeconds() => cpuBefore + training.CpuSeconds;
+        // The split of the training time, in stopwatch ticks (and CPU seconds) of this call (before: the runs this one continues).
         var splitBefore = new MsAnnTimeSplit();
+        var cpuSplitBefore = new MsAnnTimeSplit();
         long fineTicks = 0, coarseTicks = 0, visitTicks = 0;
+        double fineCpu = 0, coarseCpu = 0, visitCpu = 0;
         MsAnnTimeSplit Split() => new(splitBefore.FineSteps + fineTicks / (double)Stopwatch.Frequency,
             splitBefore.CoarseSteps + coarseTicks / (double)Stopwatch.Frequency, splitBefore.VisitSetup + visitTicks / (double)Stopwatch.Frequency);
+        MsAnnTimeSplit CpuSplit() => new(cpuSplitBefore.FineSteps + fineCpu, cpuSplitBefore.CoarseSteps + coarseCpu, cpuSplitBefore.VisitSetup + visitCpu);
         var metrics = new List<MsAnnMetrics>();
         double initial;
-        double? costToTenth = null, secondsToTenth = null;
+        double? costToTenth = null, secondsToTenth = null, cpuSecondsToTenth = null;
         double nextEvaluation = options.EvaluateEvery;
         int lastLevel = 0;
         long cycle = 0;
@@ -174,11 +183,15 @@ public static class MsAnnTrainer
             firstBatch = state["batch"]!.GetValue<int>();
             meter.Restore(Checkpoint.ToDouble(state["cost"]), state["batches"]!.GetValue<long>());
             secondsBefore = Checkpoint.ToDouble(state["seconds"]);
+            cpuBefore = state["cpu_seconds"] is null ? 0 : Checkpoint.ToDouble(state["cpu_seconds"]);
             if (state["time_split"] is JsonArray split)
                 splitBefore = new MsAnnTimeSplit(Checkpoint.ToDouble(split[0]), Checkpoint.ToDouble(split[1]), Checkpoint.ToDouble(split[2]));
+            if (state["cpu_time_split"] is JsonArray cpuSplit)
+                cpuSplitBefore = new MsAnnTimeSplit(Checkpoint.ToDouble(cpuSplit[0]), Checkpoint.ToDouble(cpuSplit[1]), Checkpoint.ToDouble(cpuSplit[2]));
             initial = Checkpoint.ToDouble(state["initial_mse"]);
             costToTenth = state["cost_to_tenth"] is null ? null : Checkpoint.ToDouble(state["cost_to_tenth"]);
             secondsToTenth = state["seconds_to_tenth"] is null ? null : Checkpoint.ToDouble(state["seconds_to_tenth"]);
+            cpuSecondsToTenth = state["cpu_seconds_to_tenth"] is null ? null : Checkpoint.ToDouble(state["cpu_seconds_to_tenth"]);
             nextEvaluation = Checkpoint.ToDouble(state["next_evaluation"]);
             lastLevel = state["last_level"]!.GetValue<int>();
             metrics.AddRange(ReadMetrics(state["metrics"]));
@@ -208,13 +221,14 @@ public static class MsAnnTrainer
         void Evaluate()
         {
             double mse = ValidationMse(network, validation);
-            var row = new MsAnnMetrics(meter.Batches, lastLevel, meter.Cost, Seconds(), mse);
+            var row = new MsAnnMetrics(meter.Batches, lastLevel, meter.Cost, Seconds(), mse, CpuSeconds());
             metrics.Add(row);
             progress?.Invoke(row);
             if (costToTenth is null && mse <= initial / 10)
             {
                 costToTenth = meter.Cost;
                 secondsToTenth = Seconds();
+                cpuSecondsToTenth = CpuSeconds();
             }
         }
 
@@ -233,9 +247,12 @@ public static class MsAnnTrainer
                 ["batches"] = meter.Batches,
                 ["seconds"] = Checkpoint.Number(Seconds()),
                 ["time_split"] = new JsonArray(Checkpoint.Number(Split().FineSteps), Checkpoint.Number(Split().CoarseSteps), Checkpoint.Number(Split().VisitSetup)),
+                ["cpu_seconds"] = Checkpoint.Number(CpuSeconds()),
+                ["cpu_time_split"] = new JsonArray(Checkpoint.Number(CpuSplit().FineSteps), Checkpoint.Number(CpuSplit().CoarseSteps), Checkpoint.Number(CpuSplit().VisitSetup)),
                 ["initial_mse"] = Checkpoint.Number(initial),
                 ["cost_to_tenth"] = costToTenth is { } c ? Checkpoint.Number(c) : null,
                 ["seconds_to_tenth"] = secondsToTenth is { } t ? Checkpoint.Number(t) : null,
+                ["cpu_seconds_to_tenth"] = cpuSecondsToTenth is { } ct ? Checkpoint.Number(ct) : null,
                 ["next_evaluation"] = Checkpoint.Number(nextEvaluation),
                 ["last_level"] = lastLevel,
                 ["metrics"] = WriteMetrics(metrics),
@@ -271,14 +288,14 @@ public static class MsAnnTrainer
                     else
                     {
                         // Forming and releasing a visit's frozen sums is training work: it is timed with the steps.
-                        long t0 = Stopwatch.GetTimestamp();
                         training.Start();
                         visiting = options.AllTogether || tau is not null ? null : network.Visit(visit.Level);
                         // Entering or leaving coarse levels happens before the visit's first batch, so a checkpoint
                         // inside the visit always holds the state after it (skipped once the budget is spent).
                         if (tau is not null && meter.Cost < options.Budget) tau.Enter(visit.Level, nextBatch, options.BatchSize, meter.RecordEvaluation);
-                        training.Stop();
-                        visitTicks += Stopwatch.GetTimestamp() - t0;
+                        var (wall, cpu) = training.Stop();
+                        visitTicks += wall;
+                        visitCpu += cpu;
                     }
                     try
                     {
@@ -290,7 +307,6 @@ public static class MsAnnTrainer
                                 done = true;
                                 break;
                             }
-                            long t0 = Stopwatch.GetTimestamp();
                             training.Start();
                             using (var scope = NewDisposeScope())
                             {
@@ -307,9 +323,9 @@ public static class MsAnnTrainer
                                     optimizer.Step();
                                 }
                             }
-                            training.Stop();
-                            if (visit.Level == 0) fineTicks += Stopwatch.GetTimestamp() - t0;
-                            else coarseTicks += Stopwatch.GetTimestamp() - t0;
+                            var (wall, cpu) = training.Stop();
+                            if (visit.Level == 0) (fineTicks, fineCpu) = (fineTicks + wall, fineCpu + cpu);
+                            else (coarseTicks, coarseCpu) = (coarseTicks + wall, coarseCpu + cpu);
                             if (options.AllTogether) meter.RecordAllLevels(options.BatchSize);
                             else meter.Record(visit.Level, options.BatchSize);
                             lastLevel = visit.Level;
@@ -325,11 +341,11 @@ public static class MsAnnTrainer
                     }
                     finally
                     {
-                        long t0 = Stopwatch.GetTimestamp();
                         training.Start();
                         visiting?.Dispose();
-                        training.Stop();
-                        visitTicks += Stopwatch.GetTimestamp() - t0;
+                        var (wall, cpu) = training.Stop();
+                        visitTicks += wall;
+                        visitCpu += cpu;
                     }
                     if (done) break;
                 }
@@ -354,19 +370,23 @@ public static class MsAnnTrainer
             foreach (var o in optimizers) o.Dispose();
         }
         return new MsAnnResult(initial, metrics[^1].ValidationMse, costToTenth, secondsToTenth, meter.Cost,
-            Seconds(), metrics, TimeSplit: Split(), Tau: tau?.Statistics);
+            Seconds(), metrics, TimeSplit: Split(), Tau: tau?.Statistics, CpuSecondsToTenth: cpuSecondsToTenth, CpuTotalSeconds: CpuSeconds(),
+            CpuTimeSplit: CpuSplit());
     }
 
-    /// <summary>Metrics rows as JSON arrays [step, level, cost, seconds, mse] (doubles round-trip).</summary>
+    /// <summary>Metrics rows as JSON arrays [step, level, cost, seconds, mse, cpu seconds] (doubles round-trip).</summary>
     internal static JsonArray WriteMetrics(IEnumerable<MsAnnMetrics> rows) =>
-        new(rows.Select(m => (JsonNode)new JsonArray(m.Step, m.Level, Checkpoint.Number(m.Cost), Checkpoint.Number(m.Seconds), Checkpoint.Number(m.ValidationMse))).ToArray());
+        new(rows.Select(m => (JsonNode)new JsonArray(m.Step, m.Level, Checkpoint.Number(m.Cost), Checkpoint.Number(m.Seconds), Checkpoint.Number(m.ValidationMse),
+            Checkpoint.Number(m.CpuSeconds))).ToArray());
 
     /// <summary>Reads what <see cref="WriteMetrics"/> wrote.</summary>
     internal static IEnumerable<MsAnnMetrics> ReadMetrics(JsonNode? rows) =>
         (rows as JsonArray ?? throw new MultiscaleException("the checkpoint holds no metrics rows")).Select(r =>
         {
             var a = (JsonArray)r!;
-            return new MsAnnMetrics(a[0]!.GetValue<long>(), a[1]!.GetValue<int>(), Checkpoint.ToDouble(a[2]), Checkpoint.ToDouble(a[3]), Checkpoint.ToDouble(a[4]));
+            // Checkpoints written before the CPU clock have five entries.
+            return new MsAnnMetrics(a[0]!.GetValue<long>(), a[1]!.GetValue<int>(), Checkpoint.ToDouble(a[2]), Checkpoint.ToDouble(a[3]), Checkpoint.ToDouble(a[4]),
+                a.Count > 5 ? Checkpoint.ToDouble(a[5]) : 0);
         }).ToList();
 
     /// <summary>Mean squared error of the finest network on a fixed set, without gradients.</summary>

@@ -473,6 +473,55 @@ public sealed class MultilevelNetwork : IDisposable
         }
     }
 
+    /// <summary>
+    /// h (B + Pro_in (θ − θ_start) Pro_outᵀ) at θ = θ_start, i.e. h B with B the visit's frozen base: the forward is the
+    /// one product h B — no zero weight is formed and added to B (two passes over every finest-size weight per step,
+    /// measured as most of a k = 1 step's overhead) —, the backward gives h the gradient g Bᵀ and θ the restriction
+    /// Pro_inᵀ (hᵀ g) Pro_out of the weight's gradient (eq. 3.13): what autograd through B + 0 gives.
+    /// </summary>
+    private sealed class UnchangedLinear : autograd.SingleTensorFunction<UnchangedLinear>
+    {
+        public override string Name => nameof(UnchangedLinear);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var h = (Tensor)vars[0];
+            var frozen = (Tensor)vars[2];
+            ctx.save_for_backward(new List<Tensor> { h, frozen });
+            ctx.save_data("maps", vars[3]);
+            ctx.save_data("sizes", ((int)vars[4], (int)vars[5], (int)vars[6], h.requires_grad));
+            return h.matmul(frozen);
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+        {
+            var saved = ctx.get_saved_variables();
+            var maps = (LayerMaps)ctx.get_data("maps");
+            var (finestIn, finestOut, level, inputGrad) = ((int, int, int, bool))ctx.get_data("sizes");
+            using var weightGrad = saved[0].t().mm(grad_output);
+            // One entry per argument of apply: h, θ, the base (a constant), the maps and sizes (none).
+            return new List<Tensor> { inputGrad ? grad_output.mm(saved[1].t()) : null!, maps.RestrictWeights(weightGrad, finestIn, finestOut, level), null!, null!, null!, null!, null! };
+        }
+    }
+
+    /// <summary>
+    /// h Θ_W of layer j inside a forward pass: at a coarse visit's unchanged first step (every step with k = 1) through
+    /// <see cref="UnchangedLinear"/>, otherwise h times <see cref="EffectiveWeight"/>.
+    /// </summary>
+    private Tensor Linear(Tensor h, int layer)
+    {
+        if (Shape.Depth > 0 && _visiting is { } v && v > 0)
+        {
+            var theta = _weights[v][layer];
+            if (is_grad_enabled() && theta.requires_grad && h.dim() == 2)
+                return theta.eq(_startWeights![v][layer]).all().item<bool>()
+                    ? UnchangedLinear.apply(h, theta, _baseWeights![layer], _maps, Shape.Layers(0)[layer], Shape.Layers(0)[layer + 1], v)
+                    // Changed (the visit's later steps): what EffectiveWeight forms, without comparing θ with θ_start again.
+                    : h.matmul(_baseWeights![layer] + _maps.ProlongWeights(theta - _startWeights![v][layer], Shape.Layers(0)[layer], Shape.Layers(0)[layer + 1], v));
+        }
+        return h.matmul(EffectiveWeight(layer));
+    }
+
     private sealed class VisitHandle(MultilevelNetwork owner) : IDisposable
     {
         public void Dispose() => owner.EndVisit();
@@ -557,7 +606,7 @@ public sealed class MultilevelNetwork : IDisposable
     {
         ArgumentNullException.ThrowIfNull(x);
         var h = x;
-        for (int j = 0; j + 1 < Shape.LayerCount; j++) h = (h.matmul(EffectiveWeight(j)) + EffectiveBias(j)).sigmoid();
+        for (int j = 0; j + 1 < Shape.LayerCount; j++) h = (Linear(h, j) + EffectiveBias(j)).sigmoid();
         return h;
     }
 

@@ -14,13 +14,16 @@ public class KillAndResumeTests
     private static readonly string[] MsAnn = { "msann", "--layers", "64,16,64", "--levels", "2", "--gamma", "2", "--k", "2", "--budget", "8000", "--batch", "32", "--compare-default" };
     private static readonly string[] Mrtl = { "mrtl", "--size", "small", "--samples", "400", "--method", "all", "--epochs-full", "2", "--epochs-low", "2", "--rank", "2", "--cp-iterations", "20" };
 
-    public static readonly TheoryData<string> Methods = new() { "msann", "mrtl" };
+    // The early-phase schedule: τ-corrected visits until cost 2,500, then the finest level only (the kill may land on either side).
+    private static readonly string[] MsAnnCoarseUntil = MsAnn.Concat(new[] { "--coarse-model", "tau", "--tau-acceptance", "off", "--optimizer", "adam", "--coarse-until", "2500" }).ToArray();
+
+    public static readonly TheoryData<string> Methods = new() { "msann", "mrtl", "msann-coarse-until" };
 
     [Theory]
     [MemberData(nameof(Methods))]
     public void ARunKilledAfterACheckpointAndResumedEqualsTheUninterruptedRun(string method)
     {
-        var args = method == "msann" ? MsAnn : Mrtl;
+        var args = method switch { "msann" => MsAnn, "msann-coarse-until" => MsAnnCoarseUntil, _ => Mrtl };
         var dir = CliRunner.TempDirectory();
         try
         {

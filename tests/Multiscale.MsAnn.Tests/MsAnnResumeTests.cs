@@ -31,7 +31,7 @@ public class MsAnnResumeTests
         public void Dispose() { }
     }
 
-    public static readonly TheoryData<string> Configurations = new() { "w-cycle+default", "v-cycle-coarse-steps", "all-together", "tau+default", "tau-average", "adam-w-cycle+default" };
+    public static readonly TheoryData<string> Configurations = new() { "w-cycle+default", "v-cycle-coarse-steps", "all-together", "tau+default", "tau-average", "adam-w-cycle+default", "tau-coarse-until+default", "coarse-until" };
 
     private static MsAnnSettings Settings(IAutoencoderData opened, string configuration) { var data = AutoencoderDataSource.Opened(opened); return configuration switch
     {
@@ -52,6 +52,16 @@ public class MsAnnResumeTests
                 Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, Optimizer = OptimizerFlavor.Adam,
                 TauCorrection = new TauCorrectionOptions { Acceptance = false, Average = 0.7 },
             }, Seed: 9),
+        // The early phase ends inside the run: stops before and after the cut-off, and (τ) the corrections still active
+        // at the cut-off return at the next level-0 visit.
+        "tau-coarse-until+default" => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,
+            new MsAnnTrainingOptions
+            {
+                Budget = 1500, BatchSize = 32, LearningRate = 3e-3, EvaluateEvery = 256, Optimizer = OptimizerFlavor.Adam,
+                TauCorrection = new TauCorrectionOptions { Acceptance = false, Average = 0.8 }, CoarseUntil = 500,
+            }, Seed: 10, CompareDefault: true),
+        "coarse-until" => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 1), LayerMapStrategy.Interpolation,
+            new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 5e-3, EvaluateEvery = 256, CoarseUntil = 600, ZeroCoarseInit = true }, Seed: 11),
         "adam-w-cycle+default" => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 1), LayerMapStrategy.Interpolation,
             new MsAnnTrainingOptions { Budget = 1500, BatchSize = 32, LearningRate = 3e-3, EvaluateEvery = 256, Optimizer = OptimizerFlavor.Adam }, Seed: 8, CompareDefault: true),
         _ => new(data, new[] { 64, 16, 64 }, new CycleSchedule(2, 2, 2), LayerMapStrategy.Interpolation,

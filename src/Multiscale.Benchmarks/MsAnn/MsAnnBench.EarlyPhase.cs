@@ -87,7 +87,7 @@ static partial class MsAnnBench
                 {
                     if (cancel.IsCancellationRequested) return null;
                     var r = EarlyTrain(source, sizes, variants[v], maps, TauBudget * variants[v].Variant.BudgetFactor * budgetScale, seeds[s]);
-                    results[v, s] = new TauMeasurement(r, baseline, EqualTime.Compare(r, baseline));
+                    results[v, s] = new TauMeasurement(r, baseline);
                 }
             }
             return cancel.IsCancellationRequested ? null : results;
@@ -104,7 +104,7 @@ static partial class MsAnnBench
                 CoarseSteps = variant.CoarseSteps, Optimizer = OptimizerFlavor.Adam, TauCorrection = variant.Tau,
                 CoarseUntil = fraction * runBudget, ZeroCoarseInit = zero,
             };
-            log.WriteLine($"  seed {seed}, {s}, maps {maps.Name()}, {variant.Name}, budget {runBudget}");
+            log.WriteLine($"  seed {seed}, {s}, maps {maps.Name()}, {variant.Name}, budget {runBudget}, load {LoadAverage()}");
             return TrainRun(source, sizes, schedule, maps, options, seed);
         }
     }

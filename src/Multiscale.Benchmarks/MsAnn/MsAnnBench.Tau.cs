@@ -15,7 +15,11 @@ static partial class MsAnnBench
     private sealed record TauVariant(string Name, Setting Setting, TauCorrectionOptions? Tau, bool CoarseSteps = false, double BudgetFactor = 1);
 
     /// <summary>What one run of a variant measured, beside the same seed's default run of the same process.</summary>
-    private sealed record TauMeasurement(MsAnnResult Run, MsAnnResult Default, EqualTime? Equal);
+    private sealed record TauMeasurement(MsAnnResult Run, MsAnnResult Default, EqualTime? Equal, EqualTime? EqualCpu)
+    {
+        public TauMeasurement(MsAnnResult run, MsAnnResult @default)
+            : this(run, @default, EqualTime.Compare(run, @default), EqualTime.Compare(run, @default, cpuClock: true)) { }
+    }
 
     private sealed partial class Bench
     {
@@ -104,7 +108,8 @@ static partial class MsAnnBench
             "time axis (linear interpolation; † = some seed's run had ended before, its final MSE). *proxy cost to 1/10*: C(t), which " +
             "repeats exactly. *split*: training seconds in fine steps / coarse steps / visit setup (τ, transfers, acceptance), means. " +
             "*kept*: corrections kept / returned to the level above (all seeds). Seconds are wall-clock on a loaded, shared 2-core machine " +
-            "with OMP_NUM_THREADS=1: read the ratios, not the absolute times.";
+            "with OMP_NUM_THREADS=1: read the ratios, not the absolute times. *CPU* columns: the same readings on the training thread's CPU " +
+            "seconds (`ThreadCpuTime`; with one torch thread the ops run on it), the load-robust estimate of a quiet machine's wall-clock.";
 
         private TauMeasurement[,]? TauRuns(string task, int[] sizes, TauVariant[] variants, long[] seeds, double budgetScale = 1)
         {
@@ -118,7 +123,7 @@ static partial class MsAnnBench
                     if (cancel.IsCancellationRequested) return null;
                     var variant = variants[v];
                     var r = TauTrain(source, sizes, variant.Setting, variant.Tau, variant.CoarseSteps, TauBudget * variant.BudgetFactor * budgetScale, seeds[s]);
-                    results[v, s] = new TauMeasurement(r, baseline, EqualTime.Compare(r, baseline));
+                    results[v, s] = new TauMeasurement(r, baseline);
                 }
             }
             return cancel.IsCancellationRequested ? null : results;
@@ -140,23 +145,27 @@ static partial class MsAnnBench
         {
             int seeds = results.GetLength(1);
             _md.AppendLine($"**{task}, n = {sizes[0]}**").AppendLine();
-            _md.AppendLine("| run | setting | reached | s to 1/10: run / default | ÷ (min–max) | proxy cost to 1/10: run / default | MSE at 1× | MSE at 2× | MSE at 4× | final MSE (run's budget) | split s | kept | setup ms per correction |");
-            _md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            _md.AppendLine("| run | setting | reached | s to 1/10: run / default | ÷ (min–max) | CPU s to 1/10: run / default | CPU ÷ (min–max) | proxy cost to 1/10: run / default | MSE at 1× | MSE at 2× | MSE at 4× | CPU: MSE at 1× | CPU: at 2× | CPU: at 4× | final MSE (run's budget) | split s | CPU split s | kept | setup ms per correction |");
+            _md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             var defaults = Enumerable.Range(0, seeds).Select(s => results[0, s].Default).ToList();
             {
                 var reached = defaults.Where(d => d.SecondsToTenth is not null).ToList();
                 _md.AppendLine($"| default (L = 0), Adam | — | {reached.Count}/{seeds} | {F(Mean(reached.Select(d => d.SecondsToTenth!.Value)), "F2")} | 1 | " +
-                    $"{F(Mean(reached.Select(d => d.CostToTenth!.Value)), "F0")} | — | — | — | {F(Mean(defaults.Select(d => d.FinalMse)))} | " +
-                    $"{F(Mean(defaults.Select(d => d.TimeSplit.FineSteps)), "F1")} / 0 / {F(Mean(defaults.Select(d => d.TimeSplit.VisitSetup)), "F1")} | — | — |");
+                    $"{F(Mean(reached.Where(d => d.CpuSecondsToTenth is not null).Select(d => d.CpuSecondsToTenth!.Value)), "F2")} | 1 | " +
+                    $"{F(Mean(reached.Select(d => d.CostToTenth!.Value)), "F0")} | — | — | — | — | — | — | {F(Mean(defaults.Select(d => d.FinalMse)))} | " +
+                    $"{F(Mean(defaults.Select(d => d.TimeSplit.FineSteps)), "F1")} / 0 / {F(Mean(defaults.Select(d => d.TimeSplit.VisitSetup)), "F1")} | " +
+                    $"{F(Mean(defaults.Select(d => d.CpuTimeSplit.FineSteps)), "F1")} / 0 / {F(Mean(defaults.Select(d => d.CpuTimeSplit.VisitSetup)), "F1")} | — | — |");
             }
             for (int v = 0; v < variants.Length; v++)
             {
                 var row = Enumerable.Range(0, seeds).Select(s => results[v, s]).ToList();
                 var both = row.Where(m => m.Run.SecondsToTenth is not null && m.Default.SecondsToTenth is not null).ToList();
                 var ratios = both.Select(m => m.Default.SecondsToTenth!.Value / m.Run.SecondsToTenth!.Value).ToList();
-                string At(int i)
+                var bothCpu = row.Where(m => m.Run.CpuSecondsToTenth is not null && m.Default.CpuSecondsToTenth is not null).ToList();
+                var cpuRatios = bothCpu.Select(m => m.Default.CpuSecondsToTenth!.Value / m.Run.CpuSecondsToTenth!.Value).ToList();
+                string At(int i, bool cpu = false)
                 {
-                    var points = row.Where(m => m.Equal is not null).Select(m => m.Equal!.Points[i]).ToList();
+                    var points = row.Select(m => cpu ? m.EqualCpu : m.Equal).Where(e => e is not null).Select(e => e!.Points[i]).ToList();
                     if (points.Count == 0) return "N/A";
                     bool ended = points.Any(p => p.MsAnnEnded);
                     return $"{F(Mean(points.Select(p => p.MsAnnMse)))}{(ended ? " †" : "")} / {F(Mean(points.Select(p => p.DefaultMse)))}{(points.Any(p => p.DefaultEnded) ? " †" : "")}";
@@ -167,17 +176,30 @@ static partial class MsAnnBench
                 _md.AppendLine($"| {variants[v].Name} | {variants[v].Setting} | {reachedText} | " +
                     $"{F(Mean(both.Select(m => m.Run.SecondsToTenth!.Value)), "F2")} / {F(Mean(both.Select(m => m.Default.SecondsToTenth!.Value)), "F2")} | " +
                     $"{(ratios.Count == 0 ? "N/A" : $"{F(Mean(ratios), "F2")} ({F(ratios.Min(), "F2")}–{F(ratios.Max(), "F2")})")} | " +
+                    $"{F(Mean(bothCpu.Select(m => m.Run.CpuSecondsToTenth!.Value)), "F2")} / {F(Mean(bothCpu.Select(m => m.Default.CpuSecondsToTenth!.Value)), "F2")} | " +
+                    $"{(cpuRatios.Count == 0 ? "N/A" : $"{F(Mean(cpuRatios), "F2")} ({F(cpuRatios.Min(), "F2")}–{F(cpuRatios.Max(), "F2")})")} | " +
                     $"{F(Mean(row.Where(m => m.Run.CostToTenth is not null).Select(m => m.Run.CostToTenth!.Value)), "F0")} / {F(Mean(defaults.Where(d => d.CostToTenth is not null).Select(d => d.CostToTenth!.Value)), "F0")} | " +
-                    $"{At(0)} | {At(1)} | {At(2)} | {F(Mean(row.Select(m => m.Run.FinalMse)))} | " +
+                    $"{At(0)} | {At(1)} | {At(2)} | {At(0, true)} | {At(1, true)} | {At(2, true)} | {F(Mean(row.Select(m => m.Run.FinalMse)))} | " +
                     $"{F(Mean(row.Select(m => m.Run.TimeSplit.FineSteps)), "F1")} / {F(Mean(row.Select(m => m.Run.TimeSplit.CoarseSteps)), "F1")} / {F(Mean(row.Select(m => m.Run.TimeSplit.VisitSetup)), "F1")} | " +
+                    $"{F(Mean(row.Select(m => m.Run.CpuTimeSplit.FineSteps)), "F1")} / {F(Mean(row.Select(m => m.Run.CpuTimeSplit.CoarseSteps)), "F1")} / {F(Mean(row.Select(m => m.Run.CpuTimeSplit.VisitSetup)), "F1")} | " +
                     $"{(taus.Count == 0 ? "—" : $"{taus.Sum(t => t!.Accepted)}/{taus.Sum(t => t!.Corrections)}")} | {(taus.Count == 0 ? "—" : F(setupMs, "F0"))} |");
             }
             _md.AppendLine();
-            _md.AppendLine("Per seed, seconds to 1/10 run / default (same process, one after the other):").AppendLine();
+            _md.AppendLine("Per seed, seconds to 1/10 run / default (÷), then CPU seconds to 1/10 run / default (÷) (same process, one after the other):").AppendLine();
+            string PerSeed(double? run, double? @default) => $"{F(run, "F2")} / {F(@default, "F2")} ({(run is { } r && @default is { } d ? F(d / r, "F2") : "N/A")})";
             for (int v = 0; v < variants.Length; v++)
                 _md.AppendLine($"- {variants[v].Name}, {variants[v].Setting}: " + string.Join("; ", Enumerable.Range(0, seeds).Select(s =>
-                    $"{F(results[v, s].Run.SecondsToTenth, "F2")} / {F(results[v, s].Default.SecondsToTenth, "F2")}")));
+                    $"seed {s}: {PerSeed(results[v, s].Run.SecondsToTenth, results[v, s].Default.SecondsToTenth)}, CPU {PerSeed(results[v, s].Run.CpuSecondsToTenth, results[v, s].Default.CpuSecondsToTenth)}")));
+            _md.AppendLine().AppendLine("Load average (1, 5, 15 min) at the table's end: " + LoadAverage() + ".");
             _md.AppendLine();
+        }
+
+        /// <summary>The first three fields of /proc/loadavg, or "unknown" off Linux.</summary>
+        private static string LoadAverage()
+        {
+            try { return string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+            catch (IOException) { return "unknown"; }
+            catch (UnauthorizedAccessException) { return "unknown"; }
         }
 
         private static double? Mean(IEnumerable<double> values)
