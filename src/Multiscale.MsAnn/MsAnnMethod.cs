@@ -346,21 +346,17 @@ public sealed class MsAnnMethod : IMultiscaleMethod<MsAnnSettings>
             ["total_cost"] = r.TotalCost,
             ["total_seconds"] = r.TotalSeconds,
             // Keys with "seconds" hold timings (which a resumed run does not repeat bit for bit).
-            ["seconds_split"] = new JsonObject
-            {
-                ["fine_steps"] = r.TimeSplit.FineSteps,
-                ["coarse_steps"] = r.TimeSplit.CoarseSteps,
-                ["visit_setup"] = r.TimeSplit.VisitSetup,
-            },
+            ["seconds_split"] = Split(r.TimeSplit),
             // The same on the training thread's CPU clock: what the wall-clock would be on a quiet machine (ThreadCpuTime).
             ["cpu_seconds_to_tenth"] = r.CpuSecondsToTenth,
             ["cpu_total_seconds"] = r.CpuTotalSeconds,
-            ["cpu_seconds_split"] = new JsonObject
-            {
-                ["fine_steps"] = r.CpuTimeSplit.FineSteps,
-                ["coarse_steps"] = r.CpuTimeSplit.CoarseSteps,
-                ["visit_setup"] = r.CpuTimeSplit.VisitSetup,
-            },
+            ["cpu_seconds_split"] = Split(r.CpuTimeSplit),
+        };
+        static JsonObject Split(MsAnnTimeSplit split) => new()
+        {
+            ["fine_steps"] = split.FineSteps,
+            ["coarse_steps"] = split.CoarseSteps,
+            ["visit_setup"] = split.VisitSetup,
         };
         var report = new JsonObject { ["task"] = settings.Data.Task };
         foreach (var (key, value) in Numbers(runs[0].Result)) report[key] = value?.DeepClone();

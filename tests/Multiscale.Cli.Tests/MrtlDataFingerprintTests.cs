@@ -1,7 +1,6 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using Multiscale.Runs;
+using Multiscale.Tests.Shared;
 
 namespace Multiscale.Cli.Tests;
 
@@ -11,19 +10,6 @@ namespace Multiscale.Cli.Tests;
 /// </summary>
 public class MrtlDataFingerprintTests
 {
-    private static string Positions(bool flip)
-    {
-        var rng = new Random(1);
-        var sb = new StringBuilder("sample,output,label,mode,row,col\n");
-        for (int n = 0; n < 200; n++)
-        {
-            double r = rng.NextDouble() * 8, c = rng.NextDouble() * 10;
-            int label = (r < 4) != flip ? 1 : 0;
-            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{n},{n % 2},{label},court,{r:F3},{c:F3}"));
-        }
-        return sb.ToString();
-    }
-
     [Fact]
     public void AnUnfinishedRunOnAFileThatNowHoldsOtherDataOfTheSameShapeIsRefused()
     {
@@ -31,7 +17,7 @@ public class MrtlDataFingerprintTests
         try
         {
             var path = Path.Combine(dir.FullName, "p.csv");
-            File.WriteAllText(path, Positions(false));
+            File.WriteAllText(path, CountPositionsCsv.Write(false));
             string Folder(string name) => Path.Combine(dir.FullName, name);
             string[] Args(string folder, params string[] more) => new[]
             {
@@ -54,7 +40,7 @@ public class MrtlDataFingerprintTests
             Assert.Contains("holds an unfinished run with these settings", error);
 
             // The same path, sample count, outputs and modes, other labels: other settings, even with --resume.
-            File.WriteAllText(path, Positions(true));
+            File.WriteAllText(path, CountPositionsCsv.Write(true));
             (code, _, error) = CliRunner.Run(Args(Folder("stopped"), "--resume"));
             Assert.Equal(MultiscaleCli.UserError, code);
             Assert.Contains("holds an unfinished mrtl run with other settings (data_sha256: ", error);

@@ -1,8 +1,7 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using Multiscale.Mrtl.Data;
 using Multiscale.Mrtl.Training;
+using Multiscale.Tests.Shared;
 using Xunit;
 
 namespace Multiscale.Mrtl.Tests.Data;
@@ -14,20 +13,6 @@ namespace Multiscale.Mrtl.Tests.Data;
 public class DataFingerprintTests
 {
     private static readonly MultiresolutionTensorLearning Method = new();
-
-    /// <summary>200 samples on one 8×10 count mode; the label rule decides the values, not the shape.</summary>
-    private static string Positions(bool flip)
-    {
-        var rng = new Random(1);
-        var sb = new StringBuilder("sample,output,label,mode,row,col\n");
-        for (int n = 0; n < 200; n++)
-        {
-            double r = rng.NextDouble() * 8, c = rng.NextDouble() * 10;
-            int label = (r < 4) != flip ? 1 : 0;
-            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{n},{n % 2},{label},court,{r:F3},{c:F3}"));
-        }
-        return sb.ToString();
-    }
 
     private static JsonObject Describe(MrtlDataSource data) => Method.Describe(new MrtlSettings(data, new MrtlTrainerOptions(), new[] { MrtlMethod.Mrtl }));
 
@@ -43,19 +28,19 @@ public class DataFingerprintTests
         {
             string path = Path.Combine(dir.FullName, "p.csv");
             var source = new PositionsCsvSource(path, MrtlDataSource.ParseModes("court:8x10"));
-            File.WriteAllText(path, Positions(false));
+            File.WriteAllText(path, CountPositionsCsv.Write(false));
             var first = Describe(source);
             var hash = first["data_sha256"]!.GetValue<string>();
             Assert.Matches("^[0-9a-f]{64}$", hash);
             Assert.Equal(first.ToJsonString(), Describe(source).ToJsonString());
 
-            File.WriteAllText(path, Positions(true));
+            File.WriteAllText(path, CountPositionsCsv.Write(true));
             var other = Describe(source);
             Assert.Equal(new[] { "data_sha256" }, Differences(first, other));
             // Both load to datasets of one shape: only the content tells them apart.
             Assert.Equal(200, source.Load(0).Count);
 
-            File.WriteAllText(path, Positions(false));
+            File.WriteAllText(path, CountPositionsCsv.Write(false));
             Assert.Equal(hash, Describe(source)["data_sha256"]!.GetValue<string>());
             // ReadSettings accepts the field (config.json repeats it) and Describe recomputes it from the file.
             Assert.Equal(hash, Method.Describe(Method.ReadSettings(first))["data_sha256"]!.GetValue<string>());

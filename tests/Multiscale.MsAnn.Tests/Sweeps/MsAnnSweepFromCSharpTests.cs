@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Multiscale.MsAnn.Sweeps;
 using Multiscale.Runs;
+using Multiscale.Tests.Shared;
 using TorchSharp;
 
 namespace Multiscale.MsAnn.Tests.Sweeps;
@@ -9,23 +10,7 @@ namespace Multiscale.MsAnn.Tests.Sweeps;
 public class MsAnnSweepFromCSharpTests
 {
     /// <summary>The summary without wall-clock fields (keys with "seconds"), which no two runs share.</summary>
-    private static string Untimed(string path)
-    {
-        var node = JsonNode.Parse(File.ReadAllText(path))!;
-        Strip(node);
-        return node.ToJsonString();
-
-        static void Strip(JsonNode? n)
-        {
-            if (n is JsonObject o)
-            {
-                foreach (var key in o.Select(p => p.Key).Where(k => k.Contains("seconds", StringComparison.Ordinal)).ToList()) o.Remove(key);
-                foreach (var p in o) Strip(p.Value);
-            }
-            else if (n is JsonArray a)
-                foreach (var item in a) Strip(item);
-        }
-    }
+    private static string Untimed(string path) => RunComparison.WithoutSeconds(JsonNode.Parse(File.ReadAllText(path))!);
 
     [Fact]
     public void ShardsOfThePaperSweepMergeToTheUnsplitTable()
