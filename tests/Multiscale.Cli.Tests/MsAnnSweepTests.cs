@@ -57,6 +57,8 @@ public class MsAnnSweepTests
             // Every row carries its wall-clock split (fine steps, coarse steps, visit setup).
             var csv = File.ReadAllLines(Path.Combine(whole.FullName, "summary-runs.csv"));
             Assert.EndsWith("total_seconds,fine_seconds,coarse_seconds,visit_seconds", csv[0]);
+            Assert.Contains("seconds_to_tenth,cpu_seconds_to_tenth,cpu_total_seconds,", csv[0]);
+            Assert.Contains("CPU seconds to 1/10 / default", File.ReadAllText(Path.Combine(whole.FullName, "summary.md")));
             Assert.All(csv.Skip(1), line => Assert.DoesNotContain("", line.Split(',')[^3..]));
             Assert.Contains("fine / coarse / visit setup s", File.ReadAllText(Path.Combine(whole.FullName, "summary.md")));
             for (int i = 1; i <= 3; i++)

@@ -69,4 +69,31 @@ public class MsAnnSweepTableTests
         Assert.Contains("g2-L3-k004", e.Message);
         Assert.Contains("final_mse", e.Message);
     }
+
+    [Fact]
+    public void TheTrainingThreadsCpuSecondsAreReadAndSetAgainstDefaultTraining()
+    {
+        var point = new SettingsGridPoint(0, "g1-L1-k016", new JsonObject { ["gamma"] = 1, ["levels"] = 1, ["k"] = 16 });
+        JsonObject Report(int levels, double cpuToTenth, double cpuTotal) => new()
+        {
+            ["initial_mse"] = 0.25, ["final_mse"] = 0.01, ["cost_to_tenth"] = 2e4, ["seconds_to_tenth"] = 3.0, ["total_cost"] = 6.4e4,
+            ["total_seconds"] = 9.0, ["cpu_seconds_to_tenth"] = cpuToTenth, ["cpu_total_seconds"] = cpuTotal, ["levels"] = levels, ["gamma"] = 1, ["k"] = 16,
+        };
+        var run = MsAnnSweepRow.FromSweepRow(SettingsSweep.Row(point, Report(1, 1.5, 8.0)));
+        var @default = MsAnnSweepRow.FromSweepRow(SettingsSweep.Row(new SettingsGridPoint(1, "L0", new JsonObject { ["levels"] = 0 }), Report(0, 3.0, 8.5)));
+        Assert.Equal(1.5, run.CpuSecondsToTenth);
+        Assert.Equal(8.0, run.CpuTotalSeconds);
+        Assert.Equal(1.5, run.ToJson()["cpu_seconds_to_tenth"]!.GetValue<double>());
+        var lines = MsAnnSweepTable.Lines(new[] { @default, run });
+        Assert.Equal(0.5, lines[0].CpuSecondsToTenthRatio!.Value, 12);
+        Assert.Equal(0.5, lines[0].ToJson()["cpu_seconds_to_tenth_ratio"]!.GetValue<double>(), 12);
+        Assert.Equal(1.0, lines[3].CpuSecondsToTenthRatio);
+        // A report from before the CPU clock: N/A, not zero.
+        var old = Report(1, 0, 0);
+        old.Remove("cpu_seconds_to_tenth");
+        old.Remove("cpu_total_seconds");
+        var oldRow = MsAnnSweepRow.FromSweepRow(SettingsSweep.Row(point, old));
+        Assert.Null(oldRow.CpuSecondsToTenth);
+        Assert.Null(MsAnnSweepTable.Lines(new[] { @default, oldRow })[0].CpuSecondsToTenthRatio);
+    }
 }
